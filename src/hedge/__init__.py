@@ -1,0 +1,1 @@
+"""Hedge System: run and hedge positions across many MetaTrader accounts."""

@@ -1,0 +1,101 @@
+"""The four entities of the contract as frozen values. A change makes a new value (`replace`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from hedge.domain.enums import (
+    ActionStatus,
+    ActionType,
+    BrokerType,
+    ConnectionStatus,
+    ExitReason,
+    PCStatus,
+    PositionStatus,
+    Side,
+    TrailMode,
+    UserRole,
+)
+from hedge.domain.ids import AccountId, ActionId, PositionId, UserId
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UserId
+    email: str
+    name: str
+    role: UserRole
+    pc_status: PCStatus
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: AccountId
+    user_id: UserId
+    broker_type: BrokerType
+    account_number: str
+    server_name: str
+    display_name: str
+    currency: str
+    connection_status: ConnectionStatus
+    created_at: datetime
+    updated_at: datetime
+    leverage: int | None = None
+    balance: Decimal | None = None
+    credit: Decimal | None = None
+    equity: Decimal | None = None
+    margin: Decimal | None = None
+    margin_level: Decimal | None = None
+    last_synced_at: datetime | None = None
+    # broker symbol -> canonical symbol, e.g. {"USDJPY.m": "USDJPY"}
+    symbol_map: dict[str, str] = field(default_factory=dict)
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    id: PositionId
+    user_id: UserId
+    account_id: AccountId
+    symbol: str
+    side: Side
+    volume: Decimal
+    status: PositionStatus
+    trail_mode: TrailMode
+    created_at: datetime
+    updated_at: datetime
+    trail_width: Decimal | None = None
+    trigger_action_ids: tuple[ActionId, ...] = ()
+    trail_triggered_at: datetime | None = None
+    mt_ticket: str | None = None
+    entry_price: Decimal | None = None
+    entry_time: datetime | None = None
+    exit_price: Decimal | None = None
+    exit_time: datetime | None = None
+    exit_reason: ExitReason | None = None
+    realized_pl: Decimal | None = None
+    memo: str | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: ActionId
+    user_id: UserId
+    account_id: AccountId
+    position_id: PositionId
+    type: ActionType
+    status: ActionStatus
+    created_at: datetime
+    updated_at: datetime
+    trigger_position_id: PositionId | None = None
+    error_message: str | None = None
+    retry_count: int = 0
+    executed_at: datetime | None = None
+    version: int = 1

@@ -1,0 +1,128 @@
+"""Symbol specifications (pip size, digits, contract size, volume limits) and broker-name mapping.
+
+Defaults: every *JPY pair has a pip of 0.01, other six-letter FX pairs 0.0001, XAUUSD 0.1.
+A `SymbolCatalog` can override any of them; an account's `symbol_map` maps broker names
+(`USDJPY.m`, `EURUSDm`, `#XAUUSD`) to the canonical symbol.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from hedge.domain.errors import ValidationError
+
+_CANONICAL = re.compile(r"^[A-Z0-9]{3,12}$")
+_FX_PAIR = re.compile(r"^[A-Z]{6}$")
+_CURRENCIES = frozenset(
+    "USD EUR JPY GBP AUD NZD CAD CHF SEK NOK DKK PLN HUF CZK TRY ZAR MXN SGD HKD CNH".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolSpec:
+    symbol: str
+    pip_size: Decimal
+    digits: int
+    contract_size: Decimal
+    volume_min: Decimal = Decimal("0.01")
+    volume_step: Decimal = Decimal("0.01")
+    volume_max: Decimal = Decimal("100")
+
+    def pips(self, price_difference: Decimal) -> Decimal:
+        """A price difference expressed in pips of this symbol (exact decimal arithmetic)."""
+        return price_difference / self.pip_size
+
+    def price_offset(self, pips: Decimal) -> Decimal:
+        """The price difference that `pips` pips of this symbol make."""
+        return pips * self.pip_size
+
+    def check_volume(self, volume: Decimal, field: str = "volume") -> None:
+        """Raise ValidationError unless `volume` is within limits and on the step."""
+        if not volume.is_finite():
+            raise ValidationError(field, f"must be a finite number, was {volume}")
+        if volume <= 0:
+            raise ValidationError(field, f"must be > 0, was {volume}")
+        if volume < self.volume_min:
+            raise ValidationError(field, f"must be >= {self.volume_min} for {self.symbol}, was {volume}")
+        if volume > self.volume_max:
+            raise ValidationError(field, f"must be <= {self.volume_max} for {self.symbol}, was {volume}")
+        if (volume / self.volume_step) % 1 != 0:
+            raise ValidationError(
+                field, f"must be a multiple of {self.volume_step} for {self.symbol}, was {volume}"
+            )
+
+
+def default_spec(symbol: str) -> SymbolSpec:
+    """The built-in spec for a canonical symbol (JPY pairs, other FX pairs, gold, or a guess)."""
+    if symbol == "XAUUSD":
+        return SymbolSpec(symbol, Decimal("0.1"), 2, Decimal("100"))
+    if symbol == "XAGUSD":
+        return SymbolSpec(symbol, Decimal("0.01"), 3, Decimal("5000"))
+    if _FX_PAIR.match(symbol) and symbol.endswith("JPY"):
+        return SymbolSpec(symbol, Decimal("0.01"), 3, Decimal("100000"))
+    if _FX_PAIR.match(symbol):
+        return SymbolSpec(symbol, Decimal("0.0001"), 5, Decimal("100000"))
+    # Indices, CFDs and the like: one pip is one point of the last quoted digit we assume.
+    return SymbolSpec(symbol, Decimal("0.01"), 2, Decimal("1"))
+
+
+class SymbolCatalog:
+    """Specs by canonical symbol: built-in defaults, overridable by configuration."""
+
+    def __init__(self, overrides: Mapping[str, SymbolSpec] | None = None) -> None:
+        self._overrides: dict[str, SymbolSpec] = dict(overrides or {})
+        self._cache: dict[str, SymbolSpec] = {}
+
+    def spec(self, symbol: str) -> SymbolSpec:
+        found = self._cache.get(symbol)
+        if found is None:
+            check_symbol(symbol)
+            found = self._overrides.get(symbol) or default_spec(symbol)
+            self._cache[symbol] = found
+        return found
+
+    def with_pip_size(self, symbol: str, pip_size: Decimal) -> SymbolCatalog:
+        """A copy of this catalog whose `symbol` has another pip size."""
+        overrides = dict(self._overrides)
+        overrides[symbol] = replace(self.spec(symbol), pip_size=pip_size)
+        return SymbolCatalog(overrides)
+
+
+def check_symbol(symbol: str, field: str = "symbol") -> None:
+    """Raise ValidationError unless `symbol` looks like a canonical symbol (EURUSD, XAUUSD...)."""
+    if not _CANONICAL.match(symbol):
+        raise ValidationError(
+            field, f"must be 3-12 upper-case letters or digits (e.g. EURUSD), was {symbol[:40]!r}"
+        )
+
+
+def canonical_symbol(broker_symbol: str, symbol_map: Mapping[str, str] | None = None) -> str:
+    """The canonical name of a broker's symbol.
+
+    The account's explicit mapping wins; otherwise a well-known FX pair or metal found inside the
+    name (`USDJPY.m`, `EURUSDm`, `#XAUUSD`) is taken; otherwise the upper-cased name itself.
+    """
+    if symbol_map and broker_symbol in symbol_map:
+        return symbol_map[broker_symbol]
+    upper = broker_symbol.upper()
+    letters = re.sub(r"[^A-Z0-9]", "", upper)
+    for start in range(max(len(upper) - 5, 0)):
+        candidate = upper[start : start + 6]
+        if _FX_PAIR.match(candidate) and (
+            (candidate[:3] in _CURRENCIES and candidate[3:] in _CURRENCIES)
+            or candidate in ("XAUUSD", "XAGUSD")
+        ):
+            return candidate
+    return letters
+
+
+def broker_symbol(canonical: str, symbol_map: Mapping[str, str] | None = None) -> str:
+    """The broker's name for a canonical symbol (the inverse of the account's mapping)."""
+    if symbol_map:
+        for broker, mapped in symbol_map.items():
+            if mapped == canonical:
+                return broker
+    return canonical
