@@ -16,6 +16,7 @@ from hedge.domain.enums import (
     PositionStatus,
     Side,
     TrailMode,
+    TriggerReason,
     UserRole,
 )
 from hedge.domain.ids import AccountId, ActionId, PositionId, UserId
@@ -73,6 +74,8 @@ class Position:
     trail_width: Decimal | None = None
     trigger_action_ids: tuple[ActionId, ...] = ()
     trail_triggered_at: datetime | None = None
+    trigger_reason: TriggerReason | None = None  # why the trigger actions fired (audit trail)
+    trigger_price: Decimal | None = None  # the price that met the condition (audit trail)
     mt_ticket: str | None = None
     entry_price: Decimal | None = None
     entry_time: datetime | None = None

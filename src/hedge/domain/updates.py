@@ -1,0 +1,235 @@
+"""Pure builders of new entity values from checked input: creation, updates, triggering.
+
+Each function takes the current value and raw changes (field name -> value, only the fields the
+caller gave), checks every field and the state-machine move, and returns the next value with
+`version + 1`. Nothing here knows about storage; the store adds the rows these touch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from hedge.domain import values as v
+from hedge.domain.enums import (
+    ActionStatus,
+    ConnectionStatus,
+    ExitReason,
+    PositionStatus,
+    TrailMode,
+    TriggerReason,
+)
+from hedge.domain.errors import InvalidTransition, ValidationError
+from hedge.domain.ids import ActionId
+from hedge.domain.models import Account, Action, Position
+from hedge.domain.transitions import check_action_move, check_position_move
+
+TRIGGERABLE = frozenset(
+    {PositionStatus.OPEN, PositionStatus.CLOSING, PositionStatus.CLOSED, PositionStatus.STOPPED}
+)
+MAX_TRIGGER_ACTIONS = 50
+
+
+def _reject_unknown(changes: Mapping[str, Any], allowed: frozenset[str], entity: str) -> None:
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationError(unknown[0], f"is not a field that can be updated on {entity}")
+
+
+POSITION_FIELDS = frozenset(
+    {
+        "status",
+        "trail_width",
+        "trail_mode",
+        "trigger_action_ids",
+        "mt_ticket",
+        "entry_price",
+        "entry_time",
+        "exit_price",
+        "exit_time",
+        "exit_reason",
+        "realized_pl",
+        "memo",
+    }
+)
+
+
+def _optional(value: Any, convert: Any, field: str) -> Any:
+    return None if value is None else convert(value, field)
+
+
+def trigger_ids(value: Any, field: str = "triggerActionIds") -> tuple[ActionId, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValidationError(field, f"must be a list of ids, was {type(value).__name__}")
+    if len(value) > MAX_TRIGGER_ACTIONS:
+        raise ValidationError(field, f"must list at most {MAX_TRIGGER_ACTIONS} actions, was {len(value)}")
+    ids = tuple(ActionId(v.text(item, field, max_length=64)) for item in value)
+    if len(set(ids)) != len(ids):
+        raise ValidationError(field, "must not list an action twice")
+    return ids
+
+
+def apply_position_update(position: Position, changes: Mapping[str, Any], now: datetime) -> Position:
+    """The position after `changes`; InvalidTransition or ValidationError when they break a rule."""
+    _reject_unknown(changes, POSITION_FIELDS, "Position")
+    fields: dict[str, Any] = {}
+    if "status" in changes:
+        target = v.enum_value(PositionStatus, changes["status"], "status")
+        if target is not position.status:
+            check_position_move(position.status, target)
+            fields["status"] = target
+    if "trail_width" in changes:
+        fields["trail_width"] = _optional(changes["trail_width"], v.trail_width, "trailWidth")
+    if "trail_mode" in changes:
+        if changes["trail_mode"] is None:
+            raise ValidationError("trailMode", "must not be null")
+        fields["trail_mode"] = v.enum_value(TrailMode, changes["trail_mode"], "trailMode")
+    if "trigger_action_ids" in changes:
+        fields["trigger_action_ids"] = trigger_ids(changes["trigger_action_ids"] or [])
+    if "mt_ticket" in changes:
+        fields["mt_ticket"] = _optional(
+            changes["mt_ticket"], lambda x, f: v.text(x, f, max_length=64), "mtTicket"
+        )
+    for name, api in (("entry_price", "entryPrice"), ("exit_price", "exitPrice")):
+        if name in changes:
+            fields[name] = _optional(changes[name], v.price, api)
+    for name, api in (("entry_time", "entryTime"), ("exit_time", "exitTime")):
+        if name in changes:
+            fields[name] = _optional(changes[name], v.parse_iso, api)
+    if "exit_reason" in changes:
+        fields["exit_reason"] = _optional(
+            changes["exit_reason"], lambda x, f: v.enum_value(ExitReason, x, f), "exitReason"
+        )
+    if "realized_pl" in changes:
+        fields["realized_pl"] = _optional(changes["realized_pl"], v.to_decimal, "realizedPL")
+    if "memo" in changes:
+        fields["memo"] = _optional(
+            changes["memo"], lambda x, f: v.text(x, f, max_length=v.MAX_MEMO, allow_empty=True), "memo"
+        )
+    updated = replace(position, **fields)
+    _check_position_complete(position.status, updated)
+    if updated == position:
+        return position
+    return replace(updated, version=position.version + 1, updated_at=now)
+
+
+def _check_position_complete(before: PositionStatus, after: Position) -> None:
+    """What a status needs before it can be reached: OPEN needs a fill, CLOSED an exit price."""
+    if after.status is before:
+        return
+    if after.status is PositionStatus.OPEN and before is PositionStatus.OPENING:
+        if after.entry_price is None:
+            raise ValidationError("entryPrice", "is required to move a position to OPEN")
+        if after.mt_ticket is None:
+            raise ValidationError("mtTicket", "is required to move a position to OPEN")
+    if after.status is PositionStatus.CLOSED and after.exit_price is None:
+        raise ValidationError("exitPrice", "is required to move a position to CLOSED")
+
+
+def default_exit_reason(position: Position) -> Position:
+    """STOPPED without a reason is a stop-out."""
+    if position.status is PositionStatus.STOPPED and position.exit_reason is None:
+        return replace(position, exit_reason=ExitReason.STOP_OUT)
+    return position
+
+
+def trigger_position(
+    position: Position, reason: TriggerReason, price: Decimal | None, now: datetime
+) -> Position | None:
+    """The position with its trigger stamped, or None when it already fired (a repeat changes nothing)."""
+    if position.status not in TRIGGERABLE:
+        raise InvalidTransition(
+            "Position", position.status.value, "TRIGGER", tuple(s.value for s in sorted(TRIGGERABLE))
+        )
+    if position.trail_triggered_at is not None:
+        return None
+    return replace(
+        position,
+        trail_triggered_at=now,
+        trigger_reason=reason,
+        trigger_price=price,
+        version=position.version + 1,
+        updated_at=now,
+    )
+
+
+def start_action(action: Action, now: datetime) -> Action | None:
+    """A triggered action moved PENDING -> EXECUTING; None when it is not PENDING (left as is)."""
+    if action.status is not ActionStatus.PENDING:
+        return None
+    return replace(action, status=ActionStatus.EXECUTING, version=action.version + 1, updated_at=now)
+
+
+ACTION_FIELDS = frozenset({"status", "error_message", "retry_count"})
+
+
+def apply_action_update(action: Action, changes: Mapping[str, Any], now: datetime) -> Action:
+    _reject_unknown(changes, ACTION_FIELDS, "Action")
+    fields: dict[str, Any] = {}
+    if "status" in changes:
+        target = v.enum_value(ActionStatus, changes["status"], "status")
+        if target is not action.status:
+            check_action_move(action.status, target)
+            fields["status"] = target
+            if target is ActionStatus.EXECUTED:
+                fields["executed_at"] = now
+            if target is ActionStatus.PENDING:  # FAILED -> PENDING is a retry
+                fields["retry_count"] = action.retry_count + 1
+    if "error_message" in changes:
+        fields["error_message"] = _optional(
+            changes["error_message"],
+            lambda x, f: v.text(x, f, max_length=v.MAX_ERROR_MESSAGE, allow_empty=True),
+            "errorMessage",
+        )
+    if "retry_count" in changes and changes["retry_count"] is not None:
+        count = changes["retry_count"]
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
+            raise ValidationError("retryCount", f"must be an integer from 0 to 1000, was {count!r}")
+        if count < action.retry_count:
+            raise ValidationError("retryCount", f"must not go down, was {action.retry_count}, asked {count}")
+        fields["retry_count"] = max(count, fields.get("retry_count", 0))
+    updated = replace(action, **fields)
+    if updated == action:
+        return action
+    return replace(updated, version=action.version + 1, updated_at=now)
+
+
+ACCOUNT_FIELDS = frozenset(
+    {"display_name", "balance", "credit", "equity", "margin", "margin_level", "connection_status", "leverage"}
+)
+_SNAPSHOT_FIELDS = ("balance", "credit", "equity", "margin", "margin_level")
+
+
+def apply_account_update(account: Account, changes: Mapping[str, Any], now: datetime) -> Account:
+    _reject_unknown(changes, ACCOUNT_FIELDS, "Account")
+    fields: dict[str, Any] = {}
+    if "display_name" in changes:
+        fields["display_name"] = v.text(changes["display_name"], "displayName")
+    if "balance" in changes:
+        fields["balance"] = _optional(changes["balance"], v.to_decimal, "balance")
+    if "equity" in changes:
+        fields["equity"] = _optional(changes["equity"], v.to_decimal, "equity")
+    for name, api in (("credit", "credit"), ("margin", "margin"), ("margin_level", "marginLevel")):
+        if name in changes:
+            fields[name] = _optional(changes[name], v.non_negative, api)
+    if "connection_status" in changes:
+        fields["connection_status"] = v.enum_value(
+            ConnectionStatus, changes["connection_status"], "connectionStatus"
+        )
+    if "leverage" in changes:
+        fields["leverage"] = _optional(changes["leverage"], leverage, "leverage")
+    if any(name in changes for name in _SNAPSHOT_FIELDS):
+        fields["last_synced_at"] = now
+    updated = replace(account, **fields)
+    if updated == account:
+        return account
+    return replace(updated, version=account.version + 1, updated_at=now)
+
+
+def leverage(value: Any, field: str = "leverage") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10000:
+        raise ValidationError(field, f"must be an integer from 1 to 10000, was {value!r}")
+    return value

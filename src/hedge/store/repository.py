@@ -1,0 +1,363 @@
+"""The repository: every read and write of the system, on SQLite or PostgreSQL.
+
+Writes run in one transaction each, with their side effects and their change events; reads
+return frozen domain values. Authorization that needs other rows (who owns the actions a
+position lists) is checked here, inside the transaction; the rest is the API's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from hedge.domain import creation, updates
+from hedge.domain.authz import Actor, check_trigger_owners
+from hedge.domain.clock import Clock, SystemClock
+from hedge.domain.enums import ActionStatus, ActionType, PCStatus, PositionStatus, TriggerReason
+from hedge.domain.errors import Conflict, NotFound, ValidationError
+from hedge.domain.ids import AccountId, PositionId, UserId
+from hedge.domain.models import Account, Action, Position, User
+from hedge.domain.symbols import SymbolCatalog
+from hedge.domain.values import enum_value
+from hedge.domain.values import price as checked
+from hedge.store.codec import from_mapping
+from hedge.store.engine import WRITE, is_postgres, make_engine
+from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
+from hedge.store.migrate import upgrade
+from hedge.store.tables import accounts, actions, changes, positions, users
+from hedge.store.unit import TABLES, Unit
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", User, Account, Position, Action)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored only as SHA-256 hashes (they are long random strings, not passwords)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Store:
+    """The system of record. Thread-safe: each call takes its own connection from the pool."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        catalog: SymbolCatalog | None = None,
+        clock: Clock | None = None,
+        retention: timedelta = timedelta(hours=24),
+        migrate: bool = True,
+    ) -> None:
+        self.engine: Engine = make_engine(url)
+        self.postgres = is_postgres(self.engine)
+        self.catalog = catalog or SymbolCatalog()
+        self.clock = clock or SystemClock()
+        self.retention = retention
+        if migrate:
+            upgrade(self.engine)
+        self.signal = FeedSignal()
+        self.signal.advance(head_seq(self.engine))
+        dsn = listener_dsn(self.engine)
+        self._listener = PgListener(dsn, self.signal) if dsn else None
+        if self._listener is not None:
+            self._listener.start()
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.stop()
+        self.engine.dispose()
+
+    def now(self) -> datetime:
+        moment = self.clock.now()
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    @contextmanager
+    def _unit(self) -> Iterator[Unit]:
+        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            unit = Unit(conn, self.now(), self.postgres)
+            yield unit
+            unit.flush_events()
+        if unit.last_seq:
+            self.signal.advance(unit.last_seq)
+
+    # ---------------------------------------------------------------- reads
+
+    def _get(self, cls: type[T], entity_id: str) -> T | None:
+        table = TABLES[cls]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(table).where(table.c.id == entity_id)).mappings().first()
+        return None if row is None else from_mapping(cls, row)
+
+    def get_user(self, user_id: str) -> User | None:
+        return self._get(User, user_id)
+
+    def get_account(self, account_id: str) -> Account | None:
+        return self._get(Account, account_id)
+
+    def get_position(self, position_id: str) -> Position | None:
+        return self._get(Position, position_id)
+
+    def get_action(self, action_id: str) -> Action | None:
+        return self._get(Action, action_id)
+
+    def user_by_token(self, token: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(select(users).where(users.c.token_hash == hash_token(token))).mappings().first()
+            )
+        return None if row is None else from_mapping(User, row)
+
+    def list_users(self) -> list[User]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(users).order_by(users.c.created_at, users.c.id)).mappings().all()
+        return [from_mapping(User, r) for r in rows]
+
+    def list_accounts(self, user_id: str | None = None) -> list[Account]:
+        query = select(accounts).order_by(accounts.c.created_at, accounts.c.id)
+        if user_id is not None:
+            query = query.where(accounts.c.user_id == user_id)
+        with self.engine.connect() as conn:
+            return [from_mapping(Account, r) for r in conn.execute(query).mappings()]
+
+    def account_by_number(self, account_number: str, server_name: str) -> Account | None:
+        query = select(accounts).where(
+            accounts.c.account_number == account_number, accounts.c.server_name == server_name
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else from_mapping(Account, row)
+
+    def list_positions(
+        self, user_id: str | None = None, account_id: str | None = None, status: PositionStatus | None = None
+    ) -> list[Position]:
+        query = select(positions).order_by(positions.c.created_at, positions.c.id)
+        if user_id is not None:
+            query = query.where(positions.c.user_id == user_id)
+        if account_id is not None:
+            query = query.where(positions.c.account_id == account_id)
+        if status is not None:
+            query = query.where(positions.c.status == status.value)
+        with self.engine.connect() as conn:
+            return [from_mapping(Position, r) for r in conn.execute(query).mappings()]
+
+    def list_actions(
+        self, user_id: str | None = None, position_id: str | None = None, status: ActionStatus | None = None
+    ) -> list[Action]:
+        query = select(actions).order_by(actions.c.created_at, actions.c.id)
+        if user_id is not None:
+            query = query.where(actions.c.user_id == user_id)
+        if position_id is not None:
+            query = query.where(actions.c.position_id == position_id)
+        if status is not None:
+            query = query.where(actions.c.status == status.value)
+        with self.engine.connect() as conn:
+            return [from_mapping(Action, r) for r in conn.execute(query).mappings()]
+
+    # ---------------------------------------------------------------- feed
+
+    def read_changes(self, after_seq: int, limit: int = 1000) -> list[ChangeEvent]:
+        return read_events(self.engine, after_seq, limit)
+
+    def wait_changes(self, after_seq: int, timeout_s: float) -> list[ChangeEvent]:
+        """The events after `after_seq`, waiting up to `timeout_s` for the first one."""
+        found = self.read_changes(after_seq)
+        if found or not self.signal.wait_beyond(after_seq, timeout_s):
+            return found
+        return self.read_changes(after_seq)
+
+    def prune_changes(self) -> int:
+        """Delete feed events older than the retention; returns how many went."""
+        cutoff = self.now() - self.retention
+        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            result = conn.execute(delete(changes).where(changes.c.committed_at < cutoff))
+        return int(result.rowcount)
+
+    # ---------------------------------------------------------------- users and accounts
+
+    def create_user(self, email: Any, name: Any, role: Any, token: str | None = None) -> tuple[User, str]:
+        """A new user and its API token (returned once; only its hash is kept)."""
+        token = token or secrets.token_urlsafe(32)
+        user = creation.new_user(email, name, role, self.now())
+        try:
+            with self._unit() as unit:
+                unit.insert(user, token_hash=hash_token(token))
+        except IntegrityError:
+            if self._email_taken(user.email):
+                raise ValidationError(
+                    "email", f"is already used by another user, was {user.email!r}"
+                ) from None
+            raise ValidationError("token", "is already used by another user") from None
+        return user, token
+
+    def _email_taken(self, email: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(users.c.id).where(users.c.email == email)).first() is not None
+
+    def set_pc_status(self, user_id: str, status: PCStatus) -> User:
+        with self._unit() as unit:
+            user = unit.require(User, user_id)
+            if user.pc_status is status:
+                return user
+            return unit.update(user, _bump(user, self.now(), pc_status=status))
+
+    def create_account(
+        self,
+        user_id: str,
+        broker_type: Any,
+        account_number: Any,
+        server_name: Any,
+        display_name: Any,
+        currency: Any = None,
+        leverage: Any = None,
+    ) -> Account:
+        with self._unit() as unit:
+            user = unit.require(User, user_id, lock=False)
+            account = creation.new_account(
+                user.id, broker_type, account_number, server_name, display_name, currency, leverage, unit.now
+            )
+            taken = unit.conn.execute(
+                select(accounts.c.id).where(
+                    accounts.c.account_number == account.account_number,
+                    accounts.c.server_name == account.server_name,
+                )
+            ).first()
+            if taken is not None:
+                raise ValidationError(
+                    "accountNumber",
+                    f"{account.account_number!r} on {account.server_name!r} is already registered",
+                )
+            unit.insert(account)
+        return account
+
+    def update_account(
+        self, account_id: str, changes_: Mapping[str, Any], expected_version: int | None = None
+    ) -> Account:
+        with self._unit() as unit:
+            account = _expect(unit.require(Account, account_id), expected_version)
+            return unit.update(account, updates.apply_account_update(account, changes_, unit.now))
+
+    # ---------------------------------------------------------------- actions and positions
+
+    def create_action(
+        self,
+        user_id: str,
+        account_id: str,
+        type_: Any,
+        position_id: str | None = None,
+        entry: creation.EntryRequest | None = None,
+    ) -> tuple[Action, Position]:
+        """An ENTRY action with its new PENDING position, or a CLOSE action for a position."""
+        action_type = enum_value(ActionType, type_, "type")
+        with self._unit() as unit:
+            account = unit.require(Account, account_id, lock=False)
+            if account.user_id != user_id:
+                raise ValidationError("accountId", f"must be an account of user {user_id!r}")
+            if action_type is ActionType.ENTRY:
+                if position_id is not None:
+                    raise ValidationError("positionId", "must be omitted for ENTRY (a position is created)")
+                action, position = creation.new_entry(
+                    UserId(user_id),
+                    AccountId(account_id),
+                    entry or creation.EntryRequest(None, None, None),
+                    self.catalog,
+                    unit.now,
+                )
+                unit.insert(position)
+            else:
+                if position_id is None:
+                    raise ValidationError("positionId", "is required for a CLOSE action")
+                if entry is not None and any(
+                    value is not None
+                    for value in (entry.symbol, entry.side, entry.volume, entry.trail_width, entry.trail_mode)
+                ):
+                    raise ValidationError(
+                        "symbol", "side, volume and trail settings are for ENTRY actions only"
+                    )
+                position = unit.require(Position, position_id, lock=False)
+                action = creation.new_close(UserId(user_id), AccountId(account_id), position, unit.now)
+            unit.insert(action)
+        return action, position
+
+    def update_action(
+        self, action_id: str, changes_: Mapping[str, Any], expected_version: int | None = None
+    ) -> Action:
+        with self._unit() as unit:
+            action = _expect(unit.require(Action, action_id), expected_version)
+            return unit.update(action, updates.apply_action_update(action, changes_, unit.now))
+
+    def update_position(
+        self, actor: Actor, position_id: str, changes_: Mapping[str, Any], expected_version: int | None = None
+    ) -> Position:
+        with self._unit() as unit:
+            position = _expect(unit.require(Position, position_id), expected_version)
+            after = updates.default_exit_reason(updates.apply_position_update(position, changes_, unit.now))
+            if after.trigger_action_ids != position.trigger_action_ids:
+                self._link_trigger_actions(unit, actor, position, after)
+            after = unit.update(position, after)
+            if after.status is PositionStatus.STOPPED and position.status is not PositionStatus.STOPPED:
+                after, _ = self._fire(unit, after, TriggerReason.STOP_OUT, after.exit_price)
+            return after
+
+    def trigger_actions(
+        self, position_id: str, reason: Any, price: Any = None
+    ) -> tuple[Position, list[Action]]:
+        """Stamp the trigger once and move the position's PENDING trigger actions to EXECUTING."""
+        trigger_reason = enum_value(TriggerReason, reason, "reason")
+        checked_price = None if price is None else checked(price)
+        with self._unit() as unit:
+            position = unit.require(Position, position_id)
+            return self._fire(unit, position, trigger_reason, checked_price)
+
+    def _fire(
+        self, unit: Unit, position: Position, reason: TriggerReason, price: Decimal | None
+    ) -> tuple[Position, list[Action]]:
+        fired = updates.trigger_position(position, reason, price, unit.now)
+        if fired is None:
+            return position, []
+        position = unit.update(position, fired)
+        started: list[Action] = []
+        found = unit.get_many(Action, list(position.trigger_action_ids))
+        for action_id in position.trigger_action_ids:
+            action = found.get(action_id)
+            moved = None if action is None else updates.start_action(action, unit.now)
+            if action is not None and moved is not None:
+                started.append(unit.update(action, moved))
+        return position, started
+
+    def _link_trigger_actions(self, unit: Unit, actor: Actor, before: Position, after: Position) -> None:
+        """Check the listed actions and point their triggerPositionId at this position."""
+        listed = unit.get_many(Action, list(after.trigger_action_ids))
+        for action_id in after.trigger_action_ids:
+            if action_id not in listed:
+                raise NotFound("Action", action_id)
+            if listed[action_id].position_id == after.id and listed[action_id].type is ActionType.ENTRY:
+                raise ValidationError("triggerActionIds", "must not list the position's own entry action")
+        check_trigger_owners(actor, after.user_id, ((a.id, a.user_id) for a in listed.values()))
+        for action in listed.values():
+            if action.trigger_position_id != after.id:
+                unit.update(action, _bump(action, unit.now, trigger_position_id=PositionId(after.id)))
+        dropped = [i for i in before.trigger_action_ids if i not in after.trigger_action_ids]
+        for action in unit.get_many(Action, dropped).values():
+            if action.trigger_position_id == after.id:
+                unit.update(action, _bump(action, unit.now, trigger_position_id=None))
+
+
+def _expect(entity: T, expected_version: int | None) -> T:
+    if expected_version is not None and expected_version != entity.version:
+        raise Conflict(type(entity).__name__, entity.id, expected_version, entity.version)
+    return entity
+
+
+def _bump(entity: T, now: datetime, **fields: Any) -> T:
+    return replace(entity, version=entity.version + 1, updated_at=now, **fields)

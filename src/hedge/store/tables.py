@@ -1,0 +1,123 @@
+"""The tables. Every entity row has a `version` (+1 on every change); `changes` is the feed."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from hedge.store.types import DecimalText, UtcDateTime
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("email", String(256), nullable=False, unique=True),
+    Column("name", String(256), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("pc_status", String(16), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False, index=True),
+    Column("broker_type", String(8), nullable=False),
+    Column("account_number", String(64), nullable=False),
+    Column("server_name", String(256), nullable=False),
+    Column("display_name", String(256), nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("leverage", Integer),
+    Column("balance", DecimalText),
+    Column("credit", DecimalText),
+    Column("equity", DecimalText),
+    Column("margin", DecimalText),
+    Column("margin_level", DecimalText),
+    Column("connection_status", String(16), nullable=False),
+    Column("last_synced_at", UtcDateTime),
+    Column("symbol_map", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ux_accounts_number_server", "account_number", "server_name", unique=True),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False, index=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("symbol", String(16), nullable=False),
+    Column("side", String(8), nullable=False),
+    Column("volume", DecimalText, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("trail_width", DecimalText),
+    Column("trail_mode", String(16), nullable=False),
+    Column("trigger_action_ids", JSON, nullable=False),
+    Column("trail_triggered_at", UtcDateTime),
+    Column("trigger_reason", String(16)),
+    Column("trigger_price", DecimalText),
+    Column("mt_ticket", String(64)),
+    Column("entry_price", DecimalText),
+    Column("entry_time", UtcDateTime),
+    Column("exit_price", DecimalText),
+    Column("exit_time", UtcDateTime),
+    Column("exit_reason", String(16)),
+    Column("realized_pl", DecimalText),
+    Column("memo", Text),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False, index=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("position_id", String(64), ForeignKey("positions.id"), nullable=False, index=True),
+    Column("trigger_position_id", String(64)),
+    Column("type", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error_message", Text),
+    Column("retry_count", Integer, nullable=False),
+    Column("executed_at", UtcDateTime),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# The change feed: one row per committed change of an entity row, in commit order.
+changes = Table(
+    "changes",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("entity", String(16), nullable=False),
+    Column("op", String(8), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("image", JSON, nullable=False),
+    Column("committed_at", UtcDateTime, nullable=False, index=True),
+    sqlite_autoincrement=True,  # never reuse a sequence number, even after pruning
+)
