@@ -1,0 +1,160 @@
+"""The server as an ASGI app: /graphql (HTTP + graphql-transport-ws), /healthz, /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hedge.api.broker import ChangeBroker
+from hedge.api.cache import EntityCache
+from hedge.api.context import Services
+from hedge.api.metrics import Metrics
+from hedge.api.presence import Presence
+from hedge.api.ratelimit import RateLimiter
+from hedge.api.schema import build_schema
+from hedge.api.view import HedgeGraphQL
+from hedge.config import ServerSettings
+from hedge.domain.enums import UserRole
+from hedge.store.feed import head_seq
+from hedge.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+def _error_body(message: str, code: str) -> bytes:
+    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+
+
+class LimitsMiddleware:
+    """HTTP request body size limit and a per-request time limit (WebSockets pass through)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, timeout_s: float) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._reject(send, 413, f"request body over {self.max_body_bytes} bytes", "VALIDATION")
+            return
+        received = 0
+        too_big = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, too_big
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                too_big = True
+                raise ValueError("request body too large")
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self.app(scope, limited_receive, tracking_send)
+        except TimeoutError:
+            if not started:
+                await self._reject(send, 504, f"request took longer than {self.timeout_s} s", "TIMEOUT")
+        except ValueError:
+            if not too_big:
+                raise
+            if not started:
+                await self._reject(send, 413, f"request body over {self.max_body_bytes} bytes", "VALIDATION")
+
+    @staticmethod
+    async def _reject(send: Send, status: int, message: str, code: str) -> None:
+        body = _error_body(message, code)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def build_services(settings: ServerSettings, store: Store | None = None) -> Services:
+    store = store or Store(settings.database_url, retention=timedelta(seconds=settings.feed_retention_s))
+    metrics = Metrics()
+    cache = EntityCache(store, metrics, settings.redis_url, settings.cache_l1_ttl_s, settings.cache_l2_ttl_s)
+    return Services(
+        settings=settings,
+        store=store,
+        cache=cache,
+        broker=ChangeBroker(store, cache, metrics),
+        limiter=RateLimiter(settings.mutation_rate_per_s, settings.mutation_burst),
+        presence=Presence(store, settings.presence_grace_s),
+        metrics=metrics,
+    )
+
+
+def ensure_admin(store: Store, token: str | None) -> None:
+    """With HEDGE_ADMIN_TOKEN set and no ADMIN yet, create one whose token is that value."""
+    if not token or any(u.role is UserRole.ADMIN for u in store.list_users()):
+        return
+    store.create_user("admin@hedge.local", "Administrator", UserRole.ADMIN, token=token)
+    log.info("created the ADMIN user admin@hedge.local with the token from HEDGE_ADMIN_TOKEN")
+
+
+def build_app(settings: ServerSettings, services: Services | None = None) -> Starlette:
+    services = services or build_services(settings)
+    ensure_admin(services.store, settings.admin_token)
+    graphql = HedgeGraphQL(
+        services, build_schema(settings.max_query_depth, settings.max_query_tokens, settings.max_aliases)
+    )
+
+    async def healthz(_: Request) -> Response:
+        try:
+            await run_in_threadpool(head_seq, services.store.engine)
+        except Exception as exc:
+            return JSONResponse({"ok": False, "store": str(exc)[:200]}, status_code=503)
+        return JSONResponse(
+            {"ok": True, "redis": services.cache.redis_up, "feedCursor": services.broker.cursor}
+        )
+
+    async def metrics(_: Request) -> Response:
+        return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        services.broker.start()
+        try:
+            yield
+        finally:
+            services.broker.stop()
+            await services.presence.close()
+            services.cache.close()
+            services.store.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/metrics", metrics),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_middleware(
+        LimitsMiddleware, max_body_bytes=settings.max_body_bytes, timeout_s=settings.request_timeout_s
+    )
+    return app

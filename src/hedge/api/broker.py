@@ -1,0 +1,127 @@
+"""Fan-out of the change feed to this process's subscriptions (the seed's Streams -> AppSync).
+
+One thread tails the store's feed (woken by commits, LISTEN/NOTIFY on PostgreSQL), invalidates
+the cache, and hands each batch to the event loop, which puts every event on the queue of each
+matching subscription: filtered by entity, operation and userId, per user in commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from hedge.api.cache import EntityCache
+from hedge.api.metrics import Metrics
+from hedge.store.codec import ENTITY_TYPES, from_mapping
+from hedge.store.feed import ChangeEvent, FeedGap
+from hedge.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED = 10_000  # a subscriber this far behind is cut off (it must re-subscribe and reload)
+
+
+class SubscriberTooSlow(Exception):
+    """The subscriber's queue overflowed; closing it beats losing events silently."""
+
+
+@dataclass(eq=False)
+class Subscription:
+    entity: str
+    op: str
+    user_id: str | None  # None: every user (ADMIN)
+    queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    overflowed: bool = False
+
+
+class ChangeBroker:
+    def __init__(self, store: Store, cache: EntityCache, metrics: Metrics) -> None:
+        self._store = store
+        self._cache = cache
+        self._metrics = metrics
+        self._subs: dict[tuple[str, str], set[Subscription]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.cursor = store.signal.head
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.cursor = self._store.signal.head
+        self._thread = threading.Thread(target=self._tail, name="change-broker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _tail(self) -> None:
+        while not self._stop.is_set():
+            try:
+                events = self._store.wait_changes(self.cursor, 0.5)
+            except FeedGap as gap:
+                log.error(
+                    "change feed pruned past this process's cursor (%s); resuming at the oldest kept", gap
+                )
+                self.cursor = gap.oldest - 1
+                continue
+            except Exception:
+                log.exception("change feed read failed; retrying")
+                self._stop.wait(0.5)
+                continue
+            if not events:
+                continue
+            for event in events:
+                self._cache.invalidate(
+                    event.entity, event.entity_id, event.user_id, event.version, event.image
+                )
+            self.cursor = events[-1].seq
+            self._cache.applied_seq = self.cursor
+            self._metrics.feed_lag_events.set(max(0, self._store.signal.head - self.cursor))
+            lag = time.time() - events[-1].committed_at.timestamp()
+            self._metrics.feed_lag_seconds.set(max(lag, 0.0))
+            assert self._loop is not None
+            try:
+                self._loop.call_soon_threadsafe(self._dispatch, events)
+            except RuntimeError:
+                return  # the loop closed: the server is shutting down
+
+    def _dispatch(self, events: list[ChangeEvent]) -> None:
+        for event in events:
+            targets = self._subs.get((event.entity, event.op))
+            if not targets:
+                continue
+            value = from_mapping(ENTITY_TYPES[event.entity], event.image)
+            for sub in targets:
+                if sub.user_id is not None and sub.user_id != event.user_id:
+                    continue
+                if sub.queue.qsize() >= MAX_QUEUED:
+                    sub.overflowed = True
+                    sub.queue.put_nowait(None)
+                    continue
+                sub.queue.put_nowait(value)
+
+    @asynccontextmanager
+    async def subscribe(self, entity: str, op: str, user_id: str | None) -> AsyncIterator[Subscription]:
+        sub = Subscription(entity, op, user_id)
+        self._subs.setdefault((entity, op), set()).add(sub)
+        self._metrics.subscriptions_open.inc()
+        try:
+            yield sub
+        finally:
+            self._subs[(entity, op)].discard(sub)
+            self._metrics.subscriptions_open.dec()
+
+    async def stream(self, sub: Subscription) -> AsyncIterator[Any]:
+        while True:
+            value = await sub.queue.get()
+            if sub.overflowed and value is None:
+                raise SubscriberTooSlow(f"more than {MAX_QUEUED} events queued for this subscriber")
+            yield value

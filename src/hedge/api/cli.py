@@ -1,0 +1,52 @@
+"""`hedge server` and `hedge schema`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from hedge.config import ServerSettings
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    server = subparsers.add_parser("server", help="run the GraphQL API server")
+    server.add_argument("--host", default=None, help="bind address (HEDGE_HOST, default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=None, help="port (HEDGE_PORT, default 8000)")
+    server.add_argument("--database-url", default=None, help="SQLite or PostgreSQL URL (HEDGE_DATABASE_URL)")
+    server.add_argument("--redis-url", default=None, help="Redis URL for the shared cache (HEDGE_REDIS_URL)")
+    server.add_argument("--log-level", default="info")
+    server.set_defaults(func=run_server)
+    schema = subparsers.add_parser("schema", help="print the GraphQL schema (SDL)")
+    schema.set_defaults(func=print_schema)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hedge.api.app import build_app
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = ServerSettings.from_env(
+        host=args.host, port=args.port, database_url=args.database_url, redis_url=args.redis_url
+    )
+    logging.getLogger("hedge").info("starting server: %s", settings.describe())
+    app = build_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        ws_max_size=settings.max_body_bytes,
+        ws="websockets-sansio",
+    )
+    return 0
+
+
+def print_schema(_: argparse.Namespace) -> int:
+    from hedge.api.schema import print_sdl
+
+    sys.stdout.write(print_sdl() + "\n")
+    return 0

@@ -1,0 +1,64 @@
+"""Per-request (or per-WebSocket-connection) context: the services and the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from strawberry.types import Info
+
+from hedge.api.broker import ChangeBroker
+from hedge.api.cache import EntityCache
+from hedge.api.errors import RATE_LIMITED, UNAUTHENTICATED, coded, from_domain
+from hedge.api.metrics import Metrics
+from hedge.api.presence import Presence
+from hedge.api.ratelimit import RateLimiter
+from hedge.config import ServerSettings
+from hedge.domain.authz import Actor
+from hedge.domain.errors import DomainError
+from hedge.domain.models import User
+from hedge.store.repository import Store
+
+R = TypeVar("R")
+
+
+@dataclass
+class Services:
+    settings: ServerSettings
+    store: Store
+    cache: EntityCache
+    broker: ChangeBroker
+    limiter: RateLimiter
+    presence: Presence
+    metrics: Metrics
+
+
+@dataclass
+class Context:
+    services: Services
+    user: User | None = None
+    connection_params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        if self.user is None:
+            raise coded(UNAUTHENTICATED, "a valid token is required (Authorization: Bearer <token>)")
+        return Actor(self.user.id, self.user.role)
+
+    def check_rate(self) -> None:
+        if not self.services.limiter.allow(self.actor.user_id):
+            raise coded(RATE_LIMITED, "too many mutations for this token; slow down and retry")
+
+    async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run a blocking store call in a worker thread; domain errors become coded GraphQL errors."""
+        try:
+            return await run_in_threadpool(fn, *args, **kwargs)
+        except DomainError as exc:
+            self.services.metrics.errors.labels(exc.code).inc()
+            raise from_domain(exc) from None
+
+
+def ctx(info: Info[Context, None]) -> Context:
+    return info.context

@@ -1,0 +1,71 @@
+"""Errors at the API edge: every error a client sees carries `extensions.code`.
+
+Domain errors map once, here, to their code. GraphQL syntax and validation errors (malformed
+queries, wrong argument types, limits) get VALIDATION. Anything unexpected is logged with its
+traceback and shown to the client only as `internal error` with code INTERNAL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from hedge.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+VALIDATION = "VALIDATION"
+INVALID_TRANSITION = "INVALID_TRANSITION"
+CONFLICT = "CONFLICT"
+RATE_LIMITED = "RATE_LIMITED"
+INTERNAL = "INTERNAL"
+
+
+def coded(code: str, message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+def from_domain(exc: DomainError) -> GraphQLError:
+    code = exc.code if exc.code != "FEED_GAP" else INTERNAL
+    return GraphQLError(exc.message, extensions={"code": code})
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error
+    original = error.original_error
+    if isinstance(original, GraphQLError) and original.extensions and "code" in original.extensions:
+        code, message = original.extensions["code"], original.message
+    elif isinstance(original, DomainError):
+        code, message = original.code, original.message
+    elif original is None:
+        code, message = VALIDATION, error.message
+    else:
+        code, message = INTERNAL, "internal error"
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+class ErrorCodes(MaskErrors):
+    """A schema extension that gives every error of a result its `extensions.code`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [_with_code(error) for error in errors]
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()

@@ -1,0 +1,218 @@
+"""The GraphQL types of the contract (../shared/contract/schema.graphql), as Strawberry classes.
+
+Field names are snake_case here and camelCase on the wire (Strawberry's default conversion).
+Enums are the domain's own StrEnums, registered with Strawberry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NewType
+
+import strawberry
+
+from hedge.domain import enums
+from hedge.domain.values import iso_ms, parse_iso
+
+for _enum in (
+    enums.UserRole,
+    enums.PCStatus,
+    enums.BrokerType,
+    enums.ConnectionStatus,
+    enums.Side,
+    enums.PositionStatus,
+    enums.ActionType,
+    enums.ActionStatus,
+    enums.TrailMode,
+    enums.ExitReason,
+    enums.TriggerReason,
+):
+    strawberry.enum(_enum)
+
+DateTime = strawberry.scalar(
+    NewType("DateTime", datetime),
+    name="DateTime",
+    description='ISO-8601 UTC with milliseconds, e.g. "2026-11-25T12:00:00.123Z"',
+    serialize=iso_ms,
+    parse_value=lambda value: parse_iso(value, "DateTime"),
+)
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str
+    name: str
+    role: enums.UserRole
+    pc_status: enums.PCStatus
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@strawberry.type
+class Account:
+    id: strawberry.ID
+    user_id: strawberry.ID
+    broker_type: enums.BrokerType
+    account_number: str
+    server_name: str
+    display_name: str
+    currency: str
+    leverage: int | None
+    balance: float | None
+    credit: float | None
+    equity: float | None
+    margin: float | None
+    margin_level: float | None
+    connection_status: enums.ConnectionStatus
+    last_synced_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@strawberry.type
+class Position:
+    id: strawberry.ID
+    user_id: strawberry.ID
+    account_id: strawberry.ID
+    symbol: str
+    side: enums.Side
+    volume: float = strawberry.field(description="lots")
+    status: enums.PositionStatus
+    trail_width: float | None = strawberry.field(description="pips; null = not monitored")
+    trail_mode: enums.TrailMode
+    trigger_action_ids: list[strawberry.ID]
+    trail_triggered_at: datetime | None
+    trigger_reason: enums.TriggerReason | None = strawberry.field(
+        description="why the trigger actions fired (audit trail)"
+    )
+    trigger_price: float | None = strawberry.field(description="the price that met the condition")
+    mt_ticket: str | None
+    entry_price: float | None
+    entry_time: datetime | None
+    exit_price: float | None
+    exit_time: datetime | None
+    exit_reason: enums.ExitReason | None
+    realized_pl: float | None = strawberry.field(name="realizedPL")
+    memo: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@strawberry.type
+class Action:
+    id: strawberry.ID
+    user_id: strawberry.ID
+    account_id: strawberry.ID
+    position_id: strawberry.ID
+    trigger_position_id: strawberry.ID | None
+    type: enums.ActionType
+    status: enums.ActionStatus
+    error_message: str | None
+    retry_count: int
+    executed_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    name: str
+    role: enums.UserRole
+
+
+@strawberry.type
+class CreateUserPayload:
+    user: User
+    token: str = strawberry.field(description="shown once; the server stores only a hash")
+
+
+@strawberry.input
+class CreateAccountInput:
+    user_id: strawberry.ID
+    broker_type: enums.BrokerType
+    account_number: str
+    server_name: str
+    display_name: str
+    currency: str | None = None
+    leverage: int | None = None
+
+
+@strawberry.input
+class UpdateAccountInput:
+    id: strawberry.ID
+    expected_version: int | None = strawberry.UNSET
+    display_name: str | None = strawberry.UNSET
+    balance: float | None = strawberry.UNSET
+    credit: float | None = strawberry.UNSET
+    equity: float | None = strawberry.UNSET
+    margin: float | None = strawberry.UNSET
+    margin_level: float | None = strawberry.UNSET
+    connection_status: enums.ConnectionStatus | None = strawberry.UNSET
+    leverage: int | None = strawberry.UNSET
+
+
+@strawberry.input
+class CreateActionInput:
+    type: enums.ActionType
+    account_id: strawberry.ID
+    user_id: strawberry.ID | None = None
+    position_id: strawberry.ID | None = None
+    symbol: str | None = None
+    side: enums.Side | None = None
+    volume: float | None = None
+    trail_width: float | None = None
+    trail_mode: enums.TrailMode | None = None
+
+
+@strawberry.type
+class CreateActionPayload:
+    action: Action
+    position: Position
+
+
+@strawberry.input
+class UpdatePositionInput:
+    id: strawberry.ID
+    expected_version: int | None = strawberry.UNSET
+    status: enums.PositionStatus | None = strawberry.UNSET
+    trail_width: float | None = strawberry.UNSET
+    trail_mode: enums.TrailMode | None = strawberry.UNSET
+    trigger_action_ids: list[strawberry.ID] | None = strawberry.UNSET
+    mt_ticket: str | None = strawberry.UNSET
+    entry_price: float | None = strawberry.UNSET
+    entry_time: datetime | None = strawberry.UNSET
+    exit_price: float | None = strawberry.UNSET
+    exit_time: datetime | None = strawberry.UNSET
+    exit_reason: enums.ExitReason | None = strawberry.UNSET
+    realized_pl: float | None = strawberry.field(default=strawberry.UNSET, name="realizedPL")
+    memo: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class UpdateActionInput:
+    id: strawberry.ID
+    expected_version: int | None = strawberry.UNSET
+    status: enums.ActionStatus | None = strawberry.UNSET
+    error_message: str | None = strawberry.UNSET
+    retry_count: int | None = strawberry.UNSET
+
+
+@strawberry.input
+class TriggerActionsInput:
+    position_id: strawberry.ID
+    reason: enums.TriggerReason
+    price: float | None = strawberry.field(
+        default=None, description="the price that met the condition, kept for the audit trail"
+    )
+
+
+@strawberry.type
+class TriggerActionsPayload:
+    position: Position
+    actions: list[Action] = strawberry.field(description="the actions this call moved PENDING -> EXECUTING")

@@ -1,0 +1,150 @@
+"""Mutation resolvers: checks of who may write, then one store transaction each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from hedge.api import convert
+from hedge.api import gqltypes as g
+from hedge.api.context import Context
+from hedge.domain.authz import check_owner, owner_for_create, require_admin
+from hedge.domain.creation import EntryRequest
+from hedge.domain.errors import NotFound
+from hedge.domain.models import Account, Action, Position
+
+
+def given(input_: object, *names: str) -> dict[str, Any]:
+    """The fields of an update input that the client actually sent (UNSET ones are left out)."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(input_, name)
+        if value is not strawberry.UNSET:
+            out[name] = [str(i) for i in value] if isinstance(value, list) else value
+    return out
+
+
+def _version(value: int | None) -> int | None:
+    return None if value is strawberry.UNSET else value
+
+
+async def _owned(c: Context, cls: type[Any], entity_id: str) -> Any:
+    found = await c.run(c.services.cache.get, cls, entity_id)
+    if found is None:
+        raise NotFound(cls.__name__, entity_id)
+    check_owner(c.actor, found.user_id, cls.__name__, entity_id)
+    return found
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_user(self, info: Info[Context, None], input: g.CreateUserInput) -> g.CreateUserPayload:
+        c = info.context
+        require_admin(c.actor, "createUser")
+        c.check_rate()
+        user, token = await c.run(c.services.store.create_user, input.email, input.name, input.role)
+        return g.CreateUserPayload(user=convert.user(user), token=token)
+
+    @strawberry.mutation
+    async def create_account(self, info: Info[Context, None], input: g.CreateAccountInput) -> g.Account:
+        c = info.context
+        owner = owner_for_create(c.actor, str(input.user_id))
+        c.check_rate()
+        account = await c.run(
+            c.services.store.create_account,
+            owner,
+            input.broker_type,
+            input.account_number,
+            input.server_name,
+            input.display_name,
+            input.currency,
+            input.leverage,
+        )
+        c.services.cache.written(account)
+        return convert.account(account)
+
+    @strawberry.mutation
+    async def update_account(self, info: Info[Context, None], input: g.UpdateAccountInput) -> g.Account:
+        c = info.context
+        await _owned(c, Account, str(input.id))
+        c.check_rate()
+        changes = given(
+            input, "display_name", "balance", "credit", "equity", "margin", "margin_level",
+            "connection_status", "leverage",
+        )  # fmt: skip
+        account = await c.run(
+            c.services.store.update_account, str(input.id), changes, _version(input.expected_version)
+        )
+        c.services.cache.written(account)
+        return convert.account(account)
+
+    @strawberry.mutation
+    async def create_action(
+        self, info: Info[Context, None], input: g.CreateActionInput
+    ) -> g.CreateActionPayload:
+        c = info.context
+        owner = owner_for_create(c.actor, None if input.user_id is None else str(input.user_id))
+        c.check_rate()
+        entry = EntryRequest(input.symbol, input.side, input.volume, input.trail_width, input.trail_mode)
+        action, position = await c.run(
+            c.services.store.create_action,
+            owner,
+            str(input.account_id),
+            input.type,
+            None if input.position_id is None else str(input.position_id),
+            entry,
+        )
+        c.services.cache.written(action)
+        c.services.cache.written(position)
+        return g.CreateActionPayload(action=convert.action(action), position=convert.position(position))
+
+    @strawberry.mutation
+    async def update_action(self, info: Info[Context, None], input: g.UpdateActionInput) -> g.Action:
+        c = info.context
+        await _owned(c, Action, str(input.id))
+        c.check_rate()
+        changes = given(input, "status", "error_message", "retry_count")
+        action = await c.run(
+            c.services.store.update_action, str(input.id), changes, _version(input.expected_version)
+        )
+        c.services.cache.written(action)
+        return convert.action(action)
+
+    @strawberry.mutation
+    async def update_position(self, info: Info[Context, None], input: g.UpdatePositionInput) -> g.Position:
+        c = info.context
+        await _owned(c, Position, str(input.id))
+        c.check_rate()
+        changes = given(
+            input, "status", "trail_width", "trail_mode", "trigger_action_ids", "mt_ticket", "entry_price",
+            "entry_time", "exit_price", "exit_time", "exit_reason", "realized_pl", "memo",
+        )  # fmt: skip
+        position = await c.run(
+            c.services.store.update_position,
+            c.actor,
+            str(input.id),
+            changes,
+            _version(input.expected_version),
+        )
+        c.services.cache.written(position)
+        return convert.position(position)
+
+    @strawberry.mutation
+    async def trigger_actions(
+        self, info: Info[Context, None], input: g.TriggerActionsInput
+    ) -> g.TriggerActionsPayload:
+        c = info.context
+        await _owned(c, Position, str(input.position_id))
+        c.check_rate()
+        position, actions = await c.run(
+            c.services.store.trigger_actions, str(input.position_id), input.reason, input.price
+        )
+        c.services.cache.written(position)
+        for action in actions:
+            c.services.cache.written(action)
+        return g.TriggerActionsPayload(
+            position=convert.position(position), actions=[convert.action(a) for a in actions]
+        )

@@ -1,0 +1,41 @@
+"""Run the server inside the current event loop on a free port (tests, benchmarks, the demo)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+
+from hedge.api.app import build_app
+from hedge.config import ServerSettings
+
+
+@asynccontextmanager
+async def serve(settings: ServerSettings) -> AsyncIterator[str]:
+    """Start the app with uvicorn on settings.host:settings.port (0 = a free port); yield its URL."""
+    app = build_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_max_size=settings.max_body_bytes,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    # uvicorn offers no start event; startup takes a few milliseconds
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped before it started")
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{settings.host}:{port}"
+    finally:
+        server.should_exit = True
+        await task

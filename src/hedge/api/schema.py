@@ -1,0 +1,56 @@
+"""The Strawberry schema with its limits (depth, tokens, aliases) and error codes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, cast
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from hedge.api.errors import ErrorCodes
+from hedge.api.gqltypes import DateTime
+from hedge.api.mutations import Mutation
+from hedge.api.queries import Query
+from hedge.api.subscriptions import Subscription
+from hedge.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+class HedgeSchema(strawberry.Schema):
+    """Logs only unexpected errors; expected ones (coded) are the client's business."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, DomainError | GraphQLError):
+                log.debug("request error: %s", error.message)
+            else:
+                log.error("unexpected error: %s", error.message, exc_info=original)
+
+
+def build_schema(max_depth: int = 10, max_tokens: int = 2000, max_aliases: int = 30) -> strawberry.Schema:
+    return HedgeSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        scalar_overrides=cast(dict[object, Any], {datetime: DateTime}),
+        config=StrawberryConfig(auto_camel_case=True),
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            ErrorCodes,
+        ],
+    )
+
+
+def print_sdl() -> str:
+    return build_schema().as_str()

@@ -1,0 +1,70 @@
+"""Subscriptions: onCreateX / onUpdateX filtered by userId, fed by the change feed.
+
+A CLIENT gets its own rows (userId null means its own); asking for another user's rows is
+refused with FORBIDDEN before any data is sent. ADMIN with userId null sees every user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from hedge.api import convert
+from hedge.api import gqltypes as g
+from hedge.api.context import Context
+from hedge.domain.authz import scope_user
+
+
+async def _stream(
+    info: Info[Context, None],
+    entity: str,
+    op: str,
+    user_id: strawberry.ID | None,
+    to_gql: Callable[[Any], Any],
+) -> AsyncIterator[Any]:
+    c = info.context
+    scope = scope_user(c.actor, None if user_id is None else str(user_id))  # raises before any data
+    broker = c.services.broker
+
+    async def generate() -> AsyncGenerator[Any, None]:
+        async with broker.subscribe(entity, op, scope) as sub:
+            async for value in broker.stream(sub):
+                yield to_gql(value)
+
+    return generate()
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def on_create_position(
+        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+    ) -> AsyncIterator[g.Position]:
+        return await _stream(info, "Position", "INSERT", user_id, convert.position)
+
+    @strawberry.subscription
+    async def on_update_position(
+        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+    ) -> AsyncIterator[g.Position]:
+        return await _stream(info, "Position", "UPDATE", user_id, convert.position)
+
+    @strawberry.subscription
+    async def on_create_action(
+        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+    ) -> AsyncIterator[g.Action]:
+        return await _stream(info, "Action", "INSERT", user_id, convert.action)
+
+    @strawberry.subscription
+    async def on_update_action(
+        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+    ) -> AsyncIterator[g.Action]:
+        return await _stream(info, "Action", "UPDATE", user_id, convert.action)
+
+    @strawberry.subscription
+    async def on_update_account(
+        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+    ) -> AsyncIterator[g.Account]:
+        return await _stream(info, "Account", "UPDATE", user_id, convert.account)

@@ -1,0 +1,78 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with our authentication and presence tracking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from hedge.api.context import Context, Services
+from hedge.domain.enums import UserRole
+from hedge.domain.models import User
+
+CONTEXT_KEY = "hedge.context"
+
+
+def bearer(value: object) -> str | None:
+    if not isinstance(value, str) or not value.startswith("Bearer "):
+        return None
+    token = value[len("Bearer ") :].strip()
+    return token or None
+
+
+class HedgeGraphQL(GraphQL[Context, None]):
+    def __init__(self, services: Services, schema: Any) -> None:
+        super().__init__(
+            schema,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            graphql_ide="graphiql",
+            connection_init_wait_timeout=timedelta(seconds=10),
+            allow_queries_via_get=False,
+        )
+        self.services = services
+
+    async def _user_for(self, token: str | None) -> User | None:
+        if token is None:
+            return None
+        user = await run_in_threadpool(self.services.store.user_by_token, token)
+        return user if user is not None and user.is_active else None
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        if isinstance(request, WebSocket):
+            context = Context(self.services)
+            request.scope[CONTEXT_KEY] = context
+            return context
+        self.services.metrics.requests.labels("http").inc()
+        user = await self._user_for(bearer(request.headers.get("authorization")))
+        return Context(self.services, user=user)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        token = bearer(context.connection_params.get("authorization"))
+        user = await self._user_for(token)
+        if user is None:
+            raise ConnectionRejectionError({"reason": "a valid token is required in connection_init"})
+        context.user = user
+        if user.role is UserRole.CLIENT:
+            await self.services.presence.connected(user.id)
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        self.services.metrics.requests.labels("websocket").inc()
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            context: Context | None = scope.get(CONTEXT_KEY)
+            if context is not None and context.user is not None and context.user.role is UserRole.CLIENT:
+                self.services.presence.disconnected(context.user.id)

@@ -1,0 +1,75 @@
+"""Settings: one frozen object per process, read once from the environment and the command line.
+
+Units are in the names (`_s`, `_ms`, `_bytes`). Secrets (tokens, passwords in URLs) are never
+printed: `describe()` masks them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path.cwd() / 'hedge.db'}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = ""
+    redis_url: str | None = None
+    admin_token: str | None = None
+    feed_retention_s: float = 24 * 3600
+    cache_l1_ttl_s: float = 10.0
+    cache_l2_ttl_s: float = 60.0
+    max_body_bytes: int = 1_000_000
+    max_query_depth: int = 10
+    max_query_tokens: int = 2_000
+    max_aliases: int = 30
+    mutation_rate_per_s: float = 200.0
+    mutation_burst: int = 400
+    request_timeout_s: float = 15.0
+    presence_grace_s: float = 3.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:
+        """Defaults, then HEDGE_* variables, then explicit overrides (command-line flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {"database_url": default_database_url()}
+        for f in fields(cls):
+            raw = env.get(f"HEDGE_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> ServerSettings:
+        return replace(self, **changes)
+
+    def describe(self) -> dict[str, Any]:
+        """The settings for logs, with secrets masked."""
+        shown: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "admin_token" and value:
+                value = "***"
+            elif f.name in ("database_url", "redis_url") and value:
+                value = make_url(value).render_as_string(hide_password=True) if "://" in value else value
+            shown[f.name] = value
+        return shown
+
+
+def _parse(raw: str, type_name: Any) -> Any:
+    text = str(type_name)
+    if text.startswith("int"):
+        return int(raw)
+    if text.startswith("float"):
+        return float(raw)
+    return raw
