@@ -1,0 +1,30 @@
+# The two commands of the README, and their bootstrap. Needs only Python 3.11+, make and bash:
+# uv comes from PyPI into .tools/ when it is not installed, and installs everything else
+# from uv.lock into .venv/.
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bootstrap bench
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+bootstrap: $(UV)
+	$(UV) sync --frozen --quiet
+
+demo: bootstrap
+	$(UV) run hedge demo
+
+lint: bootstrap
+	$(UV) run ruff check src tests bench
+	$(UV) run ruff format --check src tests bench
+	$(UV) run mypy
+
+test: lint
+	$(UV) run pytest $(PYTEST_ARGS)
+
+bench: bootstrap
+	$(UV) run python bench/store.py
+	$(UV) run python bench/trail.py
