@@ -142,7 +142,7 @@ class _SideBook:
         assert segment.m is not None  # only segments with a highest price are scheduled
         limit = segment.m - x
         heap = segment.heap
-        while heap and (heap[0][0] < limit or not heap[0][2].alive):
+        while heap and (heap[0][0] <= limit or not heap[0][2].alive):
             watch = heappop(heap)[2]
             self._entries -= 1
             if watch.alive:
