@@ -1,0 +1,359 @@
+"""The EA wire messages of /work/shared/contract/ea-protocol.md: one frozen class per frame type.
+
+Attribute names are the contract's camelCase names in snake_case (`mt_ticket` is `mtTicket`).
+Prices, volumes and money are Decimal; times are epoch milliseconds (`time_ms`); tickets are text.
+Field metadata carries the range rule the decoder applies (`positive`, `non_negative`, `may_be_empty`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from hedge.domain.enums import BrokerType, Side
+
+MAX_FRAME_BYTES = 65536  # frames over 64 KiB close the connection with CLOSE_TOO_BIG
+CLOSE_AUTH_FAILED = 4401  # first frame not AUTH, or AUTH refused
+CLOSE_REPLACED = 4409  # another EA connected for the same account
+CLOSE_TOO_BIG = 1009  # RFC 6455 "message too big"
+AGENT_NOT_READY = "agent not ready"  # the AUTH_FAILED reason an EA retries after
+
+
+class Direction(StrEnum):
+    EA_TO_AGENT = "EA→agent"
+    AGENT_TO_EA = "agent→EA"
+    BOTH = "both ways"
+
+
+class ErrorCode(StrEnum):
+    """Why the EA could not carry out OPEN or CLOSE (`errorCode` of OPENED/CLOSED FAILED)."""
+
+    INVALID_VOLUME = "INVALID_VOLUME"
+    INVALID_SYMBOL = "INVALID_SYMBOL"
+    NOT_ENOUGH_MONEY = "NOT_ENOUGH_MONEY"
+    MARKET_CLOSED = "MARKET_CLOSED"
+    TRADE_DISABLED = "TRADE_DISABLED"
+    REQUOTE = "REQUOTE"
+    TIMEOUT = "TIMEOUT"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def retryable(self) -> bool:
+        """True for the codes worth a retry (REQUOTE, TIMEOUT)."""
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset({ErrorCode.REQUOTE, ErrorCode.TIMEOUT})
+
+
+class ErrorFrameCode(StrEnum):
+    """`code` values of ERROR frames this project sends."""
+
+    BAD_MESSAGE = "BAD_MESSAGE"
+
+
+class CommandStatus(StrEnum):
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+
+
+class StopReason(StrEnum):
+    """The `reason` values of STOPPED the paper EA sends (the field itself is free text)."""
+
+    STOP_OUT = "STOP_OUT"
+    MANUAL = "MANUAL"
+
+
+# Range rules the decoder applies, kept on the fields they govern.
+POSITIVE: Mapping[str, str] = {"rule": "positive"}
+NON_NEGATIVE: Mapping[str, str] = {"rule": "non_negative"}
+MAY_BE_EMPTY: Mapping[str, str] = {"rule": "may_be_empty"}
+
+
+# --- handshake and liveness ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """EA→agent. Must be the EA's first frame."""
+
+    TYPE: ClassVar[str] = "AUTH"
+    DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
+    token: str
+    account_number: str
+    server_name: str
+    platform: BrokerType | None = None
+    ea_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthOk:
+    """agent→EA. The AUTH was accepted for this server-side account."""
+
+    TYPE: ClassVar[str] = "AUTH_OK"
+    DIRECTION: ClassVar[Direction] = Direction.AGENT_TO_EA
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFailed:
+    """agent→EA. The AUTH was refused; the agent then closes with 4401."""
+
+    TYPE: ClassVar[str] = "AUTH_FAILED"
+    DIRECTION: ClassVar[Direction] = Direction.AGENT_TO_EA
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """Either way. The other side answers PONG with the same id."""
+
+    TYPE: ClassVar[str] = "PING"
+    DIRECTION: ClassVar[Direction] = Direction.BOTH
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    """Either way. The answer to PING."""
+
+    TYPE: ClassVar[str] = "PONG"
+    DIRECTION: ClassVar[Direction] = Direction.BOTH
+    id: int
+
+
+# --- agent -> EA commands -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    """agent→EA. Open a market position; answered by exactly one OPENED."""
+
+    TYPE: ClassVar[str] = "OPEN"
+    DIRECTION: ClassVar[Direction] = Direction.AGENT_TO_EA
+    command_id: str
+    position_id: str
+    symbol: str
+    side: Side
+    volume: Decimal = field(metadata=POSITIVE)
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """agent→EA. Close the position with this ticket; answered by exactly one CLOSED."""
+
+    TYPE: ClassVar[str] = "CLOSE"
+    DIRECTION: ClassVar[Direction] = Direction.AGENT_TO_EA
+    command_id: str
+    position_id: str
+    mt_ticket: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sync:
+    """agent→EA. Ask for the held HedgeSystem positions; answered by exactly one POSITIONS."""
+
+    TYPE: ClassVar[str] = "SYNC"
+    DIRECTION: ClassVar[Direction] = Direction.AGENT_TO_EA
+    command_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """agent→EA. Stream PRICE for exactly these symbols until the next SUBSCRIBE. Not answered."""
+
+    TYPE: ClassVar[str] = "SUBSCRIBE"
+    DIRECTION: ClassVar[Direction] = Direction.AGENT_TO_EA
+    symbols: tuple[str, ...]
+
+
+# --- EA -> agent events -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """EA→agent. The answer to OPEN: on SUCCESS mtTicket, price, timeMs; on FAILED errorCode, message."""
+
+    TYPE: ClassVar[str] = "OPENED"
+    DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
+    REQUIRED_WHEN: ClassVar[Mapping[CommandStatus, tuple[str, ...]]] = {
+        CommandStatus.SUCCESS: ("mt_ticket", "price", "time_ms"),
+        CommandStatus.FAILED: ("error_code", "message"),
+    }
+    command_id: str
+    position_id: str
+    status: CommandStatus
+    mt_ticket: str | None = None
+    price: Decimal | None = field(default=None, metadata=POSITIVE)
+    time_ms: int | None = field(default=None, metadata=NON_NEGATIVE)
+    error_code: ErrorCode | None = None
+    message: str | None = field(default=None, metadata=MAY_BE_EMPTY)
+
+    @classmethod
+    def success(
+        cls, command_id: str, position_id: str, mt_ticket: str, price: Decimal, time_ms: int
+    ) -> Opened:
+        return cls(command_id, position_id, CommandStatus.SUCCESS, mt_ticket, price, time_ms)
+
+    @classmethod
+    def failed(cls, command_id: str, position_id: str, error_code: ErrorCode, message: str) -> Opened:
+        return cls(command_id, position_id, CommandStatus.FAILED, error_code=error_code, message=message)
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """EA→agent. The answer to CLOSE: on SUCCESS price, timeMs, profit; on FAILED errorCode, message."""
+
+    TYPE: ClassVar[str] = "CLOSED"
+    DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
+    REQUIRED_WHEN: ClassVar[Mapping[CommandStatus, tuple[str, ...]]] = {
+        CommandStatus.SUCCESS: ("price", "time_ms", "profit"),
+        CommandStatus.FAILED: ("error_code", "message"),
+    }
+    command_id: str
+    position_id: str
+    mt_ticket: str
+    status: CommandStatus
+    price: Decimal | None = field(default=None, metadata=POSITIVE)
+    time_ms: int | None = field(default=None, metadata=NON_NEGATIVE)
+    profit: Decimal | None = None
+    error_code: ErrorCode | None = None
+    message: str | None = field(default=None, metadata=MAY_BE_EMPTY)
+
+    @classmethod
+    def success(
+        cls, command_id: str, position_id: str, mt_ticket: str, price: Decimal, time_ms: int, profit: Decimal
+    ) -> Closed:
+        return cls(command_id, position_id, mt_ticket, CommandStatus.SUCCESS, price, time_ms, profit)
+
+    @classmethod
+    def failed(
+        cls, command_id: str, position_id: str, mt_ticket: str, error_code: ErrorCode, message: str
+    ) -> Closed:
+        return cls(
+            command_id, position_id, mt_ticket, CommandStatus.FAILED, error_code=error_code, message=message
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """EA→agent. The broker (stop-out) or someone outside the system closed a position."""
+
+    TYPE: ClassVar[str] = "STOPPED"
+    DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
+    position_id: str
+    mt_ticket: str
+    price: Decimal = field(metadata=POSITIVE)
+    time_ms: int = field(metadata=NON_NEGATIVE)
+    profit: Decimal
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """EA→agent. A quote of a subscribed symbol."""
+
+    TYPE: ClassVar[str] = "PRICE"
+    DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
+    symbol: str
+    bid: Decimal = field(metadata=POSITIVE)
+    ask: Decimal = field(metadata=POSITIVE)
+    time_ms: int = field(metadata=NON_NEGATIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUpdate:
+    """EA→agent (type ACCOUNT). The account's money, on connect, periodically and on balance changes."""
+
+    TYPE: ClassVar[str] = "ACCOUNT"
+    DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
+    balance: Decimal
+    credit: Decimal
+    equity: Decimal
+    margin: Decimal = field(metadata=NON_NEGATIVE)
+    margin_level: Decimal  # equity / margin * 100; 0 without margin, negative when equity is
+    currency: str
+    time_ms: int = field(metadata=NON_NEGATIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReport:
+    """One item of POSITIONS: a held position that carries a HedgeSystem[...] comment."""
+
+    position_id: str
+    mt_ticket: str
+    symbol: str
+    side: Side
+    volume: Decimal = field(metadata=POSITIVE)
+    open_price: Decimal = field(metadata=POSITIVE)
+    open_time_ms: int = field(metadata=NON_NEGATIVE)
+    profit: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Positions:
+    """EA→agent. The answer to SYNC."""
+
+    TYPE: ClassVar[str] = "POSITIONS"
+    DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
+    command_id: str
+    positions: tuple[PositionReport, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    """Either way. A frame the sender could not use; `command_id` when it could read one."""
+
+    TYPE: ClassVar[str] = "ERROR"
+    DIRECTION: ClassVar[Direction] = Direction.BOTH
+    code: str
+    message: str = field(metadata=MAY_BE_EMPTY)
+    command_id: str | None = None
+
+    @classmethod
+    def bad_message(cls, message: str, command_id: str | None = None) -> Error:
+        return cls(ErrorFrameCode.BAD_MESSAGE.value, message, command_id)
+
+
+Message = (
+    Auth
+    | AuthOk
+    | AuthFailed
+    | Ping
+    | Pong
+    | Open
+    | Close
+    | Sync
+    | Subscribe
+    | Opened
+    | Closed
+    | Stopped
+    | Price
+    | AccountUpdate
+    | Positions
+    | Error
+)
+Command = Open | Close | Sync
+MESSAGE_CLASSES: tuple[type[Message], ...] = (
+    Auth,
+    AuthOk,
+    AuthFailed,
+    Ping,
+    Pong,
+    Open,
+    Close,
+    Sync,
+    Subscribe,
+    Opened,
+    Closed,
+    Stopped,
+    Price,
+    AccountUpdate,
+    Positions,
+    Error,
+)
+MESSAGE_TYPES: Mapping[str, type[Message]] = {cls.TYPE: cls for cls in MESSAGE_CLASSES}
