@@ -73,3 +73,50 @@ def _parse(raw: str, type_name: Any) -> Any:
     if text.startswith("float"):
         return float(raw)
     return raw
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSettings:
+    """The Hedge System agent on one PC: its server link and its EA port."""
+
+    server_url: str = "http://127.0.0.1:8000"
+    token: str = ""
+    ea_token: str = ""
+    ea_host: str = "127.0.0.1"
+    ea_port: int = 8080
+    state_dir: str = ""
+    ea_wait_s: float = 30.0  # how long an action waits for its account's EA to connect
+    command_timeout_s: float = 60.0  # an OPEN/CLOSE with no answer this long is settled by SYNC
+    auth_wait_s: float = 10.0  # an AUTH before the accounts are known waits this long
+    ping_interval_s: float = 10.0
+    dead_after_s: float = 30.0
+    account_push_interval_s: float = 30.0
+    trail_timer_ms: int = 100
+    max_retries: int = 3  # REQUOTE / TIMEOUT
+    retry_backoff_s: float = 0.2
+    reconnect_max_s: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> AgentSettings:
+        env = os.environ if env is None else env
+        names = {
+            "server_url": "HEDGE_SERVER_URL",
+            "token": "HEDGE_TOKEN",
+            "ea_token": "HEDGE_EA_TOKEN",
+            "ea_host": "HEDGE_EA_HOST",
+            "ea_port": "HEDGE_EA_PORT",
+            "state_dir": "HEDGE_STATE_DIR",
+        }
+        values: dict[str, Any] = {"state_dir": str(Path.cwd() / "hedge-agent-state")}
+        for f in fields(cls):
+            raw = env.get(names.get(f.name, f"HEDGE_AGENT_{f.name.upper()}"))
+            if raw is not None and raw != "":
+                values[f.name] = _parse(raw, f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def describe(self) -> dict[str, Any]:
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        for secret in ("token", "ea_token"):
+            shown[secret] = "***" if shown[secret] else ""
+        return shown

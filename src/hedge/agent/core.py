@@ -1,0 +1,431 @@
+"""The agent's decisions, as a synchronous core: fed rows, EA events and time; returns intents.
+
+The shell (runtime.py) feeds it and carries out what it returns. Every decision is a function of
+the server's state (the local copy) plus the facts heard from the EAs, so a restart or a repeat
+can only lead to the same decisions: an action whose position is already OPENING is not opened
+again, a fill already recorded is not recorded twice.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+from dataclasses import replace
+from decimal import Decimal
+
+from hedge.agent.facts import Exit, Failure, Fill, InFlight
+from hedge.agent.intents import Intent, SendToEA, TriggerActions, UpdateAccount, UpdateAction, UpdatePosition
+from hedge.agent.state import LocalState, Quote, Row
+from hedge.config import AgentSettings
+from hedge.domain.enums import ActionStatus, ActionType, ExitReason, PositionStatus, TriggerReason
+from hedge.domain.models import Account, Action, Position
+from hedge.domain.symbols import SymbolCatalog, canonical_symbol
+from hedge.domain.trail import TrailBook
+from hedge.domain.values import iso_ms, utc_from_ms
+from hedge.ea.protocol import Close, Open, Subscribe, Sync, comment_for
+from hedge.ea.protocol_messages import (
+    AccountUpdate,
+    Closed,
+    CommandStatus,
+    ErrorCode,
+    Opened,
+    Positions,
+    Price,
+    Stopped,
+)
+
+log = logging.getLogger(__name__)
+
+P = PositionStatus
+FINAL = (P.CLOSED, P.STOPPED, P.CANCELED)
+
+
+class AgentCore:
+    def __init__(self, settings: AgentSettings, catalog: SymbolCatalog | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog or SymbolCatalog()
+        self.state = LocalState()
+        self.inflight: dict[str, InFlight] = {}
+        self.fills: dict[str, Fill] = {}
+        self.exits: dict[str, Exit] = {}
+        self.failures: dict[str, Failure] = {}
+        self.retries: dict[str, int] = {}
+        self.retry_at: dict[str, float] = {}
+        self.ea_wait_since: dict[str, float] = {}
+        self.connected: set[str] = set()
+        self.synced: set[str] = set()
+        self.sync_sent: dict[str, tuple[str, float]] = {}
+        self.subscribed: dict[str, tuple[str, ...]] = {}
+        self.book = TrailBook()
+        self.triggers: dict[str, TriggerActions] = {}  # fired, not yet recorded by the server
+        self.quotes: dict[tuple[str, str], Quote] = {}
+        self.snapshots: dict[str, AccountUpdate] = {}
+        self.pushed: dict[str, AccountUpdate] = {}
+        self._instance = secrets.token_hex(4)
+        self._ids = itertools.count(1)
+
+    def _command_id(self) -> str:
+        return f"{self._instance}-{next(self._ids)}"
+
+    # ------------------------------------------------------------------ rows from the server
+
+    def apply_row(self, row: Row) -> list[Intent]:
+        """A row from a subscription, a reload or a mutation answer; intents if a trail fires at once."""
+        if not self.state.apply(row):
+            return []
+        if not isinstance(row, Position):
+            return []
+        pid = row.id
+        if row.status not in (P.PENDING, P.OPENING):
+            self.fills.pop(pid, None)
+        if row.status is P.OPEN and pid in self.failures and self.failures[pid].kind == "CLOSE":
+            del self.failures[pid]
+        if row.status in FINAL:
+            for table in (self.inflight, self.exits, self.retries, self.retry_at, self.ea_wait_since):
+                table.pop(pid, None)
+            if row.status is not P.CANCELED:
+                self.failures.pop(pid, None)
+        if row.trail_triggered_at is not None:
+            self.triggers.pop(pid, None)
+        return self._sync_watch(row)
+
+    def _sync_watch(self, pos: Position) -> list[Intent]:
+        """Watch OPEN positions with a trail width that have not fired; stop watching the rest."""
+        wanted = (
+            pos.status is P.OPEN
+            and pos.trail_width is not None
+            and pos.entry_price is not None
+            and pos.trail_triggered_at is None
+            and pos.id not in self.triggers
+        )
+        if not wanted:
+            self.book.remove(pos.id)
+            return []
+        if pos.id in self.book:
+            return []
+        assert pos.trail_width is not None and pos.entry_price is not None
+        fired = self.book.add(
+            pos.id,
+            _quote_key(pos.account_id, pos.symbol),
+            pos.side,
+            pos.trail_mode,
+            pos.entry_price,
+            pos.trail_width,
+            self.catalog.spec(pos.symbol).pip_size,
+        )
+        return [self._fire(f.position_id, f.price) for f in fired]
+
+    def _fire(self, position_id: str, price: Decimal) -> Intent:
+        intent = TriggerActions(position_id, TriggerReason.TRAIL, price)
+        self.triggers[position_id] = intent
+        log.info("trail condition met for position %s at %s", position_id, price)
+        return intent
+
+    def trigger_settled(self, position_id: str) -> None:
+        """The server recorded (or refused for good) the trigger of this position."""
+        self.triggers.pop(position_id, None)
+
+    # ------------------------------------------------------------------ EA connections and events
+
+    def ea_connected(self, account_id: str, now: float) -> list[Intent]:
+        self.connected.add(account_id)
+        self.synced.discard(account_id)
+        self.subscribed.pop(account_id, None)
+        self.pushed.pop(account_id, None)
+        return [UpdateAccount(account_id, {"connectionStatus": "CONNECTED"}), *self._sync(account_id, now)]
+
+    def ea_disconnected(self, account_id: str) -> list[Intent]:
+        self.connected.discard(account_id)
+        self.synced.discard(account_id)
+        self.sync_sent.pop(account_id, None)
+        return [UpdateAccount(account_id, {"connectionStatus": "DISCONNECTED"})]
+
+    def _sync(self, account_id: str, now: float) -> list[Intent]:
+        command_id = self._command_id()
+        self.sync_sent[account_id] = (command_id, now)
+        return [SendToEA(account_id, Sync(command_id), "reconcile with the EA's positions")]
+
+    def on_opened(self, account_id: str, msg: Opened, now: float) -> list[Intent]:
+        pid = msg.position_id
+        flight = self.inflight.get(pid)
+        if msg.status is CommandStatus.SUCCESS:
+            assert msg.mt_ticket is not None and msg.price is not None and msg.time_ms is not None
+            held = self.state.positions.get(pid)
+            if held is not None and held.status in (P.PENDING, P.OPENING):
+                self.fills[pid] = Fill(msg.mt_ticket, msg.price, msg.time_ms)
+            if flight is not None and flight.kind == "OPEN":
+                del self.inflight[pid]
+            return []
+        if flight is None or flight.command_id != msg.command_id:
+            return []  # an answer to a command we no longer wait for (a repeat)
+        return self._failed(flight, pid, msg.error_code, msg.message or "", now)
+
+    def on_closed(self, account_id: str, msg: Closed, now: float) -> list[Intent]:
+        pid = msg.position_id
+        flight = self.inflight.get(pid)
+        if msg.status is CommandStatus.SUCCESS:
+            assert msg.price is not None and msg.time_ms is not None and msg.profit is not None
+            self.exits[pid] = Exit(msg.mt_ticket, msg.price, msg.time_ms, msg.profit)
+            if flight is not None and flight.kind == "CLOSE":
+                del self.inflight[pid]
+            return []
+        if flight is None or flight.command_id != msg.command_id:
+            return []
+        return self._failed(flight, pid, msg.error_code, msg.message or "", now)
+
+    def _failed(self, flight: InFlight, pid: str, code: object, message: str, now: float) -> list[Intent]:
+        del self.inflight[pid]
+        retryable = getattr(code, "retryable", False)
+        done = self.retries.get(pid, 0)
+        if retryable and done < self.settings.max_retries:
+            self.retries[pid] = done + 1
+            self.retry_at[pid] = now + self.settings.retry_backoff_s * (2**done)
+            log.info("%s of position %s failed (%s); retry %d in %.2f s", flight.kind, pid, code, done + 1,
+                     self.retry_at[pid] - now)  # fmt: skip
+            wanted = ActionType.ENTRY if flight.kind == "OPEN" else ActionType.CLOSE
+            return [
+                UpdateAction(a.id, {"retryCount": done + 1}, f"retry {done + 1} after {code}")
+                for a in self.state.action_for(pid, ActionStatus.EXECUTING)
+                if a.type is wanted
+            ]
+        text = f"{flight.kind} failed: {code}: {message}" if code else f"{flight.kind} failed: {message}"
+        if retryable:
+            text += f" (after {done} retries)"
+        self.failures[pid] = Failure(flight.kind, code if isinstance(code, ErrorCode) else None, text)
+        return []
+
+    def on_stopped(self, account_id: str, msg: Stopped) -> list[Intent]:
+        self.exits[msg.position_id] = Exit(
+            msg.mt_ticket, msg.price, msg.time_ms, msg.profit, msg.reason or "STOPPED"
+        )
+        return []
+
+    def on_positions(self, account_id: str, msg: Positions) -> list[Intent]:
+        sent = self.sync_sent.get(account_id)
+        if sent is None or sent[0] != msg.command_id:
+            return []
+        del self.sync_sent[account_id]
+        self.synced.add(account_id)
+        held = {report.position_id: report for report in msg.positions}
+        for pid, report in held.items():
+            pos = self.state.positions.get(pid)
+            if pos is not None and pos.status in (P.PENDING, P.OPENING) and pid not in self.fills:
+                self.fills[pid] = Fill(report.mt_ticket, report.open_price, report.open_time_ms)
+        for pid, flight in list(self.inflight.items()):
+            if flight.account_id == account_id:
+                del self.inflight[pid]  # unanswered: decide() sends it again (the EA is idempotent)
+        for pos in self.state.positions_in(P.OPEN):
+            if pos.account_id == account_id and pos.id not in held and pos.id not in self.exits:
+                log.warning(
+                    "position %s is OPEN here but the EA does not hold it; waiting for its STOPPED", pos.id
+                )
+        return []
+
+    def on_price(self, account_id: str, msg: Price) -> list[Intent]:
+        account = self.state.accounts.get(account_id)
+        symbol = canonical_symbol(msg.symbol, account.symbol_map if account else None)
+        key = _quote_key(account_id, symbol)
+        self.quotes[(account_id, symbol)] = Quote(msg.bid, msg.ask, msg.time_ms)
+        return [self._fire(f.position_id, f.price) for f in self.book.on_price(key, msg.bid, msg.ask)]
+
+    def on_account(self, account_id: str, msg: AccountUpdate) -> list[Intent]:
+        self.snapshots[account_id] = msg
+        if account_id not in self.pushed:  # the first snapshot after connecting goes at once
+            return self.push_accounts()
+        return []
+
+    def push_accounts(self) -> list[Intent]:
+        """The latest snapshot of each EA that changed since it was last sent (every 30 s)."""
+        intents: list[Intent] = []
+        for account_id, snap in self.snapshots.items():
+            if self.pushed.get(account_id) == snap or account_id not in self.connected:
+                continue
+            self.pushed[account_id] = snap
+            changes = {
+                "balance": snap.balance,
+                "credit": snap.credit,
+                "equity": snap.equity,
+                "margin": snap.margin,
+                "marginLevel": max(snap.margin_level, Decimal(0)),
+            }
+            intents.append(UpdateAccount(account_id, changes))
+        return intents
+
+    # ------------------------------------------------------------------ decisions
+
+    def decide(self, now: float) -> list[Intent]:
+        """Everything that should happen now, given the rows, the facts and the time."""
+        intents: list[Intent] = []
+        for account_id in sorted(self.connected - self.synced):
+            sent = self.sync_sent.get(account_id)
+            if sent is None or now - sent[1] > self.settings.command_timeout_s:
+                intents += self._sync(account_id, now)
+        for action in self.state.executing_actions():
+            intents += self._carry_out(action, now)
+        for pos in self.state.positions_in(P.OPENING):
+            intents += self._opening(pos, now)
+        for pos in self.state.positions_in(P.CLOSING):
+            intents += self._closing(pos, now)
+        for pos in self.state.positions_in(P.OPEN):
+            exit_ = self.exits.get(pos.id)
+            if exit_ is not None and exit_.stopped_reason is not None:
+                intents.append(self._stop(pos, exit_))
+        intents += list(self.triggers.values())
+        for account_id in sorted(self.connected & self.synced):
+            symbols = tuple(self.state.symbols_of(account_id))
+            if self.subscribed.get(account_id) != symbols:
+                self.subscribed[account_id] = symbols
+                intents.append(SendToEA(account_id, Subscribe(symbols), "stream prices of live positions"))
+        return intents
+
+    def _carry_out(self, action: Action, now: float) -> list[Intent]:
+        pos = self.state.positions.get(action.position_id)
+        if pos is None:
+            return []
+        if action.type is ActionType.ENTRY:
+            if pos.status is P.PENDING:
+                early = self._command(pos, "OPEN", now) if pos.id not in self.fills else []
+                return [*early, UpdatePosition(pos.id, {"status": "OPENING"}, f"ENTRY action {action.id}")]
+            if pos.status in (P.OPEN, P.CLOSING, P.CLOSED, P.STOPPED):
+                return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is open")]
+            if pos.status is P.CANCELED:
+                failure = self.failures.get(pos.id)
+                message = failure.message if failure else "its position was canceled"
+                return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": message}, message)]
+            return []
+        if pos.status is P.OPEN:
+            early = self._command(pos, "CLOSE", now) if pos.id not in self.exits else []
+            return [*early, UpdatePosition(pos.id, {"status": "CLOSING"}, f"CLOSE action {action.id}")]
+        if pos.status is P.CLOSED:
+            return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is closed")]
+        if pos.status in (P.STOPPED, P.CANCELED, P.PENDING):
+            message = f"cannot close position {pos.id}: it is {pos.status.value}"
+            return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": message}, message)]
+        return []  # OPENING or CLOSING: wait for the position
+
+    def _opening(self, pos: Position, now: float) -> list[Intent]:
+        fill = self.fills.get(pos.id)
+        if fill is not None:
+            changes = {
+                "status": "OPEN",
+                "entryPrice": fill.price,
+                "entryTime": iso_ms(utc_from_ms(fill.time_ms)),
+                "mtTicket": fill.mt_ticket,
+            }
+            return [UpdatePosition(pos.id, changes, f"filled as ticket {fill.mt_ticket}")]
+        failure = self.failures.get(pos.id)
+        if failure is not None:
+            return [
+                UpdatePosition(pos.id, {"status": "CANCELED"}, failure.message),
+                *self._fail_actions(pos.id, ActionType.ENTRY, failure.message),
+            ]
+        return self._command(pos, "OPEN", now)
+
+    def _closing(self, pos: Position, now: float) -> list[Intent]:
+        exit_ = self.exits.get(pos.id)
+        if exit_ is not None:
+            by_action = any(
+                a.type is ActionType.CLOSE for a in self.state.action_for(pos.id, ActionStatus.EXECUTING)
+            )
+            if exit_.stopped_reason is not None:
+                reason = (
+                    ExitReason.STOP_OUT if exit_.stopped_reason == "STOP_OUT" else ExitReason.MANUAL_CLOSE
+                )
+            else:
+                reason = ExitReason.ACTION_CLOSE if by_action else ExitReason.MANUAL_CLOSE
+            return [
+                UpdatePosition(pos.id, _exit_changes("CLOSED", exit_, reason), f"closed at {exit_.price}")
+            ]
+        failure = self.failures.get(pos.id)
+        if failure is not None:
+            return [
+                UpdatePosition(pos.id, {"status": "OPEN"}, failure.message),
+                *self._fail_actions(pos.id, ActionType.CLOSE, failure.message),
+            ]
+        return self._command(pos, "CLOSE", now)
+
+    def _stop(self, pos: Position, exit_: Exit) -> Intent:
+        reason = ExitReason.STOP_OUT if exit_.stopped_reason == "STOP_OUT" else ExitReason.MANUAL_CLOSE
+        return UpdatePosition(
+            pos.id, _exit_changes("STOPPED", exit_, reason), f"stopped ({exit_.stopped_reason})"
+        )
+
+    def _fail_actions(self, position_id: str, type_: ActionType, message: str) -> list[Intent]:
+        return [
+            UpdateAction(a.id, {"status": "FAILED", "errorMessage": message}, message)
+            for a in self.state.action_for(position_id, ActionStatus.EXECUTING)
+            if a.type is type_
+        ]
+
+    def _command(self, pos: Position, kind: str, now: float) -> list[Intent]:
+        """Send OPEN or CLOSE for `pos` unless one is on its way; wait for the EA, within limits."""
+        pid, account_id = pos.id, pos.account_id
+        flight = self.inflight.get(pid)
+        if flight is not None:
+            if now - flight.sent_at > self.settings.command_timeout_s:
+                log.warning(
+                    "%s of position %s unanswered for %.0f s; settling by SYNC",
+                    kind,
+                    pid,
+                    now - flight.sent_at,
+                )
+                del self.inflight[pid]
+                self.synced.discard(account_id)
+                self.sync_sent.pop(account_id, None)
+            return []
+        if now < self.retry_at.get(pid, 0.0):
+            return []
+        if account_id not in self.connected:
+            since = self.ea_wait_since.setdefault(pid, now)
+            if now - since >= self.settings.ea_wait_s:
+                account = self.state.accounts.get(account_id)
+                name = account.account_number if account else account_id
+                message = f"the EA of account {name} was not connected within {self.settings.ea_wait_s:g} s"
+                self.failures[pid] = Failure(kind, None, message)
+                self.ea_wait_since.pop(pid, None)
+            return []
+        if account_id not in self.synced:
+            return []
+        self.ea_wait_since.pop(pid, None)
+        command_id = self._command_id()
+        if kind == "OPEN":
+            command: Open | Close = Open(command_id, pid, pos.symbol, pos.side, pos.volume, comment_for(pid))
+        else:
+            if pos.mt_ticket is None:
+                self.failures[pid] = Failure(kind, None, f"position {pid} has no mtTicket to close")
+                return []
+            command = Close(command_id, pid, pos.mt_ticket)
+        attempts = self.retries.get(pid, 0) + 1
+        self.inflight[pid] = InFlight(kind, command_id, account_id, now, attempts)
+        return [SendToEA(account_id, command, f"{kind} position {pid}")]
+
+    # ------------------------------------------------------------------ views
+
+    def unrealized(self, pos: Position) -> tuple[Decimal, Decimal] | None:
+        """(currentPrice, unrealizedPL in the quote currency) of an OPEN position, from the last quote."""
+        quote = self.quotes.get((pos.account_id, pos.symbol))
+        if quote is None or pos.entry_price is None:
+            return None
+        current = quote.bid if pos.side.value == "BUY" else quote.ask
+        sign = 1 if pos.side.value == "BUY" else -1
+        spec = self.catalog.spec(pos.symbol)
+        return current, (current - pos.entry_price) * sign * pos.volume * spec.contract_size
+
+    def forget_account_rows(self, account: Account) -> None:
+        self.state.accounts[account.id] = replace(account)
+
+
+def _exit_changes(status: str, exit_: Exit, reason: ExitReason) -> dict[str, object]:
+    return {
+        "status": status,
+        "exitPrice": exit_.price,
+        "exitTime": iso_ms(utc_from_ms(exit_.time_ms)),
+        "realizedPL": exit_.profit,
+        "exitReason": reason.value,
+    }
+
+
+def _quote_key(account_id: str, symbol: str) -> str:
+    """Trail rules read the prices of the position's own account (brokers quote differently)."""
+    return f"{account_id}|{symbol}"

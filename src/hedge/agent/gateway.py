@@ -1,0 +1,227 @@
+"""The agent's WebSocket server for its PC's EAs (the EA protocol), with GET /healthz on the same port.
+
+Per connection: AUTH first (else close 4401), then PING/PONG liveness, and every other frame
+decoded into a typed message and handed to the agent in arrival order. A frame that breaks the
+contract gets ERROR BAD_MESSAGE and changes nothing. One EA per account: a second replaces the
+first (closed with 4409).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import itertools
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from hedge.domain.models import Account
+from hedge.ea.errors import BadMessage, FrameTooLarge
+from hedge.ea.protocol import (
+    AGENT_NOT_READY,
+    CLOSE_AUTH_FAILED,
+    CLOSE_REPLACED,
+    MAX_FRAME_BYTES,
+    Auth,
+    AuthFailed,
+    AuthOk,
+    Error,
+    Message,
+    Ping,
+    Pong,
+    decode,
+    encode,
+)
+
+log = logging.getLogger(__name__)
+
+CLOSE_DEAD = 4408  # no frame heard for dead_after_s
+
+
+@dataclass(eq=False)
+class Session:
+    account: Account
+    connection: ServerConnection
+    outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    heard_at: float = field(default_factory=time.monotonic)
+
+    def send(self, msg: Message) -> None:
+        self.outbox.put_nowait(encode(msg))
+
+
+class EAHandler:
+    """What the gateway calls; the agent runtime implements it."""
+
+    async def find_account(self, account_number: str, server_name: str) -> Account | str:
+        """The account for an AUTH, or the reason to refuse it."""
+        raise NotImplementedError
+
+    def on_connect(self, account: Account) -> None:
+        raise NotImplementedError
+
+    def on_disconnect(self, account: Account) -> None:
+        raise NotImplementedError
+
+    def on_message(self, account: Account, msg: Message) -> None:
+        raise NotImplementedError
+
+    def health(self) -> dict[str, object]:
+        raise NotImplementedError
+
+
+class EAGateway:
+    def __init__(
+        self,
+        handler: EAHandler,
+        ea_token: str,
+        *,
+        ping_interval_s: float = 10.0,
+        dead_after_s: float = 30.0,
+        first_frame_timeout_s: float = 15.0,
+    ) -> None:
+        self._handler = handler
+        self._ea_token = ea_token
+        self._ping_interval_s = ping_interval_s
+        self._dead_after_s = dead_after_s
+        self._first_frame_timeout_s = first_frame_timeout_s
+        self.sessions: dict[str, Session] = {}
+        self._server: Server | None = None
+        self._ping_ids = itertools.count(1)
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; returns the bound port (pass 0 for a free one)."""
+        self._server = await serve(
+            self._serve,
+            host,
+            port,
+            max_size=MAX_FRAME_BYTES,
+            ping_interval=None,  # liveness is the protocol's own PING/PONG
+            compression=None,
+            process_request=self._process_request,
+        )
+        sockets = list(self._server.sockets)
+        return int(sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def send(self, account_id: str, msg: Message) -> bool:
+        """Queue a frame for the account's EA; False when no EA is connected for it."""
+        session = self.sessions.get(account_id)
+        if session is None:
+            return False
+        session.send(msg)
+        return True
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if request.path.split("?")[0] != "/healthz":
+            return None
+        body = json.dumps(self._handler.health())
+        response = connection.respond(HTTPStatus.OK, body)
+        response.headers["Content-Type"] = "application/json"
+        return response
+
+    async def _serve(self, connection: ServerConnection) -> None:
+        account = await self._authenticate(connection)
+        if account is None:
+            return
+        session = Session(account, connection)
+        previous = self.sessions.get(account.id)
+        self.sessions[account.id] = session
+        if previous is not None:
+            log.warning("a second EA connected for account %s; closing the first", account.account_number)
+            await previous.connection.close(CLOSE_REPLACED, "replaced by a newer EA connection")
+        session.send(AuthOk(account.id))
+        log.info("EA connected for account %s (%s)", account.account_number, account.server_name)
+        self._handler.on_connect(account)
+        writer = asyncio.create_task(self._write(session))
+        pinger = asyncio.create_task(self._liveness(session))
+        try:
+            await self._read(session)
+        finally:
+            writer.cancel()
+            pinger.cancel()
+            if self.sessions.get(account.id) is session:
+                del self.sessions[account.id]
+                self._handler.on_disconnect(account)
+            log.info("EA disconnected for account %s", account.account_number)
+
+    async def _authenticate(self, connection: ServerConnection) -> Account | None:
+        try:
+            raw = await asyncio.wait_for(connection.recv(), self._first_frame_timeout_s)
+        except (TimeoutError, ConnectionClosed):
+            await connection.close(CLOSE_AUTH_FAILED, "AUTH expected")
+            return None
+        try:
+            msg = decode(raw)
+        except (BadMessage, FrameTooLarge) as exc:
+            await self._refuse(connection, f"the first frame must be AUTH: {exc.message}")
+            return None
+        if not isinstance(msg, Auth):
+            await self._refuse(connection, f"the first frame must be AUTH, was {msg.TYPE}")
+            return None
+        if not hmac.compare_digest(msg.token.encode(), self._ea_token.encode()):
+            await self._refuse(connection, "wrong EA token")
+            return None
+        found = await self._handler.find_account(msg.account_number, msg.server_name)
+        if isinstance(found, str):
+            await self._refuse(connection, found)
+            return None
+        return found
+
+    async def _refuse(self, connection: ServerConnection, reason: str) -> None:
+        log.warning("EA refused: %s", reason)
+        with contextlib.suppress(ConnectionClosed):
+            await connection.send(encode(AuthFailed(reason)))
+            await connection.close(CLOSE_AUTH_FAILED, reason[:120])
+
+    async def _read(self, session: Session) -> None:
+        async for raw in session.connection:
+            session.heard_at = time.monotonic()
+            try:
+                msg = decode(raw)
+            except BadMessage as exc:
+                session.send(Error.bad_message(exc.message, exc.command_id))
+                continue
+            if isinstance(msg, Ping):
+                session.send(Pong(msg.id))
+            elif isinstance(msg, Pong):
+                continue
+            elif msg.DIRECTION.value == "agent→EA" or isinstance(msg, Auth):
+                session.send(Error.bad_message(f"{msg.TYPE} is not a frame an EA sends"))
+            else:
+                try:
+                    self._handler.on_message(session.account, msg)
+                except BadMessage as exc:
+                    session.send(Error.bad_message(exc.message, exc.command_id))
+
+    async def _write(self, session: Session) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await session.connection.send(await session.outbox.get())
+
+    async def _liveness(self, session: Session) -> None:
+        while True:
+            await asyncio.sleep(self._ping_interval_s)
+            silent = time.monotonic() - session.heard_at
+            if silent >= self._dead_after_s:
+                log.warning(
+                    "EA of account %s silent for %.0f s; closing", session.account.account_number, silent
+                )
+                await session.connection.close(CLOSE_DEAD, "no frame within the liveness window")
+                return
+            session.send(Ping(next(self._ping_ids)))
+
+
+OnReady = Callable[[], Awaitable[None]]
+__all__ = ["AGENT_NOT_READY", "EAGateway", "EAHandler", "Session"]

@@ -1,0 +1,302 @@
+"""The agent's asyncio shell: feeds the core with rows, EA frames and time, and carries out intents.
+
+Intents for the EAs go out at once, in the order the core gave them; mutations run as tasks, one
+at a time per row, and their answers go back into the core. A decision pass runs after every
+input and on a 100 ms timer (for timeouts and retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from hedge.agent import documents as doc
+from hedge.agent.core import AgentCore
+from hedge.agent.gateway import EAGateway, EAHandler
+from hedge.agent.intents import (
+    Intent,
+    SendToEA,
+    TriggerActions,
+    UpdateAccount,
+    UpdateAction,
+    UpdatePosition,
+    busy_key,
+)
+from hedge.agent.link import LINK_ERRORS, ServerLink
+from hedge.agent.state import Row
+from hedge.agent.wire import from_gql, gql_value
+from hedge.api.client import GraphQLClient, GraphQLClientError
+from hedge.config import AgentSettings
+from hedge.domain.models import Account, Action, Position
+from hedge.ea.protocol import AGENT_NOT_READY, Message
+from hedge.ea.protocol_messages import AccountUpdate, Closed, Opened, Positions, Price, Stopped
+from hedge.store.codec import from_mapping, to_image
+
+log = logging.getLogger(__name__)
+
+REFETCH = {"Position": doc.GET_POSITION, "Action": doc.GET_ACTION}
+
+
+class AgentRuntime(EAHandler):
+    def __init__(self, settings: AgentSettings) -> None:
+        self.settings = settings
+        self.core = AgentCore(settings)
+        self.client = GraphQLClient(settings.server_url, settings.token)
+        self.link = ServerLink(self.client, self._on_rows, self._on_link_state, settings.reconnect_max_s)
+        self.gateway = EAGateway(
+            self,
+            settings.ea_token,
+            ping_interval_s=settings.ping_interval_s,
+            dead_after_s=settings.dead_after_s,
+        )
+        self.ea_port = settings.ea_port
+        self._dirty = asyncio.Event()
+        self.listening = asyncio.Event()  # set once the EA port is bound (ea_port is then known)
+        self._loaded = asyncio.Event()
+        self._busy: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._state_file = Path(settings.state_dir) / "accounts.json" if settings.state_dir else None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def run(self) -> None:
+        """Serve the EAs and keep the server link until cancelled."""
+        self._restore_accounts()
+        self.ea_port = await self.gateway.start(self.settings.ea_host, self.settings.ea_port)
+        self.listening.set()
+        log.info("EA port listening on ws://%s:%d/", self.settings.ea_host, self.ea_port)
+        loops = [
+            asyncio.create_task(self.link.run(), name="server-link"),
+            asyncio.create_task(self._decide_loop(), name="decide"),
+            asyncio.create_task(self._push_loop(), name="account-push"),
+        ]
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            for task in [*loops, *self._tasks]:
+                task.cancel()
+            await self.gateway.close()
+            await self.client.close()
+
+    async def _decide_loop(self) -> None:
+        period = self.settings.trail_timer_ms / 1000
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), period)
+            self._dirty.clear()
+            self._execute(self.core.decide(time.monotonic()))
+
+    async def _push_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.account_push_interval_s)
+            self._execute(self.core.push_accounts())
+
+    def kick(self) -> None:
+        self._dirty.set()
+
+    # ------------------------------------------------------------------ server side
+
+    def _on_rows(self, rows: list[Row]) -> None:
+        intents: list[Intent] = []
+        for row in rows:
+            intents += self.core.apply_row(row)
+        if any(isinstance(r, Account) for r in rows):
+            self._save_accounts()
+        self._execute(intents)
+        self.kick()
+
+    def _on_link_state(self, up: bool) -> None:
+        if up:
+            self.core.state.loaded = True
+            self._loaded.set()
+        self.kick()
+
+    def _execute(self, intents: list[Intent]) -> None:
+        for intent in intents:
+            if isinstance(intent, SendToEA):
+                if not self.gateway.send(intent.account_id, intent.command):
+                    log.warning(
+                        "no EA connected for account %s to send %s", intent.account_id, intent.command.TYPE
+                    )
+                else:
+                    log.info(
+                        "→ EA %s: %s (%s)",
+                        self._account_name(intent.account_id),
+                        intent.command.TYPE,
+                        intent.why,
+                    )
+                continue
+            key = busy_key(intent)
+            if key is None or key in self._busy:
+                continue
+            self._busy.add(key)
+            task = asyncio.get_running_loop().create_task(self._mutate(intent, key))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _mutate(self, intent: Intent, key: str) -> None:
+        hold_s = 0.0
+        try:
+            rows = await self._send_mutation(intent)
+            if isinstance(intent, TriggerActions):
+                self.core.trigger_settled(intent.position_id)
+            self._on_rows(rows)
+        except GraphQLClientError as exc:
+            hold_s = await self._mutation_refused(intent, key, exc)
+        except LINK_ERRORS as exc:
+            log.warning("mutation for %s failed (%s); will retry", key, exc)
+            hold_s = 1.0
+        finally:
+            if hold_s:
+                await asyncio.sleep(hold_s)
+            self._busy.discard(key)
+            self.kick()
+
+    async def _mutation_refused(self, intent: Intent, key: str, exc: GraphQLClientError) -> float:
+        log.warning("server refused %s for %s: %s", type(intent).__name__, key, exc)
+        if isinstance(intent, TriggerActions) and exc.code in (
+            "INVALID_TRANSITION",
+            "NOT_FOUND",
+            "FORBIDDEN",
+        ):
+            self.core.trigger_settled(intent.position_id)
+            return 0.0
+        entity, _, entity_id = key.partition(":")
+        if entity in REFETCH and exc.code in ("INVALID_TRANSITION", "CONFLICT", "VALIDATION"):
+            with contextlib.suppress(*LINK_ERRORS):
+                data = await self.client.execute(REFETCH[entity], {"id": entity_id})
+                found = next(iter(data.values()))
+                if found is not None:
+                    row: Row = from_gql(Position, found) if entity == "Position" else from_gql(Action, found)
+                    self._on_rows([row])
+        return 0.5 if exc.code in ("INVALID_TRANSITION", "CONFLICT") else 5.0
+
+    async def _send_mutation(self, intent: Intent) -> list[Row]:
+        if isinstance(intent, UpdatePosition):
+            log.info(
+                "position %s → %s (%s)",
+                intent.position_id,
+                intent.changes.get("status", "update"),
+                intent.why,
+            )
+            data = await self.link.mutate(
+                doc.UPDATE_POSITION, {"input": _input(intent.position_id, intent.changes)}
+            )
+            return [from_gql(Position, data["updatePosition"])]
+        if isinstance(intent, UpdateAction):
+            log.info(
+                "action %s → %s (%s)", intent.action_id, intent.changes.get("status", "update"), intent.why
+            )
+            data = await self.link.mutate(
+                doc.UPDATE_ACTION, {"input": _input(intent.action_id, intent.changes)}
+            )
+            return [from_gql(Action, data["updateAction"])]
+        if isinstance(intent, UpdateAccount):
+            data = await self.link.mutate(
+                doc.UPDATE_ACCOUNT, {"input": _input(intent.account_id, intent.changes)}
+            )
+            return [from_gql(Account, data["updateAccount"])]
+        assert isinstance(intent, TriggerActions)
+        log.info(
+            "triggering actions of position %s (%s at %s)", intent.position_id, intent.reason, intent.price
+        )
+        payload = {
+            "positionId": intent.position_id,
+            "reason": intent.reason.value,
+            "price": gql_value(intent.price),
+        }
+        data = (await self.link.mutate(doc.TRIGGER_ACTIONS, {"input": payload}))["triggerActions"]
+        return [from_gql(Position, data["position"]), *(from_gql(Action, a) for a in data["actions"])]
+
+    # ------------------------------------------------------------------ EA side (EAHandler)
+
+    async def find_account(self, account_number: str, server_name: str) -> Account | str:
+        if not self.core.state.accounts:
+            try:
+                await asyncio.wait_for(self._loaded.wait(), self.settings.auth_wait_s)
+            except TimeoutError:
+                return AGENT_NOT_READY
+        found = self.core.state.account_by_number(account_number, server_name)
+        if found is None:
+            return f"account {account_number} on {server_name} is not an account of this agent's user"
+        return found
+
+    def on_connect(self, account: Account) -> None:
+        self._execute(self.core.ea_connected(account.id, time.monotonic()))
+        self.kick()
+
+    def on_disconnect(self, account: Account) -> None:
+        self._execute(self.core.ea_disconnected(account.id))
+        self.kick()
+
+    def on_message(self, account: Account, msg: Message) -> None:
+        now = time.monotonic()
+        intents: list[Intent]
+        if isinstance(msg, Price):
+            intents = self.core.on_price(account.id, msg)
+        elif isinstance(msg, Opened):
+            intents = self.core.on_opened(account.id, msg, now)
+        elif isinstance(msg, Closed):
+            intents = self.core.on_closed(account.id, msg, now)
+        elif isinstance(msg, Stopped):
+            intents = self.core.on_stopped(account.id, msg)
+        elif isinstance(msg, Positions):
+            intents = self.core.on_positions(account.id, msg)
+        elif isinstance(msg, AccountUpdate):
+            intents = self.core.on_account(account.id, msg)
+        else:
+            if msg.TYPE == "ERROR":
+                log.warning("EA of account %s reported an error: %s", account.account_number, msg)
+            return
+        if not isinstance(msg, Price):
+            log.info("← EA %s: %s", account.account_number, msg.TYPE)
+        self._execute(intents)
+        if intents or not isinstance(msg, Price):
+            self._execute(self.core.decide(now))
+
+    def health(self) -> dict[str, object]:
+        return {
+            "serverConnected": self.link.connected,
+            "accounts": [
+                {
+                    "accountId": s.account.id,
+                    "accountNumber": s.account.account_number,
+                    "serverName": s.account.server_name,
+                }
+                for s in self.gateway.sessions.values()
+            ],
+        }
+
+    # ------------------------------------------------------------------ local copy of the accounts
+
+    def _account_name(self, account_id: str) -> str:
+        account = self.core.state.accounts.get(account_id)
+        return account.account_number if account else account_id
+
+    def _save_accounts(self) -> None:
+        if self._state_file is None:
+            return
+        self._state_file.parent.mkdir(parents=True, exist_ok=True)
+        images = [to_image(a) for a in self.core.state.accounts.values()]
+        temporary = self._state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(images))
+        temporary.replace(self._state_file)
+
+    def _restore_accounts(self) -> None:
+        if self._state_file is None or not self._state_file.exists():
+            return
+        try:
+            for image in json.loads(self._state_file.read_text()):
+                self.core.state.apply(from_mapping(Account, image))
+            log.info("restored %d accounts from %s", len(self.core.state.accounts), self._state_file)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring unreadable %s: %s", self._state_file, exc)
+
+
+def _input(entity_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    return {"id": entity_id, **{name: gql_value(value) for name, value in changes.items()}}

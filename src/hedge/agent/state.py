@@ -1,0 +1,74 @@
+"""The agent's local copy of its user's rows: the newest version of each, nothing older.
+
+Pure and synchronous. `apply` is fed by subscriptions, mutation answers and full reloads, in any
+order and with repeats: a value replaces the kept one only when its version is higher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from hedge.domain.enums import ActionStatus, PositionStatus
+from hedge.domain.models import Account, Action, Position
+
+Row = Position | Action | Account
+
+
+@dataclass
+class LocalState:
+    positions: dict[str, Position] = field(default_factory=dict)
+    actions: dict[str, Action] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    loaded: bool = False  # a full load from the server (or the saved copy) has been applied
+
+    def apply(self, row: Row) -> bool:
+        """Keep `row` if it is new or newer; True when it changed what we hold."""
+        table: dict[str, Row] = self._table(row)  # type: ignore[assignment]
+        held = table.get(row.id)
+        if held is not None and held.version >= row.version:
+            return False
+        table[row.id] = row
+        return True
+
+    def _table(self, row: Row) -> dict[str, Position] | dict[str, Action] | dict[str, Account]:
+        if isinstance(row, Position):
+            return self.positions
+        if isinstance(row, Action):
+            return self.actions
+        return self.accounts
+
+    def account_by_number(self, account_number: str, server_name: str) -> Account | None:
+        for account in self.accounts.values():
+            if account.account_number == account_number and account.server_name == server_name:
+                return account
+        return None
+
+    def positions_in(self, *statuses: PositionStatus) -> list[Position]:
+        return sorted(
+            (p for p in self.positions.values() if p.status in statuses), key=lambda p: (p.created_at, p.id)
+        )
+
+    def executing_actions(self) -> list[Action]:
+        """EXECUTING actions in createdAt order (the order they are carried out in)."""
+        return sorted(
+            (a for a in self.actions.values() if a.status is ActionStatus.EXECUTING),
+            key=lambda a: (a.created_at, a.id),
+        )
+
+    def action_for(self, position_id: str, status: ActionStatus) -> list[Action]:
+        return [a for a in self.actions.values() if a.position_id == position_id and a.status is status]
+
+    def symbols_of(self, account_id: str) -> list[str]:
+        """Symbols to stream from an account's EA: those of its live positions."""
+        live = (PositionStatus.PENDING, PositionStatus.OPENING, PositionStatus.OPEN, PositionStatus.CLOSING)
+        return sorted(
+            {p.symbol for p in self.positions.values() if p.account_id == account_id and p.status in live}
+        )
+
+
+@dataclass
+class Quote:
+    bid: Decimal
+    ask: Decimal
+    time_ms: int

@@ -1,0 +1,278 @@
+"""`hedge demo`: the whole system on one machine, running the seed's §5-1 example.
+
+Starts the server (SQLite in a temporary directory unless told otherwise), two users with one
+account each, their agents and paper EAs; then position A of user 1 is opened with a trail
+whose trigger action opens a hedge (position B) on user 2's account. Every change is printed as
+it happens. `--scenario-only` exits 0 once the hedge is open, non-zero with the reason if not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hedge.agent.runtime import AgentRuntime
+from hedge.api.client import GraphQLClient
+from hedge.api.runner import serve
+from hedge.config import AgentSettings, ServerSettings
+from hedge.ea.paper import PaperEA
+from hedge.ea.paper_config import PaperConfig
+
+SYMBOL = "USDJPY"
+START_BID, START_ASK = Decimal("150.000"), Decimal("150.010")
+TRAIL_PIPS = Decimal("10")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run server, two agents and two paper EAs with the seed's hedge flow"
+    )
+    parser.add_argument(
+        "--scenario-only", action="store_true", help="run the scenario, then exit (0 = it completed)"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="server port (0 = any free port)")
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary directory")
+    parser.add_argument("--timeout-s", type=float, default=30.0, help="how long the scenario may take")
+    parser.set_defaults(func=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(_demo(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+@dataclass
+class Party:
+    name: str
+    user_id: str
+    token: str
+    account_id: str
+    account_number: str
+    client: GraphQLClient
+    agent: AgentRuntime | None = None
+    ea: PaperEA | None = None
+
+
+class Narrator:
+    """Prints one line per change a person can follow, with short names for the rows."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.started = time.monotonic()
+
+    def say(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.started:7.3f}s] {text}", flush=True)
+
+    def name(self, row_id: str) -> str:
+        return self.names.get(row_id, row_id[:8])
+
+    def change(self, kind: str, row: dict[str, Any]) -> None:
+        label = self.name(row["id"])
+        if kind.endswith("Position"):
+            extra = ""
+            if row.get("status") == "OPEN" and row.get("entryPrice"):
+                extra = f" at {row['entryPrice']} (ticket {row.get('mtTicket')})"
+            if row.get("trailTriggeredAt") and row.get("status") == "OPEN":
+                extra += " — trail condition met, trigger actions fired"
+            what = f"{row['side']} {row['volume']} {row['symbol']}"
+            self.say(f"position {label}: {what} {row['status']}{extra} (v{row['version']})")
+        else:
+            extra = f" — {row['errorMessage']}" if row.get("errorMessage") else ""
+            self.say(f"action {label}: {row['type']} {row['status']}{extra} (v{row['version']})")
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="hedge-demo-"))
+    database_url = args.database_url or f"sqlite:///{workdir / 'hedge.db'}"
+    admin_token = secrets.token_urlsafe(24)
+    port = args.port if args.port == 0 or _port_free(args.port) else 0
+    settings = ServerSettings.from_env({}, database_url=database_url, port=port, admin_token=admin_token)
+    narrator = Narrator()
+    async with serve(settings) as url:
+        narrator.say(f"server up at {url}/graphql (database {database_url})")
+        async with (
+            GraphQLClient(url, admin_token) as admin,
+            _parties(url, admin, workdir, narrator) as parties,
+        ):
+            watcher = asyncio.create_task(_watch(admin, narrator))
+            try:
+                ok, reason = await _scenario(admin, parties, narrator, args.timeout_s)
+            finally:
+                if args.scenario_only:
+                    watcher.cancel()
+            if ok:
+                narrator.say("scenario complete: the hedge of position A is open on user 2's account")
+            else:
+                narrator.say(f"scenario FAILED: {reason}")
+            if args.scenario_only:
+                return 0 if ok else 1
+            _print_urls(url, admin_token, parties)
+            await asyncio.Event().wait()  # until Ctrl-C
+    return 0
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _print_urls(url: str, admin_token: str, parties: list[Party]) -> None:
+    print("\nThe system keeps running; press Ctrl-C to stop.")
+    print(f"  GraphQL API and GraphiQL: {url}/graphql   (admin token: {admin_token})")
+    print(f"  server health:            {url}/healthz    metrics: {url}/metrics")
+    for party in parties:
+        assert party.agent is not None
+        print(f"  {party.name}: agent EA port ws://127.0.0.1:{party.agent.ea_port}/  health: "
+              f"http://127.0.0.1:{party.agent.ea_port}/healthz  token: {party.token}")  # fmt: skip
+    sys.stdout.flush()
+
+
+@asynccontextmanager
+async def _parties(
+    url: str, admin: GraphQLClient, workdir: Path, narrator: Narrator
+) -> AsyncIterator[list[Party]]:
+    parties: list[Party] = []
+    tasks: list[asyncio.Task[None]] = []
+    for index, name in ((1, "user 1"), (2, "user 2")):
+        created = await admin.execute(
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } token } }",
+            {"i": {"email": f"trader{index}@demo.local", "name": f"Trader {index}", "role": "CLIENT"}},
+        )
+        user_id, token = created["createUser"]["user"]["id"], created["createUser"]["token"]
+        number = f"{index}000{index}"
+        account = await admin.execute(
+            "mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }",
+            {"i": {"userId": user_id, "brokerType": "MT5", "accountNumber": number,
+                   "serverName": "Paper-Demo", "displayName": f"{name} demo account", "leverage": 100}},
+        )  # fmt: skip
+        party = Party(name, user_id, token, account["createAccount"]["id"], number, GraphQLClient(url, token))
+        ea_token = secrets.token_urlsafe(16)
+        party.agent = AgentRuntime(
+            AgentSettings(server_url=url, token=token, ea_token=ea_token, ea_port=0,
+                          state_dir=str(workdir / f"agent{index}"))
+        )  # fmt: skip
+        tasks.append(asyncio.create_task(party.agent.run()))
+        await party.agent.listening.wait()
+        party.ea = PaperEA(
+            PaperConfig(account_number=number, server_name="Paper-Demo", ea_token=ea_token,
+                        agent_url=f"ws://127.0.0.1:{party.agent.ea_port}", symbols=(SYMBOL,), feed="static",
+                        tick_interval_ms=0, seed=index, auth_retry_delay_s=0.2, reconnect_initial_delay_s=0.1)
+        )  # fmt: skip
+        party.ea.set_price(SYMBOL, START_BID, START_ASK)
+        tasks.append(asyncio.create_task(party.ea.run()))
+        await asyncio.wait_for(party.ea.online.wait(), 15)
+        narrator.say(f"{name}: agent and paper EA connected (account {number})")
+        parties.append(party)
+    try:
+        yield parties
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for party in parties:
+            await party.client.close()
+
+
+async def _watch(admin: GraphQLClient, narrator: Narrator) -> None:
+    async with admin.connection() as conn:
+        names = {}
+        for field in ("onCreatePosition", "onUpdatePosition", "onCreateAction", "onUpdateAction"):
+            fields = ("id side volume symbol status entryPrice mtTicket trailTriggeredAt version"
+                      if "Position" in field else "id type status errorMessage version")  # fmt: skip
+            names[await conn.start(f"subscription {{ {field} {{ {fields} }} }}")] = field
+        while True:
+            message = await conn.next_message()
+            if message.get("type") == "next":
+                for field, row in message["payload"]["data"].items():
+                    narrator.change(field, row)
+
+
+async def _scenario(
+    admin: GraphQLClient, parties: list[Party], narrator: Narrator, timeout_s: float
+) -> tuple[bool, str]:
+    user1, user2 = parties
+    assert user1.ea is not None
+    hedge = await user2.client.execute(
+        "mutation($i: CreateActionInput!) { createAction(input: $i) { action { id } position { id } } }",
+        {
+            "i": {
+                "type": "ENTRY",
+                "accountId": user2.account_id,
+                "symbol": SYMBOL,
+                "side": "SELL",
+                "volume": 0.1,
+            }
+        },
+    )
+    act_id, b_id = hedge["createAction"]["action"]["id"], hedge["createAction"]["position"]["id"]
+    narrator.names.update({act_id: "act-001", b_id: "B"})
+    narrator.say("user 2 planned the hedge: ENTRY action act-001 (SELL 0.1 USDJPY), position B PENDING")
+    entry = await user1.client.execute(
+        "mutation($i: CreateActionInput!) { createAction(input: $i) { action { id } position { id } } }",
+        {"i": {"type": "ENTRY", "accountId": user1.account_id, "symbol": SYMBOL, "side": "BUY", "volume": 0.1,
+               "trailWidth": float(TRAIL_PIPS)}},
+    )  # fmt: skip
+    a_id = entry["createAction"]["position"]["id"]
+    narrator.names.update({a_id: "A", entry["createAction"]["action"]["id"]: "A's entry"})
+    narrator.say(f"user 1 planned position A: BUY 0.1 USDJPY with a {TRAIL_PIPS}-pip trail")
+    await admin.execute(
+        "mutation($i: UpdatePositionInput!) { updatePosition(input: $i) { id } }",
+        {"i": {"id": a_id, "triggerActionIds": [act_id]}},
+    )
+    narrator.say("admin linked act-001 to position A's triggerActionIds (cross-user)")
+    await user1.client.execute(
+        "mutation($i: UpdatePositionInput!) { updatePosition(input: $i) { id } }",
+        {"i": {"id": a_id, "status": "OPENING"}},
+    )
+    narrator.say("user 1 pressed execute: position A → OPENING")
+    deadline = time.monotonic() + timeout_s
+    if not await _until(user1.client, a_id, "OPEN", deadline):
+        return False, "position A did not open"
+    target_bid = START_ASK + TRAIL_PIPS * Decimal("0.01")  # A was bought at the ask
+    for step in range(1, 6):
+        bid = START_BID + (target_bid - START_BID) * step / 5
+        narrator.say(f"market moves: USDJPY bid {bid:.3f} at user 1's broker")
+        user1.ea.set_price(SYMBOL, bid, bid + Decimal("0.010"))
+        await asyncio.sleep(0.2)
+    if not await _until(user2.client, b_id, "OPEN", deadline):
+        return False, "the hedge (position B) did not open on user 2's account"
+    action = await user2.client.execute("query($id: ID!) { getAction(id: $id) { status } }", {"id": act_id})
+    if not await _action_until(user2.client, act_id, "EXECUTED", deadline):
+        return False, f"act-001 is {action['getAction']['status']}, expected EXECUTED"
+    return True, ""
+
+
+async def _until(client: GraphQLClient, position_id: str, status: str, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        found = await client.execute(
+            "query($id: ID!) { getPosition(id: $id) { status } }", {"id": position_id}
+        )
+        if found["getPosition"]["status"] == status:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def _action_until(client: GraphQLClient, action_id: str, status: str, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        found = await client.execute("query($id: ID!) { getAction(id: $id) { status } }", {"id": action_id})
+        if found["getAction"]["status"] == status:
+            return True
+        await asyncio.sleep(0.05)
+    return False
