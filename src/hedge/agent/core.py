@@ -314,13 +314,14 @@ class AgentCore:
                 "mtTicket": fill.mt_ticket,
             }
             return [UpdatePosition(pos.id, changes, f"filled as ticket {fill.mt_ticket}")]
-        failure = self.failures.get(pos.id)
+        sending = [] if pos.id in self.failures else self._command(pos, "OPEN", now)
+        failure = self.failures.get(pos.id)  # may have been found just now (the EA never came)
         if failure is not None:
             return [
                 UpdatePosition(pos.id, {"status": "CANCELED"}, failure.message),
                 *self._fail_actions(pos.id, ActionType.ENTRY, failure.message),
             ]
-        return self._command(pos, "OPEN", now)
+        return sending
 
     def _closing(self, pos: Position, now: float) -> list[Intent]:
         exit_ = self.exits.get(pos.id)
@@ -337,13 +338,14 @@ class AgentCore:
             return [
                 UpdatePosition(pos.id, _exit_changes("CLOSED", exit_, reason), f"closed at {exit_.price}")
             ]
+        sending = [] if pos.id in self.failures else self._command(pos, "CLOSE", now)
         failure = self.failures.get(pos.id)
         if failure is not None:
             return [
                 UpdatePosition(pos.id, {"status": "OPEN"}, failure.message),
                 *self._fail_actions(pos.id, ActionType.CLOSE, failure.message),
             ]
-        return self._command(pos, "CLOSE", now)
+        return sending
 
     def _stop(self, pos: Position, exit_: Exit) -> Intent:
         reason = ExitReason.STOP_OUT if exit_.stopped_reason == "STOP_OUT" else ExitReason.MANUAL_CLOSE

@@ -1,0 +1,370 @@
+"""The agent's decision core: rows, EA events and time in, intents out (no sockets, no server)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from hedge.agent.core import AgentCore
+from hedge.agent.intents import Intent, SendToEA, TriggerActions, UpdateAccount, UpdateAction, UpdatePosition
+from hedge.config import AgentSettings
+from hedge.domain.enums import (
+    ActionStatus,
+    ActionType,
+    BrokerType,
+    ConnectionStatus,
+    PositionStatus,
+    Side,
+    TrailMode,
+    TriggerReason,
+)
+from hedge.domain.ids import AccountId, ActionId, PositionId, UserId
+from hedge.domain.models import Account, Action, Position
+from hedge.ea.protocol import Close, Open, Subscribe, Sync
+from hedge.ea.protocol_messages import (
+    AccountUpdate,
+    Closed,
+    CommandStatus,
+    ErrorCode,
+    Opened,
+    PositionReport,
+    Positions,
+    Price,
+    Stopped,
+)
+
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+USER = UserId("u1")
+ACCOUNT = AccountId("acc-1")
+OTHER_ACCOUNT = AccountId("acc-2")
+
+
+def account(account_id: str = ACCOUNT, number: str = "1001") -> Account:
+    return Account(
+        id=AccountId(account_id), user_id=USER, broker_type=BrokerType.MT5, account_number=number,
+        server_name="Demo", display_name="main", currency="USD",
+        connection_status=ConnectionStatus.DISCONNECTED, created_at=T0, updated_at=T0,
+    )  # fmt: skip
+
+
+def position(status: PositionStatus = PositionStatus.PENDING, version: int = 1, **fields: object) -> Position:
+    base = Position(
+        id=PositionId("pos-A"), user_id=USER, account_id=ACCOUNT, symbol="USDJPY", side=Side.BUY,
+        volume=Decimal("0.1"), status=status, trail_mode=TrailMode.FROM_ENTRY, created_at=T0, updated_at=T0,
+        version=version,
+    )  # fmt: skip
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def action(
+    status: ActionStatus = ActionStatus.EXECUTING, type_: ActionType = ActionType.ENTRY, version: int = 2
+) -> Action:
+    return Action(
+        id=ActionId(f"act-{type_.value}"), user_id=USER, account_id=ACCOUNT, position_id=PositionId("pos-A"),
+        type=type_, status=status, created_at=T0, updated_at=T0, version=version,
+    )  # fmt: skip
+
+
+def core(**settings: object) -> AgentCore:
+    agent = AgentCore(AgentSettings(token="t", ea_token="e", state_dir="", **settings))  # type: ignore[arg-type]
+    agent.apply_row(account())
+    return agent
+
+
+def connect_and_sync(agent: AgentCore, account_id: str = ACCOUNT, now: float = 0.0) -> None:
+    intents = agent.ea_connected(account_id, now)
+    sync = next(i.command for i in intents if isinstance(i, SendToEA) and isinstance(i.command, Sync))
+    assert isinstance(sync, Sync)
+    agent.on_positions(account_id, Positions(sync.command_id, ()))
+
+
+def sent(intents: list[Intent], kind: type) -> list:  # type: ignore[type-arg]
+    return [i.command for i in intents if isinstance(i, SendToEA) and isinstance(i.command, kind)]
+
+
+def position_updates(intents: list[Intent]) -> list[dict[str, object]]:
+    return [i.changes for i in intents if isinstance(i, UpdatePosition)]
+
+
+def action_updates(intents: list[Intent]) -> list[dict[str, object]]:
+    return [i.changes for i in intents if isinstance(i, UpdateAction)]
+
+
+def test_connecting_ea_asks_for_sync_and_marks_account_connected() -> None:
+    agent = core()
+    intents = agent.ea_connected(ACCOUNT, 0.0)
+    assert len(sent(intents, Sync)) == 1
+    assert UpdateAccount(ACCOUNT, {"connectionStatus": "CONNECTED"}) in intents
+
+
+def test_executing_entry_with_pending_position_sends_open_early_and_moves_to_opening() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position())
+    agent.apply_row(action())
+    intents = agent.decide(1.0)
+    opens = sent(intents, Open)
+    assert len(opens) == 1
+    assert opens[0].position_id == "pos-A" and opens[0].comment == "HedgeSystem[pos-A]"
+    assert {"status": "OPENING"} in position_updates(intents)
+
+
+def test_open_is_sent_once_while_it_is_in_flight() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position())
+    agent.apply_row(action())
+    agent.decide(1.0)
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    assert sent(agent.decide(2.0), Open) == []
+
+
+def test_fill_records_open_with_price_ticket_and_time() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    command = sent(agent.decide(1.0), Open)[0]
+    agent.on_opened(
+        ACCOUNT,
+        Opened.success(command.command_id, "pos-A", "777", Decimal("150.010"), 1_700_000_000_000),
+        1.1,
+    )
+    updates = position_updates(agent.decide(1.2))
+    assert updates == [
+        {
+            "status": "OPEN",
+            "entryPrice": Decimal("150.010"),
+            "entryTime": "2023-11-14T22:13:20.000Z",
+            "mtTicket": "777",
+        }
+    ]
+
+
+def test_fill_heard_before_opening_is_recorded_is_kept_until_opening_arrives() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position())
+    agent.apply_row(action())
+    command = sent(agent.decide(1.0), Open)[0]
+    agent.on_opened(ACCOUNT, Opened.success(command.command_id, "pos-A", "777", Decimal("150.01"), 1000), 1.1)
+    agent.apply_row(position(version=2, memo="edited"))  # a newer PENDING row does not lose the fill
+    agent.apply_row(position(PositionStatus.OPENING, version=3))
+    assert [u["status"] for u in position_updates(agent.decide(1.2))] == ["OPEN"]
+
+
+def test_open_position_finishes_its_executing_entry_action() -> None:
+    agent = core()
+    agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150"), mt_ticket="7"))
+    agent.apply_row(action())
+    assert action_updates(agent.decide(1.0)) == [{"status": "EXECUTED"}]
+
+
+def test_non_retryable_open_failure_cancels_position_and_fails_action_with_ea_message() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    agent.apply_row(action())
+    command = sent(agent.decide(1.0), Open)[0]
+    failed = Opened.failed(command.command_id, "pos-A", ErrorCode.NOT_ENOUGH_MONEY, "margin 5000 > free 10")
+    agent.on_opened(ACCOUNT, failed, 1.1)
+    intents = agent.decide(1.2)
+    assert {"status": "CANCELED"} in position_updates(intents)
+    assert action_updates(intents) == [
+        {"status": "FAILED", "errorMessage": "OPEN failed: NOT_ENOUGH_MONEY: margin 5000 > free 10"}
+    ]
+
+
+def test_requote_is_retried_with_backoff_and_counted() -> None:
+    agent = core(retry_backoff_s=1.0, max_retries=3)
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    agent.apply_row(action())
+    first = sent(agent.decide(0.0), Open)[0]
+    intents = agent.on_opened(
+        ACCOUNT, Opened.failed(first.command_id, "pos-A", ErrorCode.REQUOTE, "requote"), 0.1
+    )
+    assert action_updates(intents) == [{"retryCount": 1}]
+    assert sent(agent.decide(0.5), Open) == []  # still backing off
+    second = sent(agent.decide(1.2), Open)
+    assert len(second) == 1 and second[0].command_id != first.command_id
+
+
+def test_requote_after_the_last_retry_fails_the_action_and_says_so() -> None:
+    agent = core(retry_backoff_s=0.0, max_retries=2)
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    agent.apply_row(action())
+    now = 0.0
+    for _ in range(3):
+        command = sent(agent.decide(now), Open)[0]
+        agent.on_opened(
+            ACCOUNT, Opened.failed(command.command_id, "pos-A", ErrorCode.REQUOTE, "requote"), now
+        )
+        now += 1
+    intents = agent.decide(now)
+    assert {"status": "CANCELED"} in position_updates(intents)
+    message = action_updates(intents)[0]["errorMessage"]
+    assert isinstance(message, str) and "REQUOTE" in message and "after 2 retries" in message
+
+
+def test_repeated_failure_for_an_old_command_is_ignored() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    agent.decide(0.0)
+    stale = Opened.failed("not-ours", "pos-A", ErrorCode.UNKNOWN, "old")
+    assert agent.on_opened(ACCOUNT, stale, 0.1) == []
+    assert "pos-A" not in agent.failures
+
+
+def test_action_fails_when_its_ea_is_not_connected_in_time() -> None:
+    agent = core(ea_wait_s=30.0)
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    agent.apply_row(action())
+    assert position_updates(agent.decide(0.0)) == []
+    assert position_updates(agent.decide(29.0)) == []
+    intents = agent.decide(30.5)
+    assert {"status": "CANCELED"} in position_updates(intents)
+    assert (
+        action_updates(intents)[0]["errorMessage"] == "the EA of account 1001 was not connected within 30 s"
+    )
+
+
+def test_unanswered_open_is_settled_by_sync_not_by_a_guess() -> None:
+    agent = core(command_timeout_s=60.0)
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    sent(agent.decide(0.0), Open)
+    assert position_updates(agent.decide(61.0)) == []  # no guess: neither OPEN nor CANCELED
+    syncs = sent(agent.decide(61.1), Sync)
+    assert len(syncs) == 1
+    report = PositionReport(
+        "pos-A", "888", "USDJPY", Side.BUY, Decimal("0.1"), Decimal("150.02"), 5000, Decimal(0)
+    )
+    agent.on_positions(ACCOUNT, Positions(syncs[0].command_id, (report,)))
+    assert position_updates(agent.decide(61.2))[0]["mtTicket"] == "888"
+
+
+def test_sync_that_does_not_hold_the_position_sends_open_again() -> None:
+    agent = core()
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    intents = agent.ea_connected(ACCOUNT, 0.0)
+    sync = sent(intents, Sync)[0]
+    assert sent(agent.decide(0.1), Open) == []  # nothing is sent before the EA's positions are known
+    agent.on_positions(ACCOUNT, Positions(sync.command_id, ()))
+    assert len(sent(agent.decide(0.2), Open)) == 1
+
+
+def test_close_action_moves_open_position_to_closing_and_sends_close() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150"), mt_ticket="7"))
+    agent.apply_row(action(type_=ActionType.CLOSE))
+    intents = agent.decide(1.0)
+    assert sent(intents, Close)[0].mt_ticket == "7"
+    assert {"status": "CLOSING"} in position_updates(intents)
+
+
+def test_close_fill_records_closed_with_action_close_reason() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.CLOSING, version=4, entry_price=Decimal("150"), mt_ticket="7"))
+    agent.apply_row(action(type_=ActionType.CLOSE))
+    command = sent(agent.decide(1.0), Close)[0]
+    agent.on_closed(
+        ACCOUNT,
+        Closed.success(command.command_id, "pos-A", "7", Decimal("150.2"), 2000, Decimal("13.3")),
+        1.1,
+    )
+    update = position_updates(agent.decide(1.2))[0]
+    assert update["status"] == "CLOSED" and update["exitReason"] == "ACTION_CLOSE"
+    assert update["realizedPL"] == Decimal("13.3") and update["exitPrice"] == Decimal("150.2")
+
+
+def test_failed_close_returns_position_to_open_and_fails_close_action() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.CLOSING, version=4, entry_price=Decimal("150"), mt_ticket="7"))
+    agent.apply_row(action(type_=ActionType.CLOSE))
+    command = sent(agent.decide(1.0), Close)[0]
+    agent.on_closed(
+        ACCOUNT, Closed.failed(command.command_id, "pos-A", "7", ErrorCode.MARKET_CLOSED, "closed"), 1.1
+    )
+    intents = agent.decide(1.2)
+    assert {"status": "OPEN"} in position_updates(intents)
+    assert action_updates(intents)[0]["status"] == "FAILED"
+
+
+def test_stopped_event_records_stop_out() -> None:
+    agent = core()
+    agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150"), mt_ticket="7"))
+    agent.on_stopped(ACCOUNT, Stopped("pos-A", "7", Decimal("149.1"), 3000, Decimal("-60"), "STOP_OUT"))
+    update = position_updates(agent.decide(1.0))[0]
+    assert update["status"] == "STOPPED" and update["exitReason"] == "STOP_OUT"
+
+
+def test_trail_fires_once_on_the_price_that_meets_it() -> None:
+    agent = core()
+    opened = position(PositionStatus.OPEN, version=3, entry_price=Decimal("150.000"), mt_ticket="7",
+                      trail_width=Decimal("10"))  # fmt: skip
+    assert agent.apply_row(opened) == []
+    assert agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.099"), Decimal("150.109"), 1)) == []
+    fired = agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.100"), Decimal("150.110"), 2))
+    assert fired == [TriggerActions("pos-A", TriggerReason.TRAIL, Decimal("150.100"))]
+    assert agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.200"), Decimal("150.210"), 3)) == []
+
+
+def test_trail_reads_only_its_own_accounts_prices() -> None:
+    agent = core()
+    agent.apply_row(account(OTHER_ACCOUNT, "2002"))
+    agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150.000"), mt_ticket="7",
+                             trail_width=Decimal("10")))  # fmt: skip
+    assert agent.on_price(OTHER_ACCOUNT, Price("USDJPY", Decimal("151"), Decimal("151.01"), 1)) == []
+
+
+def test_triggered_position_is_not_watched_again() -> None:
+    agent = core()
+    opened = position(PositionStatus.OPEN, version=3, entry_price=Decimal("150"), mt_ticket="7",
+                      trail_width=Decimal("0"))  # fmt: skip
+    agent.apply_row(opened)
+    assert len(agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150"), Decimal("150.01"), 1))) == 1
+    agent.trigger_settled("pos-A")
+    agent.apply_row(replace(opened, version=4, trail_triggered_at=T0))
+    assert agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.5"), Decimal("150.51"), 2)) == []
+
+
+def test_unrecorded_trigger_is_asked_again_until_settled() -> None:
+    agent = core()
+    agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150"), mt_ticket="7",
+                             trail_width=Decimal("0")))  # fmt: skip
+    agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150"), Decimal("150.01"), 1))
+    assert any(isinstance(i, TriggerActions) for i in agent.decide(1.0))
+    agent.trigger_settled("pos-A")
+    assert not any(isinstance(i, TriggerActions) for i in agent.decide(2.0))
+
+
+def test_ea_streams_prices_of_live_positions_after_sync() -> None:
+    agent = core()
+    agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150"), mt_ticket="7"))
+    connect_and_sync(agent)
+    subscribes = sent(agent.decide(1.0), Subscribe)
+    assert subscribes == [Subscribe(("USDJPY",))]
+    assert sent(agent.decide(1.1), Subscribe) == []  # unchanged: not sent again
+
+
+def test_first_account_snapshot_is_pushed_at_once_and_unchanged_ones_are_not() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    snapshot = AccountUpdate(Decimal(1000), Decimal(0), Decimal(990), Decimal(50), Decimal(1980), "USD", 1)
+    pushed = agent.on_account(ACCOUNT, snapshot)
+    assert [i.changes["balance"] for i in pushed if isinstance(i, UpdateAccount)] == [Decimal(1000)]
+    agent.on_account(ACCOUNT, snapshot)
+    assert agent.push_accounts() == []
+
+
+def test_older_row_version_is_ignored() -> None:
+    agent = core()
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    agent.apply_row(position(PositionStatus.PENDING, version=1))
+    assert agent.state.positions["pos-A"].status is PositionStatus.OPENING
