@@ -25,7 +25,6 @@ from hedge.ea.protocol import Close, Open, Subscribe, Sync
 from hedge.ea.protocol_messages import (
     AccountUpdate,
     Closed,
-    CommandStatus,
     ErrorCode,
     Opened,
     PositionReport,
