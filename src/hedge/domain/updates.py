@@ -78,9 +78,10 @@ def apply_position_update(position: Position, changes: Mapping[str, Any], now: d
     fields: dict[str, Any] = {}
     if "status" in changes:
         target = v.enum_value(PositionStatus, changes["status"], "status")
-        if target is not position.status:
-            check_position_move(position.status, target)
-            fields["status"] = target
+        # A move to the current state is not in the table either: two writers asking for the
+        # same move must not both succeed (the loser gets InvalidTransition, not a silent no-op).
+        check_position_move(position.status, target)
+        fields["status"] = target
     if "trail_width" in changes:
         fields["trail_width"] = _optional(changes["trail_width"], v.trail_width, "trailWidth")
     if "trail_mode" in changes:
@@ -171,13 +172,12 @@ def apply_action_update(action: Action, changes: Mapping[str, Any], now: datetim
     fields: dict[str, Any] = {}
     if "status" in changes:
         target = v.enum_value(ActionStatus, changes["status"], "status")
-        if target is not action.status:
-            check_action_move(action.status, target)
-            fields["status"] = target
-            if target is ActionStatus.EXECUTED:
-                fields["executed_at"] = now
-            if target is ActionStatus.PENDING:  # FAILED -> PENDING is a retry
-                fields["retry_count"] = action.retry_count + 1
+        check_action_move(action.status, target)  # a move to the current state is refused too
+        fields["status"] = target
+        if target is ActionStatus.EXECUTED:
+            fields["executed_at"] = now
+        if target is ActionStatus.PENDING:  # FAILED -> PENDING is a retry
+            fields["retry_count"] = action.retry_count + 1
     if "error_message" in changes:
         fields["error_message"] = _optional(
             changes["error_message"],

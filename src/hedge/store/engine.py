@@ -44,7 +44,9 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+        # straight to the driver: this runs for every transaction, SQLAlchemy's layer adds nothing
+        statement = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN"
+        conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
 
     return engine
 

@@ -8,6 +8,8 @@ local commit, and on PostgreSQL a LISTEN connection that hears every process's c
 from __future__ import annotations
 
 import logging
+import select as io_select
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,10 +61,16 @@ class FeedSignal:
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._head = 0
+        self._waiters = 0
 
     @property
     def head(self) -> int:
         return self._head
+
+    @property
+    def waiters(self) -> int:
+        """How many readers are blocked in `wait_beyond` right now (for tests and metrics)."""
+        return self._waiters
 
     def advance(self, seq: int) -> None:
         with self._condition:
@@ -73,7 +81,11 @@ class FeedSignal:
     def wait_beyond(self, cursor: int, timeout_s: float) -> bool:
         """Wait until something after `cursor` is known, or the timeout; True if it is."""
         with self._condition:
-            return self._condition.wait_for(lambda: self._head > cursor, timeout=timeout_s)
+            self._waiters += 1
+            try:
+                return self._condition.wait_for(lambda: self._head > cursor, timeout=timeout_s)
+            finally:
+                self._waiters -= 1
 
 
 def read_events(engine: Engine, after_seq: int, limit: int = 1000) -> list[ChangeEvent]:
@@ -106,6 +118,8 @@ class PgListener:
         self._stop = threading.Event()
         self._on_error = on_error
         self._thread = threading.Thread(target=self._run, name="pg-feed-listener", daemon=True)
+        # stop() writes a byte here so the listener leaves its select() at once
+        self._wake_read, self._wake_write = socket.socketpair()
         self.ready = threading.Event()
 
     def start(self) -> None:
@@ -114,7 +128,10 @@ class PgListener:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake_write.send(b"x")
         self._thread.join(timeout=5)
+        self._wake_read.close()
+        self._wake_write.close()
 
     def _run(self) -> None:
         backoff = 0.1
@@ -128,8 +145,15 @@ class PgListener:
                     self.ready.set()
                     backoff = 0.1
                     while not self._stop.is_set():
-                        for notify in conn.notifies(timeout=0.5):
+                        wake = self._wake_read.fileno()
+                        readable, _, _ = io_select.select([conn.fileno(), wake], [], [], 30.0)
+                        if wake in readable:
+                            break
+                        # the socket has data: take the notifications it holds without waiting
+                        for notify in conn.notifies(timeout=0):
                             self._signal.advance(int(notify.payload))
+                        if not readable:  # a quiet half minute: prove the connection still works
+                            conn.execute("SELECT 1")
             except (psycopg.Error, ValueError) as exc:
                 log.warning("change-feed listener lost its connection (%s); reconnecting", exc)
                 if self._on_error is not None:

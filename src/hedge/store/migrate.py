@@ -1,14 +1,25 @@
-"""Bring a database to the newest schema (Alembic), on SQLite or PostgreSQL."""
+"""Bring a database to the newest schema (Alembic), on SQLite or PostgreSQL.
+
+Several processes may start at once on a fresh database: the migration runs in one write
+transaction that first takes a lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite),
+so the others wait and then find nothing left to do.
+"""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+
+from hedge.store.engine import WRITE
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK_KEY = 7_264_113_002
+# Alembic keeps its running context in module globals: one migration per process at a time.
+_IN_PROCESS = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -18,9 +29,13 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every migration not yet applied. Safe to run at every start-up."""
+    """Apply every migration not yet applied. Safe to run at every start-up, from many processes."""
     config = alembic_config()
-    with engine.connect().execution_options(hedge_write=True) as connection:
+    with _IN_PROCESS, engine.connect().execution_options(**{WRITE: True}) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        else:
+            connection.execute(text("SELECT 1"))  # starts the BEGIN IMMEDIATE transaction
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from hedge.domain import creation, updates
@@ -35,7 +35,7 @@ from hedge.store.engine import WRITE, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
 from hedge.store.migrate import upgrade
 from hedge.store.tables import accounts, actions, changes, positions, users
-from hedge.store.unit import TABLES, Unit
+from hedge.store.unit import Unit, select_by_id
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +94,8 @@ class Store:
     # ---------------------------------------------------------------- reads
 
     def _get(self, cls: type[T], entity_id: str) -> T | None:
-        table = TABLES[cls]
         with self.engine.connect() as conn:
-            row = conn.execute(select(table).where(table.c.id == entity_id)).mappings().first()
+            row = conn.execute(select_by_id(cls), {"by_id": entity_id}).mappings().first()
         return None if row is None else from_mapping(cls, row)
 
     def get_user(self, user_id: str) -> User | None:
@@ -179,8 +178,12 @@ class Store:
     def prune_changes(self) -> int:
         """Delete feed events older than the retention; returns how many went."""
         cutoff = self.now() - self.retention
+        # The newest event always stays: it tells a reader with an old cursor that it missed some.
+        newest = select(func.max(changes.c.seq)).scalar_subquery()
         with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
-            result = conn.execute(delete(changes).where(changes.c.committed_at < cutoff))
+            result = conn.execute(
+                delete(changes).where(changes.c.committed_at < cutoff, changes.c.seq < newest)
+            )
         return int(result.rowcount)
 
     # ---------------------------------------------------------------- users and accounts
@@ -304,9 +307,17 @@ class Store:
             after = updates.default_exit_reason(updates.apply_position_update(position, changes_, unit.now))
             if after.trigger_action_ids != position.trigger_action_ids:
                 self._link_trigger_actions(unit, actor, position, after)
+            stopped = after.status is PositionStatus.STOPPED and position.status is not PositionStatus.STOPPED
+            fired = (
+                updates.trigger_position(after, TriggerReason.STOP_OUT, after.exit_price, unit.now)
+                if stopped
+                else None
+            )
+            if fired is not None:  # the stop and its trigger stamp are one change of the row
+                after = replace(fired, version=after.version)
             after = unit.update(position, after)
-            if after.status is PositionStatus.STOPPED and position.status is not PositionStatus.STOPPED:
-                after, _ = self._fire(unit, after, TriggerReason.STOP_OUT, after.exit_price)
+            if fired is not None:
+                self._start_trigger_actions(unit, after)
             return after
 
     def trigger_actions(
@@ -326,6 +337,10 @@ class Store:
         if fired is None:
             return position, []
         position = unit.update(position, fired)
+        return position, self._start_trigger_actions(unit, position)
+
+    def _start_trigger_actions(self, unit: Unit, position: Position) -> list[Action]:
+        """Move the position's PENDING trigger actions to EXECUTING (others are left as they are)."""
         started: list[Action] = []
         found = unit.get_many(Action, list(position.trigger_action_ids))
         for action_id in position.trigger_action_ids:
@@ -333,7 +348,7 @@ class Store:
             moved = None if action is None else updates.start_action(action, unit.now)
             if action is not None and moved is not None:
                 started.append(unit.update(action, moved))
-        return position, started
+        return started
 
     def _link_trigger_actions(self, unit: Unit, actor: Actor, before: Position, after: Position) -> None:
         """Check the listed actions and point their triggerPositionId at this position."""

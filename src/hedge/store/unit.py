@@ -1,4 +1,8 @@
-"""One write transaction: typed row access with version checks, and the change events it adds."""
+"""One write transaction: typed row access with version checks, and the change events it adds.
+
+The statements are built once at import with bind parameters, so each call only binds values:
+building and cache-keying a fresh SQLAlchemy statement per call cost more than the SQL itself.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,46 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, insert, select, text, update
+from sqlalchemy import Connection, Select, String, Table, bindparam, cast, func, insert, select, text, update
 
 from hedge.domain.errors import Conflict, NotFound
 from hedge.domain.models import Account, Action, Position, User
-from hedge.store.codec import Entity, entity_name, from_mapping, to_image, to_row
+from hedge.store.codec import Entity, changed_columns, entity_name, from_mapping, to_image, to_row
 from hedge.store.feed import FEED_LOCK_KEY, NOTIFY_CHANNEL
 from hedge.store.tables import accounts, actions, changes, positions, users
 
 T = TypeVar("T", User, Account, Position, Action)
 
 TABLES: dict[type[Any], Table] = {User: users, Account: accounts, Position: positions, Action: actions}
+
+_BY_ID: dict[type[Any], Select[Any]] = {
+    cls: select(table).where(table.c.id == bindparam("by_id")) for cls, table in TABLES.items()
+}
+_BY_ID_FOR_UPDATE: dict[type[Any], Select[Any]] = {
+    cls: query.with_for_update() for cls, query in _BY_ID.items()
+}
+# The SET clause comes from the keys of the parameters given at execution (the changed columns).
+_UPDATE_IF_VERSION = {
+    cls: update(table).where(
+        table.c.id == bindparam("where_id"), table.c.version == bindparam("where_version")
+    )
+    for cls, table in TABLES.items()
+}
+_INSERT = {cls: insert(table) for cls, table in TABLES.items()}
+_VERSION_OF = {
+    cls: select(table.c.version).where(table.c.id == bindparam("by_id")) for cls, table in TABLES.items()
+}
+_APPEND = insert(changes).returning(changes.c.seq)
+# On PostgreSQL the same statement wakes every LISTENing store (delivered only on commit).
+_APPEND_NOTIFY = insert(changes).returning(
+    changes.c.seq, func.pg_notify(NOTIFY_CHANNEL, cast(changes.c.seq, String))
+)
+_FEED_LOCK = text(f"SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})")
+
+
+def select_by_id(cls: type[Any]) -> Select[Any]:
+    """The prebuilt `SELECT * FROM <table> WHERE id = :by_id` of an entity class."""
+    return _BY_ID[cls]
 
 
 @dataclass
@@ -31,11 +64,8 @@ class Unit:
     last_seq: int = 0
 
     def get(self, cls: type[T], entity_id: str, *, lock: bool = True) -> T | None:
-        table = TABLES[cls]
-        query = select(table).where(table.c.id == entity_id)
-        if lock and self.postgres:
-            query = query.with_for_update()
-        row = self.conn.execute(query).mappings().first()
+        query = _BY_ID_FOR_UPDATE[cls] if lock and self.postgres else _BY_ID[cls]
+        row = self.conn.execute(query, {"by_id": entity_id}).mappings().first()
         return None if row is None else from_mapping(cls, row)
 
     def require(self, cls: type[T], entity_id: str, *, lock: bool = True) -> T:
@@ -55,24 +85,22 @@ class Unit:
         return {row["id"]: from_mapping(cls, row) for row in self.conn.execute(query).mappings()}
 
     def insert(self, entity: Entity, **extra: Any) -> None:
-        self.conn.execute(insert(TABLES[type(entity)]).values(**to_row(entity), **extra))
+        self.conn.execute(_INSERT[type(entity)], {**to_row(entity), **extra})
         self.events.append((entity, "INSERT"))
 
     def update(self, before: T, after: T) -> T:
         """Write `after` if the row is still at `before.version`; Conflict otherwise."""
         if after is before:
             return after
-        table = TABLES[type(after)]
-        values = to_row(after)
-        del values["id"]
-        result = self.conn.execute(
-            update(table).where(table.c.id == before.id, table.c.version == before.version).values(**values)
-        )
+        cls = type(after)
+        values = changed_columns(before, after)
+        values.pop("id", None)
+        values["where_id"] = before.id
+        values["where_version"] = before.version
+        result = self.conn.execute(_UPDATE_IF_VERSION[cls], values)
         if result.rowcount != 1:
-            current = self.get(type(before), before.id, lock=False)
-            raise Conflict(
-                entity_name(before), before.id, before.version, None if current is None else current.version
-            )
+            current = self.conn.execute(_VERSION_OF[cls], {"by_id": before.id}).scalar()
+            raise Conflict(entity_name(before), before.id, before.version, current)
         self.events.append((after, "UPDATE"))
         return after
 
@@ -80,9 +108,6 @@ class Unit:
         """Append this transaction's changes to the feed, in the same transaction."""
         if not self.events:
             return
-        if self.postgres:
-            # Held until commit: sequence numbers are then taken in commit order.
-            self.conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
         rows = [
             {
                 "entity": entity_name(entity),
@@ -95,10 +120,12 @@ class Unit:
             }
             for entity, op in self.events
         ]
-        for row in rows:
-            self.last_seq = int(self.conn.execute(insert(changes).returning(changes.c.seq), row).scalar_one())
         if self.postgres:
-            self.conn.execute(
-                text("SELECT pg_notify(:channel, :seq)"),
-                {"channel": NOTIFY_CHANNEL, "seq": str(self.last_seq)},
-            )
+            # Held until commit, and commit makes the rows visible before it lets go: sequence
+            # numbers are therefore taken in commit order and a reader never sees N+1 before N.
+            self.conn.execute(_FEED_LOCK)
+        statement = _APPEND_NOTIFY if self.postgres else _APPEND
+        if len(rows) == 1:
+            self.last_seq = int(self.conn.execute(statement, rows[0]).scalar_one())
+        else:
+            self.last_seq = max(int(seq) for seq in self.conn.execute(statement, rows).scalars())
