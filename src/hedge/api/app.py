@@ -117,9 +117,13 @@ def ensure_admin(store: Store, token: str | None) -> None:
 def build_app(settings: ServerSettings, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
     ensure_admin(services.store, settings.admin_token)
-    graphql = HedgeGraphQL(
-        services, build_schema(settings.max_query_depth, settings.max_query_tokens, settings.max_aliases)
+    schema = build_schema(
+        settings.max_query_depth,
+        settings.max_query_tokens,
+        settings.max_aliases,
+        count_error=lambda code: services.metrics.errors.labels(code).inc(),
     )
+    graphql = HedgeGraphQL(services, schema)
 
     async def healthz(_: Request) -> Response:
         try:

@@ -24,6 +24,9 @@ from hedge.store.repository import Store
 
 log = logging.getLogger(__name__)
 
+# how long the tail thread waits for a wake-up before it reads the feed anyway: the bound on
+# shutdown time, and on delivery delay of another process's commits on SQLite (no NOTIFY there)
+IDLE_WAIT_S = 0.1
 MAX_QUEUED = 10_000  # a subscriber this far behind is cut off (it must re-subscribe and reload)
 
 
@@ -65,7 +68,7 @@ class ChangeBroker:
     def _tail(self) -> None:
         while not self._stop.is_set():
             try:
-                events = self._store.wait_changes(self.cursor, 0.5)
+                events = self._store.wait_changes(self.cursor, IDLE_WAIT_S)
             except FeedGap as gap:
                 log.error(
                     "change feed pruned past this process's cursor (%s); resuming at the oldest kept", gap

@@ -9,6 +9,7 @@ while Redis is down, reads go on through memory and the store, with a logged war
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -22,6 +23,7 @@ from cachetools import TTLCache
 from hedge.api.metrics import Metrics
 from hedge.domain.models import Account, Action, Position, User
 from hedge.store.codec import ENTITY_NAMES, from_mapping, to_image
+from hedge.store.feed import head_seq
 from hedge.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,9 @@ return 1
 """
 PREFIX = "hedge:v1:"
 REDIS_RETRY_S = 5.0
+# token -> user, so that a request does not cost a store read to authenticate; a change of the
+# user (deactivated, role) drops its entries on every process through the change feed
+TOKEN_TTL_S = 30.0
 
 
 class EntityCache:
@@ -63,6 +68,7 @@ class EntityCache:
         self._newest: TTLCache[tuple[str, str], int] = TTLCache(
             maxsize=200_000, ttl=max(l2_ttl_s, l1_ttl_s) * 2
         )
+        self._tokens: TTLCache[str, User] = TTLCache(maxsize=10_000, ttl=TOKEN_TTL_S)
         self._lock = threading.Lock()
         self._l2_ttl = int(l2_ttl_s)
         self._redis = (
@@ -82,8 +88,7 @@ class EntityCache:
     def get(self, cls: type[T], entity_id: str) -> T | None:
         name = ENTITY_NAMES[cls]
         key = (name, entity_id)
-        fresh = self._store.signal.head <= self.applied_seq
-        if fresh:
+        if self._fresh():
             with self._lock:
                 hit = self._l1.get(key)
             if hit is not None:
@@ -103,7 +108,7 @@ class EntityCache:
 
     def accounts_of(self, user_id: str) -> list[Account]:
         key = ("AccountsOf", user_id)
-        if self._store.signal.head <= self.applied_seq:
+        if self._fresh():
             with self._lock:
                 hit = self._l1.get(key)
             if hit is not None:
@@ -132,6 +137,25 @@ class EntityCache:
             self._l1[key] = tuple(accounts)
         return accounts
 
+    def user_for_token(self, token: str) -> User | None:
+        """The user of a token seen recently, or None (then ask the store and `remember_token`)."""
+        with self._lock:
+            return self._tokens.get(_token_key(token))
+
+    def remember_token(self, token: str, user: User) -> None:
+        with self._lock:
+            if self._newest.get(("User", user.id), 0) <= user.version:
+                self._tokens[_token_key(token)] = user
+
+    def _fresh(self) -> bool:
+        """Whether memory may answer: every change committed so far has been applied to it."""
+        if self._store.signal.head > self.applied_seq:
+            return False
+        if not self._store.postgres:
+            return True  # one process per SQLite file: its own commits advance the signal
+        # another process's commit may be ahead of its NOTIFY: ask the database (one indexed max)
+        return head_seq(self._store.engine) <= self.applied_seq
+
     # ------------------------------------------------------------------ invalidation
 
     def invalidate(
@@ -145,6 +169,9 @@ class EntityCache:
                 self._newest[key] = version
             if entity == "Account":
                 self._l1.pop(("AccountsOf", user_id), None)
+            if entity == "User":
+                for token_key in [k for k, u in self._tokens.items() if u.id == entity_id]:
+                    self._tokens.pop(token_key, None)
         if self._redis is None:
             return
         payload = json.dumps({"version": version, "image": image})
@@ -229,3 +256,8 @@ class EntityCache:
     def close(self) -> None:
         if self._redis is not None:
             self._redis.close()
+
+
+def _token_key(token: str) -> str:
+    # the token itself is a secret: keep only its hash in memory
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -56,7 +56,6 @@ class Context:
         try:
             return await run_in_threadpool(fn, *args, **kwargs)
         except DomainError as exc:
-            self.services.metrics.errors.labels(exc.code).inc()
             raise from_domain(exc) from None
 
 

@@ -8,7 +8,7 @@ traceback and shown to the client only as `internal error` with code INTERNAL.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -44,7 +44,8 @@ def _with_code(error: GraphQLError) -> GraphQLError:
         code, message = original.extensions["code"], original.message
     elif isinstance(original, DomainError):
         code, message = original.code, original.message
-    elif original is None:
+    elif original is None or error.path is None:
+        # raised before execution (syntax, validation, variable coercion): about the request itself
         code, message = VALIDATION, error.message
     else:
         code, message = INTERNAL, "internal error"
@@ -59,13 +60,18 @@ def _with_code(error: GraphQLError) -> GraphQLError:
 
 
 class ErrorCodes(MaskErrors):
-    """A schema extension that gives every error of a result its `extensions.code`."""
+    """A schema extension that gives every error of a result its `extensions.code`, and counts it."""
 
-    def __init__(self) -> None:
+    def __init__(self, count: Callable[[str], None] | None = None) -> None:
         super().__init__()
+        self._count = count
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [_with_code(error) for error in errors]
+        coded_errors = [_with_code(error) for error in errors]
+        if self._count is not None:
+            for error in coded_errors:
+                self._count(str((error.extensions or {}).get("code")))
+        return coded_errors
 
     def on_operation(self) -> Iterator[None]:
         yield from super().on_operation()

@@ -87,6 +87,10 @@ class Mutation:
     ) -> g.CreateActionPayload:
         c = info.context
         owner = owner_for_create(c.actor, None if input.user_id is None else str(input.user_id))
+        # a CLIENT naming another user's account or position is refused as such, not as bad input
+        await _owned(c, Account, str(input.account_id))
+        if input.position_id is not None:
+            await _owned(c, Position, str(input.position_id))
         c.check_rate()
         entry = EntryRequest(input.symbol, input.side, input.volume, input.trail_width, input.trail_mode)
         action, position = await c.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -30,13 +31,18 @@ class HedgeSchema(strawberry.Schema):
     ) -> None:
         for error in errors:
             original = error.original_error
-            if original is None or isinstance(original, DomainError | GraphQLError):
+            if original is None or error.path is None or isinstance(original, DomainError | GraphQLError):
                 log.debug("request error: %s", error.message)
             else:
                 log.error("unexpected error: %s", error.message, exc_info=original)
 
 
-def build_schema(max_depth: int = 10, max_tokens: int = 2000, max_aliases: int = 30) -> strawberry.Schema:
+def build_schema(
+    max_depth: int = 10,
+    max_tokens: int = 2000,
+    max_aliases: int = 30,
+    count_error: Callable[[str], None] | None = None,
+) -> strawberry.Schema:
     return HedgeSchema(
         query=Query,
         mutation=Mutation,
@@ -47,7 +53,7 @@ def build_schema(max_depth: int = 10, max_tokens: int = 2000, max_aliases: int =
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
-            ErrorCodes,
+            lambda: ErrorCodes(count_error),
         ],
     )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -16,6 +17,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from hedge.api.context import Context, Services
+from hedge.api.errors import UNAUTHENTICATED, VALIDATION
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
 
@@ -43,7 +45,12 @@ class HedgeGraphQL(GraphQL[Context, None]):
     async def _user_for(self, token: str | None) -> User | None:
         if token is None:
             return None
-        user = await run_in_threadpool(self.services.store.user_by_token, token)
+        cache = self.services.cache
+        user = cache.user_for_token(token)
+        if user is None:
+            user = await run_in_threadpool(self.services.store.user_by_token, token)
+            if user is not None:
+                cache.remember_token(token, user)
         return user if user is not None and user.is_active else None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -66,8 +73,8 @@ class HedgeGraphQL(GraphQL[Context, None]):
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket":
-            await super().__call__(scope, receive, send)
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
             return
         self.services.metrics.requests.labels("websocket").inc()
         try:
@@ -76,3 +83,14 @@ class HedgeGraphQL(GraphQL[Context, None]):
             context: Context | None = scope.get(CONTEXT_KEY)
             if context is not None and context.user is not None and context.user.role is UserRole.CLIENT:
                 self.services.presence.disconnected(context.user.id)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's HTTP handling, with a request it cannot read answered in JSON with a code."""
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            code = UNAUTHENTICATED if exc.status_code == 401 else VALIDATION
+            self.services.metrics.errors.labels(code).inc()
+            body = {"errors": [{"message": exc.reason, "extensions": {"code": code}}]}
+            response = JSONResponse(body, status_code=exc.status_code)
+        await response(scope, receive, send)

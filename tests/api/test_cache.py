@@ -1,0 +1,64 @@
+"""The read-through cache: Redis as the shared level, and life going on when Redis dies."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import redis
+from tests.api.conftest import GET_POSITION, UPDATE_POSITION, build_world, settings_for, start_api
+
+from hedge.localservices import RedisServer, ServiceUnavailable, start_redis
+
+pytestmark = pytest.mark.redis
+
+
+async def test_reads_fill_redis_and_see_every_write(tmp_path: Path, redis_server: RedisServer) -> None:
+    url = redis_server.url
+    async for api in start_api(settings_for(f"sqlite:///{tmp_path / 'h.db'}", redis_url=url)):
+        world = await build_world(api)
+        alice = world.alice
+        for i in range(20):
+            written = await alice.client.execute(
+                UPDATE_POSITION, {"input": {"id": alice.position_id, "memo": f"m{i}"}}
+            )
+            read = (await alice.client.execute(GET_POSITION, {"id": alice.position_id}))["getPosition"]
+            assert (read["version"], read["memo"]) == (written["updatePosition"]["version"], f"m{i}")
+
+        cached = redis.Redis.from_url(url).get(f"hedge:v1:Position:{alice.position_id}")
+        assert cached is not None and b'"version": 21' in cached
+
+
+async def test_redis_dies_while_serving_reads_and_writes_go_on_with_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    try:
+        dedicated = start_redis()
+    except ServiceUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        settings = settings_for(f"sqlite:///{tmp_path / 'h.db'}", redis_url=dedicated.url)
+        async for api in start_api(settings):
+            world = await build_world(api)
+            alice = world.alice
+            await alice.client.execute(GET_POSITION, {"id": alice.position_id})
+            health = (await alice.client._http.get("/healthz")).json()
+            assert health["redis"] is True
+
+            dedicated.stop()
+            with caplog.at_level(logging.WARNING, logger="hedge.api.cache"):
+                for i in range(5):
+                    written = await alice.client.execute(
+                        UPDATE_POSITION, {"input": {"id": alice.position_id, "memo": f"after {i}"}}
+                    )
+                    read = await alice.client.raw(GET_POSITION, {"id": alice.position_id})
+                    assert not read.get("errors"), read
+                    assert read["data"]["getPosition"]["version"] == written["updatePosition"]["version"]
+                accounts = await alice.client.raw("{ listAccounts { id } }")
+
+            assert not accounts.get("errors")
+            assert any("Redis unavailable" in r.getMessage() for r in caplog.records)
+            assert (await alice.client._http.get("/healthz")).status_code == 200
+    finally:
+        dedicated.stop()

@@ -1,0 +1,185 @@
+"""Two real `hedge server` processes on one PostgreSQL and one Redis form one API.
+
+Also the command line itself: `hedge schema` satisfies the shared contract, and a started
+server answers /healthz, /metrics and GraphiQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from tests.api.conftest import (
+    ADMIN_TOKEN,
+    CREATE_ACCOUNT,
+    CREATE_ENTRY,
+    CREATE_USER,
+    GET_POSITION,
+    UPDATE_POSITION,
+)
+
+from hedge.api.client import GraphQLClient
+from hedge.localservices import PostgresServer, RedisServer, free_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.asyncio(loop_scope="module")]
+
+CHECK_SCHEMA = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "check_schema.py"
+
+
+def test_schema_command_satisfies_the_contract(tmp_path: Path) -> None:
+    sdl = subprocess.run(
+        [sys.executable, "-m", "hedge.cli", "schema"], check=True, capture_output=True, text=True
+    ).stdout
+    (tmp_path / "schema.graphql").write_text(sdl)
+
+    checked = subprocess.run(
+        [sys.executable, str(CHECK_SCHEMA), str(tmp_path / "schema.graphql")], capture_output=True, text=True
+    )
+
+    assert "contract: holds" in checked.stdout, checked.stdout + checked.stderr
+    assert checked.returncode == 0
+
+
+@dataclass
+class Process:
+    url: str
+    proc: subprocess.Popen[bytes]
+
+
+def _start(database_url: str, redis_url: str, log: Path) -> Process:
+    port = free_port()
+    env = {**os.environ, "HEDGE_ADMIN_TOKEN": ADMIN_TOKEN, "HEDGE_PRESENCE_GRACE_S": "0.2"}
+    argv = [sys.executable, "-m", "hedge.cli", "server", "--port", str(port), "--database-url", database_url,
+            "--redis-url", redis_url, "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return Process(f"http://127.0.0.1:{port}", proc)
+
+
+def _until_healthy(process: Process, log: Path, within_s: float = 30.0) -> None:
+    """A separate process offers no readiness event: ask /healthz until it answers 200."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if process.proc.poll() is not None:
+            pytest.fail(f"hedge server exited with {process.proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(process.url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"hedge server not healthy within {within_s} s: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def pair(
+    postgres_server: PostgresServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Process, Process]]:
+    database_url = postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    logs = tmp_path_factory.mktemp("servers")
+    started = [_start(database_url, redis_server.url, logs / f"{name}.log") for name in ("a", "b")]
+    try:
+        for process, name in zip(started, ("a", "b"), strict=True):
+            _until_healthy(process, logs / f"{name}.log")
+        yield started[0], started[1]
+    finally:
+        for process in started:
+            process.proc.terminate()
+        for process in started:
+            try:
+                process.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.proc.kill()
+
+
+@dataclass
+class Trader:
+    id: str
+    via_a: GraphQLClient
+    via_b: GraphQLClient
+    position_id: str
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def trader(pair: tuple[Process, Process]) -> AsyncIterator[Trader]:
+    a, b = pair
+    async with GraphQLClient(a.url, ADMIN_TOKEN) as admin:
+        made = await admin.execute(
+            CREATE_USER, {"email": f"{uuid.uuid4().hex[:8]}@example.com", "role": "CLIENT"}
+        )
+        user, token = made["createUser"]["user"], made["createUser"]["token"]
+        account = await admin.execute(CREATE_ACCOUNT, {"userId": user["id"], "number": uuid.uuid4().hex[:10]})
+    async with GraphQLClient(a.url, token) as via_a, GraphQLClient(b.url, token) as via_b:
+        entry = await via_a.execute(CREATE_ENTRY, {"accountId": account["createAccount"]["id"]})
+        yield Trader(user["id"], via_a, via_b, entry["createAction"]["position"]["id"])
+
+
+async def test_each_process_serves_healthz_metrics_and_graphiql(pair: tuple[Process, Process]) -> None:
+    async with httpx.AsyncClient() as http:
+        for process in pair:
+            health = await http.get(process.url + "/healthz")
+            metrics = await http.get(process.url + "/metrics")
+            ide = await http.get(process.url + "/graphql", headers={"accept": "text/html"})
+
+            assert health.status_code == 200 and health.json()["redis"] is True
+            for name in ("hedge_requests_total", "hedge_errors_total", "hedge_subscriptions_open",
+                         "hedge_change_feed_lag_seconds"):  # fmt: skip
+                assert name in metrics.text
+            assert ide.status_code == 200 and "graphiql" in ide.text.lower()
+
+
+async def test_change_through_a_reaches_subscriber_on_b_within_100ms(trader: Trader) -> None:
+    latencies = []
+    async with trader.via_b.connection() as conn:
+        op_id = await conn.start("subscription { onUpdatePosition { id version memo } }")
+        # the first change proves the subscription is live on B (there is no 'subscribed' message)
+        async with asyncio.timeout(5):
+            while True:
+                await trader.via_a.execute(
+                    UPDATE_POSITION, {"input": {"id": trader.position_id, "memo": "warm"}}
+                )
+                try:
+                    await asyncio.wait_for(conn.next_message(), 0.5)
+                    break
+                except TimeoutError:
+                    continue
+        for i in range(15):
+            sent = time.perf_counter()
+            written = await trader.via_a.execute(
+                UPDATE_POSITION, {"input": {"id": trader.position_id, "memo": f"m{i}"}}
+            )
+            async with asyncio.timeout(5):
+                while True:
+                    message = await conn.next_message()
+                    got = message["payload"]["data"]["onUpdatePosition"]
+                    if message["id"] == op_id and got["version"] == written["updatePosition"]["version"]:
+                        break
+            latencies.append(time.perf_counter() - sent)
+
+    median_ms, max_ms = statistics.median(latencies) * 1000, max(latencies) * 1000
+    print(f"A->B delivery: median {median_ms:.1f} ms, max {max_ms:.1f} ms")
+    assert statistics.median(latencies) < 0.1
+    assert sorted(latencies)[-2] < 0.1, latencies  # one outlier allowed on a busy 2-core machine
+
+
+async def test_read_on_b_right_after_write_on_a_never_older(trader: Trader) -> None:
+    await trader.via_b.execute(GET_POSITION, {"id": trader.position_id})  # fill B's caches
+    for i in range(150):
+        written = await trader.via_a.execute(
+            UPDATE_POSITION, {"input": {"id": trader.position_id, "memo": f"w{i}"}}
+        )
+
+        read = (await trader.via_b.execute(GET_POSITION, {"id": trader.position_id}))["getPosition"]
+
+        assert read["version"] >= written["updatePosition"]["version"], (i, read, written)
+        assert read["memo"] == f"w{i}"

@@ -1,0 +1,68 @@
+"""pcStatus: ONLINE while a CLIENT's graphql-transport-ws connection is open, OFFLINE soon after."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from tests.api.conftest import Api, Person
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+STATUS = "query($id: ID!) { getUser(id: $id) { pcStatus } }"
+
+
+async def pc_status(api: Api, person: Person) -> str:
+    return str((await api.admin.execute(STATUS, {"id": person.id}))["getUser"]["pcStatus"])
+
+
+async def until_status(api: Api, person: Person, wanted: str, within_s: float) -> None:
+    """No event tells a client that a grace period ran out: ask until it did, within a bound."""
+    async with asyncio.timeout(within_s):
+        while await pc_status(api, person) != wanted:  # noqa: ASYNC110 - no event reaches the client
+            await asyncio.sleep(0.05)
+
+
+async def test_client_connection_open_online_then_offline_after_close(shared_api: Api) -> None:
+    alice = await shared_api.new_user()
+    assert await pc_status(shared_api, alice) == "OFFLINE"
+
+    async with alice.client.connection():
+        online = await pc_status(shared_api, alice)  # recorded before connection_ack
+
+    assert online == "ONLINE"
+    await until_status(shared_api, alice, "OFFLINE", within_s=3.0)
+
+
+async def test_client_one_of_two_connections_closed_stays_online(shared_api: Api) -> None:
+    alice = await shared_api.new_user()
+    async with alice.client.connection():
+        async with alice.client.connection():
+            pass
+        await asyncio.sleep(shared_api.settings.presence_grace_s * 2)  # the grace period must pass
+
+        still = await pc_status(shared_api, alice)
+
+    assert still == "ONLINE"
+    await until_status(shared_api, alice, "OFFLINE", within_s=3.0)
+
+
+async def test_client_quick_reconnect_within_grace_does_not_go_offline(shared_api: Api) -> None:
+    alice = await shared_api.new_user()
+    async with alice.client.connection():
+        pass
+    async with alice.client.connection():
+        await asyncio.sleep(shared_api.settings.presence_grace_s * 2)
+
+        status = await pc_status(shared_api, alice)
+
+    assert status == "ONLINE"
+
+
+async def test_admin_connection_leaves_presence_alone(shared_api: Api) -> None:
+    me = (await shared_api.admin.execute("{ me { id pcStatus } }"))["me"]
+
+    async with shared_api.admin.connection():
+        during = (await shared_api.admin.execute("{ me { pcStatus } }"))["me"]["pcStatus"]
+
+    assert me["pcStatus"] == during == "OFFLINE"
