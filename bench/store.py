@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -36,16 +37,16 @@ def _prepare(store: Store, name: str) -> tuple[Actor, str, int]:
     return Actor(user.id, UserRole.CLIENT), position.id, position.version
 
 
-def measure_updates(store: Store, count: int) -> tuple[float, int]:
-    """Committed update_position calls per second from one thread, each with expected_version."""
+def measure_updates(store: Store, count: int) -> tuple[float, float]:
+    """Committed update_position calls per second from one thread, each with expected_version,
+    and the writer thread's CPU time per update (steadier than wall time on a shared machine)."""
     actor, position_id, version = _prepare(store, "updates")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     for i in range(count):
-        version = store.update_position(
-            actor, position_id, {"memo": f"m{i}"}, expected_version=version
-        ).version
-    elapsed = time.perf_counter() - started
-    return count / elapsed, version
+        changed = store.update_position(actor, position_id, {"memo": f"m{i}"}, expected_version=version)
+        version = changed.version
+    elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
+    return count / elapsed, cpu / count * 1e6
 
 
 def measure_latency(store: Store, samples: int) -> dict[str, float]:
@@ -98,11 +99,18 @@ def measure_latency(store: Store, samples: int) -> dict[str, float]:
 def run(engine: str, url: str, updates: int, samples: int, extra: dict[str, Any]) -> None:
     store = Store(url)
     try:
-        rate, _ = measure_updates(store, updates)
+        rate, cpu_us = measure_updates(store, updates)
         latency = measure_latency(store, samples)
     finally:
         store.close()
-    line = {"bench": "store", "engine": engine, "updates": updates, "updates_per_s": round(rate, 1)}
+    line = {
+        "bench": "store",
+        "engine": engine,
+        "updates": updates,
+        "updates_per_s": round(rate, 1),
+        "writer_cpu_us_per_update": round(cpu_us, 1),
+        "load_avg_1m": os.getloadavg()[0],
+    }
     print(json.dumps({**line, **latency, **extra}), flush=True)
 
 

@@ -116,10 +116,29 @@ def start_postgres(*, fsync: bool = False) -> PostgresServer:
     proc = subprocess.Popen(_as_postgres_user(argv), stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_port(port, proc, "postgres")
+        _wait_accepting(port, proc)
     except ServiceUnavailable:
         proc.kill()
         raise
     return PostgresServer(port, base, proc)
+
+
+def _wait_accepting(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    """Listening is not ready: until recovery ends, connections fail with 'the database system is
+    starting up'. Wait until one is accepted."""
+    import psycopg
+
+    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            psycopg.connect(dsn, connect_timeout=2).close()
+            return
+        except psycopg.OperationalError as exc:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                message = f"postgres on port {port} does not accept connections: {exc}"
+                raise ServiceUnavailable(message) from exc
+            time.sleep(0.05)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
-from hedge.store.engine import WRITE
+from hedge.store.engine import begin_write
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK_KEY = 7_264_113_002
@@ -31,11 +31,11 @@ def alembic_config() -> Config:
 def upgrade(engine: Engine) -> None:
     """Apply every migration not yet applied. Safe to run at every start-up, from many processes."""
     config = alembic_config()
-    with _IN_PROCESS, engine.connect().execution_options(**{WRITE: True}) as connection:
+    with _IN_PROCESS, engine.connect() as connection:
+        connection.begin()
+        begin_write(connection)
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        else:
-            connection.execute(text("SELECT 1"))  # starts the BEGIN IMMEDIATE transaction
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()

@@ -31,7 +31,7 @@ from hedge.domain.symbols import SymbolCatalog
 from hedge.domain.values import enum_value
 from hedge.domain.values import price as checked
 from hedge.store.codec import from_mapping
-from hedge.store.engine import WRITE, is_postgres, make_engine
+from hedge.store.engine import begin_write, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
 from hedge.store.migrate import upgrade
 from hedge.store.tables import accounts, actions, changes, positions, users
@@ -84,7 +84,8 @@ class Store:
 
     @contextmanager
     def _unit(self) -> Iterator[Unit]:
-        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        with self.engine.connect() as conn, conn.begin():
+            begin_write(conn)
             unit = Unit(conn, self.now(), self.postgres)
             yield unit
             unit.flush_events()
@@ -180,7 +181,8 @@ class Store:
         cutoff = self.now() - self.retention
         # The newest event always stays: it tells a reader with an old cursor that it missed some.
         newest = select(func.max(changes.c.seq)).scalar_subquery()
-        with self.engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        with self.engine.connect() as conn, conn.begin():
+            begin_write(conn)
             result = conn.execute(
                 delete(changes).where(changes.c.committed_at < cutoff, changes.c.seq < newest)
             )
