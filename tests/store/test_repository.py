@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from itertools import count
 
@@ -212,3 +213,20 @@ def test_close_action_for_position_of_the_account_is_created_pending(world: Worl
         world.client.user_id, world.account_id, "CLOSE", position_id=position.id
     )
     assert close.type is ActionType.CLOSE and close.position_id == position.id and same == position
+
+
+def test_decimal_text_is_kept_exactly_and_follows_a_numerically_equal_change(world: World) -> None:
+    store = world.store
+    _, position = world.entry()
+    opened = world.open_position(position)
+    assert str(opened.entry_price) == "150.000"
+    store.update_position(world.admin, position.id, {"entry_price": "150.0", "memo": "same number"})
+    reread = store.get_position(position.id)
+    assert reread is not None and str(reread.entry_price) == "150.0"
+
+
+def test_close_returns_promptly(store_url: str) -> None:
+    opened = Store(store_url)
+    started = time.monotonic()
+    opened.close()
+    assert time.monotonic() - started < 0.3
