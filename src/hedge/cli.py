@@ -18,7 +18,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "hedge.agent.cli",
     "hedge.ea.paper_cli",
     "hedge.ea.conformance_cli",
-    "hedge.demo",
+    "hedge.demo_cli",
 )
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
 
 
 def default_database_url() -> str:
@@ -61,6 +60,8 @@ class ServerSettings:
             if f.name == "admin_token" and value:
                 value = "***"
             elif f.name in ("database_url", "redis_url") and value:
+                from sqlalchemy.engine import make_url  # only here: keeps `hedge --help` quick
+
                 value = make_url(value).render_as_string(hide_password=True) if "://" in value else value
             shown[f.name] = value
         return shown

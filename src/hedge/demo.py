@@ -34,19 +34,6 @@ START_BID, START_ASK = Decimal("150.000"), Decimal("150.010")
 TRAIL_PIPS = Decimal("10")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "demo", help="run server, two agents and two paper EAs with the seed's hedge flow"
-    )
-    parser.add_argument(
-        "--scenario-only", action="store_true", help="run the scenario, then exit (0 = it completed)"
-    )
-    parser.add_argument("--port", type=int, default=8000, help="server port (0 = any free port)")
-    parser.add_argument("--database-url", default=None, help="default: SQLite in a temporary directory")
-    parser.add_argument("--timeout-s", type=float, default=30.0, help="how long the scenario may take")
-    parser.set_defaults(func=run_demo)
-
-
 def run_demo(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
