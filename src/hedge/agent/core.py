@@ -146,14 +146,28 @@ class AgentCore:
         self.sync_sent[account_id] = (command_id, now)
         return [SendToEA(account_id, Sync(command_id), "reconcile with the EA's positions")]
 
+    def _foreign(self, account_id: str, position_id: str, what: str) -> bool:
+        """True (and logged) when the event names a position of another account: it is ignored."""
+        held = self.state.positions.get(position_id)
+        if held is None or held.account_id == account_id:
+            return False
+        log.warning(
+            "EA of account %s sent %s for position %s of account %s; ignored",
+            account_id, what, position_id, held.account_id,
+        )  # fmt: skip
+        return True
+
     def on_opened(self, account_id: str, msg: Opened, now: float) -> list[Intent]:
         pid = msg.position_id
+        if self._foreign(account_id, pid, "OPENED"):
+            return []
         flight = self.inflight.get(pid)
         if msg.status is CommandStatus.SUCCESS:
             assert msg.mt_ticket is not None and msg.price is not None and msg.time_ms is not None
             held = self.state.positions.get(pid)
-            if held is not None and held.status in (P.PENDING, P.OPENING):
-                self.fills[pid] = Fill(msg.mt_ticket, msg.price, msg.time_ms)
+            # an unknown position may be one the server has not told us of yet (a restart): keep it
+            if held is None or held.status in (P.PENDING, P.OPENING):
+                self.fills[pid] = Fill(msg.mt_ticket, msg.price, msg.time_ms, account_id)
             if flight is not None and flight.kind == "OPEN":
                 del self.inflight[pid]
             return []
@@ -163,10 +177,12 @@ class AgentCore:
 
     def on_closed(self, account_id: str, msg: Closed, now: float) -> list[Intent]:
         pid = msg.position_id
+        if self._foreign(account_id, pid, "CLOSED") or self._settled(pid):
+            return []
         flight = self.inflight.get(pid)
         if msg.status is CommandStatus.SUCCESS:
             assert msg.price is not None and msg.time_ms is not None and msg.profit is not None
-            self.exits[pid] = Exit(msg.mt_ticket, msg.price, msg.time_ms, msg.profit)
+            self.exits[pid] = Exit(msg.mt_ticket, msg.price, msg.time_ms, msg.profit, account_id=account_id)
             if flight is not None and flight.kind == "CLOSE":
                 del self.inflight[pid]
             return []
@@ -174,20 +190,26 @@ class AgentCore:
             return []
         return self._failed(flight, pid, msg.error_code, msg.message or "", now)
 
+    def _settled(self, position_id: str) -> bool:
+        """The position is CLOSED, STOPPED or CANCELED here: a late or repeated event changes nothing."""
+        held = self.state.positions.get(position_id)
+        return held is not None and held.status in FINAL
+
     def _failed(self, flight: InFlight, pid: str, code: object, message: str, now: float) -> list[Intent]:
         del self.inflight[pid]
         retryable = getattr(code, "retryable", False)
-        done = self.retries.get(pid, 0)
+        wanted = ActionType.ENTRY if flight.kind == "OPEN" else ActionType.CLOSE
+        actions = [a for a in self.state.action_for(pid, ActionStatus.EXECUTING) if a.type is wanted]
+        # retries already recorded on the server count too (this agent may have restarted since)
+        done = max([self.retries.get(pid, 0), *(a.retry_count for a in actions)])
         if retryable and done < self.settings.max_retries:
             self.retries[pid] = done + 1
             self.retry_at[pid] = now + self.settings.retry_backoff_s * (2**done)
             log.info("%s of position %s failed (%s); retry %d in %.2f s", flight.kind, pid, code, done + 1,
                      self.retry_at[pid] - now)  # fmt: skip
-            wanted = ActionType.ENTRY if flight.kind == "OPEN" else ActionType.CLOSE
             return [
                 UpdateAction(a.id, {"retryCount": done + 1}, f"retry {done + 1} after {code}")
-                for a in self.state.action_for(pid, ActionStatus.EXECUTING)
-                if a.type is wanted
+                for a in actions
             ]
         text = f"{flight.kind} failed: {code}: {message}" if code else f"{flight.kind} failed: {message}"
         if retryable:
@@ -196,8 +218,11 @@ class AgentCore:
         return []
 
     def on_stopped(self, account_id: str, msg: Stopped) -> list[Intent]:
-        self.exits[msg.position_id] = Exit(
-            msg.mt_ticket, msg.price, msg.time_ms, msg.profit, msg.reason or "STOPPED"
+        pid = msg.position_id
+        if self._foreign(account_id, pid, "STOPPED") or self._settled(pid):
+            return []
+        self.exits[pid] = Exit(
+            msg.mt_ticket, msg.price, msg.time_ms, msg.profit, msg.reason or "STOPPED", account_id
         )
         return []
 
@@ -207,11 +232,16 @@ class AgentCore:
             return []
         del self.sync_sent[account_id]
         self.synced.add(account_id)
-        held = {report.position_id: report for report in msg.positions}
+        held = {
+            report.position_id: report
+            for report in msg.positions
+            if not self._foreign(account_id, report.position_id, "POSITIONS")
+        }
         for pid, report in held.items():
             pos = self.state.positions.get(pid)
-            if pos is not None and pos.status in (P.PENDING, P.OPENING) and pid not in self.fills:
-                self.fills[pid] = Fill(report.mt_ticket, report.open_price, report.open_time_ms)
+            wanted = pos is None or pos.status in (P.PENDING, P.OPENING)  # unknown: maybe not loaded yet
+            if wanted and pid not in self.fills:
+                self.fills[pid] = Fill(report.mt_ticket, report.open_price, report.open_time_ms, account_id)
         for pid, flight in list(self.inflight.items()):
             if flight.account_id == account_id:
                 del self.inflight[pid]  # unanswered: decide() sends it again (the EA is idempotent)
@@ -268,7 +298,7 @@ class AgentCore:
         for pos in self.state.positions_in(P.CLOSING):
             intents += self._closing(pos, now)
         for pos in self.state.positions_in(P.OPEN):
-            exit_ = self.exits.get(pos.id)
+            exit_ = self._exit(pos)
             if exit_ is not None and exit_.stopped_reason is not None:
                 intents.append(self._stop(pos, exit_))
         intents += list(self.triggers.values())
@@ -285,7 +315,7 @@ class AgentCore:
             return []
         if action.type is ActionType.ENTRY:
             if pos.status is P.PENDING:
-                early = self._command(pos, "OPEN", now) if pos.id not in self.fills else []
+                early = self._command(pos, "OPEN", now) if self._fill(pos) is None else []
                 return [*early, UpdatePosition(pos.id, {"status": "OPENING"}, f"ENTRY action {action.id}")]
             if pos.status in (P.OPEN, P.CLOSING, P.CLOSED, P.STOPPED):
                 return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is open")]
@@ -295,7 +325,7 @@ class AgentCore:
                 return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": message}, message)]
             return []
         if pos.status is P.OPEN:
-            early = self._command(pos, "CLOSE", now) if pos.id not in self.exits else []
+            early = self._command(pos, "CLOSE", now) if self._exit(pos) is None else []
             return [*early, UpdatePosition(pos.id, {"status": "CLOSING"}, f"CLOSE action {action.id}")]
         if pos.status is P.CLOSED:
             return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is closed")]
@@ -304,8 +334,16 @@ class AgentCore:
             return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": message}, message)]
         return []  # OPENING or CLOSING: wait for the position
 
-    def _opening(self, pos: Position, now: float) -> list[Intent]:
+    def _fill(self, pos: Position) -> Fill | None:
         fill = self.fills.get(pos.id)
+        return fill if fill is not None and fill.account_id in ("", pos.account_id) else None
+
+    def _exit(self, pos: Position) -> Exit | None:
+        exit_ = self.exits.get(pos.id)
+        return exit_ if exit_ is not None and exit_.account_id in ("", pos.account_id) else None
+
+    def _opening(self, pos: Position, now: float) -> list[Intent]:
+        fill = self._fill(pos)
         if fill is not None:
             changes = {
                 "status": "OPEN",
@@ -324,7 +362,7 @@ class AgentCore:
         return sending
 
     def _closing(self, pos: Position, now: float) -> list[Intent]:
-        exit_ = self.exits.get(pos.id)
+        exit_ = self._exit(pos)
         if exit_ is not None:
             by_action = any(
                 a.type is ActionType.CLOSE for a in self.state.action_for(pos.id, ActionStatus.EXECUTING)
@@ -367,7 +405,7 @@ class AgentCore:
         if flight is not None:
             if now - flight.sent_at > self.settings.command_timeout_s:
                 log.warning(
-                    "%s of position %s unanswered for %.0f s; settling by SYNC",
+                    "%s of position %s unanswered for %.1f s; settling by SYNC",
                     kind,
                     pid,
                     now - flight.sent_at,

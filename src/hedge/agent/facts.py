@@ -15,6 +15,7 @@ class Fill:
     mt_ticket: str
     price: Decimal
     time_ms: int
+    account_id: str = ""  # the EA that reported it ("" = not known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class Exit:
     time_ms: int
     profit: Decimal
     stopped_reason: str | None = None  # None: closed by our CLOSE
+    account_id: str = ""  # the EA that reported it ("" = not known)
 
 
 @dataclass(frozen=True, slots=True)

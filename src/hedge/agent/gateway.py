@@ -186,6 +186,10 @@ class EAGateway:
             await connection.close(CLOSE_AUTH_FAILED, reason[:120])
 
     async def _read(self, session: Session) -> None:
+        with contextlib.suppress(ConnectionClosed):  # an EA that drops without a close frame
+            await self._read_frames(session)
+
+    async def _read_frames(self, session: Session) -> None:
         async for raw in session.connection:
             session.heard_at = time.monotonic()
             try:

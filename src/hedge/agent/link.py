@@ -20,6 +20,7 @@ from hedge.domain.models import Account, Action, Position
 
 log = logging.getLogger(__name__)
 
+
 def _position(data: dict[str, Any]) -> Row:
     return from_gql(Position, data)
 

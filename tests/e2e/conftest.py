@@ -1,0 +1,36 @@
+"""Whole-system fixtures: one `system` (server process on a fresh SQLite file) per test module.
+
+A failing test shows the tail of every process log of its module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from tests.e2e.harness import System
+
+_systems: dict[str, System] = {}
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[System]:
+    env: dict[str, str] = getattr(request.module, "SERVER_ENV", {})
+    made = System(tmp_path_factory.mktemp("e2e"), env)
+    _systems[request.module.__name__] = made
+    try:
+        yield made
+    finally:
+        _systems.pop(request.module.__name__, None)
+        made.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.when == "call":
+        module = getattr(item, "module", None)
+        found = _systems.get(module.__name__ if module else "")
+        if found is not None:
+            report.sections.append(("process logs", found.logs_tail()))
