@@ -9,7 +9,10 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -43,6 +46,12 @@ def build_schema(
     max_aliases: int = 30,
     count_error: Callable[[str], None] | None = None,
 ) -> strawberry.Schema:
+    # The rule classes are built once here: Strawberry's QueryDepthLimiter and MaxAliasesLimiter
+    # build a new class on every request, which cost more than the rest of a mutation.
+    limit_rules: list[type[ASTValidationRule]] = [
+        depth_rule(max_depth, None, None),
+        aliases_rule(max_aliases),
+    ]
     return HedgeSchema(
         query=Query,
         mutation=Mutation,
@@ -50,9 +59,11 @@ def build_schema(
         scalar_overrides=cast(dict[object, Any], {datetime: DateTime}),
         config=StrawberryConfig(auto_camel_case=True),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: AddValidationRules(limit_rules),
+            # clients send the same few documents over and over: validate each once
+            # (ParserCache is left out: its syntax errors skip the extensions that add codes)
+            lambda: ValidationCache(maxsize=1000),
             lambda: ErrorCodes(count_error),
         ],
     )

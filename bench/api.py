@@ -1,0 +1,276 @@
+"""Benchmark of the GraphQL server against a bare Strawberry baseline; prints one JSON line.
+
+Measures updatePosition mutations/s over HTTP with 1 and 16 concurrent clients, and subscription
+fan-out (events/s delivered to 100 graphql-transport-ws subscribers), on SQLite and PostgreSQL.
+The baseline is a bare Strawberry app (no store, no auth: a dict and an asyncio broadcast)
+serving the same operations over the same transports. Every server runs in its own process
+(uvicorn); the clients run here.
+
+    uv run python bench/api.py [--seconds 3] [--events 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import strawberry
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from hedge.api.client import GraphQLClient
+from hedge.localservices import free_port, start_postgres
+
+ADMIN = "bench-admin-token"
+UPDATE = "mutation($id: ID!, $m: String) { updatePosition(input: {id: $id, memo: $m}) { id version memo } }"
+SUBSCRIBE = "subscription { onUpdatePosition { id version memo } }"
+SUBSCRIBERS = 100
+
+
+# ---------------------------------------------------------------- the baseline server
+
+
+# module scope: Strawberry resolves the (string) annotations from the module's globals
+_rows: dict[str, dict[str, Any]] = {}
+_listeners: set[asyncio.Queue[dict[str, Any]]] = set()
+
+
+@strawberry.type
+class Position:
+    id: strawberry.ID
+    version: int
+    memo: str | None
+
+
+@strawberry.input
+class UpdatePositionInput:
+    id: strawberry.ID
+    memo: str | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def get_position(self, id: strawberry.ID) -> Position | None:
+        row = _rows.get(str(id))
+        return None if row is None else Position(**row)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    def update_position(self, input: UpdatePositionInput) -> Position:
+        row = _rows.setdefault(str(input.id), {"id": input.id, "version": 0, "memo": None})
+        row.update(version=row["version"] + 1, memo=input.memo)
+        for queue in _listeners:
+            queue.put_nowait(dict(row))
+        return Position(**row)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def on_update_position(self) -> AsyncIterator[Position]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        _listeners.add(queue)
+        try:
+            while True:
+                yield Position(**(await queue.get()))
+        finally:
+            _listeners.discard(queue)
+
+
+def baseline_app() -> GraphQL[None, None]:
+    schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+    return GraphQL(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+
+
+def run_baseline(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(baseline_app(), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+
+
+# ---------------------------------------------------------------- servers as processes
+
+
+@asynccontextmanager
+async def process(argv: list[str], port: int, env: dict[str, str]) -> AsyncIterator[str]:
+    proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before any timing
+        argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=sys.stderr
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):  # a separate process offers no readiness event
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{argv} exited with {proc.returncode}")
+                try:
+                    await http.get(url + "/graphql", headers={"accept": "text/html"})
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def hedge_server(database_url: str) -> tuple[list[str], int, dict[str, str]]:
+    port = free_port()
+    argv = [sys.executable, "-m", "hedge.cli", "server", "--port", str(port), "--database-url", database_url,
+            "--log-level", "warning"]  # fmt: skip
+    env = {
+        "HEDGE_ADMIN_TOKEN": ADMIN,
+        "HEDGE_MUTATION_RATE_PER_S": "1000000",
+        "HEDGE_MUTATION_BURST": "1000000",
+    }
+    return argv, port, env
+
+
+def baseline_server() -> tuple[list[str], int, dict[str, str]]:
+    port = free_port()
+    return [sys.executable, str(Path(__file__).resolve()), "--baseline-server", str(port)], port, {}
+
+
+# ---------------------------------------------------------------- workloads
+
+
+async def hedge_positions(url: str, count: int) -> tuple[str, list[str]]:
+    """A CLIENT with `count` positions; returns its token and their ids."""
+    async with GraphQLClient(url, ADMIN) as admin:
+        made = await admin.execute(
+            'mutation($e: String!) { createUser(input: {email: $e, name: "Bench", role: CLIENT}) '
+            "{ user { id } token } }",
+            {"e": f"{uuid.uuid4().hex[:8]}@bench.example.com"},
+        )
+        user, token = made["createUser"]["user"]["id"], made["createUser"]["token"]
+        account = await admin.execute(
+            "mutation($u: ID!, $n: String!) { createAccount(input: {userId: $u, brokerType: MT5, "
+            'accountNumber: $n, serverName: "Bench", displayName: "bench"}) { id } }',
+            {"u": user, "n": uuid.uuid4().hex[:10]},
+        )
+    ids = []
+    async with GraphQLClient(url, token) as client:
+        for _ in range(count):
+            entry = await client.execute(
+                'mutation($a: ID!) { createAction(input: {type: ENTRY, accountId: $a, symbol: "USDJPY", '
+                "side: BUY, volume: 0.1}) { position { id } } }",
+                {"a": account["createAccount"]["id"]},
+            )
+            ids.append(entry["createAction"]["position"]["id"])
+    return token, ids
+
+
+async def mutations_per_s(url: str, token: str | None, ids: list[str], seconds: float) -> float:
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def one(position_id: str) -> None:
+        nonlocal done
+        async with GraphQLClient(url, token) as client:
+            while time.perf_counter() < deadline:
+                await client.execute(UPDATE, {"id": position_id, "m": f"m{done}"})
+                done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in ids))
+    return done / (time.perf_counter() - started)
+
+
+async def fanout_events_per_s(url: str, token: str | None, position_id: str, events: int) -> float:
+    client = GraphQLClient(url, token)
+    received = [0] * SUBSCRIBERS
+    ready = asyncio.Event()
+    subscribed = 0
+    finished = asyncio.Event()
+    warmed = asyncio.Event()
+
+    async def subscriber(index: int) -> None:
+        nonlocal subscribed
+        async with client.connection() as conn:
+            await conn.start(SUBSCRIBE)
+            subscribed += 1
+            if subscribed == SUBSCRIBERS:
+                ready.set()
+            while received[index] < events + 1:
+                message = await conn.next_message()
+                if message["type"] == "next":
+                    received[index] += 1
+                    if received[index] == 1 and all(n >= 1 for n in received):
+                        warmed.set()
+            if all(n >= events + 1 for n in received):
+                finished.set()
+
+    tasks = [asyncio.create_task(subscriber(i)) for i in range(SUBSCRIBERS)]
+    await ready.wait()
+    # one write that every subscriber must see proves all subscriptions are live before timing
+    await client.execute(UPDATE, {"id": position_id, "m": "warm"})
+    await asyncio.wait_for(warmed.wait(), 30)
+    started = time.perf_counter()
+    for n in range(events):
+        await client.execute(UPDATE, {"id": position_id, "m": f"e{n}"})
+    await asyncio.wait_for(finished.wait(), 60)
+    elapsed = time.perf_counter() - started
+    await asyncio.gather(*tasks)
+    await client.close()
+    return SUBSCRIBERS * events / elapsed
+
+
+async def measure(
+    url: str, token: str | None, ids: list[str], seconds: float, events: int
+) -> dict[str, float]:
+    return {
+        "mutations_per_s_1_client": round(await mutations_per_s(url, token, ids[:1], seconds), 1),
+        "mutations_per_s_16_clients": round(await mutations_per_s(url, token, ids[:16], seconds), 1),
+        "fanout_events_per_s_100_subscribers": round(
+            await fanout_events_per_s(url, token, ids[0], events), 1
+        ),
+    }
+
+
+async def main(seconds: float, events: int) -> dict[str, Any]:
+    report: dict[str, Any] = {"bench": "api", "seconds": seconds, "fanout_events": events}
+    async with process(*baseline_server()) as url:
+        baseline = await measure(url, None, [f"p{i}" for i in range(16)], seconds, events)
+    report["baseline"] = baseline
+    postgres = start_postgres()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            stores = {
+                "sqlite": f"sqlite:///{Path(tmp) / 'bench.db'}",
+                "postgres": postgres.create_database(f"bench_{uuid.uuid4().hex[:8]}"),
+            }
+            for name, database_url in stores.items():
+                async with process(*hedge_server(database_url)) as url:
+                    token, ids = await hedge_positions(url, 16)
+                    ours = await measure(url, token, ids, seconds, events)
+                report[name] = ours
+                report[f"{name}_vs_baseline"] = {k: round(ours[k] / baseline[k], 3) for k in ours}
+    finally:
+        postgres.stop()
+    return report
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--baseline-server", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.baseline_server is not None:
+        run_baseline(args.baseline_server)
+    else:
+        print(json.dumps(asyncio.run(main(args.seconds, args.events))))
