@@ -6,18 +6,20 @@ building and cache-keying a fresh SQLAlchemy statement per call cost more than t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, String, Table, bindparam, cast, func, insert, select, text, update
+from sqlalchemy import JSON, Connection, Select, Table, TextClause, bindparam, insert, select, text, update
 
 from hedge.domain.errors import Conflict, NotFound
 from hedge.domain.models import Account, Action, Position, User
 from hedge.store.codec import Entity, changed_columns, entity_name, from_mapping, to_image, to_row
 from hedge.store.feed import FEED_LOCK_KEY, NOTIFY_CHANNEL
 from hedge.store.tables import accounts, actions, changes, positions, users
+from hedge.store.types import UtcDateTime
 
 T = TypeVar("T", User, Account, Position, Action)
 
@@ -41,11 +43,6 @@ _VERSION_OF = {
     cls: select(table.c.version).where(table.c.id == bindparam("by_id")) for cls, table in TABLES.items()
 }
 _APPEND = insert(changes).returning(changes.c.seq)
-# On PostgreSQL the same statement wakes every LISTENing store (delivered only on commit).
-_APPEND_NOTIFY = insert(changes).returning(
-    changes.c.seq, func.pg_notify(NOTIFY_CHANNEL, cast(changes.c.seq, String))
-)
-_FEED_LOCK = text(f"SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})")
 
 
 def select_by_id(cls: type[Any]) -> Select[Any]:
@@ -121,11 +118,38 @@ class Unit:
             for entity, op in self.events
         ]
         if self.postgres:
-            # Held until commit, and commit makes the rows visible before it lets go: sequence
-            # numbers are therefore taken in commit order and a reader never sees N+1 before N.
-            self.conn.execute(_FEED_LOCK)
-        statement = _APPEND_NOTIFY if self.postgres else _APPEND
-        if len(rows) == 1:
-            self.last_seq = int(self.conn.execute(statement, rows[0]).scalar_one())
+            params = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
+            seqs = self.conn.execute(_pg_append(len(rows)), params).scalars()
         else:
-            self.last_seq = max(int(seq) for seq in self.conn.execute(statement, rows).scalars())
+            seqs = self.conn.execute(_APPEND, rows[0] if len(rows) == 1 else rows).scalars()
+        self.last_seq = max(int(seq) for seq in seqs)
+
+
+_FEED_COLUMNS = ("entity", "op", "entity_id", "user_id", "version", "image", "committed_at")
+_PG_TYPES = ("varchar", "varchar", "varchar", "varchar", "integer", "json", "timestamptz")
+
+
+@functools.cache
+def _pg_append(count: int) -> TextClause:
+    """Lock the feed, insert `count` events and notify listeners: one round trip on PostgreSQL.
+
+    The advisory lock is held until commit, and PostgreSQL makes a commit visible before it lets
+    go, so sequence numbers are taken in commit order: a reader never sees N+1 before N. The lock
+    comes from a MATERIALIZED CTE joined to the rows, so it is taken before the first row (and
+    its nextval) is produced.
+    """
+    typed_columns = list(zip(_FEED_COLUMNS, _PG_TYPES, strict=True))
+    values = ", ".join(
+        "(" + ", ".join(f"CAST(:{name}_{i} AS {kind})" for name, kind in typed_columns) + ")"
+        for i in range(count)
+    )
+    columns = ", ".join(_FEED_COLUMNS)
+    sql = (
+        f"WITH feed_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})) "
+        f"INSERT INTO changes ({columns}) SELECT v.* "
+        f"FROM feed_lock CROSS JOIN (VALUES {values}) AS v({columns}) "
+        f"RETURNING seq, pg_notify('{NOTIFY_CHANNEL}', seq::text)"
+    )
+    typed = [bindparam(f"image_{i}", type_=JSON) for i in range(count)]
+    typed += [bindparam(f"committed_at_{i}", type_=UtcDateTime) for i in range(count)]
+    return text(sql).bindparams(*typed)
