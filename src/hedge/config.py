@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 def default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'hedge.db'}"
 
