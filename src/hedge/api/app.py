@@ -26,6 +26,7 @@ from hedge.api.schema import build_schema
 from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings
 from hedge.domain.enums import UserRole
+from hedge.jobs.feed_retention import prune_forever, prune_interval_s
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
 
@@ -140,9 +141,13 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         services.broker.start()
+        pruner = asyncio.create_task(
+            prune_forever(services.store, prune_interval_s(settings.feed_retention_s)), name="feed-retention"
+        )
         try:
             yield
         finally:
+            pruner.cancel()
             services.broker.stop()
             await services.presence.close()
             services.cache.close()

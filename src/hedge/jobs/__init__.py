@@ -1,1 +1,1 @@
-"""jobs"""
+"""Periodic work of the server process."""
