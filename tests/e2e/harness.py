@@ -55,11 +55,13 @@ def wait_for(predicate: Callable[[], T | None], timeout: float, what: str) -> T:
     last: object = None
     while True:
         try:
-            last = predicate()
+            found = predicate()
         except (httpx.HTTPError, OSError) as exc:
             last = exc
-        if last and not isinstance(last, Exception):
-            return last  # type: ignore[return-value]
+        else:
+            if found:
+                return found
+            last = found
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}; last seen: {last!r}")
         time.sleep(0.02)
@@ -152,12 +154,16 @@ class Api:
         return found
 
     def update_position(self, position_id: str, **changes: Any) -> dict[str, Any]:
-        updated: dict[str, Any] = self.execute(UPDATE_POSITION, {"i": {"id": position_id, **changes}})
-        return updated["updatePosition"]
+        updated: dict[str, Any] = self.execute(UPDATE_POSITION, {"i": {"id": position_id, **changes}})[
+            "updatePosition"
+        ]
+        return updated
 
     def update_action(self, action_id: str, **changes: Any) -> dict[str, Any]:
-        updated: dict[str, Any] = self.execute(UPDATE_ACTION, {"i": {"id": action_id, **changes}})
-        return updated["updateAction"]
+        updated: dict[str, Any] = self.execute(UPDATE_ACTION, {"i": {"id": action_id, **changes}})[
+            "updateAction"
+        ]
+        return updated
 
     def entry(
         self, account_id: str, side: str = "BUY", volume: float = 0.1, symbol: str = "USDJPY", **extra: Any
@@ -299,7 +305,7 @@ class System:
         }
         proc = self._proc(
             f"agent{n}",
-            ["agent", "--server", self.url, "--token", user.token, "--ea-token", ea_token,
+            ["agent", "--server", self.url, f"--token={user.token}", f"--ea-token={ea_token}",
              "--ea-port", str(port), "--state-dir", str(self.workdir / f"agent{n}-state")],
             settings,
         )  # fmt: skip
@@ -311,7 +317,7 @@ class System:
 
     def paper_ea(self, agent: Agent, account: Account, *options: str, wait: bool = True) -> Proc:
         """A paper EA for `account` at `agent`; static prices and no ticks unless `options` say so."""
-        args = ["paper-ea", "--agent", agent.ea_url, "--ea-token", agent.ea_token,
+        args = ["paper-ea", "--agent", agent.ea_url, f"--ea-token={agent.ea_token}",
                 "--account-number", account.number, "--server-name", SERVER_NAME,
                 "--symbols", "USDJPY", "--seed", "1"]  # fmt: skip
         if "--feed" not in options:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -38,7 +39,7 @@ async def connected(port: Port, account: Account | None = None) -> FakeEA:
     return ea
 
 
-async def open_position(port: Port, ea: FakeEA, ticket: str, price: float) -> dict[str, object]:
+async def open_position(port: Port, ea: FakeEA, ticket: str, price: float) -> dict[str, Any]:
     """An ENTRY carried out through the fake EA: the OPEN position as the server has it."""
     api = port.user.api
     action, position = api.entry(port.account.id)
@@ -47,7 +48,7 @@ async def open_position(port: Port, ea: FakeEA, ticket: str, price: float) -> di
     return await wait_for_async(lambda: _in(api.position(position["id"]), "OPEN"), 5, "OPEN")
 
 
-def _in(row: dict[str, object], status: str) -> dict[str, object] | None:
+def _in(row: dict[str, Any], status: str) -> dict[str, Any] | None:
     return row if row["status"] == status else None
 
 

@@ -5,6 +5,7 @@ action of the user is carried out, and none twice (the paper EA's log shows each
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from tests.e2e.harness import FakeEA, System, fills_of, opened_success, wait_for, wait_for_async
@@ -135,5 +136,5 @@ def test_server_restart_agent_reconnects_and_goes_on(system: System) -> None:
     assert fills_of(ea, before_position["id"]) == 1
 
 
-def _status(row: dict[str, object], status: str) -> dict[str, object] | None:
+def _status(row: dict[str, Any], status: str) -> dict[str, Any] | None:
     return row if row["status"] == status else None

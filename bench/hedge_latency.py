@@ -1,0 +1,404 @@
+"""Hedge latency: from the PRICE frame that meets position A's trail at EA 1 to the OPEN frame of the
+hedge (position B, another user) arriving at EA 2, over loopback.
+
+The server and the two agents run as their own processes (`hedge server`, `hedge agent`), as in
+production; the two EAs are scripted WebSocket clients in this process, so one clock stamps both
+ends. Per trigger: user 2 plans a hedge ENTRY, user 1 a position A with a 1-pip trail whose
+triggerActionIds (set by the admin) name the hedge; A is opened through EA 1; then EA 1 sends the
+PRICE that meets the trail and EA 2 stamps the OPEN for B.
+
+Run: `uv run python bench/hedge_latency.py [--triggers 200] [--engines sqlite,postgres]`.
+Prints one JSON line per engine: p50/p99/max in ms and the count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from hedge.api.client import GraphQLClient
+
+SERVER_NAME = "Bench-Server"
+NEUTRAL = {"bid": 150.000, "ask": 150.010}  # A fills at the ask, 150.010
+MEETS = {"bid": 150.020, "ask": 150.030}  # bid - entry = 1 pip: meets a 1-pip FROM_ENTRY trail
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+class ScriptedEA:
+    """AUTH, POSITIONS [] for SYNC, OPENED SUCCESS for OPEN, PONG for PING; stamps each OPEN."""
+
+    def __init__(self, url: str, token: str, number: str) -> None:
+        self.url, self.token, self.number = url, token, number
+        self.ws: ClientConnection | None = None
+        self.open_seen: dict[str, int] = {}  # positionId -> perf_counter_ns at arrival
+        self.waiters: dict[str, asyncio.Future[int]] = {}
+        self._tickets = iter(range(70_000_000_001, 80_000_000_000))
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.ws = await connect(self.url, compression=None, max_size=2**16)
+        await self.ws.send(
+            json.dumps(
+                {
+                    "type": "AUTH",
+                    "token": self.token,
+                    "accountNumber": self.number,
+                    "serverName": SERVER_NAME,
+                    "platform": "MT5",
+                    "eaVersion": "bench",
+                }
+            )
+        )
+        answer = json.loads(await self.ws.recv())
+        if answer["type"] != "AUTH_OK":
+            raise RuntimeError(f"EA {self.number} not accepted: {answer}")
+        self._reader = asyncio.create_task(self._read())
+
+    def expect_open(self, position_id: str) -> asyncio.Future[int]:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.waiters[position_id] = future
+        return future
+
+    async def price(self, quote: dict[str, float]) -> int:
+        """Send a PRICE; the perf_counter_ns just before it went to the socket."""
+        assert self.ws is not None
+        frame = json.dumps({"type": "PRICE", "symbol": "USDJPY", **quote, "timeMs": int(time.time() * 1000)})
+        sent = time.perf_counter_ns()
+        await self.ws.send(frame)
+        return sent
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for raw in self.ws:
+            arrived = time.perf_counter_ns()
+            frame = json.loads(raw)
+            kind = frame["type"]
+            if kind == "OPEN":
+                waiter = self.waiters.pop(frame["positionId"], None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(arrived)
+                await self.ws.send(
+                    json.dumps(
+                        {
+                            "type": "OPENED",
+                            "commandId": frame["commandId"],
+                            "positionId": frame["positionId"],
+                            "status": "SUCCESS",
+                            "mtTicket": str(next(self._tickets)),
+                            "price": NEUTRAL["ask"] if frame["side"] == "BUY" else NEUTRAL["bid"],
+                            "timeMs": int(time.time() * 1000),
+                        }
+                    )
+                )
+            elif kind == "SYNC":
+                await self.ws.send(
+                    json.dumps({"type": "POSITIONS", "commandId": frame["commandId"], "positions": []})
+                )
+            elif kind == "PING":
+                await self.ws.send(json.dumps({"type": "PONG", "id": frame["id"]}))
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        if self.ws is not None:
+            await self.ws.close()
+
+
+@dataclass
+class Processes:
+    workdir: Path
+    log_level: str
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log = (self.workdir / f"{name}.log").open("wb")
+        self.procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "hedge.cli", *args, "--log-level", self.log_level],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **env},
+            )
+        )
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def until(probe: Any, what: str, timeout_s: float = 30.0) -> None:
+    """Process start-up only: poll a readiness probe (there is no event to wait on across processes)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with contextlib.suppress(httpx.HTTPError, OSError, KeyError, ValueError):
+            if await probe():
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+class Watch:
+    """The admin's subscription to action updates: await an action reaching a status."""
+
+    def __init__(self) -> None:
+        self.status: dict[str, str] = {}
+        self.waiters: dict[tuple[str, str], asyncio.Future[None]] = {}
+
+    async def run(self, admin: GraphQLClient) -> None:
+        async with admin.connection() as conn:
+            await conn.start("subscription { onUpdateAction { id status } }")
+            self.ready.set_result(None)
+            while True:
+                message = await conn.next_message()
+                if message.get("type") != "next":
+                    continue
+                row = message["payload"]["data"]["onUpdateAction"]
+                self.status[row["id"]] = row["status"]
+                waiter = self.waiters.pop((row["id"], row["status"]), None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+
+    def reached(self, action_id: str, status: str) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.status.get(action_id) == status:
+            future.set_result(None)
+        else:
+            self.waiters[(action_id, status)] = future
+        return future
+
+    ready: asyncio.Future[None]
+
+
+@contextlib.asynccontextmanager
+async def system(database_url: str, log_level: str) -> AsyncIterator[tuple[GraphQLClient, list[Any]]]:
+    """Server + two agents (processes) + two scripted EAs; yields (admin, [(client, account, ea)] * 2)."""
+    workdir = Path(tempfile.mkdtemp(prefix="hedge-latency-"))
+    procs = Processes(workdir, log_level)
+    admin_token = secrets.token_urlsafe(16)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server_env = {
+        "HEDGE_ADMIN_TOKEN": admin_token,
+        "HEDGE_MUTATION_RATE_PER_S": "100000",
+        "HEDGE_MUTATION_BURST": "100000",
+    }
+    procs.start("server", ["server", "--port", str(port), "--database-url", database_url], server_env)
+    eas: list[ScriptedEA] = []
+    clients: list[GraphQLClient] = []
+    try:
+        async with httpx.AsyncClient() as http:
+            await until(lambda: _ok(http, f"{url}/healthz", "ok"), "the server")
+            admin = GraphQLClient(url, admin_token)
+            clients.append(admin)
+            parties = []
+            for index in (1, 2):
+                user = (
+                    await admin.execute(
+                        "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } token } }",
+                        {
+                            "i": {
+                                "email": f"bench{index}@bench.local",
+                                "name": f"Bench {index}",
+                                "role": "CLIENT",
+                            }
+                        },
+                    )
+                )["createUser"]
+                number = f"{index}0000{index}"
+                account = (
+                    await admin.execute(
+                        "mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }",
+                        {
+                            "i": {
+                                "userId": user["user"]["id"],
+                                "brokerType": "MT5",
+                                "accountNumber": number,
+                                "serverName": SERVER_NAME,
+                                "displayName": f"bench {index}",
+                                "leverage": 100,
+                            }
+                        },
+                    )
+                )["createAccount"]["id"]
+                ea_port, ea_token = free_port(), secrets.token_urlsafe(12)
+                procs.start(
+                    f"agent{index}",
+                    [
+                        "agent",
+                        "--server",
+                        url,
+                        f"--token={user['token']}",
+                        f"--ea-token={ea_token}",
+                        "--ea-port",
+                        str(ea_port),
+                        "--state-dir",
+                        str(workdir / f"agent{index}"),
+                    ],
+                    {},
+                )
+                client = GraphQLClient(url, user["token"])
+                clients.append(client)
+                ea = ScriptedEA(f"ws://127.0.0.1:{ea_port}", ea_token, number)
+                parties.append((client, account, ea, f"http://127.0.0.1:{ea_port}/healthz"))
+            for _, _, ea, health in parties:
+                await until(functools.partial(_ok, http, health, "serverConnected"), "an agent")
+                await ea.start()
+                eas.append(ea)
+            yield admin, [(client, account, ea) for client, account, ea, _ in parties]
+    finally:
+        for ea in eas:
+            await ea.close()
+        for client in clients:
+            await client.close()
+        procs.stop()
+
+
+async def _ok(http: httpx.AsyncClient, url: str, key: str) -> bool:
+    return bool((await http.get(url, timeout=1.0)).json()[key])
+
+
+CREATE = "mutation($i: CreateActionInput!) { createAction(input: $i) { action { id } position { id } } }"
+UPDATE_POSITION = "mutation($i: UpdatePositionInput!) { updatePosition(input: $i) { id } }"
+UPDATE_ACTION = "mutation($i: UpdateActionInput!) { updateAction(input: $i) { id } }"
+
+
+async def run_engine(database_url: str, triggers: int, log_level: str) -> list[float]:
+    samples: list[float] = []
+    async with system(database_url, log_level) as (admin, parties):
+        (user1, account1, ea1), (user2, account2, ea2) = parties
+        watch = Watch()
+        watch.ready = asyncio.get_running_loop().create_future()
+        watcher = asyncio.create_task(watch.run(admin))
+        await watch.ready
+        try:
+            for _ in range(triggers):
+                hedge = (
+                    await user2.execute(
+                        CREATE,
+                        {
+                            "i": {
+                                "type": "ENTRY",
+                                "accountId": account2,
+                                "symbol": "USDJPY",
+                                "side": "SELL",
+                                "volume": 0.1,
+                            }
+                        },
+                    )
+                )["createAction"]
+                entry = (
+                    await user1.execute(
+                        CREATE,
+                        {
+                            "i": {
+                                "type": "ENTRY",
+                                "accountId": account1,
+                                "symbol": "USDJPY",
+                                "side": "BUY",
+                                "volume": 0.1,
+                                "trailWidth": 1,
+                            }
+                        },
+                    )
+                )["createAction"]
+                a_id, b_id = entry["position"]["id"], hedge["position"]["id"]
+                link = {"id": a_id, "triggerActionIds": [hedge["action"]["id"]]}
+                await admin.execute(UPDATE_POSITION, {"i": link})
+                await ea1.price(NEUTRAL)  # so A does not fire as soon as it opens
+                executed = watch.reached(entry["action"]["id"], "EXECUTED")
+                execute = {"id": entry["action"]["id"], "status": "EXECUTING"}
+                await user1.execute(UPDATE_ACTION, {"i": execute})
+                await asyncio.wait_for(executed, 10)  # agent 1 holds A as OPEN and watches its trail
+                hedged = watch.reached(hedge["action"]["id"], "EXECUTED")
+                arrival = ea2.expect_open(b_id)
+                sent = await ea1.price(MEETS)
+                samples.append((await asyncio.wait_for(arrival, 10) - sent) / 1e6)
+                await asyncio.wait_for(hedged, 10)
+        finally:
+            watcher.cancel()
+    return samples
+
+
+def report(engine: str, samples: list[float], log_level: str) -> dict[str, Any]:
+    return {
+        "bench": "hedge_latency",
+        "engine": engine,
+        "count": len(samples),
+        "p50_ms": round(percentile(samples, 0.50), 3),
+        "p99_ms": round(percentile(samples, 0.99), 3),
+        "max_ms": round(max(samples), 3),
+        "mean_ms": round(statistics.fmean(samples), 3),
+        "goal": {"p50_ms": 3, "p99_ms": 10, "seed_max_ms": 1000},
+        "processes": "server + 2 agents as processes, 2 scripted EAs in the bench",
+        "log_level": log_level,
+        "cpus": os.cpu_count(),
+    }
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    for engine in args.engines.split(","):
+        if engine == "sqlite":
+            url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='hedge-latency-db-')) / 'hedge.db'}"
+            samples = await run_engine(url, args.triggers, args.log_level)
+        elif engine == "postgres":
+            from hedge.localservices import ServiceUnavailable, start_postgres
+
+            try:
+                pg = start_postgres(fsync=True)
+            except ServiceUnavailable as exc:
+                skipped = {"bench": "hedge_latency", "engine": engine, "skipped": str(exc)}
+                print(json.dumps(skipped), flush=True)
+                continue
+            try:
+                samples = await run_engine(pg.create_database("latency"), args.triggers, args.log_level)
+            finally:
+                pg.stop()
+        else:
+            raise SystemExit(f"unknown engine {engine!r}: sqlite or postgres")
+        print(json.dumps(report(engine, samples, args.log_level)), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--triggers", type=int, default=200)
+    parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument("--log-level", default="warning", help="of the server and agent processes")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
