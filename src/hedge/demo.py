@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from hedge import eventloop
 from hedge.agent.runtime import AgentRuntime
 from hedge.api.client import GraphQLClient
 from hedge.api.runner import serve
@@ -37,7 +38,7 @@ TRAIL_PIPS = Decimal("10")
 def run_demo(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return asyncio.run(_demo(args))
+        return eventloop.run(_demo(args))
     except KeyboardInterrupt:
         return 0
 

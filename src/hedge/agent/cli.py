@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
+
+from hedge import eventloop
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,5 +51,5 @@ def run_agent(args: argparse.Namespace) -> int:
         return 2
     logging.getLogger("hedge").info("starting agent: %s", settings.describe())
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(AgentRuntime(settings).run())
+        eventloop.run(AgentRuntime(settings).run())
     return 0

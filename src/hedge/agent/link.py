@@ -1,5 +1,6 @@
 """The agent's link to the server: its user's subscriptions over one WebSocket, a full reload
-after every (re)connect (so nothing that happened while away is missed), and mutations over HTTP.
+after every (re)connect (so nothing that happened while away is missed), and mutations over the
+same WebSocket (HTTP while it is down).
 Reconnects with exponential backoff."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from hedge.agent import documents as doc
 from hedge.agent.state import Row
 from hedge.agent.wire import from_gql
-from hedge.api.client import GraphQLClient, GraphQLClientError
+from hedge.api.client import GraphQLClient, GraphQLClientError, SubscriptionConnection
 from hedge.domain.models import Account, Action, Position
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,15 @@ PARSERS: dict[str, Callable[[dict[str, Any]], Row]] = {
     "onUpdateAction": _action,
     "onUpdateAccount": _account,
 }
-LINK_ERRORS = (OSError, ConnectionClosed, InvalidHandshake, httpx.HTTPError, GraphQLClientError, TimeoutError)
+LINK_ERRORS = (
+    OSError,
+    ConnectionError,
+    ConnectionClosed,
+    InvalidHandshake,
+    httpx.HTTPError,
+    GraphQLClientError,
+    TimeoutError,
+)
 
 
 class ServerLink:
@@ -57,6 +66,9 @@ class ServerLink:
         self._reconnect_max_s = reconnect_max_s
         self.connected = False
         self.user_id: str | None = None
+        self._conn: SubscriptionConnection | None = None
+        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._mutation_timeout_s = 10.0
 
     async def run(self) -> None:
         backoff = 0.1
@@ -86,28 +98,49 @@ class ServerLink:
 
     async def _session(self) -> None:
         async with self.client.connection() as conn:
-            ops: dict[str, str] = {}
+            subscriptions: set[str] = set()
             for queries in doc.SUBSCRIPTIONS.values():
                 for query in queries:
-                    ops[await conn.start(query)] = query
+                    subscriptions.add(await conn.start(query))
             # subscribed first, then a full load: a change between the two arrives at least once
             await self.reload()
+            self._conn = conn
             self.connected = True
             self._on_state(True)
             log.info("server link up (user %s)", self.user_id)
-            while True:
-                message = await conn.next_message()
-                kind = message.get("type")
+            try:
+                await self._read(conn, subscriptions)
+            finally:
+                self._conn = None
+                for reply in self._replies.values():
+                    if not reply.done():
+                        reply.set_exception(ConnectionError("server link lost before the answer came"))
+                self._replies.clear()
+
+    async def _read(self, conn: SubscriptionConnection, subscriptions: set[str]) -> None:
+        while True:
+            message = await conn.next_message()
+            kind, op_id = message.get("type"), message.get("id", "")
+            reply = self._replies.pop(op_id, None)
+            if reply is not None:  # the answer to a mutation sent over this connection
+                if reply.done():
+                    continue
                 if kind == "next":
-                    payload = message.get("payload") or {}
-                    if payload.get("errors"):
-                        log.error("subscription error: %s", payload["errors"])
-                        continue
-                    for name, data in (payload.get("data") or {}).items():
-                        self._on_rows([PARSERS[name](data)])
-                elif kind in ("error", "complete"):
-                    log.error("subscription %s ended by the server: %s", message.get("id"), message)
-                    return
+                    reply.set_result(message.get("payload") or {})
+                elif kind == "error":
+                    reply.set_exception(GraphQLClientError(message.get("payload") or []))
+                else:
+                    reply.set_exception(GraphQLClientError([{"message": f"no answer to operation {op_id}"}]))
+            elif kind == "next" and op_id in subscriptions:
+                payload = message.get("payload") or {}
+                if payload.get("errors"):
+                    log.error("subscription error: %s", payload["errors"])
+                    continue
+                for name, data in (payload.get("data") or {}).items():
+                    self._on_rows([PARSERS[name](data)])
+            elif kind in ("error", "complete") and op_id in subscriptions:
+                log.error("subscription %s ended by the server: %s", op_id, message)
+                return
 
     async def reload(self) -> None:
         me = await self.client.execute(doc.ME)
@@ -119,4 +152,19 @@ class ServerLink:
         self._on_rows(rows)
 
     async def mutate(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        return await self.client.execute(document, variables)
+        """Run a mutation over the link's WebSocket when it is up (no HTTP round trip), else HTTP."""
+        conn = self._conn
+        if conn is None:
+            return await self.client.execute(document, variables)
+        op_id = conn.new_id()
+        reply: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._replies[op_id] = reply  # before sending: the answer may come before `start` returns
+        try:
+            await conn.start(document, variables, op_id)
+            payload = await asyncio.wait_for(reply, self._mutation_timeout_s)
+        finally:
+            self._replies.pop(op_id, None)
+        if payload.get("errors"):
+            raise GraphQLClientError(payload["errors"])
+        data: dict[str, Any] = payload["data"]
+        return data

@@ -8,6 +8,7 @@ matching subscription: filtered by entity, operation and userId, per user in com
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -52,11 +53,13 @@ class ChangeBroker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.cursor = store.signal.head
+        self.cursor = store.signal.head  # read from the feed (and applied to the cache) up to here
+        self.delivered = store.signal.head  # handed to subscriptions up to here (loop thread only)
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self.cursor = self._store.signal.head
+        self.cursor = self.delivered = self._store.signal.head
+        self._store.add_commit_hook(self._committed_here)
         self._thread = threading.Thread(target=self._tail, name="change-broker", daemon=True)
         self._thread.start()
 
@@ -96,8 +99,26 @@ class ChangeBroker:
             except RuntimeError:
                 return  # the loop closed: the server is shutting down
 
+    def _committed_here(self, events: list[ChangeEvent]) -> None:
+        """This process committed `events`: deliver them now instead of reading them back.
+
+        Runs in the committing thread; the delivery itself happens on the event loop."""
+        if self._loop is not None and events:
+            with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
+                self._loop.call_soon_threadsafe(self._deliver_if_next, events)
+
+    def _deliver_if_next(self, events: list[ChangeEvent]) -> None:
+        # Only when nothing before them is missing: another process's commit that came first is
+        # still on its way through the feed, and order per user must hold. The tailer then
+        # delivers these too.
+        if events[0].seq == self.delivered + 1:
+            self._dispatch(events)
+
     def _dispatch(self, events: list[ChangeEvent]) -> None:
         for event in events:
+            if event.seq <= self.delivered:
+                continue  # already delivered (by the commit hook, or a re-read)
+            self.delivered = event.seq
             targets = self._subs.get((event.entity, event.op))
             if not targets:
                 continue

@@ -40,6 +40,7 @@ def run_server(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=args.log_level,
         ws_max_size=settings.max_body_bytes,
+        ws_per_message_deflate=False,  # small frames on a LAN: compressing costs more than it saves
         ws="websockets-sansio",
     )
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 SUBPROTOCOL = "graphql-transport-ws"
 
@@ -62,7 +63,12 @@ class GraphQLClient:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[SubscriptionConnection]:
         """One graphql-transport-ws connection, initialised with this client's token."""
-        async with connect(self.ws_url(), subprotocols=[SUBPROTOCOL], max_size=2**22) as ws:  # type: ignore[list-item]
+        async with connect(
+            self.ws_url(),
+            subprotocols=[Subprotocol(SUBPROTOCOL)],
+            max_size=2**22,
+            compression=None,  # small frames on a LAN: compressing costs more than it saves
+        ) as ws:
             payload = {"authorization": f"Bearer {self.token}"} if self.token else {}
             await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
             reply = json.loads(await ws.recv())
@@ -78,8 +84,12 @@ class SubscriptionConnection:
         self.ws = ws
         self._ids = itertools.count(1)
 
-    async def start(self, query: str, variables: dict[str, Any] | None = None) -> str:
-        op_id = str(next(self._ids))
+    def new_id(self) -> str:
+        return str(next(self._ids))
+
+    async def start(self, query: str, variables: dict[str, Any] | None = None, op_id: str | None = None) -> str:
+        """Send a `subscribe` (a subscription, or a query or mutation answered by one `next`)."""
+        op_id = op_id or self.new_id()
         message = {
             "id": op_id,
             "type": "subscribe",

@@ -23,6 +23,7 @@ async def serve(settings: ServerSettings) -> AsyncIterator[str]:
         log_level="warning",
         ws="websockets-sansio",
         ws_max_size=settings.max_body_bytes,
+        ws_per_message_deflate=False,  # small frames on a LAN: compressing costs more than it saves
         lifespan="on",
     )
     server = uvicorn.Server(config)

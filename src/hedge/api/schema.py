@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
 from graphql.validation import ASTValidationRule
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
@@ -40,6 +42,24 @@ class HedgeSchema(strawberry.Schema):
                 log.error("unexpected error: %s", error.message, exc_info=original)
 
 
+_parse_cached = functools.lru_cache(maxsize=1000)(parse)
+
+
+class ParseOnce(SchemaExtension):
+    """Clients send the same few documents over and over: parse each once.
+
+    A document that does not parse is left to Strawberry's own parse, so its error takes the
+    usual path (with its code) instead of escaping from this cache.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query:
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = _parse_cached(context.query, **context.parse_options)
+        yield
+
+
 def build_schema(
     max_depth: int = 10,
     max_tokens: int = 2000,
@@ -62,7 +82,7 @@ def build_schema(
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: AddValidationRules(limit_rules),
             # clients send the same few documents over and over: validate each once
-            # (ParserCache is left out: its syntax errors skip the extensions that add codes)
+            ParseOnce,
             lambda: ValidationCache(maxsize=1000),
             lambda: ErrorCodes(count_error),
         ],

@@ -10,6 +10,7 @@ import sys
 import threading
 from decimal import Decimal, InvalidOperation
 
+from hedge import eventloop
 from hedge.domain.enums import BrokerType
 from hedge.domain.errors import ValidationError
 from hedge.ea.errors import AuthRejected
@@ -111,7 +112,7 @@ def run_paper_ea(args: argparse.Namespace) -> int:
         print(f"hedge paper-ea: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
     try:
-        asyncio.run(_serve(ea))
+        eventloop.run(_serve(ea))
     except AuthRejected as exc:
         print(f"hedge paper-ea: {exc}", file=sys.stderr)
         return EXIT_AUTH_REJECTED

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -69,6 +69,7 @@ class Store:
         self.signal = FeedSignal()
         self.signal.advance(head_seq(self.engine))
         dsn = listener_dsn(self.engine)
+        self._commit_hooks: list[Callable[[list[ChangeEvent]], None]] = []
         self._listener = PgListener(dsn, self.signal) if dsn else None
         if self._listener is not None:
             self._listener.start()
@@ -91,6 +92,14 @@ class Store:
             unit.flush_events()
         if unit.last_seq:
             self.signal.advance(unit.last_seq)
+            for hook in self._commit_hooks:
+                hook(unit.appended)
+
+    def add_commit_hook(self, hook: Callable[[list[ChangeEvent]], None]) -> None:
+        """Call `hook` with the feed events of every transaction this Store commits, right after
+        the commit, in the committing thread (so that this process can deliver them without
+        reading them back; other processes' commits still arrive through the feed)."""
+        self._commit_hooks.append(hook)
 
     # ---------------------------------------------------------------- reads
 

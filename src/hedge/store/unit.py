@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Connection, Select, Table, TextClause, bindparam, i
 from hedge.domain.errors import Conflict, NotFound
 from hedge.domain.models import Account, Action, Position, User
 from hedge.store.codec import Entity, changed_columns, entity_name, from_mapping, to_image, to_row
-from hedge.store.feed import FEED_LOCK_KEY, NOTIFY_CHANNEL
+from hedge.store.feed import FEED_LOCK_KEY, NOTIFY_CHANNEL, ChangeEvent
 from hedge.store.tables import accounts, actions, changes, positions, users
 from hedge.store.types import UtcDateTime
 
@@ -59,6 +59,7 @@ class Unit:
     postgres: bool
     events: list[tuple[Entity, str]] = field(default_factory=list)
     last_seq: int = 0
+    appended: list[ChangeEvent] = field(default_factory=list)  # this transaction's feed events
 
     def get(self, cls: type[T], entity_id: str, *, lock: bool = True) -> T | None:
         query = _BY_ID_FOR_UPDATE[cls] if lock and self.postgres else _BY_ID[cls]
@@ -105,24 +106,29 @@ class Unit:
         """Append this transaction's changes to the feed, in the same transaction."""
         if not self.events:
             return
-        rows = [
-            {
-                "entity": entity_name(entity),
-                "op": op,
-                "entity_id": entity.id,
-                "user_id": entity.id if isinstance(entity, User) else entity.user_id,
-                "version": entity.version,
-                "image": to_image(entity),
-                "committed_at": self.now,
-            }
+        events = [
+            ChangeEvent(
+                0,
+                entity_name(entity),
+                op,
+                entity.id,
+                entity.id if isinstance(entity, User) else entity.user_id,
+                entity.version,
+                to_image(entity),
+                self.now,
+            )
             for entity, op in self.events
         ]
+        rows = [{name: getattr(event, name) for name in _FEED_COLUMNS} for event in events]
         if self.postgres:
             params = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
             seqs = self.conn.execute(_pg_append(len(rows)), params).scalars()
         else:
             seqs = self.conn.execute(_APPEND, rows[0] if len(rows) == 1 else rows).scalars()
-        self.last_seq = max(int(seq) for seq in seqs)
+        # one transaction's events get consecutive numbers (appends are serialised), in row order
+        numbers = sorted(int(seq) for seq in seqs)
+        self.last_seq = numbers[-1]
+        self.appended = [replace(event, seq=seq) for seq, event in zip(numbers, events, strict=True)]
 
 
 _FEED_COLUMNS = ("entity", "op", "entity_id", "user_id", "version", "image", "committed_at")
