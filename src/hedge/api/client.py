@@ -87,7 +87,9 @@ class SubscriptionConnection:
     def new_id(self) -> str:
         return str(next(self._ids))
 
-    async def start(self, query: str, variables: dict[str, Any] | None = None, op_id: str | None = None) -> str:
+    async def start(
+        self, query: str, variables: dict[str, Any] | None = None, op_id: str | None = None
+    ) -> str:
         """Send a `subscribe` (a subscription, or a query or mutation answered by one `next`)."""
         op_id = op_id or self.new_id()
         message = {

@@ -7,7 +7,6 @@ Enums are the domain's own StrEnums, registered with Strawberry.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NewType
 
 import strawberry
 
@@ -29,8 +28,8 @@ for _enum in (
 ):
     strawberry.enum(_enum)
 
-DateTime = strawberry.scalar(
-    NewType("DateTime", datetime),
+# every `datetime` field is this scalar (the schema maps it through StrawberryConfig.scalar_map)
+DATETIME_SCALAR = strawberry.scalar(
     name="DateTime",
     description='ISO-8601 UTC with milliseconds, e.g. "2026-11-25T12:00:00.123Z"',
     serialize=iso_ms,

@@ -7,7 +7,6 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError, parse
@@ -19,7 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from hedge.api.errors import ErrorCodes
-from hedge.api.gqltypes import DateTime
+from hedge.api.gqltypes import DATETIME_SCALAR
 from hedge.api.mutations import Mutation
 from hedge.api.queries import Query
 from hedge.api.subscriptions import Subscription
@@ -76,8 +75,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        scalar_overrides=cast(dict[object, Any], {datetime: DateTime}),
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: AddValidationRules(limit_rules),
