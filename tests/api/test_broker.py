@@ -68,4 +68,3 @@ async def test_events_after_a_gap_wait_for_the_missing_one(broker: tuple[ChangeB
         delivered = await _drain(sub.queue)
     assert events[0].seq == first
     assert len(delivered) == 2
-
