@@ -21,7 +21,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from hedge.domain import creation, updates
-from hedge.domain.authz import Actor, check_trigger_owners
+from hedge.domain.authz import Actor, check_owner, check_trigger_owners
 from hedge.domain.clock import Clock, SystemClock
 from hedge.domain.enums import ActionStatus, ActionType, PCStatus, PositionStatus, TriggerReason
 from hedge.domain.errors import Conflict, NotFound, ValidationError
@@ -255,10 +255,14 @@ class Store:
         return account
 
     def update_account(
-        self, account_id: str, changes_: Mapping[str, Any], expected_version: int | None = None
+        self,
+        account_id: str,
+        changes_: Mapping[str, Any],
+        expected_version: int | None = None,
+        actor: Actor | None = None,
     ) -> Account:
         with self._unit() as unit:
-            account = _expect(unit.require(Account, account_id), expected_version)
+            account = _expect(_owned_by(actor, unit.require(Account, account_id)), expected_version)
             return unit.update(account, updates.apply_account_update(account, changes_, unit.now))
 
     # ---------------------------------------------------------------- actions and positions
@@ -304,17 +308,21 @@ class Store:
         return action, position
 
     def update_action(
-        self, action_id: str, changes_: Mapping[str, Any], expected_version: int | None = None
+        self,
+        action_id: str,
+        changes_: Mapping[str, Any],
+        expected_version: int | None = None,
+        actor: Actor | None = None,
     ) -> Action:
         with self._unit() as unit:
-            action = _expect(unit.require(Action, action_id), expected_version)
+            action = _expect(_owned_by(actor, unit.require(Action, action_id)), expected_version)
             return unit.update(action, updates.apply_action_update(action, changes_, unit.now))
 
     def update_position(
         self, actor: Actor, position_id: str, changes_: Mapping[str, Any], expected_version: int | None = None
     ) -> Position:
         with self._unit() as unit:
-            position = _expect(unit.require(Position, position_id), expected_version)
+            position = _expect(_owned_by(actor, unit.require(Position, position_id)), expected_version)
             after = updates.default_exit_reason(updates.apply_position_update(position, changes_, unit.now))
             if after.trigger_action_ids != position.trigger_action_ids:
                 self._link_trigger_actions(unit, actor, position, after)
@@ -332,13 +340,13 @@ class Store:
             return after
 
     def trigger_actions(
-        self, position_id: str, reason: Any, price: Any = None
+        self, position_id: str, reason: Any, price: Any = None, actor: Actor | None = None
     ) -> tuple[Position, list[Action]]:
         """Stamp the trigger once and move the position's PENDING trigger actions to EXECUTING."""
         trigger_reason = enum_value(TriggerReason, reason, "reason")
         checked_price = None if price is None else checked(price)
         with self._unit() as unit:
-            position = unit.require(Position, position_id)
+            position = _owned_by(actor, unit.require(Position, position_id))
             return self._fire(unit, position, trigger_reason, checked_price)
 
     def _fire(
@@ -377,6 +385,15 @@ class Store:
         for action in unit.get_many(Action, dropped).values():
             if action.trigger_position_id == after.id:
                 unit.update(action, _bump(action, unit.now, trigger_position_id=None))
+
+
+def _owned_by(actor: Actor | None, entity: T) -> T:
+    """The row, if `actor` may write it (checked in the transaction that writes it)."""
+    if actor is not None:
+        check_owner(
+            actor, entity.id if isinstance(entity, User) else entity.user_id, type(entity).__name__, entity.id
+        )
+    return entity
 
 
 def _expect(entity: T, expected_version: int | None) -> T:
