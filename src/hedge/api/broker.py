@@ -12,11 +12,12 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from hedge.api import convert
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
 from hedge.store.codec import ENTITY_TYPES, from_mapping
@@ -28,6 +29,12 @@ log = logging.getLogger(__name__)
 # how long the tail thread waits for a wake-up before it reads the feed anyway: the bound on
 # shutdown time, and on delivery delay of another process's commits on SQLite (no NOTIFY there)
 IDLE_WAIT_S = 0.1
+TO_GRAPHQL: dict[str, Callable[[Any], Any]] = {
+    "Position": convert.position,
+    "Action": convert.action,
+    "Account": convert.account,
+    "User": convert.user,
+}
 MAX_QUEUED = 10_000  # a subscriber this far behind is cut off (it must re-subscribe and reload)
 
 
@@ -122,7 +129,8 @@ class ChangeBroker:
             targets = self._subs.get((event.entity, event.op))
             if not targets:
                 continue
-            value = from_mapping(ENTITY_TYPES[event.entity], event.image)
+            # converted once for every subscriber: the GraphQL object is only read from here on
+            value = TO_GRAPHQL[event.entity](from_mapping(ENTITY_TYPES[event.entity], event.image))
             for sub in targets:
                 if sub.user_id is not None and sub.user_id != event.user_id:
                     continue
@@ -143,9 +151,9 @@ class ChangeBroker:
             self._subs[(entity, op)].discard(sub)
             self._metrics.subscriptions_open.dec()
 
-    async def stream(self, sub: Subscription) -> AsyncIterator[Any]:
-        while True:
-            value = await sub.queue.get()
-            if sub.overflowed and value is None:
-                raise SubscriberTooSlow(f"more than {MAX_QUEUED} events queued for this subscriber")
-            yield value
+    async def next_value(self, sub: Subscription) -> Any:
+        """The next change for this subscription (a GraphQL object), waiting for it."""
+        value = await sub.queue.get()
+        if sub.overflowed and value is None:
+            raise SubscriberTooSlow(f"more than {MAX_QUEUED} events queued for this subscriber")
+        return value

@@ -73,5 +73,12 @@ class ErrorCodes(MaskErrors):
                 self._count(str((error.extensions or {}).get("code")))
         return coded_errors
 
+    def _process_result(self, result: object) -> None:
+        # MaskErrors checks a runtime Protocol with isinstance, which costs more than the rest of
+        # a subscription event; a plain attribute read says the same
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def on_operation(self) -> Iterator[None]:
         yield from super().on_operation()

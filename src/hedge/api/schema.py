@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import strawberry
-from graphql import GraphQLError, parse
+from graphql import GraphQLError, parse, validate
 from graphql.validation import ASTValidationRule
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
@@ -42,20 +42,43 @@ class HedgeSchema(strawberry.Schema):
 
 
 _parse_cached = functools.lru_cache(maxsize=1000)(parse)
+_validate_cached = functools.lru_cache(maxsize=1000)(validate)
 
 
-class ParseOnce(SchemaExtension):
-    """Clients send the same few documents over and over: parse each once.
+class RequestGate(SchemaExtension):
+    """The request limits (tokens, depth, aliases) and a parse and validation cache, as one
+    extension: Strawberry runs every extension's hooks again for each subscription event, so
+    fewer extensions make every event cheaper.
 
-    A document that does not parse is left to Strawberry's own parse, so its error takes the
-    usual path (with its code) instead of escaping from this cache.
+    Clients send the same few documents over and over, so each is parsed and validated once. A
+    document that does not parse is left to Strawberry's own parse, so its error takes the usual
+    path (with its code) instead of escaping from the cache.
     """
+
+    def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
+        super().__init__()
+        self._max_tokens = max_tokens
+        self._rules = rules
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self._max_tokens
+        context.validation_rules = (*context.validation_rules, *self._rules)
+        yield
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.query:
             with contextlib.suppress(GraphQLError):
                 context.graphql_document = _parse_cached(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        context.pre_execution_errors = _validate_cached(
+            context.schema._schema, context.graphql_document, tuple(context.validation_rules)
+        )
         yield
 
 
@@ -67,23 +90,13 @@ def build_schema(
 ) -> strawberry.Schema:
     # The rule classes are built once here: Strawberry's QueryDepthLimiter and MaxAliasesLimiter
     # build a new class on every request, which cost more than the rest of a mutation.
-    limit_rules: list[type[ASTValidationRule]] = [
-        depth_rule(max_depth, None, None),
-        aliases_rule(max_aliases),
-    ]
+    rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
-        extensions=[
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: AddValidationRules(limit_rules),
-            # clients send the same few documents over and over: validate each once
-            ParseOnce,
-            lambda: ValidationCache(maxsize=1000),
-            lambda: ErrorCodes(count_error),
-        ],
+        extensions=[lambda: RequestGate(max_tokens, rules), lambda: ErrorCodes(count_error)],
     )
 
 

@@ -6,24 +6,19 @@ refused with FORBIDDEN before any data is sent. ADMIN with userId null sees ever
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from hedge.api import convert
 from hedge.api import gqltypes as g
 from hedge.api.context import Context
 from hedge.domain.authz import scope_user
 
 
 async def _stream(
-    info: Info[Context, None],
-    entity: str,
-    op: str,
-    user_id: strawberry.ID | None,
-    to_gql: Callable[[Any], Any],
+    info: Info[Context, None], entity: str, op: str, user_id: strawberry.ID | None
 ) -> AsyncIterator[Any]:
     c = info.context
     scope = scope_user(c.actor, None if user_id is None else str(user_id))  # raises before any data
@@ -31,8 +26,8 @@ async def _stream(
 
     async def generate() -> AsyncGenerator[Any, None]:
         async with broker.subscribe(entity, op, scope) as sub:
-            async for value in broker.stream(sub):
-                yield to_gql(value)
+            while True:  # values come converted to GraphQL objects, once for all subscribers
+                yield await broker.next_value(sub)
 
     return generate()
 
@@ -43,28 +38,28 @@ class Subscription:
     async def on_create_position(
         self, info: Info[Context, None], user_id: strawberry.ID | None = None
     ) -> AsyncIterator[g.Position]:
-        return await _stream(info, "Position", "INSERT", user_id, convert.position)
+        return await _stream(info, "Position", "INSERT", user_id)
 
     @strawberry.subscription
     async def on_update_position(
         self, info: Info[Context, None], user_id: strawberry.ID | None = None
     ) -> AsyncIterator[g.Position]:
-        return await _stream(info, "Position", "UPDATE", user_id, convert.position)
+        return await _stream(info, "Position", "UPDATE", user_id)
 
     @strawberry.subscription
     async def on_create_action(
         self, info: Info[Context, None], user_id: strawberry.ID | None = None
     ) -> AsyncIterator[g.Action]:
-        return await _stream(info, "Action", "INSERT", user_id, convert.action)
+        return await _stream(info, "Action", "INSERT", user_id)
 
     @strawberry.subscription
     async def on_update_action(
         self, info: Info[Context, None], user_id: strawberry.ID | None = None
     ) -> AsyncIterator[g.Action]:
-        return await _stream(info, "Action", "UPDATE", user_id, convert.action)
+        return await _stream(info, "Action", "UPDATE", user_id)
 
     @strawberry.subscription
     async def on_update_account(
         self, info: Info[Context, None], user_id: strawberry.ID | None = None
     ) -> AsyncIterator[g.Account]:
-        return await _stream(info, "Account", "UPDATE", user_id, convert.account)
+        return await _stream(info, "Account", "UPDATE", user_id)
