@@ -11,19 +11,18 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
-from dataclasses import replace
 from decimal import Decimal
 
+from hedge.agent.decide import decide
 from hedge.agent.facts import Exit, Failure, Fill, InFlight
-from hedge.agent.intents import Intent, SendToEA, TriggerActions, UpdateAccount, UpdateAction, UpdatePosition
+from hedge.agent.intents import Intent, SendToEA, TriggerActions, UpdateAccount, UpdateAction
 from hedge.agent.state import LocalState, Quote, Row
 from hedge.config import AgentSettings
-from hedge.domain.enums import ActionStatus, ActionType, ExitReason, PositionStatus, TriggerReason
-from hedge.domain.models import Account, Action, Position
+from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TriggerReason
+from hedge.domain.models import Position
 from hedge.domain.symbols import SymbolCatalog, canonical_symbol
 from hedge.domain.trail import TrailBook
-from hedge.domain.values import iso_ms, utc_from_ms
-from hedge.ea.protocol import Close, Open, Subscribe, Sync, comment_for
+from hedge.ea.protocol import Sync
 from hedge.ea.protocol_messages import (
     AccountUpdate,
     Closed,
@@ -65,7 +64,7 @@ class AgentCore:
         self._instance = secrets.token_hex(4)
         self._ids = itertools.count(1)
 
-    def _command_id(self) -> str:
+    def next_command_id(self) -> str:
         return f"{self._instance}-{next(self._ids)}"
 
     # ------------------------------------------------------------------ rows from the server
@@ -133,7 +132,10 @@ class AgentCore:
         self.synced.discard(account_id)
         self.subscribed.pop(account_id, None)
         self.pushed.pop(account_id, None)
-        return [UpdateAccount(account_id, {"connectionStatus": "CONNECTED"}), *self._sync(account_id, now)]
+        return [
+            UpdateAccount(account_id, {"connectionStatus": "CONNECTED"}),
+            *self.sync_request(account_id, now),
+        ]
 
     def ea_disconnected(self, account_id: str) -> list[Intent]:
         self.connected.discard(account_id)
@@ -141,8 +143,8 @@ class AgentCore:
         self.sync_sent.pop(account_id, None)
         return [UpdateAccount(account_id, {"connectionStatus": "DISCONNECTED"})]
 
-    def _sync(self, account_id: str, now: float) -> list[Intent]:
-        command_id = self._command_id()
+    def sync_request(self, account_id: str, now: float) -> list[Intent]:
+        command_id = self.next_command_id()
         self.sync_sent[account_id] = (command_id, now)
         return [SendToEA(account_id, Sync(command_id), "reconcile with the EA's positions")]
 
@@ -286,159 +288,7 @@ class AgentCore:
 
     def decide(self, now: float) -> list[Intent]:
         """Everything that should happen now, given the rows, the facts and the time."""
-        intents: list[Intent] = []
-        for account_id in sorted(self.connected - self.synced):
-            sent = self.sync_sent.get(account_id)
-            if sent is None or now - sent[1] > self.settings.command_timeout_s:
-                intents += self._sync(account_id, now)
-        for action in self.state.executing_actions():
-            intents += self._carry_out(action, now)
-        for pos in self.state.positions_in(P.OPENING):
-            intents += self._opening(pos, now)
-        for pos in self.state.positions_in(P.CLOSING):
-            intents += self._closing(pos, now)
-        for pos in self.state.positions_in(P.OPEN):
-            exit_ = self._exit(pos)
-            if exit_ is not None and exit_.stopped_reason is not None:
-                intents.append(self._stop(pos, exit_))
-        intents += list(self.triggers.values())
-        for account_id in sorted(self.connected & self.synced):
-            symbols = tuple(self.state.symbols_of(account_id))
-            if self.subscribed.get(account_id) != symbols:
-                self.subscribed[account_id] = symbols
-                intents.append(SendToEA(account_id, Subscribe(symbols), "stream prices of live positions"))
-        return intents
-
-    def _carry_out(self, action: Action, now: float) -> list[Intent]:
-        pos = self.state.positions.get(action.position_id)
-        if pos is None:
-            return []
-        if action.type is ActionType.ENTRY:
-            if pos.status is P.PENDING:
-                early = self._command(pos, "OPEN", now) if self._fill(pos) is None else []
-                return [*early, UpdatePosition(pos.id, {"status": "OPENING"}, f"ENTRY action {action.id}")]
-            if pos.status in (P.OPEN, P.CLOSING, P.CLOSED, P.STOPPED):
-                return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is open")]
-            if pos.status is P.CANCELED:
-                failure = self.failures.get(pos.id)
-                message = failure.message if failure else "its position was canceled"
-                return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": message}, message)]
-            return []
-        if pos.status is P.OPEN:
-            early = self._command(pos, "CLOSE", now) if self._exit(pos) is None else []
-            return [*early, UpdatePosition(pos.id, {"status": "CLOSING"}, f"CLOSE action {action.id}")]
-        if pos.status is P.CLOSED:
-            return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is closed")]
-        if pos.status in (P.STOPPED, P.CANCELED, P.PENDING):
-            message = f"cannot close position {pos.id}: it is {pos.status.value}"
-            return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": message}, message)]
-        return []  # OPENING or CLOSING: wait for the position
-
-    def _fill(self, pos: Position) -> Fill | None:
-        fill = self.fills.get(pos.id)
-        return fill if fill is not None and fill.account_id in ("", pos.account_id) else None
-
-    def _exit(self, pos: Position) -> Exit | None:
-        exit_ = self.exits.get(pos.id)
-        return exit_ if exit_ is not None and exit_.account_id in ("", pos.account_id) else None
-
-    def _opening(self, pos: Position, now: float) -> list[Intent]:
-        fill = self._fill(pos)
-        if fill is not None:
-            changes = {
-                "status": "OPEN",
-                "entryPrice": fill.price,
-                "entryTime": iso_ms(utc_from_ms(fill.time_ms)),
-                "mtTicket": fill.mt_ticket,
-            }
-            return [UpdatePosition(pos.id, changes, f"filled as ticket {fill.mt_ticket}")]
-        sending = [] if pos.id in self.failures else self._command(pos, "OPEN", now)
-        failure = self.failures.get(pos.id)  # may have been found just now (the EA never came)
-        if failure is not None:
-            return [
-                UpdatePosition(pos.id, {"status": "CANCELED"}, failure.message),
-                *self._fail_actions(pos.id, ActionType.ENTRY, failure.message),
-            ]
-        return sending
-
-    def _closing(self, pos: Position, now: float) -> list[Intent]:
-        exit_ = self._exit(pos)
-        if exit_ is not None:
-            by_action = any(
-                a.type is ActionType.CLOSE for a in self.state.action_for(pos.id, ActionStatus.EXECUTING)
-            )
-            if exit_.stopped_reason is not None:
-                reason = (
-                    ExitReason.STOP_OUT if exit_.stopped_reason == "STOP_OUT" else ExitReason.MANUAL_CLOSE
-                )
-            else:
-                reason = ExitReason.ACTION_CLOSE if by_action else ExitReason.MANUAL_CLOSE
-            return [
-                UpdatePosition(pos.id, _exit_changes("CLOSED", exit_, reason), f"closed at {exit_.price}")
-            ]
-        sending = [] if pos.id in self.failures else self._command(pos, "CLOSE", now)
-        failure = self.failures.get(pos.id)
-        if failure is not None:
-            return [
-                UpdatePosition(pos.id, {"status": "OPEN"}, failure.message),
-                *self._fail_actions(pos.id, ActionType.CLOSE, failure.message),
-            ]
-        return sending
-
-    def _stop(self, pos: Position, exit_: Exit) -> Intent:
-        reason = ExitReason.STOP_OUT if exit_.stopped_reason == "STOP_OUT" else ExitReason.MANUAL_CLOSE
-        return UpdatePosition(
-            pos.id, _exit_changes("STOPPED", exit_, reason), f"stopped ({exit_.stopped_reason})"
-        )
-
-    def _fail_actions(self, position_id: str, type_: ActionType, message: str) -> list[Intent]:
-        return [
-            UpdateAction(a.id, {"status": "FAILED", "errorMessage": message}, message)
-            for a in self.state.action_for(position_id, ActionStatus.EXECUTING)
-            if a.type is type_
-        ]
-
-    def _command(self, pos: Position, kind: str, now: float) -> list[Intent]:
-        """Send OPEN or CLOSE for `pos` unless one is on its way; wait for the EA, within limits."""
-        pid, account_id = pos.id, pos.account_id
-        flight = self.inflight.get(pid)
-        if flight is not None:
-            if now - flight.sent_at > self.settings.command_timeout_s:
-                log.warning(
-                    "%s of position %s unanswered for %.1f s; settling by SYNC",
-                    kind,
-                    pid,
-                    now - flight.sent_at,
-                )
-                del self.inflight[pid]
-                self.synced.discard(account_id)
-                self.sync_sent.pop(account_id, None)
-            return []
-        if now < self.retry_at.get(pid, 0.0):
-            return []
-        if account_id not in self.connected:
-            since = self.ea_wait_since.setdefault(pid, now)
-            if now - since >= self.settings.ea_wait_s:
-                account = self.state.accounts.get(account_id)
-                name = account.account_number if account else account_id
-                message = f"the EA of account {name} was not connected within {self.settings.ea_wait_s:g} s"
-                self.failures[pid] = Failure(kind, None, message)
-                self.ea_wait_since.pop(pid, None)
-            return []
-        if account_id not in self.synced:
-            return []
-        self.ea_wait_since.pop(pid, None)
-        command_id = self._command_id()
-        if kind == "OPEN":
-            command: Open | Close = Open(command_id, pid, pos.symbol, pos.side, pos.volume, comment_for(pid))
-        else:
-            if pos.mt_ticket is None:
-                self.failures[pid] = Failure(kind, None, f"position {pid} has no mtTicket to close")
-                return []
-            command = Close(command_id, pid, pos.mt_ticket)
-        attempts = self.retries.get(pid, 0) + 1
-        self.inflight[pid] = InFlight(kind, command_id, account_id, now, attempts)
-        return [SendToEA(account_id, command, f"{kind} position {pid}")]
+        return decide(self, now)
 
     # ------------------------------------------------------------------ views
 
@@ -451,19 +301,6 @@ class AgentCore:
         sign = 1 if pos.side.value == "BUY" else -1
         spec = self.catalog.spec(pos.symbol)
         return current, (current - pos.entry_price) * sign * pos.volume * spec.contract_size
-
-    def forget_account_rows(self, account: Account) -> None:
-        self.state.accounts[account.id] = replace(account)
-
-
-def _exit_changes(status: str, exit_: Exit, reason: ExitReason) -> dict[str, object]:
-    return {
-        "status": status,
-        "exitPrice": exit_.price,
-        "exitTime": iso_ms(utc_from_ms(exit_.time_ms)),
-        "realizedPL": exit_.profit,
-        "exitReason": reason.value,
-    }
 
 
 def _quote_key(account_id: str, symbol: str) -> str:

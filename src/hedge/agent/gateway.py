@@ -15,9 +15,9 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from typing import Protocol
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -26,7 +26,6 @@ from websockets.http11 import Request, Response
 from hedge.domain.models import Account
 from hedge.ea.errors import BadMessage, FrameTooLarge
 from hedge.ea.protocol import (
-    AGENT_NOT_READY,
     CLOSE_AUTH_FAILED,
     CLOSE_REPLACED,
     MAX_FRAME_BYTES,
@@ -57,24 +56,24 @@ class Session:
         self.outbox.put_nowait(encode(msg))
 
 
-class EAHandler:
+class EAHandler(Protocol):
     """What the gateway calls; the agent runtime implements it."""
 
     async def find_account(self, account_number: str, server_name: str) -> Account | str:
         """The account for an AUTH, or the reason to refuse it."""
-        raise NotImplementedError
+        ...
 
-    def on_connect(self, account: Account) -> None:
-        raise NotImplementedError
+    def on_connect(self, account: Account) -> None: ...
 
-    def on_disconnect(self, account: Account) -> None:
-        raise NotImplementedError
+    def on_disconnect(self, account: Account) -> None: ...
 
     def on_message(self, account: Account, msg: Message) -> None:
-        raise NotImplementedError
+        """An event from the account's EA (not PING/PONG, which the gateway answers itself)."""
+        ...
 
     def health(self) -> dict[str, object]:
-        raise NotImplementedError
+        """The body of GET /healthz on the EA port."""
+        ...
 
 
 class EAGateway:
@@ -225,7 +224,3 @@ class EAGateway:
                 await session.connection.close(CLOSE_DEAD, "no frame within the liveness window")
                 return
             session.send(Ping(next(self._ping_ids)))
-
-
-OnReady = Callable[[], Awaitable[None]]
-__all__ = ["AGENT_NOT_READY", "EAGateway", "EAHandler", "Session"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from hedge.agent import documents as doc
 from hedge.agent.core import AgentCore
-from hedge.agent.gateway import EAGateway, EAHandler
+from hedge.agent.gateway import EAGateway
 from hedge.agent.intents import (
     Intent,
     SendToEA,
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 REFETCH = {"Position": doc.GET_POSITION, "Action": doc.GET_ACTION}
 
 
-class AgentRuntime(EAHandler):
+class AgentRuntime:
     def __init__(self, settings: AgentSettings) -> None:
         self.settings = settings
         self.core = AgentCore(settings)
