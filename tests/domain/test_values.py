@@ -97,3 +97,13 @@ def test_iso_ms_and_parse_iso_round_trip_in_utc() -> None:
 
 def test_utc_from_ms() -> None:
     assert v.utc_from_ms(1_764_072_000_123) == datetime(2025, 11, 25, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+def test_minted_ids_fit_a_metatrader_order_comment_whole() -> None:
+    from hedge.domain.ids import ID_LENGTH, MT_COMMENT_MAX, new_id
+    from hedge.ea.protocol import comment_for
+
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == ID_LENGTH for i in ids)
+    assert all(len(comment_for(i)) <= MT_COMMENT_MAX for i in ids)

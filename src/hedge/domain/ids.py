@@ -1,8 +1,13 @@
-"""Typed ids. Ids are opaque strings (UUID4 text when we mint them)."""
+"""Typed ids. Ids are opaque strings; the ones we mint are 16 URL-safe characters (96 random bits).
+
+Sixteen characters, because MetaTrader keeps only 31 characters of an order comment and every
+order carries `HedgeSystem[<positionId>]` (13 + 16 = 29): the whole id then stands in the
+broker's records, so each order can be traced to its position without a lookup table.
+"""
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from typing import NewType
 
 UserId = NewType("UserId", str)
@@ -10,7 +15,10 @@ AccountId = NewType("AccountId", str)
 PositionId = NewType("PositionId", str)
 ActionId = NewType("ActionId", str)
 
+ID_LENGTH = 16
+MT_COMMENT_MAX = 31
+
 
 def new_id() -> str:
-    """A fresh random id (UUID4 text)."""
-    return str(uuid.uuid4())
+    """A fresh random id: 16 characters of [A-Za-z0-9_-]."""
+    return secrets.token_urlsafe(12)
