@@ -59,17 +59,19 @@ class Narrator:
     """Prints one line per change a person can follow, with short names for the rows."""
 
     def __init__(self) -> None:
-        self.names: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # row id -> the scenario's name for it (A, B, act-001)
+        self.users: dict[str, str] = {}  # user id -> "user 1"
         self.started = time.monotonic()
 
     def say(self, text: str) -> None:
         print(f"[{time.monotonic() - self.started:7.3f}s] {text}", flush=True)
 
-    def name(self, row_id: str) -> str:
-        return self.names.get(row_id, row_id[:8])
+    def name(self, row: dict[str, Any]) -> str:
+        owner = self.users.get(row.get("userId", ""), "admin")
+        return self.names.get(row["id"], f"{row['id']} of {owner}")
 
     def change(self, kind: str, row: dict[str, Any]) -> None:
-        label = self.name(row["id"])
+        label = self.name(row)
         if kind.endswith("Position"):
             extra = ""
             if row.get("status") == "OPEN" and row.get("entryPrice"):
@@ -165,14 +167,17 @@ async def _parties(
         party.ea.set_price(SYMBOL, START_BID, START_ASK)
         tasks.append(asyncio.create_task(party.ea.run()))
         await asyncio.wait_for(party.ea.online.wait(), 15)
+        narrator.users[user_id] = name
         narrator.say(f"{name}: agent and paper EA connected (account {number})")
         parties.append(party)
     try:
         yield parties
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        logging.getLogger("hedge.ea.paper").setLevel(logging.ERROR)  # losing the agent is the plan now
+        for group in (tasks[0::2], tasks[1::2]):  # the agents first: nobody left to report the EAs gone
+            for task in group:
+                task.cancel()
+            await asyncio.gather(*group, return_exceptions=True)
         for party in parties:
             await party.client.close()
 
@@ -181,8 +186,8 @@ async def _watch(admin: GraphQLClient, narrator: Narrator) -> None:
     async with admin.connection() as conn:
         names = {}
         for field in ("onCreatePosition", "onUpdatePosition", "onCreateAction", "onUpdateAction"):
-            fields = ("id side volume symbol status entryPrice mtTicket trailTriggeredAt version"
-                      if "Position" in field else "id type status errorMessage version")  # fmt: skip
+            fields = ("id userId side volume symbol status entryPrice mtTicket trailTriggeredAt version"
+                      if "Position" in field else "id userId type status errorMessage version")  # fmt: skip
             names[await conn.start(f"subscription {{ {field} {{ {fields} }} }}")] = field
         while True:
             message = await conn.next_message()

@@ -230,3 +230,30 @@ def test_close_returns_promptly(store_url: str) -> None:
     started = time.monotonic()
     opened.close()
     assert time.monotonic() - started < 0.3
+
+
+def test_opening_a_pending_position_starts_its_pending_entry_action_in_the_same_transaction(
+    world: World,
+) -> None:
+    action, position = world.entry()
+    head = world.store.signal.head
+    world.store.update_position(world.client, position.id, {"status": "OPENING"})
+    started = world.store.get_action(action.id)
+    assert started is not None and started.status is ActionStatus.EXECUTING
+    events = world.store.read_changes(head)
+    assert [(e.entity, e.entity_id) for e in events] == [("Position", position.id), ("Action", action.id)]
+    assert events[0].committed_at == events[1].committed_at
+
+
+def test_canceling_a_pending_position_cancels_its_pending_entry_action(world: World) -> None:
+    action, position = world.entry()
+    world.store.update_position(world.client, position.id, {"status": "CANCELED"})
+    canceled = world.store.get_action(action.id)
+    assert canceled is not None and canceled.status is ActionStatus.CANCELED
+
+
+def test_opening_leaves_an_entry_action_that_already_runs_as_it_is(world: World) -> None:
+    action, position = world.entry()
+    running = world.store.update_action(action.id, {"status": "EXECUTING"})
+    world.store.update_position(world.client, position.id, {"status": "OPENING"})
+    assert world.store.get_action(action.id) == running

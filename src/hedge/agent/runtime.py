@@ -59,6 +59,7 @@ class AgentRuntime:
         self.listening = asyncio.Event()  # set once the EA port is bound (ea_port is then known)
         self._loaded = asyncio.Event()
         self._busy: set[str] = set()
+        self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._state_file = Path(settings.state_dir) / "accounts.json" if settings.state_dir else None
 
@@ -78,6 +79,7 @@ class AgentRuntime:
         try:
             await asyncio.gather(*loops)
         finally:
+            self._stopping = True  # EAs dropped by the shutdown below are not news for the server
             for task in [*loops, *self._tasks]:
                 task.cancel()
             await self.gateway.close()
@@ -117,6 +119,8 @@ class AgentRuntime:
         self.kick()
 
     def _execute(self, intents: list[Intent]) -> None:
+        if self._stopping:
+            return
         for intent in intents:
             if isinstance(intent, SendToEA):
                 if not self.gateway.send(intent.account_id, intent.command):

@@ -16,6 +16,7 @@ from typing import Any
 from hedge.domain import values as v
 from hedge.domain.enums import (
     ActionStatus,
+    ActionType,
     ConnectionStatus,
     ExitReason,
     PositionStatus,
@@ -25,7 +26,7 @@ from hedge.domain.enums import (
 from hedge.domain.errors import InvalidTransition, ValidationError
 from hedge.domain.ids import ActionId
 from hedge.domain.models import Account, Action, Position
-from hedge.domain.transitions import check_action_move, check_position_move
+from hedge.domain.transitions import ActionTrigger, apply_action, check_action_move, check_position_move
 
 TRIGGERABLE = frozenset(
     {PositionStatus.OPEN, PositionStatus.CLOSING, PositionStatus.CLOSED, PositionStatus.STOPPED}
@@ -162,6 +163,24 @@ def start_action(action: Action, now: datetime) -> Action | None:
     if action.status is not ActionStatus.PENDING:
         return None
     return replace(action, status=ActionStatus.EXECUTING, version=action.version + 1, updated_at=now)
+
+
+_ENTRY_FOLLOWS = {PositionStatus.OPENING: ActionTrigger.START, PositionStatus.CANCELED: ActionTrigger.CANCEL}
+
+
+def entry_follows(action: Action, position: Position, now: datetime) -> Action | None:
+    """A PENDING ENTRY action follows its position out of PENDING: OPENING starts it (EXECUTING),
+    CANCELED cancels it. None when the action is not one to move."""
+    trigger = _ENTRY_FOLLOWS.get(position.status)
+    if (
+        trigger is None
+        or action.type is not ActionType.ENTRY
+        or action.status is not ActionStatus.PENDING
+        or action.position_id != position.id
+    ):
+        return None
+    status = apply_action(action.status, trigger)
+    return replace(action, status=status, version=action.version + 1, updated_at=now)
 
 
 ACTION_FIELDS = frozenset({"status", "error_message", "retry_count"})

@@ -337,6 +337,11 @@ class Store:
             after = unit.update(position, after)
             if fired is not None:
                 self._start_trigger_actions(unit, after)
+            if position.status is PositionStatus.PENDING and after.status is not PositionStatus.PENDING:
+                for action in unit.actions_of(after.id):
+                    moved = updates.entry_follows(action, after, unit.now)
+                    if moved is not None:
+                        unit.update(action, moved)
             return after
 
     def trigger_actions(

@@ -82,6 +82,13 @@ class Unit:
             query = query.with_for_update()
         return {row["id"]: from_mapping(cls, row) for row in self.conn.execute(query).mappings()}
 
+    def actions_of(self, position_id: str) -> list[Action]:
+        """The actions whose positionId is `position_id`, locked in id order."""
+        query = select(actions).where(actions.c.position_id == position_id).order_by(actions.c.id)
+        if self.postgres:
+            query = query.with_for_update()
+        return [from_mapping(Action, row) for row in self.conn.execute(query).mappings()]
+
     def insert(self, entity: Entity, **extra: Any) -> None:
         self.conn.execute(_INSERT[type(entity)], {**to_row(entity), **extra})
         self.events.append((entity, "INSERT"))
