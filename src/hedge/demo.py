@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import secrets
+import signal
 import sys
 import tempfile
 import time
@@ -101,18 +102,28 @@ async def _demo(args: argparse.Namespace) -> int:
             watcher = asyncio.create_task(_watch(admin, narrator))
             try:
                 ok, reason = await _scenario(admin, parties, narrator, args.timeout_s)
-            finally:
+                if ok:
+                    narrator.say("scenario complete: the hedge of position A is open on user 2's account")
+                else:
+                    narrator.say(f"scenario FAILED: {reason}")
                 if args.scenario_only:
-                    watcher.cancel()
-            if ok:
-                narrator.say("scenario complete: the hedge of position A is open on user 2's account")
-            else:
-                narrator.say(f"scenario FAILED: {reason}")
-            if args.scenario_only:
-                return 0 if ok else 1
-            _print_urls(url, admin_token, parties)
-            await asyncio.Event().wait()  # until Ctrl-C
+                    return 0 if ok else 1
+                _print_urls(url, admin_token, parties)
+                await _interrupted()
+                print("\nstopping: agents and EAs, then the server")
+            finally:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
     return 0
+
+
+async def _interrupted() -> None:
+    """Wait for Ctrl-C (SIGINT) or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
 
 
 def _port_free(port: int) -> bool:

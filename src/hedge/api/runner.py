@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import uvicorn
 
 from hedge.api.app import build_app
 from hedge.config import ServerSettings
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside a larger program: signals (Ctrl-C) are the program's to handle, not uvicorn's."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 @asynccontextmanager
@@ -26,7 +35,7 @@ async def serve(settings: ServerSettings) -> AsyncIterator[str]:
         ws_per_message_deflate=False,  # small frames on a LAN: compressing costs more than it saves
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
     # uvicorn offers no start event; startup takes a few milliseconds
     while not server.started:
