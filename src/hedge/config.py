@@ -6,11 +6,15 @@ printed: `describe()` masks them.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hedge.domain.symbols import SymbolCatalog
 
 
 def default_database_url() -> str:
@@ -35,6 +39,7 @@ class ServerSettings:
     mutation_burst: int = 400
     request_timeout_s: float = 15.0
     presence_grace_s: float = 3.0
+    symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:
@@ -44,7 +49,7 @@ class ServerSettings:
         for f in fields(cls):
             raw = env.get(f"HEDGE_{f.name.upper()}")
             if raw is not None and raw != "":
-                values[f.name] = _parse(raw, f.type)
+                values[f.name] = _parse(raw, f.type, f"HEDGE_{f.name.upper()}")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -66,12 +71,16 @@ class ServerSettings:
         return shown
 
 
-def _parse(raw: str, type_name: Any) -> Any:
+def _parse(raw: str, type_name: Any, variable: str) -> Any:
     text = str(type_name)
-    if text.startswith("int"):
-        return int(raw)
-    if text.startswith("float"):
-        return float(raw)
+    try:
+        if text.startswith("int"):
+            return int(raw)
+        if text.startswith("float"):
+            return float(raw)
+    except ValueError:
+        kind = "an integer" if text.startswith("int") else "a number"
+        raise ValueError(f"{variable} must be {kind}, was {raw[:40]!r}") from None
     return raw
 
 
@@ -95,6 +104,7 @@ class AgentSettings:
     max_retries: int = 3  # REQUOTE / TIMEOUT
     retry_backoff_s: float = 0.2
     reconnect_max_s: float = 5.0
+    symbol_specs: str = ""  # as the server's HEDGE_SYMBOL_SPECS: give both the same
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> AgentSettings:
@@ -106,12 +116,14 @@ class AgentSettings:
             "ea_host": "HEDGE_EA_HOST",
             "ea_port": "HEDGE_EA_PORT",
             "state_dir": "HEDGE_STATE_DIR",
+            "symbol_specs": "HEDGE_SYMBOL_SPECS",
         }
         values: dict[str, Any] = {"state_dir": str(Path.cwd() / "hedge-agent-state")}
         for f in fields(cls):
-            raw = env.get(names.get(f.name, f"HEDGE_AGENT_{f.name.upper()}"))
+            variable = names.get(f.name, f"HEDGE_AGENT_{f.name.upper()}")
+            raw = env.get(variable)
             if raw is not None and raw != "":
-                values[f.name] = _parse(raw, f.type)
+                values[f.name] = _parse(raw, f.type, variable)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -120,3 +132,18 @@ class AgentSettings:
         for secret in ("token", "ea_token"):
             shown[secret] = "***" if shown[secret] else ""
         return shown
+
+
+def load_symbol_specs(value: str) -> SymbolCatalog:
+    """HEDGE_SYMBOL_SPECS as a catalog: inline JSON, or the path of a JSON file; empty = defaults."""
+    from hedge.domain.symbols import SymbolCatalog, catalog_from_config
+
+    text = value.strip()
+    if not text:
+        return SymbolCatalog()
+    if not text.startswith("{"):
+        text = Path(text).read_text()
+    loaded = json.loads(text)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"HEDGE_SYMBOL_SPECS must be a JSON object, was {type(loaded).__name__}")
+    return catalog_from_config(loaded)

@@ -367,3 +367,17 @@ def test_older_row_version_is_ignored() -> None:
     agent.apply_row(position(PositionStatus.OPENING, version=2))
     agent.apply_row(position(PositionStatus.PENDING, version=1))
     assert agent.state.positions["pos-A"].status is PositionStatus.OPENING
+
+
+def test_trail_uses_the_configured_pip_size_of_the_symbol() -> None:
+    from hedge.config import load_symbol_specs
+
+    agent = AgentCore(
+        AgentSettings(token="t", ea_token="e", state_dir=""),
+        load_symbol_specs('{"USDJPY": {"pipSize": "0.1"}}'),
+    )
+    agent.apply_row(account())
+    agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150.000"), mt_ticket="7",
+                             trail_width=Decimal("1")))  # fmt: skip
+    assert agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.099"), Decimal("150.109"), 1)) == []
+    assert len(agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.100"), Decimal("150.110"), 2))) == 1

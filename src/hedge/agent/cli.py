@@ -32,24 +32,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_agent(args: argparse.Namespace) -> int:
     from hedge.agent.runtime import AgentRuntime
     from hedge.config import AgentSettings
+    from hedge.domain.errors import DomainError
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = AgentSettings.from_env(
-        server_url=args.server,
-        token=args.token,
-        ea_token=args.ea_token,
-        ea_host=args.ea_host,
-        ea_port=args.ea_port,
-        state_dir=args.state_dir,
-    )
-    if not settings.token or not settings.ea_token:
-        logging.getLogger("hedge").error(
-            "--token and --ea-token (or HEDGE_TOKEN, HEDGE_EA_TOKEN) are required"
+    log = logging.getLogger("hedge")
+    try:
+        settings = AgentSettings.from_env(
+            server_url=args.server,
+            token=args.token,
+            ea_token=args.ea_token,
+            ea_host=args.ea_host,
+            ea_port=args.ea_port,
+            state_dir=args.state_dir,
         )
+        if not settings.token or not settings.ea_token:
+            log.error("--token and --ea-token (or HEDGE_TOKEN, HEDGE_EA_TOKEN) are required")
+            return 2
+        log.info("starting agent: %s", settings.describe())
+        runtime = AgentRuntime(settings)
+    except (ValueError, OSError, DomainError) as exc:  # settings, HEDGE_SYMBOL_SPECS
+        log.error("cannot start the agent: %s", exc)
         return 2
-    logging.getLogger("hedge").info("starting agent: %s", settings.describe())
     with contextlib.suppress(KeyboardInterrupt):
-        eventloop.run(AgentRuntime(settings).run())
+        eventloop.run(runtime.run())
     return 0

@@ -31,7 +31,7 @@ from hedge.agent.link import LINK_ERRORS, ServerLink
 from hedge.agent.state import Row
 from hedge.agent.wire import from_gql, gql_value
 from hedge.api.client import GraphQLClient, GraphQLClientError
-from hedge.config import AgentSettings
+from hedge.config import AgentSettings, load_symbol_specs
 from hedge.domain.models import Account, Action, Position
 from hedge.ea.protocol import AGENT_NOT_READY, Message
 from hedge.ea.protocol_messages import AccountUpdate, Closed, Opened, Positions, Price, Stopped
@@ -45,7 +45,7 @@ REFETCH = {"Position": doc.GET_POSITION, "Action": doc.GET_ACTION}
 class AgentRuntime:
     def __init__(self, settings: AgentSettings) -> None:
         self.settings = settings
-        self.core = AgentCore(settings)
+        self.core = AgentCore(settings, load_symbol_specs(settings.symbol_specs))
         self.client = GraphQLClient(settings.server_url, settings.token)
         self.link = ServerLink(self.client, self._on_rows, self._on_link_state, settings.reconnect_max_s)
         self.gateway = EAGateway(

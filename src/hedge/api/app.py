@@ -24,7 +24,7 @@ from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
 from hedge.api.schema import build_schema
 from hedge.api.view import HedgeGraphQL
-from hedge.config import ServerSettings
+from hedge.config import ServerSettings, load_symbol_specs
 from hedge.domain.enums import UserRole
 from hedge.jobs.feed_retention import prune_forever, prune_interval_s
 from hedge.store.feed import head_seq
@@ -93,7 +93,11 @@ class LimitsMiddleware:
 
 
 def build_services(settings: ServerSettings, store: Store | None = None) -> Services:
-    store = store or Store(settings.database_url, retention=timedelta(seconds=settings.feed_retention_s))
+    store = store or Store(
+        settings.database_url,
+        retention=timedelta(seconds=settings.feed_retention_s),
+        catalog=load_symbol_specs(settings.symbol_specs),
+    )
     metrics = Metrics()
     cache = EntityCache(store, metrics, settings.redis_url, settings.cache_l1_ttl_s, settings.cache_l2_ttl_s)
     return Services(

@@ -7,6 +7,7 @@ import logging
 import sys
 
 from hedge.config import ServerSettings
+from hedge.domain.errors import DomainError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,11 +30,16 @@ def run_server(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = ServerSettings.from_env(
-        host=args.host, port=args.port, database_url=args.database_url, redis_url=args.redis_url
-    )
-    logging.getLogger("hedge").info("starting server: %s", settings.describe())
-    app = build_app(settings)
+    log = logging.getLogger("hedge")
+    try:
+        settings = ServerSettings.from_env(
+            host=args.host, port=args.port, database_url=args.database_url, redis_url=args.redis_url
+        )
+        log.info("starting server: %s", settings.describe())
+        app = build_app(settings)
+    except (ValueError, OSError, DomainError) as exc:  # settings, HEDGE_SYMBOL_SPECS, the database file
+        log.error("cannot start the server: %s", exc)
+        return 2
     uvicorn.run(
         app,
         host=settings.host,

@@ -91,6 +91,59 @@ class SymbolCatalog:
         return SymbolCatalog(overrides)
 
 
+_SPEC_FIELDS = {
+    "pipSize": "pip_size",
+    "digits": "digits",
+    "contractSize": "contract_size",
+    "volumeMin": "volume_min",
+    "volumeStep": "volume_step",
+    "volumeMax": "volume_max",
+}
+
+
+def catalog_from_config(config: Mapping[str, object]) -> SymbolCatalog:
+    """A catalog from configuration: `{"XAUUSD": {"pipSize": "0.01", "volumeMax": "20"}, ...}`.
+
+    Each symbol starts from its built-in spec and takes the fields given; numbers may be JSON
+    numbers or decimal text. Raises ValidationError naming the symbol and field that is wrong.
+    """
+    overrides: dict[str, SymbolSpec] = {}
+    for symbol, fields in config.items():
+        check_symbol(symbol, "symbol specs")
+        if not isinstance(fields, Mapping):
+            raise ValidationError(f"symbol specs.{symbol}", f"must be an object, was {type(fields).__name__}")
+        changes: dict[str, object] = {}
+        for key, value in fields.items():
+            name = _SPEC_FIELDS.get(str(key))
+            where = f"symbol specs.{symbol}.{key}"
+            if name is None:
+                raise ValidationError(
+                    where, f"is not a spec field; expected one of {', '.join(_SPEC_FIELDS)}"
+                )
+            if name == "digits":
+                if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+                    raise ValidationError(where, f"must be an integer from 0 to 10, was {value!r}")
+                changes[name] = value
+            else:
+                changes[name] = _positive_decimal(value, where)
+        overrides[symbol] = replace(default_spec(symbol), **changes)  # type: ignore[arg-type]
+    return SymbolCatalog(overrides)
+
+
+def _positive_decimal(value: object, where: str) -> Decimal:
+    try:
+        number = (
+            Decimal(str(value))
+            if isinstance(value, int | float | str) and not isinstance(value, bool)
+            else None
+        )
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite() or number <= 0:
+        raise ValidationError(where, f"must be a positive number, was {value!r}")
+    return number
+
+
 def check_symbol(symbol: str, field: str = "symbol") -> None:
     """Raise ValidationError unless `symbol` looks like a canonical symbol (EURUSD, XAUUSD...)."""
     if not _CANONICAL.match(symbol):
