@@ -381,3 +381,17 @@ def test_trail_uses_the_configured_pip_size_of_the_symbol() -> None:
                              trail_width=Decimal("1")))  # fmt: skip
     assert agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.099"), Decimal("150.109"), 1)) == []
     assert len(agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.100"), Decimal("150.110"), 2))) == 1
+
+
+def test_broker_symbol_names_are_used_towards_the_ea_and_mapped_back_from_it() -> None:
+    agent = AgentCore(AgentSettings(token="t", ea_token="e", state_dir=""))
+    agent.apply_row(replace(account(), symbol_map={"USDJPY.m": "USDJPY"}))
+    agent.apply_row(position(PositionStatus.OPENING, version=2, trail_width=Decimal("10")))
+    connect_and_sync(agent)
+    intents = agent.decide(1.0)
+    assert sent(intents, Open)[0].symbol == "USDJPY.m"
+    assert sent(intents, Subscribe) == [Subscribe(("USDJPY.m",))]
+    agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150.000"), mt_ticket="7",
+                             trail_width=Decimal("10")))  # fmt: skip
+    fired = agent.on_price(ACCOUNT, Price("USDJPY.m", Decimal("150.100"), Decimal("150.110"), 1))
+    assert fired == [TriggerActions("pos-A", TriggerReason.TRAIL, Decimal("150.100"))]

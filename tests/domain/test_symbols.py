@@ -97,3 +97,28 @@ def test_check_volume_refuses_out_of_range_or_off_step(volume: str, message: str
 @pytest.mark.parametrize("volume", ["0.01", "0.1", "1", "1.23", "100"])
 def test_check_volume_accepts_steps_within_limits(volume: str) -> None:
     default_spec("EURUSD").check_volume(D(volume))
+
+
+def test_symbol_map_from_pairs_maps_broker_names_to_canonical() -> None:
+    from hedge.domain.symbols import symbol_map
+
+    mapping = symbol_map([("USDJPY.m", "USDJPY"), ("#XAUUSD", "XAUUSD")])
+    assert mapping == {"USDJPY.m": "USDJPY", "#XAUUSD": "XAUUSD"}
+    assert canonical_symbol("USDJPY.m", mapping) == "USDJPY"
+
+
+@pytest.mark.parametrize(
+    ("pairs", "message"),
+    [
+        ([("USDJPY.m", "usdjpy")], r"symbolMap\[0\].symbol must be 3-12 upper-case"),
+        ([("", "USDJPY")], r"symbolMap\[0\].brokerSymbol must be 1-32 characters"),
+        ([("X" * 33, "USDJPY")], r"symbolMap\[0\].brokerSymbol must be 1-32 characters"),
+        ([("A.m", "EURUSD"), ("A.m", "USDJPY")], r"symbolMap\[1\].brokerSymbol 'A.m' is mapped twice"),
+        ("USDJPY.m=USDJPY", "symbolMap must be a list of mappings"),
+    ],
+)
+def test_bad_symbol_map_is_refused_naming_the_entry(pairs: object, message: str) -> None:
+    from hedge.domain.symbols import symbol_map
+
+    with pytest.raises(ValidationError, match=message):
+        symbol_map(pairs)

@@ -11,6 +11,7 @@ from hedge.agent.facts import Exit, Failure, Fill, InFlight
 from hedge.agent.intents import Intent, SendToEA, UpdateAction, UpdatePosition
 from hedge.domain.enums import ActionStatus, ActionType, ExitReason, PositionStatus
 from hedge.domain.models import Action, Position
+from hedge.domain.symbols import broker_symbol
 from hedge.domain.values import iso_ms, utc_from_ms
 from hedge.ea.protocol import Close, Open, Subscribe, comment_for
 
@@ -41,7 +42,9 @@ def decide(core: AgentCore, now: float) -> list[Intent]:
             intents.append(_stop(core, pos, exit_))
     intents += list(core.triggers.values())
     for account_id in sorted(core.connected & core.synced):
-        symbols = tuple(core.state.symbols_of(account_id))
+        account = core.state.accounts.get(account_id)
+        mapping = account.symbol_map if account else None
+        symbols = tuple(broker_symbol(symbol, mapping) for symbol in core.state.symbols_of(account_id))
         if core.subscribed.get(account_id) != symbols:
             core.subscribed[account_id] = symbols
             intents.append(SendToEA(account_id, Subscribe(symbols), "stream prices of live positions"))
@@ -172,7 +175,9 @@ def _command(core: AgentCore, pos: Position, kind: str, now: float) -> list[Inte
     core.ea_wait_since.pop(pid, None)
     command_id = core.next_command_id()
     if kind == "OPEN":
-        command: Open | Close = Open(command_id, pid, pos.symbol, pos.side, pos.volume, comment_for(pid))
+        account = core.state.accounts.get(account_id)
+        symbol = broker_symbol(pos.symbol, account.symbol_map if account else None)  # the broker's name
+        command: Open | Close = Open(command_id, pid, symbol, pos.side, pos.volume, comment_for(pid))
     else:
         if pos.mt_ticket is None:
             core.failures[pid] = Failure(kind, None, f"position {pid} has no mtTicket to close")

@@ -14,6 +14,7 @@ version createdAt updatedAt
 ACCOUNT_FIELDS = """
 id userId brokerType accountNumber serverName displayName currency leverage balance credit equity
 margin marginLevel connectionStatus lastSyncedAt version createdAt updatedAt
+symbolMap { brokerSymbol symbol }
 """
 
 ME = "query { me { id role } }"

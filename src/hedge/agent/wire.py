@@ -25,6 +25,8 @@ def from_gql(cls: type[T], data: dict[str, Any]) -> T:
     for key, value in data.items():
         if isinstance(value, float):
             value = Decimal(repr(value))
+        elif key == "symbolMap" and isinstance(value, list):
+            value = {item["brokerSymbol"]: item["symbol"] for item in value}
         converted[snake(key)] = value
     return from_mapping(cls, converted)
 

@@ -44,6 +44,7 @@ def account(a: m.Account) -> g.Account:
         margin_level=_f(a.margin_level),
         connection_status=a.connection_status,
         last_synced_at=a.last_synced_at,
+        symbol_map=[g.SymbolMapping(broker_symbol=b, symbol=c) for b, c in sorted(a.symbol_map.items())],
         version=a.version,
         created_at=a.created_at,
         updated_at=a.updated_at,

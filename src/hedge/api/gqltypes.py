@@ -49,6 +49,18 @@ class User:
     updated_at: datetime
 
 
+@strawberry.type(description="A broker's name for a symbol and the canonical symbol it stands for")
+class SymbolMapping:
+    broker_symbol: str
+    symbol: str
+
+
+@strawberry.input
+class SymbolMappingInput:
+    broker_symbol: str
+    symbol: str
+
+
 @strawberry.type
 class Account:
     id: strawberry.ID
@@ -69,6 +81,9 @@ class Account:
     version: int
     created_at: datetime
     updated_at: datetime
+    symbol_map: list[SymbolMapping] = strawberry.field(
+        description="broker symbol names (USDJPY.m, #XAUUSD) and the canonical symbols they stand for"
+    )
 
 
 @strawberry.type
@@ -140,6 +155,7 @@ class CreateAccountInput:
     display_name: str
     currency: str | None = None
     leverage: int | None = None
+    symbol_map: list[SymbolMappingInput] | None = None
 
 
 @strawberry.input
@@ -154,6 +170,7 @@ class UpdateAccountInput:
     margin_level: float | None = strawberry.UNSET
     connection_status: enums.ConnectionStatus | None = strawberry.UNSET
     leverage: int | None = strawberry.UNSET
+    symbol_map: list[SymbolMappingInput] | None = strawberry.UNSET
 
 
 @strawberry.input

@@ -22,9 +22,17 @@ def given(input_: object, *names: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
         value = getattr(input_, name)
-        if value is not strawberry.UNSET:
+        if value is strawberry.UNSET:
+            continue
+        if name == "symbol_map":
+            out[name] = _pairs(value)
+        else:
             out[name] = [str(i) for i in value] if isinstance(value, list) else value
     return out
+
+
+def _pairs(mappings: list[g.SymbolMappingInput] | None) -> list[tuple[str, str]] | None:
+    return None if mappings is None else [(m.broker_symbol, m.symbol) for m in mappings]
 
 
 def _version(value: int | None) -> int | None:
@@ -63,6 +71,7 @@ class Mutation:
             input.display_name,
             input.currency,
             input.leverage,
+            _pairs(input.symbol_map),
         )
         c.services.cache.written(account)
         return convert.account(account)
@@ -73,7 +82,7 @@ class Mutation:
         c.check_rate()
         changes = given(
             input, "display_name", "balance", "credit", "equity", "margin", "margin_level",
-            "connection_status", "leverage",
+            "connection_status", "leverage", "symbol_map",
         )  # fmt: skip
         account = await c.run(
             c.services.store.update_account, str(input.id), changes, _version(input.expected_version), c.actor

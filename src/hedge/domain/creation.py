@@ -22,7 +22,7 @@ from hedge.domain.enums import (
 from hedge.domain.errors import ValidationError
 from hedge.domain.ids import AccountId, ActionId, PositionId, UserId, new_id
 from hedge.domain.models import Account, Action, Position, User
-from hedge.domain.symbols import SymbolCatalog, check_symbol
+from hedge.domain.symbols import SymbolCatalog, check_symbol, symbol_map
 from hedge.domain.updates import leverage
 
 
@@ -55,6 +55,7 @@ def new_account(
     currency: Any,
     leverage_value: Any,
     now: datetime,
+    symbol_map_value: Any = None,
 ) -> Account:
     return Account(
         id=AccountId(new_id()),
@@ -65,6 +66,7 @@ def new_account(
         display_name=v.text(display_name, "displayName"),
         currency=currency_code("USD" if currency is None else currency),
         leverage=None if leverage_value is None else leverage(leverage_value),
+        symbol_map={} if symbol_map_value is None else symbol_map(symbol_map_value),
         connection_status=ConnectionStatus.DISCONNECTED,
         created_at=now,
         updated_at=now,

@@ -172,6 +172,35 @@ def canonical_symbol(broker_symbol: str, symbol_map: Mapping[str, str] | None = 
     return letters
 
 
+MAX_SYMBOL_MAP = 500
+
+
+def symbol_map(value: object, field: str = "symbolMap") -> dict[str, str]:
+    """An account's broker-name -> canonical-symbol mapping from [(broker, canonical), ...] or a dict."""
+    pairs = list(value.items()) if isinstance(value, Mapping) else value
+    if not isinstance(pairs, list | tuple):
+        raise ValidationError(field, f"must be a list of mappings, was {type(value).__name__}")
+    if len(pairs) > MAX_SYMBOL_MAP:
+        raise ValidationError(field, f"must have at most {MAX_SYMBOL_MAP} entries, was {len(pairs)}")
+    mapping: dict[str, str] = {}
+    for index, pair in enumerate(pairs):
+        where = f"{field}[{index}]"
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise ValidationError(where, "must be a pair of broker symbol and symbol")
+        broker, canonical = pair
+        if not isinstance(broker, str) or not broker.strip() or len(broker) > 32:
+            raise ValidationError(
+                f"{where}.brokerSymbol", f"must be 1-32 characters, was {str(broker)[:40]!r}"
+            )
+        if not isinstance(canonical, str):
+            raise ValidationError(f"{where}.symbol", f"must be a string, was {type(canonical).__name__}")
+        check_symbol(canonical, f"{where}.symbol")
+        if broker in mapping:
+            raise ValidationError(f"{where}.brokerSymbol", f"{broker!r} is mapped twice")
+        mapping[broker] = canonical
+    return mapping
+
+
 def broker_symbol(canonical: str, symbol_map: Mapping[str, str] | None = None) -> str:
     """The broker's name for a canonical symbol (the inverse of the account's mapping)."""
     if symbol_map:

@@ -26,6 +26,7 @@ from hedge.domain.enums import (
 from hedge.domain.errors import InvalidTransition, ValidationError
 from hedge.domain.ids import ActionId
 from hedge.domain.models import Account, Action, Position
+from hedge.domain.symbols import symbol_map
 from hedge.domain.transitions import ActionTrigger, apply_action, check_action_move, check_position_move
 
 TRIGGERABLE = frozenset(
@@ -217,7 +218,17 @@ def apply_action_update(action: Action, changes: Mapping[str, Any], now: datetim
 
 
 ACCOUNT_FIELDS = frozenset(
-    {"display_name", "balance", "credit", "equity", "margin", "margin_level", "connection_status", "leverage"}
+    {
+        "display_name",
+        "balance",
+        "credit",
+        "equity",
+        "margin",
+        "margin_level",
+        "connection_status",
+        "leverage",
+        "symbol_map",
+    }
 )
 _SNAPSHOT_FIELDS = ("balance", "credit", "equity", "margin", "margin_level")
 
@@ -227,6 +238,8 @@ def apply_account_update(account: Account, changes: Mapping[str, Any], now: date
     fields: dict[str, Any] = {}
     if "display_name" in changes:
         fields["display_name"] = v.text(changes["display_name"], "displayName")
+    if "symbol_map" in changes:
+        fields["symbol_map"] = symbol_map(changes["symbol_map"] or [])
     if "balance" in changes:
         fields["balance"] = _optional(changes["balance"], v.to_decimal, "balance")
     if "equity" in changes:

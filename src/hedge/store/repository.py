@@ -234,12 +234,14 @@ class Store:
         display_name: Any,
         currency: Any = None,
         leverage: Any = None,
+        symbol_map: Any = None,
     ) -> Account:
         with self._unit() as unit:
             user = unit.require(User, user_id, lock=False)
             account = creation.new_account(
-                user.id, broker_type, account_number, server_name, display_name, currency, leverage, unit.now
-            )
+                user.id, broker_type, account_number, server_name, display_name, currency, leverage, unit.now,
+                symbol_map,
+            )  # fmt: skip
             taken = unit.conn.execute(
                 select(accounts.c.id).where(
                     accounts.c.account_number == account.account_number,
