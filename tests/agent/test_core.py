@@ -395,3 +395,14 @@ def test_broker_symbol_names_are_used_towards_the_ea_and_mapped_back_from_it() -
                              trail_width=Decimal("10")))  # fmt: skip
     fired = agent.on_price(ACCOUNT, Price("USDJPY.m", Decimal("150.100"), Decimal("150.110"), 1))
     assert fired == [TriggerActions("pos-A", TriggerReason.TRAIL, Decimal("150.100"))]
+
+
+def test_open_positions_show_current_price_and_unrealized_pl_from_the_last_quote() -> None:
+    agent = core()
+    agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150.000"), mt_ticket="7"))
+    assert agent.open_positions()[0]["currentPrice"] is None  # no quote yet
+    agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.250"), Decimal("150.260"), 1))
+    shown = agent.open_positions()[0]
+    assert shown["currentPrice"] == "150.250"
+    assert Decimal(str(shown["unrealizedPL"])) == Decimal("2500")  # 0.250 x 0.1 lot x 100,000, in JPY
+    assert shown["quoteCurrency"] == "JPY"

@@ -18,10 +18,10 @@ from hedge.agent.facts import Exit, Failure, Fill, InFlight
 from hedge.agent.intents import Intent, SendToEA, TriggerActions, UpdateAccount, UpdateAction
 from hedge.agent.state import LocalState, Quote, Row
 from hedge.config import AgentSettings
-from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TriggerReason
+from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, Side, TriggerReason
 from hedge.domain.models import Position
 from hedge.domain.symbols import SymbolCatalog, canonical_symbol
-from hedge.domain.trail import TrailBook
+from hedge.domain.trail import TrailBook, closing_price
 from hedge.ea.protocol import Sync
 from hedge.ea.protocol_messages import (
     AccountUpdate,
@@ -293,14 +293,36 @@ class AgentCore:
     # ------------------------------------------------------------------ views
 
     def unrealized(self, pos: Position) -> tuple[Decimal, Decimal] | None:
-        """(currentPrice, unrealizedPL in the quote currency) of an OPEN position, from the last quote."""
+        """(currentPrice, unrealizedPL in the quote currency) of an OPEN position, from the last quote.
+
+        Kept locally and worked out when asked, never written per tick (the seed's LocalCache)."""
         quote = self.quotes.get((pos.account_id, pos.symbol))
         if quote is None or pos.entry_price is None:
             return None
-        current = quote.bid if pos.side.value == "BUY" else quote.ask
-        sign = 1 if pos.side.value == "BUY" else -1
+        current = closing_price(pos.side, quote.bid, quote.ask)
+        sign = 1 if pos.side is Side.BUY else -1
         spec = self.catalog.spec(pos.symbol)
         return current, (current - pos.entry_price) * sign * pos.volume * spec.contract_size
+
+    def open_positions(self) -> list[dict[str, object]]:
+        """The OPEN positions with their current price and unrealized P/L, for the agent's /healthz."""
+        shown: list[dict[str, object]] = []
+        for pos in self.state.positions_in(PositionStatus.OPEN):
+            marked = self.unrealized(pos)
+            shown.append(
+                {
+                    "positionId": pos.id,
+                    "accountId": pos.account_id,
+                    "symbol": pos.symbol,
+                    "side": pos.side.value,
+                    "volume": str(pos.volume),
+                    "entryPrice": None if pos.entry_price is None else str(pos.entry_price),
+                    "currentPrice": None if marked is None else str(marked[0]),
+                    "unrealizedPL": None if marked is None else str(marked[1]),
+                    "quoteCurrency": pos.symbol[3:] if len(pos.symbol) == 6 else None,
+                }
+            )
+        return shown
 
 
 def _quote_key(account_id: str, symbol: str) -> str:

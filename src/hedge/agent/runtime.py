@@ -274,6 +274,7 @@ class AgentRuntime:
                 }
                 for s in self.gateway.sessions.values()
             ],
+            "openPositions": self.core.open_positions(),  # beyond the contract: kept locally, per tick
         }
 
     # ------------------------------------------------------------------ local copy of the accounts
