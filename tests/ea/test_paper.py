@@ -37,7 +37,7 @@ from hedge.ea.protocol import (
 )
 
 if TYPE_CHECKING:
-    from conftest import AgentDouble, EAStarter
+    from tests.ea.conftest import AgentDouble, EAStarter
 
 D = Decimal
 

@@ -15,7 +15,7 @@ from hedge.ea.paper_cli import EXIT_AUTH_REJECTED, EXIT_BAD_SETTINGS, config_fro
 from hedge.ea.protocol import CLOSE_AUTH_FAILED, AuthFailed, ErrorCode, Price, Subscribe
 
 if TYPE_CHECKING:
-    from conftest import AgentDouble
+    from tests.ea.conftest import AgentDouble
 
 BASE = ["paper-ea", "--ea-token", "T", "--account-number", "12345", "--server-name", "Paper-Demo 1"]
 
@@ -75,7 +75,7 @@ async def test_paper_ea_replay_feed_streams_the_file_prices(agent: AgentDouble, 
     try:
         ws, _ = await agent.accept()
         await agent.send(ws, Subscribe(("USDJPY",)))
-        seen = []
+        seen: list[Decimal] = []
         while len(seen) < 3:
             price = await agent.expect(ws, Price)
             if not seen or seen[-1] != price.bid:

@@ -61,7 +61,7 @@ def test_stale_expected_version_raises_conflict_naming_both_versions(world: Worl
     action, position = world.entry()
     if entity == "Position":
         store.update_position(world.client, position.id, {"memo": "moved on"})
-        row_id = position.id
+        row_id: str = position.id
 
         def stale() -> object:
             return store.update_position(world.client, position.id, {"memo": "late"}, expected_version=1)

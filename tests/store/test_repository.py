@@ -88,7 +88,7 @@ def _hedged(world: World) -> tuple[Position, list[str]]:
     _, position = world.entry()
     own, _ = world.entry(world.second_account_id, symbol="EURUSD")
     foreign, _ = world.entry(world.other_account_id, symbol="XAUUSD")
-    ids = [own.id, foreign.id]
+    ids: list[str] = [own.id, foreign.id]
     position = world.store.update_position(world.admin, position.id, {"trigger_action_ids": ids})
     return world.open_position(position), ids
 
