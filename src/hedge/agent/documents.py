@@ -49,8 +49,8 @@ mutation ($input: UpdateActionInput!) {{ updateAction(input: $input) {{ {ACTION_
 UPDATE_ACCOUNT = f"""
 mutation ($input: UpdateAccountInput!) {{ updateAccount(input: $input) {{ {ACCOUNT_FIELDS} }} }}
 """
-TRIGGER_ACTIONS = f"""
-mutation ($input: TriggerActionsInput!) {{
-  triggerActions(input: $input) {{ position {{ {POSITION_FIELDS} }} actions {{ {ACTION_FIELDS} }} }}
-}}
+TRIGGER_ACTIONS = """
+mutation ($input: TriggerActionsInput!) {
+  triggerActions(input: $input) { position { id version } actions { id userId status } }
+}
 """

@@ -110,7 +110,7 @@ class AgentRuntime:
         if any(isinstance(r, Account) for r in rows):
             self._save_accounts()
         self._execute(intents)
-        self.kick()
+        self._execute(self.core.decide(time.monotonic()))  # at once: an EXECUTING action is news
 
     def _on_link_state(self, up: bool) -> None:
         if up:
@@ -215,7 +215,13 @@ class AgentRuntime:
             "price": gql_value(intent.price),
         }
         data = (await self.link.mutate(doc.TRIGGER_ACTIONS, {"input": payload}))["triggerActions"]
-        return [from_gql(Position, data["position"]), *(from_gql(Action, a) for a in data["actions"])]
+        started = (
+            ", ".join(f"{a['id']} of user {a['userId']}" for a in data["actions"]) or "none (already fired)"
+        )
+        log.info("position %s fired; actions started: %s", intent.position_id, started)
+        # The moved actions may be other users' (theirs to carry out) and the position's new row
+        # comes through the subscription: nothing here to keep, and a lean answer is a faster one.
+        return []
 
     # ------------------------------------------------------------------ EA side (EAHandler)
 
