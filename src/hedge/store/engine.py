@@ -14,8 +14,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
-WRITE = "hedge_write"  # kept for callers that mark write connections; begin_write does the work
-
 
 def normalize_url(url: str) -> str:
     """Accept `postgresql://` and `postgres://` and use the psycopg 3 driver for them."""
