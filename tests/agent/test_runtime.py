@@ -1,0 +1,72 @@
+"""The agent before its server link is up: an EA's AUTH waits for the accounts, then is refused
+with `agent not ready` (the EA retries) unless a saved copy of the accounts knows it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from tests.agent.test_gateway import ACCOUNT, AUTH
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from hedge.agent.runtime import AgentRuntime
+from hedge.config import AgentSettings
+from hedge.ea.protocol import AGENT_NOT_READY, CLOSE_AUTH_FAILED
+from hedge.localservices import free_port
+from hedge.store.codec import to_image
+
+
+@pytest_asyncio.fixture
+async def offline_agent(tmp_path: Path) -> AsyncIterator[tuple[AgentRuntime, Path]]:
+    """An agent whose server is not there (nothing listens on its port)."""
+    settings = AgentSettings(
+        server_url=f"http://127.0.0.1:{free_port()}", token="t", ea_token="ea-secret", ea_port=0,
+        state_dir=str(tmp_path), auth_wait_s=0.3, reconnect_max_s=0.2,
+    )  # fmt: skip
+    yield AgentRuntime(settings), tmp_path
+
+
+async def _auth(port: int) -> tuple[dict[str, object], int | None]:
+    async with connect(f"ws://127.0.0.1:{port}/") as ws:
+        await ws.send(json.dumps(AUTH))
+        reply = json.loads(await ws.recv())
+        try:
+            await asyncio.wait_for(ws.recv(), 2)
+        except ConnectionClosed as closed:
+            return reply, closed.rcvd.code if closed.rcvd else None
+        return reply, None
+
+
+async def test_auth_before_the_accounts_are_known_fails_with_agent_not_ready(
+    offline_agent: tuple[AgentRuntime, Path],
+) -> None:
+    agent, _ = offline_agent
+    running = asyncio.create_task(agent.run())
+    try:
+        await asyncio.wait_for(agent.listening.wait(), 5)
+        reply, code = await _auth(agent.ea_port)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert reply == {"type": "AUTH_FAILED", "reason": AGENT_NOT_READY}
+    assert code == CLOSE_AUTH_FAILED
+
+
+async def test_saved_accounts_let_an_ea_in_while_the_server_is_away(
+    offline_agent: tuple[AgentRuntime, Path],
+) -> None:
+    agent, state_dir = offline_agent
+    (state_dir / "accounts.json").write_text(json.dumps([to_image(ACCOUNT)]))
+    running = asyncio.create_task(agent.run())
+    try:
+        await asyncio.wait_for(agent.listening.wait(), 5)
+        async with connect(f"ws://127.0.0.1:{agent.ea_port}/") as ws:
+            await ws.send(json.dumps(AUTH))
+            assert json.loads(await ws.recv()) == {"type": "AUTH_OK", "accountId": "acc-1"}
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
