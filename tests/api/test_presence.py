@@ -66,3 +66,24 @@ async def test_admin_connection_leaves_presence_alone(shared_api: Api) -> None:
         during = (await shared_api.admin.execute("{ me { pcStatus } }"))["me"]["pcStatus"]
 
     assert me["pcStatus"] == during == "OFFLINE"
+
+
+async def test_user_left_online_by_a_stopped_sqlite_server_is_offline_after_restart(sqlite_url: str) -> None:
+    from hedge.api.app import build_app
+    from hedge.config import ServerSettings
+    from hedge.domain.enums import PCStatus
+    from hedge.store.repository import Store
+
+    store = Store(sqlite_url)
+    user, _ = store.create_user("left@x.io", "Left", "CLIENT")
+    store.set_pc_status(user.id, PCStatus.ONLINE)  # as a server that died with the agent connected
+    store.close()
+
+    app = build_app(ServerSettings.from_env({}, database_url=sqlite_url))
+    services = app.state.services
+    try:
+        found = services.store.get_user(user.id)
+        assert found is not None and found.pc_status is PCStatus.OFFLINE
+    finally:
+        services.cache.close()
+        services.store.close()
