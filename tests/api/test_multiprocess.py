@@ -7,6 +7,7 @@ server answers /healthz, /metrics and GraphiQL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
@@ -167,3 +168,25 @@ async def test_read_on_b_right_after_write_on_a_never_older(trader: Trader) -> N
 
         assert read["version"] >= written["updatePosition"]["version"], (i, read, written)
         assert read["memo"] == f"w{i}"
+
+
+async def _pc_status(client: GraphQLClient) -> str:
+    status: str = (await client.execute("{ me { pcStatus } }"))["me"]["pcStatus"]
+    return status
+
+
+async def test_agent_moving_from_process_a_to_b_stays_online_and_goes_offline_after_the_last(
+    trader: Trader,
+) -> None:
+    grace_and_margin_s = 0.2 + 0.5  # HEDGE_PRESENCE_GRACE_S of these processes, and some slack
+    async with contextlib.AsyncExitStack() as via_b:
+        async with trader.via_a.connection():
+            assert await _pc_status(trader.via_b) == "ONLINE"
+            await via_b.enter_async_context(trader.via_b.connection())
+        # A's connection is closed; once its grace period is over A records its leave, but B
+        # still holds the user, so the user stays ONLINE (the grace has no event to wait on)
+        await asyncio.sleep(grace_and_margin_s)
+        assert await _pc_status(trader.via_a) == "ONLINE"
+    async with asyncio.timeout(5):
+        while await _pc_status(trader.via_a) != "OFFLINE":  # noqa: ASYNC110 - no event reaches the client
+            await asyncio.sleep(0.05)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import threading
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from hedge.store.migrate import upgrade
+from hedge.store.migrate import alembic_config, upgrade
 from hedge.store.repository import Store
 from hedge.store.tables import metadata
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_migrations_form_one_line_ending_at_the_presence_table() -> None:
+    assert HEAD == "0002"
 
 
 def _revisions(store: Store) -> list[str]:
@@ -21,7 +28,7 @@ def test_fresh_database_is_migrated_at_start_up(store_url: str) -> None:
     try:
         tables = set(inspect(store.engine).get_table_names())
         assert set(metadata.tables) <= tables and "alembic_version" in tables
-        assert _revisions(store) == ["0001"]
+        assert _revisions(store) == [HEAD]
     finally:
         store.close()
 
@@ -33,7 +40,7 @@ def test_migrating_again_is_a_no_op_and_keeps_data(store_url: str) -> None:
     second = Store(store_url)  # start-up runs the migrations again
     try:
         upgrade(second.engine)  # and once more by hand
-        assert _revisions(second) == ["0001"]
+        assert _revisions(second) == [HEAD]
         assert second.user_by_token(token) == user
         assert second.read_changes(0)[-1].entity_id == user.id
     finally:
@@ -59,7 +66,7 @@ def test_two_stores_starting_together_on_a_fresh_database_both_come_up(store_url
         thread.join(timeout=60)
     try:
         assert errors == [] and len(stores) == 2
-        assert _revisions(stores[0]) == ["0001"]
+        assert _revisions(stores[0]) == [HEAD]
     finally:
         for store in stores:
             store.close()

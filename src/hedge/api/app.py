@@ -25,7 +25,7 @@ from hedge.api.ratelimit import RateLimiter
 from hedge.api.schema import build_schema
 from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings, load_symbol_specs
-from hedge.domain.enums import PCStatus, UserRole
+from hedge.domain.enums import UserRole
 from hedge.jobs.feed_retention import prune_forever, prune_interval_s
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
@@ -119,21 +119,10 @@ def ensure_admin(store: Store, token: str | None) -> None:
     log.info("created the ADMIN user admin@hedge.local with the token from HEDGE_ADMIN_TOKEN")
 
 
-def forget_presence(store: Store) -> None:
-    """On SQLite this is the only server process, so nobody is connected to it yet: a user left
-    ONLINE by a server that stopped without saying goodbye is OFFLINE until its agent reconnects.
-    (On PostgreSQL other processes may hold live connections; see docs/operations.md.)"""
-    if store.postgres:
-        return
-    for user in store.list_users():
-        if user.pc_status is PCStatus.ONLINE:
-            store.set_pc_status(user.id, PCStatus.OFFLINE)
-
-
 def build_app(settings: ServerSettings, services: Services | None = None) -> Starlette:
     services = services or build_services(settings)
     ensure_admin(services.store, settings.admin_token)
-    forget_presence(services.store)
+    services.store.presence_sweep()  # users a stopped process left ONLINE, before anyone connects
     schema = build_schema(
         settings.max_query_depth,
         settings.max_query_tokens,
@@ -157,6 +146,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         services.broker.start()
+        heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
         pruner = asyncio.create_task(
             prune_forever(services.store, prune_interval_s(settings.feed_retention_s)), name="feed-retention"
         )
@@ -164,6 +154,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
             yield
         finally:
             pruner.cancel()
+            heartbeat.cancel()
             services.broker.stop()
             await services.presence.close()
             services.cache.close()

@@ -30,6 +30,7 @@ from hedge.domain.models import Account, Action, Position, User
 from hedge.domain.symbols import SymbolCatalog
 from hedge.domain.values import enum_value
 from hedge.domain.values import price as checked
+from hedge.store import presence as presence_rows
 from hedge.store.codec import from_mapping
 from hedge.store.engine import begin_write, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
@@ -224,6 +225,49 @@ class Store:
             if user.pc_status is status:
                 return user
             return unit.update(user, _bump(user, self.now(), pc_status=status))
+
+    # ---------------------------------------------------------------- presence (pcStatus)
+
+    def presence_join(self, user_id: str, process_id: str, connections: int, ttl: timedelta) -> User:
+        """A process now holds connections of the user: the user is ONLINE."""
+        with self._unit() as unit:
+            user = unit.require(User, user_id)
+            presence_rows.hold(unit, user_id, process_id, connections, unit.now + ttl)
+            return self._set_status(unit, user, PCStatus.ONLINE)
+
+    def presence_leave(self, user_id: str, process_id: str) -> User:
+        """The process holds none any more: OFFLINE unless another process still holds one."""
+        with self._unit() as unit:
+            user = unit.require(User, user_id)
+            presence_rows.release(unit, user_id, process_id)
+            if presence_rows.held_anywhere(unit, user_id):
+                return user
+            return self._set_status(unit, user, PCStatus.OFFLINE)
+
+    def presence_refresh(self, process_id: str, held: Mapping[str, int], ttl: timedelta) -> None:
+        """Keep this process's rows alive (its heartbeat)."""
+        if not held:
+            return
+        with self._unit() as unit:
+            for user_id, connections in sorted(held.items()):
+                presence_rows.hold(unit, user_id, process_id, connections, unit.now + ttl)
+
+    def presence_sweep(self) -> list[User]:
+        """Users left ONLINE by a process that is gone go OFFLINE; expired rows are dropped."""
+        with self._unit() as unit:
+            changed = []
+            for user_id in presence_rows.orphaned_online(unit):
+                user = unit.require(User, user_id)
+                if not presence_rows.held_anywhere(unit, user_id):
+                    changed.append(self._set_status(unit, user, PCStatus.OFFLINE))
+            presence_rows.drop_expired(unit)
+            return changed
+
+    @staticmethod
+    def _set_status(unit: Unit, user: User, status: PCStatus) -> User:
+        if user.pc_status is status:
+            return user
+        return unit.update(user, _bump(user, unit.now, pc_status=status))
 
     def create_account(
         self,

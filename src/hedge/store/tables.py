@@ -121,3 +121,14 @@ changes = Table(
     Column("committed_at", UtcDateTime, nullable=False, index=True),
     sqlite_autoincrement=True,  # never reuse a sequence number, even after pruning
 )
+
+# Live agent connections per server process (pcStatus across processes); a row expires unless its
+# process refreshes it, so a process that dies takes its users OFFLINE with it.
+presence = Table(
+    "presence",
+    metadata,
+    Column("user_id", String(64), ForeignKey("users.id"), primary_key=True),
+    Column("process_id", String(64), primary_key=True),
+    Column("connections", Integer, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
