@@ -28,3 +28,5 @@ test: lint
 bench: bootstrap
 	$(UV) run python bench/store.py
 	$(UV) run python bench/trail.py
+	$(UV) run python bench/api.py
+	$(UV) run python bench/hedge_latency.py
