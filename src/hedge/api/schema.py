@@ -18,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from hedge.api.errors import ErrorCodes
+from hedge.api.fanout import SharedEventExecutor
 from hedge.api.gqltypes import DATETIME_SCALAR
 from hedge.api.mutations import Mutation
 from hedge.api.queries import Query
@@ -97,6 +98,7 @@ def build_schema(
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
         extensions=[lambda: RequestGate(max_tokens, rules), lambda: ErrorCodes(count_error)],
+        execution_context_class=SharedEventExecutor,
     )
 
 
