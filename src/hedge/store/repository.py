@@ -31,6 +31,7 @@ from hedge.domain.symbols import SymbolCatalog
 from hedge.domain.values import enum_value
 from hedge.domain.values import price as checked
 from hedge.store import presence as presence_rows
+from hedge.store.checkpoint import Checkpointer
 from hedge.store.codec import from_mapping
 from hedge.store.engine import begin_write, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
@@ -74,10 +75,15 @@ class Store:
         self._listener = PgListener(dsn, self.signal) if dsn else None
         if self._listener is not None:
             self._listener.start()
+        self._checkpointer = None if self.postgres else Checkpointer(self.engine)
+        if self._checkpointer is not None:
+            self._checkpointer.start()
 
     def close(self) -> None:
         if self._listener is not None:
             self._listener.stop()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
 
     def now(self) -> datetime:
