@@ -20,7 +20,6 @@ import functools
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,16 +34,11 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from hedge.api.client import GraphQLClient
+from hedge.localservices import free_port
 
 SERVER_NAME = "Bench-Server"
 NEUTRAL = {"bid": 150.000, "ask": 150.010}  # A fills at the ask, 150.010
 MEETS = {"bid": 150.020, "ask": 150.030}  # bid - entry = 1 pip: meets a 1-pip FROM_ENTRY trail
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(samples: list[float], fraction: float) -> float:

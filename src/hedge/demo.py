@@ -246,7 +246,7 @@ async def _scenario(
     )
     narrator.say("user 1 pressed execute: position A → OPENING")
     deadline = time.monotonic() + timeout_s
-    if not await _until(user1.client, a_id, "OPEN", deadline):
+    if await _until(user1.client, "Position", a_id, "OPEN", deadline) != "OPEN":
         return False, "position A did not open"
     target_bid = START_ASK + TRAIL_PIPS * Decimal("0.01")  # A was bought at the ask
     for step in range(1, 6):
@@ -254,29 +254,19 @@ async def _scenario(
         narrator.say(f"market moves: USDJPY bid {bid:.3f} at user 1's broker")
         user1.ea.set_price(SYMBOL, bid, bid + Decimal("0.010"))
         await asyncio.sleep(0.2)
-    if not await _until(user2.client, b_id, "OPEN", deadline):
+    if await _until(user2.client, "Position", b_id, "OPEN", deadline) != "OPEN":
         return False, "the hedge (position B) did not open on user 2's account"
-    action = await user2.client.execute("query($id: ID!) { getAction(id: $id) { status } }", {"id": act_id})
-    if not await _action_until(user2.client, act_id, "EXECUTED", deadline):
-        return False, f"act-001 is {action['getAction']['status']}, expected EXECUTED"
+    action_status = await _until(user2.client, "Action", act_id, "EXECUTED", deadline)
+    if action_status != "EXECUTED":
+        return False, f"act-001 is {action_status}, expected EXECUTED"
     return True, ""
 
 
-async def _until(client: GraphQLClient, position_id: str, status: str, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        found = await client.execute(
-            "query($id: ID!) { getPosition(id: $id) { status } }", {"id": position_id}
-        )
-        if found["getPosition"]["status"] == status:
-            return True
+async def _until(client: GraphQLClient, kind: str, row_id: str, status: str, deadline: float) -> str:
+    """Poll a Position or Action until it has `status` or the deadline passes; its last status."""
+    query = f"query($id: ID!) {{ get{kind}(id: $id) {{ status }} }}"
+    while True:
+        found: str = (await client.execute(query, {"id": row_id}))[f"get{kind}"]["status"]
+        if found == status or time.monotonic() >= deadline:
+            return found
         await asyncio.sleep(0.05)
-    return False
-
-
-async def _action_until(client: GraphQLClient, action_id: str, status: str, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        found = await client.execute("query($id: ID!) { getAction(id: $id) { status } }", {"id": action_id})
-        if found["getAction"]["status"] == status:
-            return True
-        await asyncio.sleep(0.05)
-    return False
