@@ -114,8 +114,9 @@ class EntityCache:
             if hit is not None:
                 self._metrics.cache_hits.labels("memory").inc()
                 return list(hit)
-        generation = self._redis_call(lambda r: r.get(self._gen_key(user_id)))
-        cached = self._redis_call(lambda r: r.get(PREFIX + f"AccountsOf:{user_id}"))
+        # one round trip: the generation (for a safe fill below) and the cached list
+        pair = self._redis_call(lambda r: r.mget([self._gen_key(user_id), PREFIX + f"AccountsOf:{user_id}"]))
+        generation, cached = pair if isinstance(pair, list) else (None, None)
         if isinstance(cached, bytes):
             self._metrics.cache_hits.labels("redis").inc()
             accounts = [from_mapping(Account, image) for image in json.loads(cached)]
