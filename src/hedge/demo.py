@@ -263,10 +263,13 @@ async def _scenario(
 
 
 async def _until(client: GraphQLClient, kind: str, row_id: str, status: str, deadline: float) -> str:
-    """Poll a Position or Action until it has `status` or the deadline passes; its last status."""
+    """Poll a Position or Action until it has `status` or the deadline passes; the last status seen
+    ("not checked" when the deadline had already passed)."""
     query = f"query($id: ID!) {{ get{kind}(id: $id) {{ status }} }}"
-    while True:
-        found: str = (await client.execute(query, {"id": row_id}))[f"get{kind}"]["status"]
-        if found == status or time.monotonic() >= deadline:
-            return found
+    found = "not checked"
+    while time.monotonic() < deadline:
+        found = (await client.execute(query, {"id": row_id}))[f"get{kind}"]["status"]
+        if found == status:
+            break
         await asyncio.sleep(0.05)
+    return found
