@@ -31,7 +31,7 @@ import strawberry
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from hedge.api.client import GraphQLClient
+from hedge.client.graphql import GraphQLClient
 from hedge.localservices import free_port, start_postgres
 
 ADMIN = "bench-admin-token"

@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from hedge.api.client import GraphQLClient
+from hedge.client.graphql import GraphQLClient
 from hedge.localservices import free_port
 
 SERVER_NAME = "Bench-Server"

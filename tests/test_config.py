@@ -93,8 +93,8 @@ def test_server_with_bad_symbol_specs_exits_2_saying_why(tmp_path: Path) -> None
 
 
 async def test_server_checks_volumes_against_configured_symbol_specs(tmp_path: Path) -> None:
-    from hedge.api.client import GraphQLClient, GraphQLClientError
     from hedge.api.runner import serve
+    from hedge.client.graphql import GraphQLClient, GraphQLClientError
 
     settings = ServerSettings.from_env(
         {},

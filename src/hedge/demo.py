@@ -25,8 +25,8 @@ from typing import Any
 
 from hedge import eventloop
 from hedge.agent.runtime import AgentRuntime
-from hedge.api.client import GraphQLClient
 from hedge.api.runner import serve
+from hedge.client.graphql import GraphQLClient
 from hedge.config import AgentSettings, ServerSettings
 from hedge.ea.paper import PaperEA
 from hedge.ea.paper_config import PaperConfig

@@ -10,8 +10,8 @@ import pytest
 from hedge.agent import documents as doc
 from hedge.agent.link import ServerLink
 from hedge.agent.state import Row
-from hedge.api.client import GraphQLClient, GraphQLClientError
 from hedge.api.runner import serve
+from hedge.client.graphql import GraphQLClient, GraphQLClientError
 from hedge.config import ServerSettings
 from hedge.domain.enums import PositionStatus
 from hedge.domain.models import Position

@@ -15,9 +15,9 @@ from websockets.exceptions import ConnectionClosed
 
 from hedge.agent.runtime import AgentRuntime
 from hedge.config import AgentSettings
+from hedge.domain.rows import to_image
 from hedge.ea.protocol import AGENT_NOT_READY, CLOSE_AUTH_FAILED
 from hedge.localservices import free_port
-from hedge.store.codec import to_image
 
 
 @pytest_asyncio.fixture

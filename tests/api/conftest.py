@@ -18,8 +18,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
 
-from hedge.api.client import GraphQLClient
 from hedge.api.runner import serve
+from hedge.client.graphql import GraphQLClient
 from hedge.config import ServerSettings
 from hedge.store.engine import make_engine
 from hedge.store.feed import head_seq

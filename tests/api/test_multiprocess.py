@@ -30,7 +30,7 @@ from tests.api.conftest import (
     UPDATE_POSITION,
 )
 
-from hedge.api.client import GraphQLClient
+from hedge.client.graphql import GraphQLClient
 from hedge.localservices import PostgresServer, RedisServer, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.asyncio(loop_scope="module")]

@@ -14,7 +14,7 @@ from tests.api.conftest import UPDATE_ACTION, UPDATE_POSITION, Api, Person, Worl
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from hedge.api.client import SUBPROTOCOL, GraphQLClient, SubscriptionConnection
+from hedge.client.graphql import SUBPROTOCOL, GraphQLClient, SubscriptionConnection
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.api.conftest import World
 
-from hedge.api.client import GraphQLClientError
+from hedge.client.graphql import GraphQLClientError
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

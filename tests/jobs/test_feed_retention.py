@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from hedge.api.client import GraphQLClient
 from hedge.api.runner import serve
+from hedge.client.graphql import GraphQLClient
 from hedge.config import ServerSettings
 from hedge.jobs.feed_retention import prune_interval_s
 from hedge.store.feed import read_events

@@ -10,7 +10,7 @@ import pytest
 
 from hedge.domain.clock import ManualClock
 from hedge.domain.models import Position
-from hedge.store.codec import from_mapping
+from hedge.domain.rows import from_mapping
 from hedge.store.feed import ChangeEvent, FeedGap
 from hedge.store.repository import Store
 

@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from hedge.agent import documents as doc
 from hedge.agent.state import Row
 from hedge.agent.wire import from_gql
-from hedge.api.client import GraphQLClient, GraphQLClientError, SubscriptionConnection
+from hedge.client.graphql import GraphQLClient, GraphQLClientError, SubscriptionConnection
 from hedge.domain.models import Account, Action, Position
 
 log = logging.getLogger(__name__)

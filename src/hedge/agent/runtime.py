@@ -30,12 +30,12 @@ from hedge.agent.intents import (
 from hedge.agent.link import LINK_ERRORS, ServerLink
 from hedge.agent.state import Row
 from hedge.agent.wire import from_gql, gql_value
-from hedge.api.client import GraphQLClient, GraphQLClientError
+from hedge.client.graphql import GraphQLClient, GraphQLClientError
 from hedge.config import AgentSettings, load_symbol_specs
 from hedge.domain.models import Account, Action, Position
+from hedge.domain.rows import from_mapping, to_image
 from hedge.ea.protocol import AGENT_NOT_READY, Message
 from hedge.ea.protocol_messages import AccountUpdate, Closed, Opened, Positions, Price, Stopped
-from hedge.store.codec import from_mapping, to_image
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from hedge.domain.models import Account, Action, Position, User
+from hedge.domain.rows import from_mapping
 from hedge.domain.values import iso_ms
-from hedge.store.codec import from_mapping
 
 T = TypeVar("T", User, Account, Position, Action)
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

@@ -20,7 +20,7 @@ from typing import Any
 from hedge.api import convert
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
-from hedge.store.codec import ENTITY_TYPES, from_mapping
+from hedge.domain.rows import ENTITY_TYPES, from_mapping
 from hedge.store.feed import ChangeEvent, FeedGap
 from hedge.store.repository import Store
 

@@ -22,7 +22,7 @@ from cachetools import TTLCache
 
 from hedge.api.metrics import Metrics
 from hedge.domain.models import Account, Action, Position, User
-from hedge.store.codec import ENTITY_NAMES, from_mapping, to_image
+from hedge.domain.rows import ENTITY_NAMES, from_mapping, to_image
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
 

@@ -27,12 +27,12 @@ from hedge.domain.enums import ActionStatus, ActionType, PCStatus, PositionStatu
 from hedge.domain.errors import Conflict, NotFound, ValidationError
 from hedge.domain.ids import AccountId, PositionId, UserId
 from hedge.domain.models import Account, Action, Position, User
+from hedge.domain.rows import from_mapping
 from hedge.domain.symbols import SymbolCatalog
 from hedge.domain.values import enum_value
 from hedge.domain.values import price as checked
 from hedge.store import presence as presence_rows
 from hedge.store.checkpoint import Checkpointer
-from hedge.store.codec import from_mapping
 from hedge.store.engine import begin_write, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
 from hedge.store.migrate import upgrade

@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Connection, Select, Table, TextClause, bindparam, i
 
 from hedge.domain.errors import Conflict, NotFound
 from hedge.domain.models import Account, Action, Position, User
-from hedge.store.codec import Entity, changed_columns, entity_name, from_mapping, to_image, to_row
+from hedge.domain.rows import Entity, changed_columns, entity_name, from_mapping, to_image, to_row
 from hedge.store.feed import FEED_LOCK_KEY, NOTIFY_CHANNEL, ChangeEvent
 from hedge.store.tables import accounts, actions, changes, positions, users
 from hedge.store.types import UtcDateTime
