@@ -64,7 +64,9 @@ class AgentLease:
         """Claim, then renew or claim again every ttl/3, until cancelled (or the server has none)."""
         while self.state is not LeaseState.UNSUPPORTED:
             await self.claim()
-            await asyncio.sleep(self.ttl_s / 3)
+            renew_s = self.ttl_s / 3
+            # no answer yet: ask again soon, so a server that comes back is used at once
+            await asyncio.sleep(renew_s if self.reachable else min(renew_s, 1.0))
 
     async def claim(self) -> None:
         sent = time.monotonic()
