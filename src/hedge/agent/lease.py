@@ -86,7 +86,14 @@ class AgentLease:
             log.warning("the server refused claimAgent: %s", exc)
         except LINK_ERRORS as exc:
             self.reachable = False
-            log.info("cannot reach the server to claim the agent lease (%s)", exc or type(exc).__name__)
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                log.error(
+                    "the server's TLS certificate failed verification (%s): give the CA that signed it "
+                    "with HEDGE_CA_FILE or --ca-file",
+                    exc,
+                )
+            else:
+                log.info("cannot reach the server to claim the agent lease (%s)", exc or type(exc).__name__)
         else:
             self.reachable = True
             claim = data["claimAgent"]
