@@ -39,6 +39,7 @@ class ServerSettings:
     mutation_burst: int = 400
     request_timeout_s: float = 15.0
     presence_grace_s: float = 3.0
+    alert_escalate_s: float = 900.0  # an open, unacknowledged alert rises one severity step after this
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
 
     @classmethod
