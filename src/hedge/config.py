@@ -40,6 +40,18 @@ class ServerSettings:
     request_timeout_s: float = 15.0
     presence_grace_s: float = 3.0
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
+    tls_cert: str = ""  # PEM certificate (chain) file: serve https:// and wss:// (with tls_key)
+    tls_key: str = ""  # PEM private key file
+
+    def __post_init__(self) -> None:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError(
+                "TLS needs both HEDGE_TLS_CERT and HEDGE_TLS_KEY (--tls-cert, --tls-key), or neither"
+            )
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:

@@ -16,6 +16,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     server.add_argument("--port", type=int, default=None, help="port (HEDGE_PORT, default 8000)")
     server.add_argument("--database-url", default=None, help="SQLite or PostgreSQL URL (HEDGE_DATABASE_URL)")
     server.add_argument("--redis-url", default=None, help="Redis URL for the shared cache (HEDGE_REDIS_URL)")
+    server.add_argument(
+        "--tls-cert", default=None, help="PEM certificate file: serve HTTPS/WSS (HEDGE_TLS_CERT)"
+    )
+    server.add_argument("--tls-key", default=None, help="PEM private key file (HEDGE_TLS_KEY)")
     server.add_argument("--log-level", default="info")
     server.set_defaults(func=run_server)
     schema = subparsers.add_parser("schema", help="print the GraphQL schema (SDL)")
@@ -33,9 +37,15 @@ def run_server(args: argparse.Namespace) -> int:
     log = logging.getLogger("hedge")
     try:
         settings = ServerSettings.from_env(
-            host=args.host, port=args.port, database_url=args.database_url, redis_url=args.redis_url
+            host=args.host,
+            port=args.port,
+            database_url=args.database_url,
+            redis_url=args.redis_url,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
         )
         log.info("starting server: %s", settings.describe())
+        check_tls_files(settings)
         app = build_app(settings)
     except (ValueError, OSError, DomainError) as exc:  # settings, HEDGE_SYMBOL_SPECS, the database file
         log.error("cannot start the server: %s", exc)
@@ -48,8 +58,27 @@ def run_server(args: argparse.Namespace) -> int:
         ws_max_size=settings.max_body_bytes,
         ws_per_message_deflate=False,  # small frames on a LAN: compressing costs more than it saves
         ws="websockets-sansio",
+        ssl_certfile=settings.tls_cert or None,
+        ssl_keyfile=settings.tls_key or None,
     )
     return 0
+
+
+def check_tls_files(settings: ServerSettings) -> None:
+    """Load the certificate and key once before anything starts: a wrong file stops start-up with
+    its reason instead of failing after the store was opened."""
+    if not settings.tls_cert:
+        return
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            settings.tls_cert, settings.tls_key
+        )
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(
+            f"cannot load the TLS certificate {settings.tls_cert!r} and key {settings.tls_key!r}: {exc}"
+        ) from None
 
 
 def print_schema(_: argparse.Namespace) -> int:
