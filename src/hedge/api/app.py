@@ -26,7 +26,7 @@ from hedge.api.schema import build_schema
 from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings, load_symbol_specs
 from hedge.domain.enums import UserRole
-from hedge.jobs.feed_retention import prune_forever, prune_interval_s
+from hedge.jobs.wiring import build_scheduler
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
 
@@ -130,6 +130,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         count_error=lambda code: services.metrics.errors.labels(code).inc(),
     )
     graphql = HedgeGraphQL(services, schema)
+    scheduler = build_scheduler(services)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -141,19 +142,19 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         )
 
     async def metrics(_: Request) -> Response:
+        if scheduler.metrics is not None:
+            await run_in_threadpool(scheduler.metrics.refresh, services.store.engine)
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         services.broker.start()
         heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
-        pruner = asyncio.create_task(
-            prune_forever(services.store, prune_interval_s(settings.feed_retention_s)), name="feed-retention"
-        )
+        await scheduler.start()
         try:
             yield
         finally:
-            pruner.cancel()
+            await scheduler.stop()
             heartbeat.cancel()
             services.broker.stop()
             await services.presence.close()
@@ -170,6 +171,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.scheduler = scheduler
     app.add_middleware(
         LimitsMiddleware, max_body_bytes=settings.max_body_bytes, timeout_s=settings.request_timeout_s
     )

@@ -132,3 +132,6 @@ presence = Table(
     Column("connections", Integer, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
+
+# The periodic jobs' tables live in their own module, on this metadata.
+from hedge.store import job_tables as _job_tables  # noqa: E402, F401
