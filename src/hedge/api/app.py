@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
+from hedge.api.coalesce import FigureCoalescer
 from hedge.api.context import Services
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
@@ -108,6 +109,7 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
         limiter=RateLimiter(settings.mutation_rate_per_s, settings.mutation_burst),
         presence=Presence(store, settings.presence_grace_s),
         metrics=metrics,
+        figures=FigureCoalescer(store),
     )
 
 
@@ -151,9 +153,13 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         services.broker.start()
         heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
         await scheduler.start()
+        if services.figures is not None:
+            services.figures.start()
         try:
             yield
         finally:
+            if services.figures is not None:
+                await services.figures.stop()
             await scheduler.stop()
             heartbeat.cancel()
             services.broker.stop()

@@ -6,6 +6,7 @@ point is the latest report inside its bucket (a later report in the same bucket 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -40,16 +41,15 @@ def bucket(moment: datetime, width_s: int) -> datetime:
     return datetime.fromtimestamp(seconds - seconds % width_s, UTC)
 
 
-def _upsert(conn: Connection, row: dict[str, Any]) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(snaps).values(**row)
-    later = statement.excluded.at >= snaps.c.at
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["account_id", "resolution_s", "bucket_at"],
-            set_={name: statement.excluded[name] for name in ("at", *FIGURES)},
-            where=later,
-        )
+@functools.cache
+def _upsert(dialect_name: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE (latest report wins), built once per dialect."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(snaps)
+    return statement.on_conflict_do_update(
+        index_elements=["account_id", "resolution_s", "bucket_at"],
+        set_={name: statement.excluded[name] for name in ("at", *FIGURES)},
+        where=statement.excluded.at >= snaps.c.at,
     )
 
 
@@ -72,8 +72,8 @@ def record(conn: Connection, events: list[ChangeEvent]) -> int:
                 "at": event.committed_at,
                 **figures,
             }
-    for row in latest.values():  # in feed order, so the latest in a bucket is written last
-        _upsert(conn, row)
+    if latest:  # one statement for the whole batch (each key once: the latest report of its bucket)
+        conn.execute(_upsert(conn.dialect.name), list(latest.values()))
     return len(latest)
 
 
