@@ -40,6 +40,8 @@ class ServerSettings:
     request_timeout_s: float = 15.0
     presence_grace_s: float = 3.0
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
+    session_secret: str = ""  # peppers the console's session signatures (hedge.web.sessions)
+    session_max_age_s: float = 12 * 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:
@@ -61,7 +63,7 @@ class ServerSettings:
         shown: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "admin_token" and value:
+            if f.name in ("admin_token", "session_secret") and value:
                 value = "***"
             elif f.name in ("database_url", "redis_url") and value:
                 from sqlalchemy.engine import make_url  # only here: keeps `hedge --help` quick

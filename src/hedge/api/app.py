@@ -29,6 +29,7 @@ from hedge.domain.enums import UserRole
 from hedge.jobs.feed_retention import prune_forever, prune_interval_s
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
+from hedge.web.console import routes as console_routes
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,8 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *graphql.sessions.routes(),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )

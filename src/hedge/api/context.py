@@ -40,6 +40,7 @@ class Context:
     services: Services
     user: User | None = None
     connection_params: dict[str, Any] = field(default_factory=dict)
+    session_user: User | None = None  # the console's WebSocket: who its session cookie signs for
 
     @property
     def actor(self) -> Actor:
