@@ -18,8 +18,8 @@ const CREATE_PLAN = `mutation($i: CreateHedgePlanInput!) { createHedgePlan(input
 const opposite = (side) => (side === "BUY" ? "SELL" : "BUY");
 const owner = (accountId) => state.accounts.get(accountId)?.userId;
 
-function AccountSelect({ value, onChange }) {
-  return html`<select value=${value} onChange=${(e) => onChange(e.target.value)} required>
+function AccountSelect({ id, value, onChange }) {
+  return html`<select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)} required>
     <option value="">—</option>
     ${[...state.accounts.values()].map((a) => html`<option value=${a.id}>${accountName(a.id)}</option>`)}
   </select>`;

@@ -1,4 +1,6 @@
 // Small shared pieces: status badges, labelled fields, the refusal note of a row.
+import { cloneElement } from "preact";
+import { useId } from "preact/hooks";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { dismissRefusal, state } from "./store.js";
@@ -14,9 +16,12 @@ export function Refusal({ entity, row }) {
     <button type="button" onClick=${() => dismissRefusal(entity, row.id)}>${t("dismiss")}</button></div>`;
 }
 
-// A label wrapping its control names it (no ids to keep unique).
+// A label tied to its control by id, so the control's name is exactly the label's text.
 export function Field({ label, children, help }) {
-  return html`<div class="field"><label><span>${label}</span>${children}</label>${help ? html`<small>${help}</small>` : ""}</div>`;
+  const id = useId();
+  const child = Array.isArray(children) ? children.find((c) => c && c.type) : children;
+  return html`<div class="field"><label for=${id}>${label}</label>${cloneElement(child, { id })}
+    ${help ? html`<small>${help}</small>` : ""}</div>`;
 }
 
 export function userName(id) {
