@@ -39,6 +39,7 @@ class ServerSettings:
     mutation_burst: int = 400
     request_timeout_s: float = 15.0
     presence_grace_s: float = 3.0
+    alert_escalate_s: float = 900.0  # an open, unacknowledged alert rises one severity step after this
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
     session_secret: str = ""  # peppers the console's session signatures (hedge.web.sessions)
     session_max_age_s: float = 12 * 3600
@@ -107,9 +108,20 @@ class AgentSettings:
     retry_backoff_s: float = 0.2
     reconnect_max_s: float = 5.0
     symbol_specs: str = ""  # as the server's HEDGE_SYMBOL_SPECS: give both the same
+    ca_file: str = ""  # PEM CAs that verify the server's certificate (https/wss); empty = the system's
+    lease_ttl_s: float = 15.0  # the agent lease (one acting agent per user), renewed every ttl/3
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> AgentSettings:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        token_file: str | None = None,
+        ea_token_file: str | None = None,
+        **overrides: Any,
+    ) -> AgentSettings:
+        """Defaults, then HEDGE_* variables, then flags. A token comes from the first of: its flag,
+        its file flag, HEDGE_TOKEN, HEDGE_TOKEN_FILE (likewise the EA token)."""
         env = os.environ if env is None else env
         names = {
             "server_url": "HEDGE_SERVER_URL",
@@ -119,6 +131,7 @@ class AgentSettings:
             "ea_port": "HEDGE_EA_PORT",
             "state_dir": "HEDGE_STATE_DIR",
             "symbol_specs": "HEDGE_SYMBOL_SPECS",
+            "ca_file": "HEDGE_CA_FILE",
         }
         values: dict[str, Any] = {"state_dir": str(Path.cwd() / "hedge-agent-state")}
         for f in fields(cls):
@@ -126,6 +139,17 @@ class AgentSettings:
             raw = env.get(variable)
             if raw is not None and raw != "":
                 values[f.name] = _parse(raw, f.type, variable)
+        for name, flag, path in (
+            ("token", "--token-file", token_file),
+            ("ea_token", "--ea-token-file", ea_token_file),
+        ):
+            variable = f"{names[name]}_FILE"
+            if overrides.get(name):
+                continue
+            if path:
+                values[name] = read_secret_file(path, flag)
+            elif not values.get(name) and env.get(variable):
+                values[name] = read_secret_file(env[variable], variable)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -134,6 +158,19 @@ class AgentSettings:
         for secret in ("token", "ea_token"):
             shown[secret] = "***" if shown[secret] else ""
         return shown
+
+
+def read_secret_file(path: str, source: str) -> str:
+    """A token kept in a file (first line, whitespace stripped): no `ps` shows it, and a token
+    starting with "-" is no flag."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{source}: cannot read {path}: {exc}") from None
+    secret = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if not secret:
+        raise ValueError(f"{source}: {path} is empty (expected the token on its first line)")
+    return secret
 
 
 def load_symbol_specs(value: str) -> SymbolCatalog:

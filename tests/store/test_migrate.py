@@ -14,8 +14,8 @@ from hedge.store.tables import metadata
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def test_migrations_form_one_line_ending_at_the_presence_table() -> None:
-    assert HEAD == "0002"
+def test_migrations_form_one_line_ending_at_the_alerts_and_lease_tables() -> None:
+    assert HEAD == "0003"
 
 
 def _revisions(store: Store) -> list[str]:
