@@ -33,6 +33,7 @@ from hedge.jobs.alert_escalation import escalate_forever
 from hedge.jobs.wiring import build_scheduler
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
+from hedge.web.console import routes as console_routes
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,8 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *graphql.sessions.routes(),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )
