@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "hedge.ea.install_cli",
     "hedge.demo_cli",
     "hedge.client.ops_cli",
+    "hedge.jobs.cli",
 )
 
 
