@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 import itertools
 import json
 import logging
@@ -43,6 +44,15 @@ from hedge.ea.protocol import (
 log = logging.getLogger(__name__)
 
 CLOSE_DEAD = 4408  # no frame heard for dead_after_s
+PUBLIC_HEALTH = ("serverConnected", "role")  # what /healthz tells a caller from another host
+
+
+def _is_loopback(address: object) -> bool:
+    host = address[0] if isinstance(address, tuple) and address else None
+    try:
+        return host is not None and ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(eq=False)
@@ -125,8 +135,12 @@ class EAGateway:
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.path.split("?")[0] != "/healthz":
             return None
-        body = json.dumps(self._handler.health())
-        response = connection.respond(HTTPStatus.OK, body)
+        health = self._handler.health()
+        if not _is_loopback(connection.remote_address):
+            # positions, P/L and accounts are for the PC itself: others learn only whether it is up
+            health = {k: health[k] for k in PUBLIC_HEALTH if k in health}
+        response = connection.respond(HTTPStatus.OK, json.dumps(health))
+        del response.headers["Content-Type"]  # respond() set text/plain: one Content-Type, not two
         response.headers["Content-Type"] = "application/json"
         return response
 
