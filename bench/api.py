@@ -37,7 +37,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from hedge.client.graphql import GraphQLClient
 from hedge.localservices import free_port, start_postgres
 
-ADMIN = "bench-admin-token"
+ADMIN = "bench-admin-token-of-24-chars"
 UPDATE = "mutation($id: ID!, $m: String) { updatePosition(input: {id: $id, memo: $m}) { id version memo } }"
 SUBSCRIBE = "subscription { onUpdatePosition { id version memo } }"
 SUBSCRIBERS = 100

@@ -210,7 +210,7 @@ async def system(database_url: str, log_level: str) -> AsyncIterator[tuple[Graph
     """Server + two agents (processes) + two scripted EAs; yields (admin, [(client, account, ea)] * 2)."""
     workdir = Path(tempfile.mkdtemp(prefix="hedge-latency-"))
     procs = Processes(workdir, log_level)
-    admin_token = secrets.token_urlsafe(16)
+    admin_token = "hs_" + secrets.token_urlsafe(24)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server_env = {

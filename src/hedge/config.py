@@ -17,8 +17,18 @@ if TYPE_CHECKING:
     from hedge.domain.symbols import SymbolCatalog
 
 
-def default_database_url() -> str:
-    return f"sqlite:///{Path.cwd() / 'hedge.db'}"
+def default_data_dir() -> str:
+    """The server's data folder unless HEDGE_DATA_DIR names one: the user's data folder of the
+    platform (`%LOCALAPPDATA%\\hedge` on Windows, `$XDG_DATA_HOME/hedge` or `~/.local/share/hedge`
+    elsewhere), absolute, so the store does not depend on where the server was started."""
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return str(Path(os.environ["LOCALAPPDATA"]) / "hedge")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "hedge")
+
+
+def default_database_url(data_dir: str | None = None) -> str:
+    return f"sqlite:///{Path(data_dir or default_data_dir()) / 'hedge.db'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,7 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = ""
+    data_dir: str = ""  # the default SQLite store is <data_dir>/hedge.db
     redis_url: str | None = None
     admin_token: str | None = None
     feed_retention_s: float = 24 * 3600
@@ -41,17 +52,31 @@ class ServerSettings:
     presence_grace_s: float = 3.0
     alert_escalate_s: float = 900.0  # an open, unacknowledged alert rises one severity step after this
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
+    tls_cert: str = ""  # PEM certificate (chain) file: serve https:// and wss:// (with tls_key)
+    tls_key: str = ""  # PEM private key file
+
+    def __post_init__(self) -> None:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError(
+                "TLS needs both HEDGE_TLS_CERT and HEDGE_TLS_KEY (--tls-cert, --tls-key), or neither"
+            )
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:
         """Defaults, then HEDGE_* variables, then explicit overrides (command-line flags)."""
         env = os.environ if env is None else env
-        values: dict[str, Any] = {"database_url": default_database_url()}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"HEDGE_{f.name.upper()}")
             if raw is not None and raw != "":
                 values[f.name] = _parse(raw, f.type, f"HEDGE_{f.name.upper()}")
         values.update({k: v for k, v in overrides.items() if v is not None})
+        values.setdefault("data_dir", default_data_dir())
+        values.setdefault("database_url", default_database_url(values["data_dir"]))
         return cls(**values)
 
     def with_(self, **changes: Any) -> ServerSettings:

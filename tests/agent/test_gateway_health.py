@@ -1,5 +1,4 @@
-"""GET /healthz on the EA port: JSON with one Content-Type; details (accounts, positions, P/L) only
-for callers on the PC itself (loopback), others learn only whether the agent is up."""
+"""GET /healthz on the agent's EA port: one Content-Type, and details only for callers on this PC."""
 
 from __future__ import annotations
 
@@ -10,29 +9,36 @@ import pytest
 import pytest_asyncio
 from tests.agent.test_gateway import Handler
 
-from hedge.agent.gateway import EAGateway, _is_loopback
+from hedge.agent.gateway import EAGateway, health_for
+
+DETAILS: dict[str, object] = {
+    "serverConnected": True,
+    "accounts": [{"accountNumber": "1001"}],
+    "openPositions": [1],
+}
 
 
 @pytest_asyncio.fixture
 async def port() -> AsyncIterator[int]:
-    gateway = EAGateway(Handler(), "ea-secret")
-    yield await gateway.start("127.0.0.1", 0)
-    await gateway.close()
+    made = EAGateway(Handler(), "ea-secret")
+    bound = await made.start("127.0.0.1", 0)
+    yield bound
+    await made.close()
 
 
-async def test_healthz_answers_json_with_exactly_one_content_type(port: int) -> None:
+async def test_healthz_sends_one_content_type_of_json(port: int) -> None:
     async with httpx.AsyncClient() as http:
         response = await http.get(f"http://127.0.0.1:{port}/healthz")
     assert response.status_code == 200
     assert response.headers.get_list("content-type") == ["application/json"]
-    assert response.json() == {"serverConnected": True, "accounts": []}  # a loopback caller sees all
+    assert response.json() == {"serverConnected": True, "accounts": []}
 
 
-@pytest.mark.parametrize(
-    ("address", "loopback"),
-    [(("127.0.0.1", 5), True), (("::1", 5, 0, 0), True), (("127.8.9.1", 5), True),
-     (("192.168.1.20", 5), False), (("10.0.0.1", 5), False), (("fe80::1%eth0", 5, 0, 2), False),
-     (None, False), (("not-an-address", 5), False)],
-)  # fmt: skip
-def test_is_loopback_tells_the_pc_itself_from_other_hosts(address: object, loopback: bool) -> None:
-    assert _is_loopback(address) is loopback
+@pytest.mark.parametrize("remote", ["127.0.0.1", "127.8.9.10", "::1"])
+def test_health_for_loopback_caller_shows_details(remote: str) -> None:
+    assert health_for(remote, DETAILS) == DETAILS
+
+
+@pytest.mark.parametrize("remote", ["192.168.1.20", "10.0.0.5", "fe80::1%eth0", "2001:db8::1", "", "junk"])
+def test_health_for_other_caller_shows_only_that_the_agent_is_up(remote: str) -> None:
+    assert health_for(remote, DETAILS) == {"ok": True}

@@ -152,6 +152,16 @@ class ChangeBroker:
             self._subs[(entity, op)].discard(sub)
             self._metrics.subscriptions_open.dec()
 
+    @asynccontextmanager
+    async def watch(self, entity: str, op: str) -> AsyncIterator[Subscription]:
+        """Every user's changes of one kind, for the server itself (not counted as a client's)."""
+        sub = Subscription(entity, op, None)
+        self._subs.setdefault((entity, op), set()).add(sub)
+        try:
+            yield sub
+        finally:
+            self._subs[(entity, op)].discard(sub)
+
     async def next_value(self, sub: Subscription) -> Any:
         """The next change for this subscription (a GraphQL object), waiting for it."""
         value = await sub.queue.get()
