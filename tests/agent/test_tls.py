@@ -25,6 +25,7 @@ from hedge.client.graphql import GraphQLClient
 from hedge.config import ServerSettings
 from hedge.localservices import free_port
 
+ADMIN_TOKEN = "tls-admin-token-of-24-characters-or-more"
 CREATE_USER = """mutation { createUser(input: {email: "tls@x.io", name: "T", role: CLIENT}) {
   user { id } token } }"""
 
@@ -36,7 +37,7 @@ async def serve_tls(tmp_path: Path, ca: trustme.CA) -> AsyncIterator[str]:
     pem = tmp_path / "server.pem"
     cert.private_key_and_cert_chain_pem.write_to_path(str(pem))
     settings = ServerSettings.from_env(
-        {}, database_url=f"sqlite:///{tmp_path / 'h.db'}", port=free_port(), admin_token="tls-admin"
+        {}, database_url=f"sqlite:///{tmp_path / 'h.db'}", port=free_port(), admin_token=ADMIN_TOKEN
     )
     config = uvicorn.Config(
         build_app(settings), host="127.0.0.1", port=settings.port, log_level="warning",
@@ -67,7 +68,7 @@ def _ca_file(tmp_path: Path, ca: trustme.CA, name: str = "ca.pem") -> str:
 
 
 async def _user_token(url: str, ca_file: str) -> str:
-    async with GraphQLClient(url, "tls-admin", ca_file=ca_file) as admin:
+    async with GraphQLClient(url, ADMIN_TOKEN, ca_file=ca_file) as admin:
         token: str = (await admin.execute(CREATE_USER))["createUser"]["token"]
     return token
 
@@ -92,10 +93,10 @@ async def test_link_over_tls_with_the_ca_file_subscribes_over_wss(tmp_path: Path
 async def test_client_refuses_a_certificate_of_another_ca(tmp_path: Path, ca: trustme.CA) -> None:
     async with serve_tls(tmp_path, ca) as url:
         other = _ca_file(tmp_path, trustme.CA(), "other-ca.pem")
-        async with GraphQLClient(url, "tls-admin", ca_file=other) as client:
+        async with GraphQLClient(url, ADMIN_TOKEN, ca_file=other) as client:
             with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 await client.execute("query { me { id } }")
-        async with GraphQLClient(url, "tls-admin") as system_cas:  # the system's CAs do not know it
+        async with GraphQLClient(url, ADMIN_TOKEN) as system_cas:  # the system's CAs do not know it
             with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 await system_cas.execute("query { me { id } }")
 
