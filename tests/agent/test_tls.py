@@ -1,11 +1,13 @@
 """The agent over TLS: https:// and wss:// verify the server's certificate, with the CAs of
 `--ca-file` / HEDGE_CA_FILE; a certificate from another CA is refused. Certificates by trustme,
-the server is the real app under uvicorn with TLS; the agent a real `hedge agent` process."""
+the server is the app under uvicorn with TLS (in this process for the link, `hedge server
+--tls-cert/--tls-key` for the agent process); the agent a real `hedge agent` process."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -114,10 +116,40 @@ def _agent(url: str, token: str, ca_file: str, log: Path, state: Path) -> tuple[
     return proc, port
 
 
+@asynccontextmanager
+async def hedge_server_tls(tmp_path: Path, ca: trustme.CA) -> AsyncIterator[str]:
+    """`hedge server --tls-cert --tls-key` as its own process, with a certificate from `ca`."""
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    cert.private_key_pem.write_to_path(str(key_file))
+    port = free_port()
+    env = {**os.environ, "HEDGE_ADMIN_TOKEN": ADMIN_TOKEN, "PYTHONUNBUFFERED": "1"}
+    with (tmp_path / "server.log").open("wb") as out:
+        server = subprocess.Popen(  # noqa: ASYNC220 (started once; the wait is awaited in a thread)
+            [sys.executable, "-m", "hedge.cli", "server", "--port", str(port),
+             "--database-url", f"sqlite:///{tmp_path / 'proc.db'}", "--tls-cert", str(cert_file),
+             "--tls-key", str(key_file), "--log-level", "warning"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    url = f"https://127.0.0.1:{port}"
+    verify = ssl.create_default_context(cafile=_ca_file(tmp_path, ca, "server-ca.pem"))
+    try:
+        await wait_for_async(
+            lambda: httpx.get(f"{url}/healthz", verify=verify, timeout=1).json().get("ok"),
+            30,
+            "the TLS server's /healthz",
+        )
+        yield url
+    finally:
+        server.terminate()
+        await asyncio.to_thread(server.wait, 10)
+
+
 async def test_agent_process_with_hedge_ca_file_links_up_and_with_another_ca_does_not(
     tmp_path: Path, ca: trustme.CA
 ) -> None:
-    async with serve_tls(tmp_path, ca) as url:
+    async with hedge_server_tls(tmp_path, ca) as url:
         token = await _user_token(url, _ca_file(tmp_path, ca))
         (good, good_port) = _agent(
             url, token, _ca_file(tmp_path, ca), tmp_path / "good.log", tmp_path / "good"
