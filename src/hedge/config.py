@@ -50,6 +50,7 @@ class ServerSettings:
     mutation_burst: int = 400
     request_timeout_s: float = 15.0
     presence_grace_s: float = 3.0
+    alert_escalate_s: float = 900.0  # an open, unacknowledged alert rises one severity step after this
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
     tls_cert: str = ""  # PEM certificate (chain) file: serve https:// and wss:// (with tls_key)
     tls_key: str = ""  # PEM private key file

@@ -28,6 +28,7 @@ from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings, load_symbol_specs
 from hedge.domain.enums import UserRole
 from hedge.domain.tokens import check_token
+from hedge.jobs.alert_escalation import escalate_forever
 from hedge.jobs.feed_retention import prune_forever, prune_interval_s
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
@@ -168,9 +169,18 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         pruner = asyncio.create_task(
             prune_forever(services.store, prune_interval_s(settings.feed_retention_s)), name="feed-retention"
         )
+        escalation = (  # HEDGE_ALERT_ESCALATE_S=0 turns escalation off
+            asyncio.create_task(
+                escalate_forever(services.store, settings.alert_escalate_s), name="alert-escalation"
+            )
+            if settings.alert_escalate_s > 0
+            else None
+        )
         try:
             yield
         finally:
+            if escalation is not None:
+                escalation.cancel()
             pruner.cancel()
             heartbeat.cancel()
             guard.cancel()

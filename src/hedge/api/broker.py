@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from hedge.api import convert
+from hedge.api import alert_types, convert
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
 from hedge.domain.rows import ENTITY_TYPES, from_mapping
@@ -34,6 +34,7 @@ TO_GRAPHQL: dict[str, Callable[[Any], Any]] = {
     "Action": convert.action,
     "Account": convert.account,
     "User": convert.user,
+    "Alert": alert_types.alert,
 }
 MAX_QUEUED = 10_000  # a subscriber this far behind is cut off (it must re-subscribe and reload)
 

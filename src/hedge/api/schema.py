@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from hedge.api.access import AccessMutation, AccessQuery, AccessSubscription
+from hedge.api.alerts import AlertMutation, AlertQuery
 from hedge.api.errors import ErrorCodes
 from hedge.api.fanout import SharedEventExecutor
 from hedge.api.gqltypes import DATETIME_SCALAR
@@ -95,8 +96,8 @@ def build_schema(
     # build a new class on every request, which cost more than the rest of a mutation.
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
-        query=merge_types("Query", (Query, AccessQuery)),
-        mutation=merge_types("Mutation", (Mutation, AccessMutation)),
+        query=merge_types("Query", (Query, AlertQuery, AccessQuery)),
+        mutation=merge_types("Mutation", (Mutation, AlertMutation, AccessMutation)),
         subscription=merge_types("Subscription", (Subscription, AccessSubscription)),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
         extensions=[lambda: RequestGate(max_tokens, rules), lambda: ErrorCodes(count_error)],

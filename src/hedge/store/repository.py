@@ -33,6 +33,7 @@ from hedge.domain.values import enum_value
 from hedge.domain.values import price as checked
 from hedge.store import audit
 from hedge.store import presence as presence_rows
+from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
 from hedge.store.engine import begin_write, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
@@ -50,7 +51,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Store:
+class Store(AlertStore):
     """The system of record. Thread-safe: each call takes its own connection from the pool."""
 
     def __init__(
