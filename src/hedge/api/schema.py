@@ -15,8 +15,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from hedge.api.access import AccessMutation, AccessQuery, AccessSubscription
+from hedge.api.alerts import AlertMutation, AlertQuery
 from hedge.api.errors import ErrorCodes
 from hedge.api.fanout import SharedEventExecutor
 from hedge.api.gqltypes import DATETIME_SCALAR
@@ -93,9 +96,9 @@ def build_schema(
     # build a new class on every request, which cost more than the rest of a mutation.
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        query=merge_types("Query", (Query, AlertQuery, AccessQuery)),
+        mutation=merge_types("Mutation", (Mutation, AlertMutation, AccessMutation)),
+        subscription=merge_types("Subscription", (Subscription, AccessSubscription)),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
         extensions=[lambda: RequestGate(max_tokens, rules), lambda: ErrorCodes(count_error)],
         execution_context_class=SharedEventExecutor,

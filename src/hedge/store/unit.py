@@ -15,15 +15,21 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, Connection, Select, Table, TextClause, bindparam, insert, select, text, update
 
 from hedge.domain.errors import Conflict, NotFound
-from hedge.domain.models import Account, Action, Position, User
+from hedge.domain.models import Account, Action, Alert, Position, User
 from hedge.domain.rows import Entity, changed_columns, entity_name, from_mapping, to_image, to_row
 from hedge.store.feed import FEED_LOCK_KEY, NOTIFY_CHANNEL, ChangeEvent
-from hedge.store.tables import accounts, actions, changes, positions, users
+from hedge.store.tables import accounts, actions, alerts, changes, positions, users
 from hedge.store.types import UtcDateTime
 
-T = TypeVar("T", User, Account, Position, Action)
+T = TypeVar("T", User, Account, Position, Action, Alert)
 
-TABLES: dict[type[Any], Table] = {User: users, Account: accounts, Position: positions, Action: actions}
+TABLES: dict[type[Any], Table] = {
+    User: users,
+    Account: accounts,
+    Position: positions,
+    Action: actions,
+    Alert: alerts,
+}
 
 _BY_ID: dict[type[Any], Select[Any]] = {
     cls: select(table).where(table.c.id == bindparam("by_id")) for cls, table in TABLES.items()
