@@ -20,6 +20,16 @@ def _status(row: dict[str, Any], status: str) -> dict[str, Any] | None:
     return row if row["status"] == status else None
 
 
+ALERTS = (
+    "query($open: Boolean) { listAlerts(open: $open) { id kind accountId positionId resolvedAt resolvedBy } }"
+)
+
+
+def _alerts(user: User, open_only: bool = True) -> set[tuple[str, str | None]]:
+    found = user.api.execute(ALERTS, {"open": open_only})["listAlerts"]
+    return {(a["kind"], a["positionId"]) for a in found}
+
+
 async def _desk(system: System, label: str) -> tuple[User, Account, Agent, FakeEA]:
     user = system.user(label)
     account = system.account(user)
@@ -55,6 +65,8 @@ async def test_open_filled_while_the_link_is_cut_stays_opening_then_opens_from_s
     await ea.ws.close()  # type: ignore[union-attr]  # the terminal fills; OPENED never arrives
     await _stays(lambda: user.api.position(pid), "OPENING", EA_WAIT_S * 3)
     assert user.api.action(action["id"])["status"] == "EXECUTING"
+    waiting = {("OUTCOME_UNKNOWN", pid), ("EA_UNREACHABLE", None)}
+    await wait_for_async(lambda: waiting <= _alerts(user), 5, "OUTCOME_UNKNOWN and EA_UNREACHABLE alerts")
 
     back = await _reconnect(agent, account)
     held = {"positionId": pid, "mtTicket": "880001", "symbol": "USDJPY", "side": "BUY", "volume": 0.1,
@@ -64,6 +76,8 @@ async def test_open_filled_while_the_link_is_cut_stays_opening_then_opens_from_s
     opened = await wait_for_async(lambda: _status(user.api.position(pid), "OPEN"), 5, "OPEN")
     assert opened["mtTicket"] == "880001" and opened["entryPrice"] == 150.021
     await wait_for_async(lambda: _status(user.api.action(action["id"]), "EXECUTED"), 5, "EXECUTED")
+    await wait_for_async(lambda: not waiting & _alerts(user), 5, "the alerts to resolve themselves")
+    assert waiting <= _alerts(user, open_only=False)  # kept, resolved (resolvedBy null: by the system)
     await back.barrier(1)
     assert not [f for f in back.skipped if f["type"] == "OPEN"], "sent again after the terminal held it"
     assert open_frame["positionId"] == pid
@@ -144,4 +158,65 @@ async def test_open_answered_timeout_is_settled_by_sync_not_retried_or_canceled(
     assert executed["retryCount"] == 0
     await ea.barrier(1)
     assert not [f for f in ea.skipped if f["type"] == "OPEN"]
+    await ea.close()
+
+
+async def _open_position(system: System, label: str, env: dict[str, str]) -> tuple[User, FakeEA, str]:
+    user = system.user(label)
+    account = system.account(user)
+    agent = system.agent(user, {**AGENT_ENV, **env})
+    ea = FakeEA(agent, account.number)
+    assert (await ea.auth())["type"] == "AUTH_OK"
+    await ea.serve_sync()
+    action, position = user.api.entry(account.id)
+    user.api.update_action(action["id"], status="EXECUTING")
+    await ea.send(opened_success(await ea.expect("OPEN"), "880010", 150.0))
+    await wait_for_async(lambda: _status(user.api.position(position["id"]), "OPEN"), 5, "OPEN")
+    return user, ea, position["id"]
+
+
+async def test_open_position_gone_from_the_terminal_is_settled_from_its_history(system: System) -> None:
+    user, ea, pid = await _open_position(system, "history", {"HEDGE_AGENT_RECONCILE_S": "1"})
+
+    await ea.serve_sync([])  # the periodic reconciliation: the terminal no longer holds it
+    history = await ea.expect("HISTORY")
+    closed = {"positionId": pid, "mtTicket": "880010", "state": "CLOSED", "price": 149.2,
+              "timeMs": 1_790_000_200_000, "profit": -80.0, "reason": "STOP_OUT"}  # fmt: skip
+    await ea.send({"type": "HISTORY_RESULT", "commandId": history["commandId"], "results": [closed]})
+
+    stopped = await wait_for_async(lambda: _status(user.api.position(pid), "STOPPED"), 5, "STOPPED")
+    assert stopped["exitReason"] == "STOP_OUT" and stopped["exitPrice"] == 149.2
+    assert stopped["realizedPL"] == -80.0
+    await ea.close()
+
+
+async def test_open_position_neither_held_nor_in_history_raises_ghost_position(system: System) -> None:
+    user, ea, pid = await _open_position(system, "ghost", {"HEDGE_AGENT_RECONCILE_S": "1"})
+
+    await ea.serve_sync([])
+    history = await ea.expect("HISTORY")
+    unknown = {"positionId": pid, "state": "UNKNOWN"}
+    await ea.send({"type": "HISTORY_RESULT", "commandId": history["commandId"], "results": [unknown]})
+
+    await wait_for_async(lambda: ("GHOST_POSITION", pid) in _alerts(user), 5, "a GHOST_POSITION alert")
+    assert user.api.position(pid)["status"] == "OPEN"  # nothing guessed
+    await ea.close()
+
+
+async def test_terminal_holding_a_position_the_server_has_canceled_raises_orphan_at_broker(
+    system: System,
+) -> None:
+    user = system.user("orphan")
+    account = system.account(user)
+    agent = system.agent(user, AGENT_ENV)
+    _, position = user.api.entry(account.id)
+    system.admin.update_position(position["id"], status="CANCELED")
+    ea = FakeEA(agent, account.number)
+    assert (await ea.auth())["type"] == "AUTH_OK"
+    held = {"positionId": position["id"], "mtTicket": "880020", "symbol": "USDJPY", "side": "BUY",
+            "volume": 0.1, "openPrice": 150.0, "openTimeMs": 1_790_000_000_000, "profit": 0}  # fmt: skip
+
+    await ea.serve_sync([held])
+
+    await wait_for_async(lambda: ("ORPHAN_AT_BROKER", position["id"]) in _alerts(user), 5, "ORPHAN_AT_BROKER")
     await ea.close()
