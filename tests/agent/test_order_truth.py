@@ -494,3 +494,16 @@ def test_trailing_stop_best_price_survives_a_server_reload() -> None:
     agent.server_linked()
     agent.apply_row(row)  # the reload after the server came back: same version
     assert agent.book.best_price(row.id) == Decimal("150.500")
+
+
+def test_open_searching_history_asks_no_further_sync_while_history_is_pending() -> None:
+    agent = core()
+    opening_with_open_sent(agent)
+    agent.ea_disconnected(ACCOUNT, 1.0)
+    back = agent.ea_connected(ACCOUNT, 2.0)
+    answer_sync(agent, back, now=2.1)
+    intents: list[Intent] = []
+    for step in range(20):
+        intents += agent.decide(2.2 + step * 0.1)
+    assert sent(intents, Sync) == []
+    assert len(sent(intents, History)) == 1

@@ -132,6 +132,7 @@ class AgentCore:
         tracker = self.orders.get(row.id)
         if row.status in FINAL_POSITION_STATES:
             self.saved_bests.pop(row.id, None)
+            self.journal.pop(row.id, None)
             # a command still in doubt keeps its tracker: the terminal's word may come yet
             if tracker is not None and not (tracker.in_doubt or tracker.state in (S.OPEN_SENT, S.CLOSE_SENT)):
                 del self.orders[row.id]
@@ -249,7 +250,7 @@ class AgentCore:
         self.terminal(account_id).sync = (command_id, now)
         return [SendToEA(account_id, Sync(command_id), "reconcile with the terminal's positions")]
 
-    def _foreign(self, account_id: str, position_id: str, what: str) -> bool:
+    def foreign(self, account_id: str, position_id: str, what: str) -> bool:
         """True (and logged) when the event names a position of another account: it is ignored."""
         held = self.state.positions.get(position_id)
         if held is None or held.account_id == account_id:
@@ -274,7 +275,7 @@ class AgentCore:
 
     def on_opened(self, account_id: str, msg: Opened, now: float) -> list[Intent]:
         pid = msg.position_id
-        if self._foreign(account_id, pid, "OPENED"):
+        if self.foreign(account_id, pid, "OPENED"):
             return []
         tracker = self._known_tracker(pid, now)
         if msg.status is CommandStatus.SUCCESS:
@@ -290,7 +291,7 @@ class AgentCore:
 
     def on_closed(self, account_id: str, msg: Closed, now: float) -> list[Intent]:
         pid = msg.position_id
-        if self._foreign(account_id, pid, "CLOSED"):
+        if self.foreign(account_id, pid, "CLOSED"):
             return []
         tracker = self._known_tracker(pid, now)
         if msg.status is CommandStatus.SUCCESS:
@@ -344,7 +345,7 @@ class AgentCore:
 
     def on_stopped(self, account_id: str, msg: Stopped, now: float = 0.0) -> list[Intent]:
         pid = msg.position_id
-        if self._foreign(account_id, pid, "STOPPED"):
+        if self.foreign(account_id, pid, "STOPPED"):
             return []
         self.terminal(account_id).held.pop(pid, None)
         tracker = self._known_tracker(pid, now)

@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING
 from hedge.agent.alerts import Condition
 from hedge.agent.intents import AlertKey, Intent, SendToEA
 from hedge.domain.enums import PositionStatus
-from hedge.domain.orders import EXPECTED_HELD, IN_FLIGHT, SEARCHING, Exit, Fill, OrderState, OrderTrigger
+from hedge.domain.orders import (
+    AWAITING_SYNC,
+    EXPECTED_HELD,
+    IN_FLIGHT,
+    SEARCHING,
+    Exit,
+    Fill,
+    OrderState,
+    OrderTrigger,
+)
 from hedge.ea.protocol import History
 from hedge.ea.protocol_messages import HistoryResult, HistoryState, Positions
 
@@ -47,7 +56,7 @@ def requests(core: AgentCore, now: float) -> list[Intent]:
             term.sync = None
         doubt = any(
             t.account_id == account_id
-            and t.in_doubt
+            and t.state in AWAITING_SYNC
             and (term.synced_at is None or term.synced_at < t.moved_at)
             for t in core.orders.values()
         )
@@ -90,7 +99,7 @@ def apply_positions(core: AgentCore, account_id: str, msg: Positions, now: float
     asked_at = term.sync[1]
     term.sync, term.synced_at, term.reconciled = None, asked_at, True
     reports = {
-        r.position_id: r for r in msg.positions if not core._foreign(account_id, r.position_id, "POSITIONS")
+        r.position_id: r for r in msg.positions if not core.foreign(account_id, r.position_id, "POSITIONS")
     }
     term.reports = reports
     term.held = {pid: Fill(r.mt_ticket, r.open_price, r.open_time_ms, r.volume) for pid, r in reports.items()}

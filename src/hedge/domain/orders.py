@@ -112,6 +112,7 @@ FINAL_ORDER_STATES = frozenset(s for s in OrderState if not any(frm == s for (fr
 IN_FLIGHT = frozenset({S.OPEN_SENT, S.CLOSE_SENT})
 IN_DOUBT = frozenset({S.OPEN_UNKNOWN, S.OPEN_SEARCHING, S.CLOSE_UNKNOWN})  # OUTCOME_UNKNOWN
 SEARCHING = frozenset({S.OPEN_SEARCHING, S.MISSING})  # waiting for HISTORY_RESULT
+AWAITING_SYNC = frozenset({S.OPEN_UNKNOWN, S.CLOSE_UNKNOWN})  # waiting for POSITIONS
 # states in which POSITIONS not listing the position means something (NOT_HELD applies)
 EXPECTED_HELD = frozenset(
     {S.OPEN_UNKNOWN, S.OPEN_SEARCHING, S.HELD, S.CLOSE_UNKNOWN, S.CLOSE_FAILED, S.MISSING, S.UNEXPLAINED}
