@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "hedge.ea.conformance_cli",
     "hedge.demo_cli",
     "hedge.client.ops_cli",
+    "hedge.jobs.cli",
 )
 
 

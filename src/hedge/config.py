@@ -54,6 +54,19 @@ class ServerSettings:
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
     tls_cert: str = ""  # PEM certificate (chain) file: serve https:// and wss:// (with tls_key)
     tls_key: str = ""  # PEM private key file
+    # the periodic jobs (hedge.jobs); see docs/operations.md
+    feed_prune_interval_s: float = 0.0  # 0: a 24th of the feed retention, between 1 s and 1 h
+    snapshot_interval_s: float = 10.0  # account figures into the 30 s / 5 min history
+    stats_interval_s: float = 300.0
+    archive_at: str = "03:00"  # UTC, daily: archive, clean-up, then a backup
+    archive_after_days: float = 90.0
+    reports_url: str = ""  # file:///path or s3://bucket/prefix; default reports/ beside the database
+    s3_endpoint_url: str = ""  # any S3-compatible store; default AWS
+    backup_url: str = ""  # DIR or s3://bucket/prefix for the daily backup; default backups/ beside it
+    backup_keep: int = 7  # backups kept (older ones are deleted after a new one is written)
+    notify: str = ""  # alert delivery channels and filters (docs/operations.md)
+    notify_secret: str = ""  # HMAC key of webhook signatures
+    summary_at: str = ""  # UTC HH:MM of the daily summary; empty: no summary
 
     def __post_init__(self) -> None:
         if bool(self.tls_cert) != bool(self.tls_key):
@@ -87,7 +100,7 @@ class ServerSettings:
         shown: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "admin_token" and value:
+            if f.name in ("admin_token", "notify", "notify_secret") and value:
                 value = "***"
             elif f.name in ("database_url", "redis_url") and value:
                 from sqlalchemy.engine import make_url  # only here: keeps `hedge --help` quick

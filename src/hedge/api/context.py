@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
+from hedge.api.coalesce import FigureCoalescer
 from hedge.api.errors import RATE_LIMITED, UNAUTHENTICATED, coded, from_domain
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
@@ -36,6 +37,7 @@ class Services:
     presence: Presence
     metrics: Metrics
     sessions: SessionGuard
+    figures: FigureCoalescer | None = None  # account figures, coalesced (hedge.api.coalesce)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from hedge.api.alerts import AlertMutation, AlertQuery
 from hedge.api.errors import ErrorCodes
 from hedge.api.fanout import SharedEventExecutor
 from hedge.api.gqltypes import DATETIME_SCALAR
+from hedge.api.jobs import JobsQuery
 from hedge.api.mutations import Mutation
 from hedge.api.queries import Query
 from hedge.api.subscriptions import Subscription
@@ -96,7 +97,7 @@ def build_schema(
     # build a new class on every request, which cost more than the rest of a mutation.
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
-        query=merge_types("Query", (Query, AlertQuery, AccessQuery)),
+        query=merge_types("Query", (Query, AlertQuery, AccessQuery, JobsQuery)),
         mutation=merge_types("Mutation", (Mutation, AlertMutation, AccessMutation)),
         subscription=merge_types("Subscription", (Subscription, AccessSubscription)),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),

@@ -187,3 +187,6 @@ audit_log = Table(
     Column("detail", JSON, nullable=False),
     sqlite_autoincrement=True,
 )
+
+# The periodic jobs' tables live in their own module, on this metadata.
+from hedge.store import job_tables as _job_tables  # noqa: E402, F401
