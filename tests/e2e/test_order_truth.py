@@ -220,3 +220,51 @@ async def test_terminal_holding_a_position_the_server_has_canceled_raises_orphan
 
     await wait_for_async(lambda: ("ORPHAN_AT_BROKER", position["id"]) in _alerts(user), 5, "ORPHAN_AT_BROKER")
     await ea.close()
+
+
+async def test_agent_killed_with_an_open_in_doubt_never_cancels_it_after_restart(system: System) -> None:
+    user, account, agent, ea = await _desk(system, "restart-doubt")
+    action, position = user.api.entry(account.id)
+    pid = position["id"]
+    user.api.update_action(action["id"], status="EXECUTING")
+    await ea.expect("OPEN")  # the terminal fills it; the agent dies before it hears
+    agent.proc.kill()
+    await ea.close()
+
+    agent.restart()  # its orders.json says the OPEN may be at the terminal
+    await _stays(lambda: user.api.position(pid), "OPENING", EA_WAIT_S * 3)
+    back = await _reconnect(agent, account)
+    held = {"positionId": pid, "mtTicket": "880030", "symbol": "USDJPY", "side": "BUY", "volume": 0.1,
+            "openPrice": 150.05, "openTimeMs": 1_790_000_000_000, "profit": 0}  # fmt: skip
+    await back.serve_sync([held])
+
+    opened = await wait_for_async(lambda: _status(user.api.position(pid), "OPEN"), 5, "OPEN")
+    assert opened["mtTicket"] == "880030"
+    await back.barrier(1)
+    assert not [f for f in back.skipped if f["type"] == "OPEN"]
+    await back.close()
+
+
+async def test_trailing_stop_best_price_survives_an_agent_restart(system: System) -> None:
+    user, account, agent, ea = await _desk(system, "trail-restart")
+    action, position = user.api.entry(account.id, trailWidth=10, trailMode="TRAILING_STOP")
+    pid = position["id"]
+    user.api.update_action(action["id"], status="EXECUTING")
+    await ea.send(opened_success(await ea.expect("OPEN"), "880040", 150.0))
+    await wait_for_async(lambda: _status(user.api.position(pid), "OPEN"), 5, "OPEN")
+    await ea.send({"type": "PRICE", "symbol": "USDJPY", "bid": 150.5, "ask": 150.51, "timeMs": 1})
+    saved = agent.proc.log_path.parent / f"{agent.proc.name}-state" / "orders.json"
+    await wait_for_async(lambda: saved.exists() and '"150.5"' in saved.read_text(), 5, "the saved best")
+    agent.proc.kill()
+    await ea.close()
+
+    agent.restart()
+    back = await _reconnect(agent, account)
+    await back.serve_sync([{"positionId": pid, "mtTicket": "880040", "symbol": "USDJPY", "side": "BUY",
+                            "volume": 0.1, "openPrice": 150.0, "openTimeMs": 1, "profit": 0}])  # fmt: skip
+    # 10 pips below the best since entry (150.50), 30 above the entry: only a kept best fires
+    await back.send({"type": "PRICE", "symbol": "USDJPY", "bid": 150.4, "ask": 150.41, "timeMs": 2})
+
+    fired = await wait_for_async(lambda: user.api.position(pid)["trailTriggeredAt"], 5, "the trail to fire")
+    assert fired
+    await back.close()
