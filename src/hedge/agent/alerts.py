@@ -37,9 +37,6 @@ class Condition:
         return (self.kind, self.account_id, self.position_id)
 
 
-UNDECIDED = "UNDECIDED"  # a value of `AlertBook.update`'s undecided set: keep what is open
-
-
 @dataclass
 class _Open:
     alert_id: str | None  # None until the server answered the raise

@@ -16,26 +16,24 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from hedge.agent import reconcile
+from hedge.agent import answers, reconcile, views
 from hedge.agent.alerts import AlertBook
 from hedge.agent.decide import decide
-from hedge.agent.intents import AlertKey, Intent, SendToEA, TriggerActions, UpdateAccount, UpdateAction
+from hedge.agent.intents import AlertKey, Intent, SendToEA, TriggerActions, UpdateAccount
 from hedge.agent.state import LocalState, Quote, Row
 from hedge.agent.terminals import Terminal
 from hedge.config import AgentSettings
-from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, Side, TrailMode, TriggerReason
+from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TrailMode, TriggerReason
 from hedge.domain.models import Position
-from hedge.domain.orders import Exit, Fill, OrderState, OrderTracker, OrderTrigger
+from hedge.domain.orders import Fill, OrderState, OrderTracker, OrderTrigger
 from hedge.domain.symbols import SymbolCatalog, canonical_symbol
-from hedge.domain.trail import TrailBook, closing_price
+from hedge.domain.trail import TrailBook
 from hedge.domain.transitions import FINAL_POSITION_STATES
 from hedge.ea.protocol import Sync
 from hedge.ea.protocol_messages import (
     AccountUpdate,
     Closed,
-    CommandStatus,
     Error,
-    ErrorCode,
     HistoryResult,
     Opened,
     Positions,
@@ -264,95 +262,14 @@ class AgentCore:
         )
         return True
 
-    def _known_tracker(self, pid: str, now: float) -> OrderTracker | None:
-        found = self.orders.get(pid)
-        if found is not None:
-            return found
-        pos = self.state.positions.get(pid)
-        if pos is None or pos.status in FINAL_POSITION_STATES or pos.status is P.PENDING:
-            return None
-        return self.tracker(pos, now)
-
     def on_opened(self, account_id: str, msg: Opened, now: float) -> list[Intent]:
-        pid = msg.position_id
-        if self.foreign(account_id, pid, "OPENED"):
-            return []
-        tracker = self._known_tracker(pid, now)
-        if msg.status is CommandStatus.SUCCESS:
-            assert msg.mt_ticket is not None and msg.price is not None and msg.time_ms is not None
-            fill = Fill(msg.mt_ticket, msg.price, msg.time_ms, msg.volume)
-            self.terminal(account_id).held[pid] = fill  # also what orphans are judged from
-            if tracker is not None and tracker.can(OrderTrigger.FILL) and tracker.state is not S.HELD:
-                tracker.filled(fill, now)
-            return []
-        if tracker is None or tracker.command_id != msg.command_id or tracker.kind != "OPEN":
-            return []  # an answer to a command we no longer wait for (a repeat)
-        return self._failed(tracker, msg.error_code, msg.message or "", now)
+        return answers.on_opened(self, account_id, msg, now)
 
     def on_closed(self, account_id: str, msg: Closed, now: float) -> list[Intent]:
-        pid = msg.position_id
-        if self.foreign(account_id, pid, "CLOSED"):
-            return []
-        tracker = self._known_tracker(pid, now)
-        if msg.status is CommandStatus.SUCCESS:
-            assert msg.price is not None and msg.time_ms is not None and msg.profit is not None
-            self.terminal(account_id).held.pop(pid, None)
-            if tracker is not None and tracker.can(OrderTrigger.EXIT):
-                tracker.exited(Exit(msg.price, msg.time_ms, msg.profit, None, msg.mt_ticket), now)
-            return []
-        if tracker is None or tracker.command_id != msg.command_id or tracker.kind != "CLOSE":
-            return []
-        return self._failed(tracker, msg.error_code, msg.message or "", now)
-
-    def _failed(
-        self, tracker: OrderTracker, code: ErrorCode | None, message: str, now: float
-    ) -> list[Intent]:
-        kind = tracker.kind
-        text = f"{kind} failed: {code}: {message}" if code else f"{kind} failed: {message}"
-        if code is not None and not code.placed_nothing:  # TIMEOUT, UNKNOWN: it may have been done
-            if tracker.can(OrderTrigger.TIMEOUT):
-                log.warning(
-                    "%s of position %s: %s; outcome unknown, settling by SYNC",
-                    kind,
-                    tracker.position_id,
-                    text,
-                )
-                tracker.timed_out(now, text)
-            return []
-        if code is not None and code.retryable and tracker.requotes < self.settings.max_retries:
-            if not tracker.can(OrderTrigger.REQUOTE):
-                return []
-            delay = self.settings.retry_backoff_s * (2**tracker.requotes)
-            tracker.requoted(now + delay, now)
-            log.info(
-                "%s of position %s failed (%s); retry %d in %.2f s",
-                kind,
-                tracker.position_id,
-                code,
-                tracker.requotes,
-                delay,
-            )
-            wanted = ActionType.ENTRY if kind == "OPEN" else ActionType.CLOSE
-            return [
-                UpdateAction(a.id, {"retryCount": tracker.requotes}, f"retry {tracker.requotes} after {code}")
-                for a in self.executing(tracker.position_id, wanted)
-            ]
-        if code is not None and code.retryable:
-            text += f" (after {tracker.requotes} retries)"
-        if tracker.can(OrderTrigger.REFUSE):
-            tracker.refused(text, now)
-        return []
+        return answers.on_closed(self, account_id, msg, now)
 
     def on_stopped(self, account_id: str, msg: Stopped, now: float = 0.0) -> list[Intent]:
-        pid = msg.position_id
-        if self.foreign(account_id, pid, "STOPPED"):
-            return []
-        self.terminal(account_id).held.pop(pid, None)
-        tracker = self._known_tracker(pid, now)
-        if tracker is not None and tracker.can(OrderTrigger.EXIT):
-            reason = msg.reason.value if hasattr(msg.reason, "value") else str(msg.reason)
-            tracker.exited(Exit(msg.price, msg.time_ms, msg.profit, reason, msg.mt_ticket), now)
-        return []
+        return answers.on_stopped(self, account_id, msg, now)
 
     def on_positions(self, account_id: str, msg: Positions, now: float = 0.0) -> list[Intent]:
         return reconcile.apply_positions(self, account_id, msg, now)
@@ -421,50 +338,13 @@ class AgentCore:
     # ------------------------------------------------------------------ views
 
     def unrealized(self, pos: Position) -> tuple[Decimal, Decimal] | None:
-        """(currentPrice, unrealizedPL in the quote currency) of an OPEN position, from the last quote.
-
-        Kept locally and worked out when asked, never written per tick (the seed's LocalCache)."""
-        quote = self.quotes.get((pos.account_id, pos.symbol))
-        if quote is None or pos.entry_price is None:
-            return None
-        current = closing_price(pos.side, quote.bid, quote.ask)
-        sign = 1 if pos.side is Side.BUY else -1
-        spec = self.catalog.spec(pos.symbol)
-        return current, (current - pos.entry_price) * sign * pos.volume * spec.contract_size
+        return views.unrealized(self, pos)
 
     def open_positions(self) -> list[dict[str, object]]:
-        """The OPEN positions with their current price and unrealized P/L, for the agent's /healthz."""
-        shown: list[dict[str, object]] = []
-        for pos in self.state.positions_in(PositionStatus.OPEN):
-            marked = self.unrealized(pos)
-            shown.append(
-                {
-                    "positionId": pos.id,
-                    "accountId": pos.account_id,
-                    "symbol": pos.symbol,
-                    "side": pos.side.value,
-                    "volume": str(pos.volume),
-                    "entryPrice": None if pos.entry_price is None else str(pos.entry_price),
-                    "currentPrice": None if marked is None else str(marked[0]),
-                    "unrealizedPL": None if marked is None else str(marked[1]),
-                    "quoteCurrency": pos.symbol[3:] if len(pos.symbol) == 6 else None,
-                }
-            )
-        return shown
+        return views.open_positions(self)
 
     def orders_view(self) -> list[dict[str, object]]:
-        """Each tracker that is not simply HELD, for /healthz: what waits for a terminal's word."""
-        return [
-            {
-                "positionId": t.position_id,
-                "accountId": t.account_id,
-                "state": t.state.value,
-                "command": t.kind or None,
-                "failure": t.failure,
-            }
-            for t in self.orders.values()
-            if t.state is not S.HELD
-        ]
+        return views.orders_view(self)
 
 
 def _fill_of(pos: Position) -> Fill:
