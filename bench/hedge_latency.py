@@ -58,7 +58,7 @@ class ScriptedEA:
     def __init__(self, url: str, token: str, number: str) -> None:
         self.url, self.token, self.number = url, token, number
         self.ws: ClientConnection | None = None
-        self.open_seen: dict[str, int] = {}  # positionId -> perf_counter_ns at arrival
+        self.open_seen: dict[str, int] = {}  # positionId -> monotonic_ns at arrival
         self.waiters: dict[str, asyncio.Future[int]] = {}
         self._tickets = iter(range(70_000_000_001, 80_000_000_000))
         self._reader: asyncio.Task[None] | None = None
@@ -88,17 +88,17 @@ class ScriptedEA:
         return future
 
     async def price(self, quote: dict[str, float]) -> int:
-        """Send a PRICE; the perf_counter_ns just before it went to the socket."""
+        """Send a PRICE; the monotonic_ns just before it went to the socket."""
         assert self.ws is not None
         frame = json.dumps({"type": "PRICE", "symbol": "USDJPY", **quote, "timeMs": int(time.time() * 1000)})
-        sent = time.perf_counter_ns()
+        sent = time.monotonic_ns()
         await self.ws.send(frame)
         return sent
 
     async def _read(self) -> None:
         assert self.ws is not None
         async for raw in self.ws:
-            arrived = time.perf_counter_ns()
+            arrived = time.monotonic_ns()
             frame = json.loads(raw)
             kind = frame["type"]
             if kind == "OPEN":
@@ -137,6 +137,7 @@ class Processes:
     workdir: Path
     log_level: str
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    trace: dict[str, str] = field(default_factory=dict)  # HEDGE_TRACE_HOPS* when --hops
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = (self.workdir / f"{name}.log").open("wb")
@@ -145,7 +146,7 @@ class Processes:
                 [sys.executable, "-m", "hedge.cli", *args, "--log-level", self.log_level],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, **env},
+                env={**os.environ, **self.trace, **env},
             )
         )
 
@@ -177,7 +178,7 @@ class Watch:
     def __init__(self) -> None:
         self.status: dict[str, str] = {}
         self.waiters: dict[tuple[str, str], asyncio.Future[None]] = {}
-        self.seen_at: dict[tuple[str, str], int] = {}  # perf_counter_ns when the admin saw it
+        self.seen_at: dict[tuple[str, str], int] = {}  # monotonic_ns when the admin saw it
 
     async def run(self, admin: GraphQLClient) -> None:
         async with admin.connection() as conn:
@@ -189,7 +190,7 @@ class Watch:
                     continue
                 row = message["payload"]["data"]["onUpdateAction"]
                 self.status[row["id"]] = row["status"]
-                self.seen_at[(row["id"], row["status"])] = time.perf_counter_ns()
+                self.seen_at[(row["id"], row["status"])] = time.monotonic_ns()
                 waiter = self.waiters.pop((row["id"], row["status"]), None)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(None)
@@ -210,6 +211,8 @@ async def system(database_url: str, log_level: str) -> AsyncIterator[tuple[Graph
     """Server + two agents (processes) + two scripted EAs; yields (admin, [(client, account, ea)] * 2)."""
     workdir = Path(tempfile.mkdtemp(prefix="hedge-latency-"))
     procs = Processes(workdir, log_level)
+    if HOPS_FILE:
+        procs.trace = {"HEDGE_TRACE_HOPS": "1", "HEDGE_TRACE_HOPS_FILE": HOPS_FILE[0]}
     admin_token = "hs_" + secrets.token_urlsafe(24)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -301,6 +304,7 @@ UPDATE_ACTION = "mutation($i: UpdateActionInput!) { updateAction(input: $i) { id
 async def run_engine(database_url: str, triggers: int, log_level: str) -> list[float]:
     samples: list[float] = []
     splits.clear()
+    traced.clear()
     async with system(database_url, log_level) as (admin, parties):
         (user1, account1, ea1), (user2, account2, ea2) = parties
         watch = Watch()
@@ -349,7 +353,9 @@ async def run_engine(database_url: str, triggers: int, log_level: str) -> list[f
                 hedged = watch.reached(hedge["action"]["id"], "EXECUTED")
                 arrival = ea2.expect_open(b_id)
                 sent = await ea1.price(MEETS)
-                samples.append((await asyncio.wait_for(arrival, 10) - sent) / 1e6)
+                arrived = await asyncio.wait_for(arrival, 10)
+                samples.append((arrived - sent) / 1e6)
+                traced.append((sent, arrived, a_id, hedge["action"]["id"], b_id))
                 await asyncio.wait_for(hedged, 10)
                 started = watch.seen_at.get((hedge["action"]["id"], "EXECUTING"))
                 if started is not None:
@@ -459,12 +465,12 @@ async def run_floor(triggers: int) -> list[float]:
             await _listening(int(argv[2]))
         async with connect(f"ws://127.0.0.1:{port1}") as ea1, connect(f"ws://127.0.0.1:{port2}") as ea2:
             for n in range(triggers + 10):
-                started = time.perf_counter_ns()
+                started = time.monotonic_ns()
                 await ea1.send(json.dumps({"type": "PRICE", "positionId": f"p{n}", "bid": 150.02}))
                 frame = json.loads(await asyncio.wait_for(ea2.recv(), 10))
                 assert frame["positionId"] == f"p{n}"
                 if n >= 10:  # the first few warm the relays' caches up
-                    samples.append((time.perf_counter_ns() - started) / 1e6)
+                    samples.append((time.monotonic_ns() - started) / 1e6)
     finally:
         for proc in reversed(procs):  # the agents first, then the server they talk to
             proc.terminate()
@@ -483,6 +489,52 @@ async def _listening(port: int) -> None:
 
 
 floor_samples: list[float] = []
+# --hops: per trigger (sent at EA 1, arrived at EA 2, position A, hedge action, position B)
+traced: list[tuple[int, int, str, str, str]] = []
+HOPS_FILE: list[str] = []  # the file the processes stamp into, when --hops
+# the path in order: (hop, the stamps that mark it: (name, key: A, the hedge action H, or B));
+# a hop is the earliest of its stamps after EA 1 sent the PRICE (a negative gap: the two ran in
+# the other order, e.g. the feed tailer delivered before the commit hook ran)
+HOPS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("a1.ea_rx", [("a1.ea_rx", "A")]),  # agent 1's gateway received EA 1's PRICE frame
+    ("a1.decided", [("a1.decided", "A")]),  # the trail rule decided: trigger
+    ("a1.mutation_sent", [("a1.mutation_sent", "A")]),  # triggerActions handed to the link
+    ("s.received", [("s.received", "A")]),  # the resolver started (Strawberry parsed, validated)
+    ("s.committed", [("s.committed", "H")]),  # the trigger committed (commit hook, worker thread)
+    ("s.dispatched", [("s.dispatched", "H")]),  # on the subscribers' queues (event loop)
+    ("s.sub_yield", [("s.sub_yield", "H")]),  # the first subscription generator yielded it
+    ("a2.rx", [("a2.rx", "H")]),  # agent 2's link read the subscription message
+    ("a2.opening_sent", [("a2.opening_sent", "B")]),  # agent 2 sent updatePosition OPENING
+    # committed: the mutation's answer, or the OPENING row's event, whichever came first
+    ("a2.opening_committed", [("a2.opening_committed", "B"), ("a2.rx", "B")]),
+    ("a2.open_sent", [("a2.open_sent", "B")]),  # OPEN handed to EA 2's WebSocket
+]
+
+
+def hop_report(path: str) -> dict[str, dict[str, float]]:
+    """p50/p99 in ms of each hop, from EA 1's send through the stamps to EA 2's arrival."""
+    stamps: dict[tuple[str, str], list[int]] = {}
+    with contextlib.suppress(FileNotFoundError), open(path) as lines:
+        for line in lines:
+            ns, hop, key = line.split()
+            stamps.setdefault((hop, key), []).append(int(ns))
+    gaps: dict[str, list[float]] = {}
+    for sent, arrived, a_id, action_id, b_id in traced:
+        keys = {"A": a_id, "H": action_id, "B": b_id}
+        previous, previous_name = sent, "ea1.sent"
+        for name, marks in [*HOPS, ("ea2.arrived", [])]:
+            found = [t for m, k in marks for t in stamps.get((m, keys[k]), []) if t >= sent]
+            at = arrived if name == "ea2.arrived" else min(found, default=None)
+            if at is None:
+                continue
+            gaps.setdefault(f"{previous_name} -> {name}", []).append((at - previous) / 1e6)
+            previous, previous_name = at, name
+    return {
+        hop: {"p50_ms": round(percentile(v, 0.5), 3), "p99_ms": round(percentile(v, 0.99), 3), "n": len(v)}
+        for hop, v in gaps.items()
+    }
+
+
 THIS_FILE = os.path.abspath(__file__)
 GOALS = {"sqlite": {"p50_vs_floor": 2, "p99_vs_floor": 3}, "postgres": {"p50_vs_floor": 3, "p99_vs_floor": 4}}
 
@@ -534,7 +586,11 @@ async def main_async(args: argparse.Namespace) -> None:
                 pg.stop()
         else:
             raise SystemExit(f"unknown engine {engine!r}: sqlite or postgres")
-        print(json.dumps(report(engine, samples, args.log_level)), flush=True)
+        line = report(engine, samples, args.log_level)
+        if HOPS_FILE:
+            line["hops"] = hop_report(HOPS_FILE[0])
+            os.unlink(HOPS_FILE[0])
+        print(json.dumps(line), flush=True)
 
 
 def main() -> None:
@@ -542,6 +598,9 @@ def main() -> None:
     parser.add_argument("--triggers", type=int, default=200)
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--log-level", default="warning", help="of the server and agent processes")
+    parser.add_argument(
+        "--hops", action="store_true", help="stamp each hop (HEDGE_TRACE_HOPS) and print p50/p99 per hop"
+    )
     parser.add_argument("--floor-relay", nargs=3, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_relay is not None:
@@ -551,6 +610,8 @@ def main() -> None:
         else:
             asyncio.run(relay_agent(int(port), int(other), role))
         return
+    if args.hops:
+        HOPS_FILE.append(str(Path(tempfile.mkdtemp(prefix="hedge-hops-")) / "hops.log"))
     asyncio.run(main_async(args))
 
 

@@ -25,6 +25,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from hedge import hops
 from hedge.agent.supervise import retrieve
 from hedge.domain.models import Account
 from hedge.ea.errors import BadMessage, FrameTooLarge
@@ -200,6 +201,8 @@ class EAGateway:
     async def _read_frames(self, session: Session) -> None:
         async for raw in session.connection:
             session.heard_at = time.monotonic()
+            if hops.ON:
+                hops.frame_ns = time.monotonic_ns()
             try:
                 msg = decode(raw)
             except BadMessage as exc:

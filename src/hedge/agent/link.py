@@ -21,6 +21,7 @@ import httpx
 from websockets.client import backoff
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from hedge import hops
 from hedge.agent import documents as doc
 from hedge.agent.state import Row
 from hedge.agent.wire import from_gql
@@ -195,6 +196,8 @@ class ServerLink:
                     log.error("subscription error: %s", payload["errors"])
                     continue
                 for name, data in (payload.get("data") or {}).items():
+                    if hops.ON:
+                        hops.stamp("a2.rx", data.get("id"))
                     self._on_rows([PARSERS[name](data)])
             elif kind in ("error", "complete") and op_id in subscriptions:
                 if kind == "error":

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from hedge import hops
 from hedge.agent import documents as doc
 from hedge.agent.core import AgentCore
 from hedge.agent.gateway import EAGateway
@@ -257,6 +258,8 @@ class AgentRuntime:
             if isinstance(intent, SendToEA):
                 if isinstance(intent.command, Open | Close):
                     self._save_orders()  # first on disk: after a crash the command counts as maybe sent
+                if hops.ON and isinstance(intent.command, Open):
+                    hops.stamp("a2.open_sent", intent.command.position_id)
                 if not self.gateway.send(intent.account_id, intent.command):
                     log.warning(
                         "no EA connected for account %s to send %s", intent.account_id, intent.command.TYPE
@@ -331,9 +334,14 @@ class AgentRuntime:
                 intent.changes.get("status", "update"),
                 intent.why,
             )
+            opening = hops.ON and intent.changes.get("status") == "OPENING"
+            if opening:
+                hops.stamp("a2.opening_sent", intent.position_id)
             data = await self.link.mutate(
                 doc.UPDATE_POSITION, {"input": _input(intent.position_id, intent.changes)}
             )
+            if opening:
+                hops.stamp("a2.opening_committed", intent.position_id)
             return [from_gql(Position, data["updatePosition"])]
         if isinstance(intent, UpdateAction):
             log.info(
@@ -369,6 +377,8 @@ class AgentRuntime:
         log.info(
             "triggering actions of position %s (%s at %s)", intent.position_id, intent.reason, intent.price
         )
+        if hops.ON:
+            hops.stamp("a1.mutation_sent", intent.position_id)
         payload = {
             "positionId": intent.position_id,
             "reason": intent.reason.value,
@@ -419,6 +429,8 @@ class AgentRuntime:
         intents: list[Intent]
         if isinstance(msg, Price):
             intents = self.core.on_price(account.id, msg)
+            if hops.ON:
+                _stamp_decisions(intents)
         elif isinstance(msg, Opened):
             intents = self.core.on_opened(account.id, msg, now)
         elif isinstance(msg, Closed):
@@ -516,6 +528,13 @@ class AgentRuntime:
             log.info("restored %d accounts from %s", len(self.core.state.accounts), self._state_file)
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring unreadable %s: %s", self._state_file, exc)
+
+
+def _stamp_decisions(intents: list[Intent]) -> None:
+    for intent in intents:
+        if isinstance(intent, TriggerActions):
+            hops.stamp("a1.ea_rx", intent.position_id, hops.frame_ns)
+            hops.stamp("a1.decided", intent.position_id)
 
 
 def _input(entity_id: str, changes: dict[str, Any]) -> dict[str, Any]:

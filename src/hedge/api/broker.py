@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from hedge import hops
 from hedge.api import alert_types, convert
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
@@ -111,6 +112,9 @@ class ChangeBroker:
         """This process committed `events`: deliver them now instead of reading them back.
 
         Runs in the committing thread; the delivery itself happens on the event loop."""
+        if hops.ON:
+            for event in events:
+                hops.stamp("s.committed", event.entity_id)
         if self._loop is not None and events:
             with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                 self._loop.call_soon_threadsafe(self._deliver_if_next, events)
@@ -127,6 +131,8 @@ class ChangeBroker:
             if event.seq <= self.delivered:
                 continue  # already delivered (by the commit hook, or a re-read)
             self.delivered = event.seq
+            if hops.ON:
+                hops.stamp("s.dispatched", event.entity_id)
             targets = self._subs.get((event.entity, event.op))
             if not targets:
                 continue

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from hedge import hops
 from hedge.api import convert
 from hedge.api import gqltypes as g
 from hedge.api.coalesce import coalescible
@@ -157,6 +158,8 @@ class Mutation:
         self, info: Info[Context, None], input: g.TriggerActionsInput
     ) -> g.TriggerActionsPayload:
         c = info.context
+        if hops.ON:
+            hops.stamp("s.received", input.position_id)
         c.check_rate()
         position, actions = await c.run(
             c.services.store.trigger_actions, str(input.position_id), input.reason, input.price, c.actor
@@ -164,6 +167,8 @@ class Mutation:
         c.services.cache.written(position)
         for action in actions:
             c.services.cache.written(action)
+        if hops.ON:
+            hops.stamp("s.answered", input.position_id)
         return g.TriggerActionsPayload(
             position=convert.position(position), actions=[convert.action(a) for a in actions]
         )

@@ -12,6 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from hedge import hops
 from hedge.api import alert_types
 from hedge.api import gqltypes as g
 from hedge.api.context import Context
@@ -28,7 +29,10 @@ async def _stream(
     async def generate() -> AsyncGenerator[Any, None]:
         async with broker.subscribe(entity, op, scope) as sub:
             while True:  # values come converted to GraphQL objects, once for all subscribers
-                yield await broker.next_value(sub)
+                value = await broker.next_value(sub)
+                if hops.ON:
+                    hops.stamp("s.sub_yield", getattr(value, "id", None))
+                yield value
 
     return generate()
 
