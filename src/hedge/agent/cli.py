@@ -88,6 +88,7 @@ def run_agent(args: argparse.Namespace) -> int:
     except (ValueError, OSError, DomainError) as exc:  # settings, token files, HEDGE_SYMBOL_SPECS
         log.error("cannot start the agent: %s", exc)
         return EXIT_REFUSED
+    eventloop.tune_threads()
     return eventloop.run(_serve(runtime, log))
 
 

@@ -7,6 +7,7 @@ import logging
 import socket
 import sys
 
+from hedge import eventloop
 from hedge.config import ServerSettings
 from hedge.domain.errors import DomainError
 
@@ -36,6 +37,7 @@ def run_server(args: argparse.Namespace) -> int:
     from hedge.store.sqlite_file import StoreInUse, StoreLock, absolute_url, sqlite_path
 
     configure_logging(args.log_level)
+    eventloop.tune_threads()
     log = logging.getLogger("hedge")
     lock: StoreLock | None = None
     try:
