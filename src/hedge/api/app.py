@@ -24,8 +24,9 @@ from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
 from hedge.api.schema import build_schema
 from hedge.api.view import HedgeGraphQL
-from hedge.config import ServerSettings, load_symbol_specs
+from hedge.config import ServerSettings, load_limits, load_symbol_specs
 from hedge.domain.enums import UserRole
+from hedge.jobs.deadlines import expire_forever
 from hedge.jobs.feed_retention import prune_forever, prune_interval_s
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
@@ -97,6 +98,8 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
         settings.database_url,
         retention=timedelta(seconds=settings.feed_retention_s),
         catalog=load_symbol_specs(settings.symbol_specs),
+        action_ttl=timedelta(seconds=settings.action_ttl_s),
+        limits=load_limits(settings.limits),
     )
     metrics = Metrics()
     cache = EntityCache(store, metrics, settings.redis_url, settings.cache_l1_ttl_s, settings.cache_l2_ttl_s)
@@ -150,9 +153,13 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         pruner = asyncio.create_task(
             prune_forever(services.store, prune_interval_s(settings.feed_retention_s)), name="feed-retention"
         )
+        deadlines = asyncio.create_task(
+            expire_forever(services.store, settings.deadline_sweep_s), name="deadlines"
+        )
         try:
             yield
         finally:
+            deadlines.cancel()
             pruner.cancel()
             heartbeat.cancel()
             services.broker.stop()

@@ -15,17 +15,23 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from hedge.api.errors import ErrorCodes
 from hedge.api.fanout import SharedEventExecutor
 from hedge.api.gqltypes import DATETIME_SCALAR
-from hedge.api.mutations import Mutation
-from hedge.api.queries import Query
-from hedge.api.subscriptions import Subscription
+from hedge.api.mutations import Mutation as BaseMutation
+from hedge.api.queries import Query as BaseQuery
+from hedge.api.record_api import RecordMutation, RecordQuery, RecordSubscription
+from hedge.api.subscriptions import Subscription as BaseSubscription
 from hedge.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+Query = merge_types("Query", (BaseQuery, RecordQuery))
+Mutation = merge_types("Mutation", (BaseMutation, RecordMutation))
+Subscription = merge_types("Subscription", (BaseSubscription, RecordSubscription))
 
 
 class HedgeSchema(strawberry.Schema):
