@@ -19,6 +19,8 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "hedge.ea.paper_cli",
     "hedge.ea.conformance_cli",
     "hedge.demo_cli",
+    "hedge.client.ops_cli",
+    "hedge.jobs.cli",
 )
 
 

@@ -26,8 +26,10 @@ CREATE_ENTRY = """mutation ($a: ID!) { createAction(input: {type: ENTRY, account
 
 async def test_link_loads_rows_then_mutates_over_its_websocket_with_coded_errors(tmp_path: Path) -> None:
     url_db = f"sqlite:///{tmp_path / 'h.db'}"
-    settings = ServerSettings.from_env({}, database_url=url_db, port=0, admin_token="a")
-    async with serve(settings) as url, GraphQLClient(url, "a") as admin:
+    settings = ServerSettings.from_env(
+        {}, database_url=url_db, port=0, admin_token="admin-token-long-enough-24"
+    )
+    async with serve(settings) as url, GraphQLClient(url, "admin-token-long-enough-24") as admin:
         made = (await admin.execute(CREATE_USER))["createUser"]
         account = (await admin.execute(CREATE_ACCOUNT, {"u": made["user"]["id"]}))["createAccount"]["id"]
         async with GraphQLClient(url, made["token"]) as client:

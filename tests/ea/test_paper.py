@@ -31,6 +31,7 @@ from hedge.ea.protocol import (
     Positions,
     Price,
     Stopped,
+    StopReason,
     Subscribe,
     Sync,
     comment_for,
@@ -274,7 +275,11 @@ async def test_external_close_sends_stopped_manual(agent: AgentDouble, start_ea:
     assert opened.mt_ticket
     record = ea.close_externally(opened.mt_ticket)
     stopped = await agent.expect(ws, Stopped)
-    assert (stopped.position_id, stopped.reason, stopped.profit) == ("p1", "MANUAL", record.profit)
+    assert (stopped.position_id, stopped.reason, stopped.profit) == (
+        "p1",
+        StopReason.TERMINAL_CLOSE,
+        record.profit,
+    )
 
 
 async def test_event_made_while_offline_is_sent_after_reconnect(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tests.store.record_helpers import agent, alerts_logged, hedge, record_world
+from tests.store.record_helpers import OPEN_FACTS, agent, alerts_logged, hedge, record_world
 
 from hedge.domain.clock import ManualClock
 from hedge.domain.enums import ActionStatus, PositionStatus
@@ -51,6 +51,11 @@ def test_sweep_past_the_deadline_fails_action_cancels_leg_and_alerts_both_owners
         assert ("ACTION_EXPIRED", world.other.user_id) in alerted
         assert ("ACTION_EXPIRED", world.client.user_id) in alerted
         assert ("HEDGE_LEG_FAILED", world.other.user_id) in alerted
+        stored = {(a.kind.value, a.user_id, a.action_id) for a in world.store.list_alerts(open_only=True)}
+        assert ("ACTION_EXPIRED", world.other.user_id, leg_action.id) in stored
+        assert ("ACTION_EXPIRED", world.client.user_id, leg_action.id) in stored
+        legs = [a for a in world.store.list_alerts() if a.kind.value == "HEDGE_LEG_FAILED"]
+        assert legs and all(set(a.related_position_ids) == {head.id, leg.id} for a in legs)
         # the late agent comes back: it cannot take it up
         with pytest.raises(InvalidTransition):
             world.store.update_position(agent(leg.user_id), leg.id, {"status": "OPENING"})
@@ -102,3 +107,22 @@ def test_expired_leg_retried_gets_a_fresh_position_and_names_it_on_the_old_one(s
         # started by hand, its deadline counts from its own EXECUTING
         started = world.store.update_action(leg_action.id, {"status": "EXECUTING"}, actor=world.admin)
         assert (started.expires_at - clock.now()).total_seconds() == 30  # type: ignore[operator]
+
+
+def test_leg_left_open_after_the_other_leg_closed_is_alerted_once_after_the_ttl(store_url: str) -> None:
+    clock = ManualClock()
+    with record_world(store_url, clock) as world:
+        head, _, leg = hedge(world)
+        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        world.store.update_position(agent(leg.user_id), leg.id, {"status": "OPENING"})
+        world.store.update_position(agent(leg.user_id), leg.id, OPEN_FACTS)
+        world.store.update_position(world.client, head.id, {"status": "CLOSING"})
+        world.store.update_position(agent(head.user_id), head.id, {"status": "CLOSED", "exit_price": "150.3"})
+        clock.advance(30)
+        assert world.store.check_unpaired_legs() == []  # not longer than the TTL yet
+        clock.advance(1)
+        assert world.store.check_unpaired_legs() == [leg.id]
+        assert world.store.check_unpaired_legs() == []  # once while the alert is open
+        alone = [a for a in world.store.list_alerts(open_only=True) if a.kind.value == "HEDGE_LEG_FAILED"]
+        assert {a.user_id for a in alone} == {world.client.user_id, world.other.user_id}
+        assert all(a.count == 1 and set(a.related_position_ids) == {head.id, leg.id} for a in alone)

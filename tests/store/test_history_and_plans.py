@@ -10,9 +10,10 @@ import pytest
 from tests.store.conftest import row_counts
 from tests.store.record_helpers import OPEN_FACTS, agent, entry, hedge, open_, record_world
 
+from hedge.domain.alerts import AlertDraft
 from hedge.domain.clock import ManualClock
 from hedge.domain.creation import EntryRequest
-from hedge.domain.enums import ChangeSource, PositionStatus
+from hedge.domain.enums import AlertKind, AlertSeverity, ChangeSource, PositionStatus
 from hedge.domain.errors import Forbidden, InvalidTransition, ValidationError
 from hedge.domain.symbols import catalog_from_config
 from hedge.store.plans import LegRequest
@@ -232,3 +233,27 @@ def test_trigger_price_time_is_kept_and_a_trigger_after_the_exit_is_refused(stor
             world.store.trigger_actions(
                 hedge(world)[0].id, "TRAIL", "1", price_time=(clock.now() + timedelta(hours=1)).isoformat()
             )
+
+
+def test_settle_position_resolves_the_alerts_that_asked_for_a_person_as_theirs(store_url: str) -> None:
+    clock = ManualClock()
+    with record_world(store_url, clock) as world:
+        head, _, leg = hedge(world)
+        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        world.store.update_position(agent(leg.user_id), leg.id, {"status": "OPENING"})
+        world.store.raise_alert(
+            AlertDraft(
+                leg.user_id,
+                AlertKind.OUTCOME_UNKNOWN,
+                AlertSeverity.CRITICAL,
+                "no answer to OPEN",
+                position_id=leg.id,
+                requires_action=True,
+            )
+        )
+        facts = {"mt_ticket": "55", "entry_price": "150.1"}
+        world.store.settle_position(world.admin, leg.id, "OPEN", facts, "the terminal shows ticket 55")
+        about = [a for a in world.store.list_alerts() if a.position_id == leg.id]
+        assert about and all(
+            a.resolved_at is not None and a.resolved_by == world.admin.user_id for a in about
+        )

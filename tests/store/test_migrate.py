@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 
 from alembic.script import ScriptDirectory
@@ -15,13 +14,10 @@ from hedge.store.tables import metadata
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def test_migrations_form_one_line_with_one_head() -> None:
-    # was `HEAD == "0002"`; each branch adds its numbered migration, so the line is checked instead
-    script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == [HEAD]
-    chain = [r.revision for r in script.walk_revisions()]  # newest first, down to the first
-    assert chain[-1] == "0001" and len(chain) == len(set(chain))
-    assert all(script.get_revision(r).down_revision == n for r, n in itertools.pairwise(chain))
+def test_migrations_form_one_line_ending_at_the_highest_revision() -> None:
+    revisions = list(ScriptDirectory.from_config(alembic_config()).walk_revisions())
+    assert len(ScriptDirectory.from_config(alembic_config()).get_heads()) == 1
+    assert max(r.revision for r in revisions) == HEAD
 
 
 def _revisions(store: Store) -> list[str]:

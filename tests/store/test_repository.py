@@ -243,7 +243,9 @@ def test_opening_a_pending_position_starts_its_pending_entry_action_in_the_same_
     world.store.update_position(world.client, position.id, {"status": "OPENING"})
     started = world.store.get_action(action.id)
     assert started is not None and started.status is ActionStatus.EXECUTING
-    events = world.store.read_changes(head)
+    # (the same transaction also raises a MARGIN_LOW note: margin cannot be checked without the
+    # terminal's marginPerLot, issue 9's pre-trade rule)
+    events = [e for e in world.store.read_changes(head) if e.entity != "Alert"]
     assert [(e.entity, e.entity_id) for e in events] == [("Position", position.id), ("Action", action.id)]
     assert events[0].committed_at == events[1].committed_at
 

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from hedge.api import convert
+from hedge.api import alert_types, convert
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
 from hedge.domain.rows import ENTITY_TYPES, from_mapping
@@ -35,6 +35,7 @@ TO_GRAPHQL: dict[str, Callable[[Any], Any]] = {
     "Account": convert.account,
     "User": convert.user,
     "TradingControl": convert.control,
+    "Alert": alert_types.alert,
 }
 ANY = "ANY"  # a subscription's op that takes inserts and updates alike
 MAX_QUEUED = 10_000  # a subscriber this far behind is cut off (it must re-subscribe and reload)
@@ -154,6 +155,16 @@ class ChangeBroker:
         finally:
             self._subs[(entity, op)].discard(sub)
             self._metrics.subscriptions_open.dec()
+
+    @asynccontextmanager
+    async def watch(self, entity: str, op: str) -> AsyncIterator[Subscription]:
+        """Every user's changes of one kind, for the server itself (not counted as a client's)."""
+        sub = Subscription(entity, op, None)
+        self._subs.setdefault((entity, op), set()).add(sub)
+        try:
+            yield sub
+        finally:
+            self._subs[(entity, op)].discard(sub)
 
     async def next_value(self, sub: Subscription) -> Any:
         """The next change for this subscription (a GraphQL object), waiting for it."""

@@ -21,14 +21,14 @@ import redis
 from cachetools import TTLCache
 
 from hedge.api.metrics import Metrics
-from hedge.domain.models import Account, Action, Position, User
+from hedge.domain.models import Account, Action, Alert, Position, User
 from hedge.domain.rows import ENTITY_NAMES, from_mapping, to_image
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T", User, Account, Position, Action)
+T = TypeVar("T", User, Account, Position, Action, Alert)
 
 _SET_IF_NEWER = """
 local current = redis.call('GET', KEYS[1])
@@ -187,7 +187,7 @@ class EntityCache:
             self._redis_call(lambda r: r.incr(self._gen_key(user_id)))
             self._redis_call(lambda r: r.delete(PREFIX + f"AccountsOf:{user_id}"))
 
-    def written(self, entity: User | Account | Position | Action) -> None:
+    def written(self, entity: User | Account | Position | Action | Alert) -> None:
         """This process just committed `entity`: invalidate at once, before the feed says so."""
         self.invalidate(
             ENTITY_NAMES[type(entity)],
@@ -205,6 +205,7 @@ class EntityCache:
             Action: self._store.get_action,
             Account: self._store.get_account,
             User: self._store.get_user,
+            Alert: self._store.get_alert,
         }[cls](entity_id)
         return loaded  # type: ignore[no-any-return]
 

@@ -17,9 +17,10 @@ from typing import Any
 from graphql import ExecutionResult, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from hedge.api import alert_types
 from hedge.api import gqltypes as g
 
-SHAREABLE = (g.Position, g.Action, g.Account, g.User)
+SHAREABLE = (g.Position, g.Action, g.Account, g.User, alert_types.Alert)
 _KEPT = 512  # events x documents kept; a fan-out uses its entry within one event-loop turn or two
 
 _Key = tuple[int, int, str]

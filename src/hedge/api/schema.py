@@ -18,20 +18,19 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from hedge.api.access import AccessMutation, AccessQuery, AccessSubscription
+from hedge.api.alerts import AlertMutation, AlertQuery
 from hedge.api.errors import ErrorCodes
 from hedge.api.fanout import SharedEventExecutor
 from hedge.api.gqltypes import DATETIME_SCALAR
-from hedge.api.mutations import Mutation as BaseMutation
-from hedge.api.queries import Query as BaseQuery
+from hedge.api.jobs import JobsQuery
+from hedge.api.mutations import Mutation
+from hedge.api.queries import Query
 from hedge.api.record_api import RecordMutation, RecordQuery, RecordSubscription
-from hedge.api.subscriptions import Subscription as BaseSubscription
+from hedge.api.subscriptions import Subscription
 from hedge.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
-
-Query = merge_types("Query", (BaseQuery, RecordQuery))
-Mutation = merge_types("Mutation", (BaseMutation, RecordMutation))
-Subscription = merge_types("Subscription", (BaseSubscription, RecordSubscription))
 
 
 class HedgeSchema(strawberry.Schema):
@@ -99,9 +98,9 @@ def build_schema(
     # build a new class on every request, which cost more than the rest of a mutation.
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        query=merge_types("Query", (Query, AlertQuery, AccessQuery, JobsQuery, RecordQuery)),
+        mutation=merge_types("Mutation", (Mutation, AlertMutation, AccessMutation, RecordMutation)),
+        subscription=merge_types("Subscription", (Subscription, AccessSubscription, RecordSubscription)),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
         extensions=[lambda: RequestGate(max_tokens, rules), lambda: ErrorCodes(count_error)],
         execution_context_class=SharedEventExecutor,

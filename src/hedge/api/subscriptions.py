@@ -12,6 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from hedge.api import alert_types
 from hedge.api import gqltypes as g
 from hedge.api.context import Context
 from hedge.domain.authz import scope_user
@@ -63,3 +64,15 @@ class Subscription:
         self, info: Info[Context, None], user_id: strawberry.ID | None = None
     ) -> AsyncIterator[g.Account]:
         return await _stream(info, "Account", "UPDATE", user_id)
+
+    @strawberry.subscription
+    async def on_create_alert(
+        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+    ) -> AsyncIterator[alert_types.Alert]:
+        return await _stream(info, "Alert", "INSERT", user_id)
+
+    @strawberry.subscription
+    async def on_update_alert(
+        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+    ) -> AsyncIterator[alert_types.Alert]:
+        return await _stream(info, "Alert", "UPDATE", user_id)

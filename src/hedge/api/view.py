@@ -20,8 +20,10 @@ from hedge.api.context import Context, Services
 from hedge.api.errors import UNAUTHENTICATED, VALIDATION
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
+from hedge.domain.tokens import plausible
 
 CONTEXT_KEY = "hedge.context"
+SESSION_KEY = "hedge.session"
 
 
 def bearer(value: object) -> str | None:
@@ -43,8 +45,8 @@ class HedgeGraphQL(GraphQL[Context, None]):
         self.services = services
 
     async def _user_for(self, token: str | None) -> User | None:
-        if token is None:
-            return None
+        if token is None or not plausible(token):
+            return None  # too short to be one of ours: no store read
         cache = self.services.cache
         user = cache.user_for_token(token)
         if user is None:
@@ -54,13 +56,14 @@ class HedgeGraphQL(GraphQL[Context, None]):
         return user if user is not None and user.is_active else None
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        address = request.client.host if request.client is not None else None
         if isinstance(request, WebSocket):
-            context = Context(self.services)
+            context = Context(self.services, address=address, socket=request)
             request.scope[CONTEXT_KEY] = context
             return context
         self.services.metrics.requests.labels("http").inc()
         user = await self._user_for(bearer(request.headers.get("authorization")))
-        return Context(self.services, user=user)
+        return Context(self.services, user=user, address=address)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         token = bearer(context.connection_params.get("authorization"))
@@ -68,6 +71,11 @@ class HedgeGraphQL(GraphQL[Context, None]):
         if user is None:
             raise ConnectionRejectionError({"reason": "a valid token is required in connection_init"})
         context.user = user
+        socket: WebSocket = context.socket
+        session = self.services.sessions.opened(user.id, token or "", socket)
+        socket.scope[SESSION_KEY] = session
+        if not await self.services.sessions.valid(session):
+            raise ConnectionRejectionError({"reason": "a valid token is required in connection_init"})
         if user.role is UserRole.CLIENT:
             await self.services.presence.connected(user.id)
         return None
@@ -80,6 +88,9 @@ class HedgeGraphQL(GraphQL[Context, None]):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            session = scope.get(SESSION_KEY)
+            if session is not None:
+                self.services.sessions.closed(session)
             context: Context | None = scope.get(CONTEXT_KEY)
             if context is not None and context.user is not None and context.user.role is UserRole.CLIENT:
                 self.services.presence.disconnected(context.user.id)

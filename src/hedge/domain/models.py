@@ -1,4 +1,4 @@
-"""The four entities of the contract as frozen values. A change makes a new value (`replace`)."""
+"""The entities of the contract as frozen values. A change makes a new value (`replace`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from decimal import Decimal
 from hedge.domain.enums import (
     ActionStatus,
     ActionType,
+    AlertKind,
+    AlertSeverity,
     BrokerType,
     ConnectionStatus,
     ExitReason,
@@ -127,4 +129,30 @@ class TradingControl:
     updated_at: datetime
     reason: str | None = None
     updated_by: UserId | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Something the system could not settle by itself, or did not expect (never deleted)."""
+
+    id: str
+    user_id: UserId
+    kind: AlertKind
+    severity: AlertSeverity
+    message: str
+    created_at: datetime
+    last_seen_at: datetime
+    account_id: AccountId | None = None
+    position_id: PositionId | None = None
+    action_id: ActionId | None = None
+    related_position_ids: tuple[PositionId, ...] = ()
+    count: int = 1  # times the same open condition was raised
+    requires_action: bool = False
+    acknowledged_at: datetime | None = None
+    acknowledged_by: UserId | None = None
+    resolved_at: datetime | None = None
+    resolved_by: UserId | None = None  # None: the system resolved it itself
+    note: str | None = None
+    escalated_at: datetime | None = None
     version: int = 1

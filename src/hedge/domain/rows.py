@@ -15,11 +15,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar, Union, get_args, get_origin
 
-from hedge.domain.models import Account, Action, Position, TradingControl, User
+from hedge.domain.models import Account, Action, Alert, Position, TradingControl, User
 from hedge.domain.values import iso_ms, parse_iso
 
-Entity = User | Account | Position | Action | TradingControl
-T = TypeVar("T", User, Account, Position, Action, TradingControl)
+Entity = User | Account | Position | Action | Alert | TradingControl
+T = TypeVar("T", User, Account, Position, Action, Alert, TradingControl)
 
 ENTITY_NAMES: dict[type[Any], str] = {
     User: "User",
@@ -27,6 +27,7 @@ ENTITY_NAMES: dict[type[Any], str] = {
     Position: "Position",
     Action: "Action",
     TradingControl: "TradingControl",
+    Alert: "Alert",
 }
 ENTITY_TYPES: dict[str, type[Any]] = {name: cls for cls, name in ENTITY_NAMES.items()}
 

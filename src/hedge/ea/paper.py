@@ -40,6 +40,7 @@ from hedge.ea.protocol import (
     Close,
     Command,
     Error,
+    History,
     Message,
     Open,
     Ping,
@@ -125,7 +126,7 @@ class PaperEA:
         if symbol in self.subscribed:
             self._send_price(symbol)
 
-    def close_externally(self, ticket: str, reason: str = "MANUAL") -> CloseRecord:
+    def close_externally(self, ticket: str, reason: str = "TERMINAL_CLOSE") -> CloseRecord:
         return self.terminal.close_externally(ticket, reason)
 
     def pending_events(self) -> tuple[Message, ...]:
@@ -315,7 +316,7 @@ class PaperEA:
     async def _command_loop(self) -> None:
         while True:
             command = await self._commands.get()
-            if self.config.fill_delay_ms > 0 and not isinstance(command, Sync):
+            if self.config.fill_delay_ms > 0 and not isinstance(command, Sync | History):
                 await asyncio.sleep(self.config.fill_delay_ms / 1000)
             self.terminal.execute(command)
 
@@ -365,13 +366,17 @@ class PaperEA:
         log.info("SYNC %s", msg.command_id)
         self._commands.put_nowait(msg)
 
+    def handle_history(self, msg: History) -> None:
+        log.info("HISTORY %s for %s", msg.command_id, ", ".join(msg.position_ids) or "no positions")
+        self._commands.put_nowait(msg)
+
 
 def _describe(msg: Message) -> str:
     """A log-friendly one-liner: `OPENED commandId=c1 positionId=p1 status=SUCCESS ...`."""
     parts = []
     for field in dataclasses.fields(msg):
         value = getattr(msg, field.name)
-        if value is not None and field.name != "positions":
+        if value is not None and field.name not in ("positions", "results", "symbols"):
             parts.append(f"{camel(field.name)}={value}")
     if isinstance(msg, Positions):
         parts.append(f"positions={len(msg.positions)}")

@@ -30,6 +30,10 @@ from hedge.ea.protocol import (
     Closed,
     Command,
     ErrorCode,
+    History,
+    HistoryEntry,
+    HistoryResult,
+    HistoryState,
     Message,
     Open,
     Opened,
@@ -101,6 +105,8 @@ class Terminal:
                 answer = self._open(command)
             elif isinstance(command, Close):
                 answer = self._close(command)
+            elif isinstance(command, History):
+                answer = self._history(command)
             else:
                 answer = self._sync(command)
             self._answers[command.command_id] = answer
@@ -223,6 +229,22 @@ class Terminal:
             )
         return Positions(cmd.command_id, tuple(reports))
 
+    def _history(self, cmd: History) -> HistoryResult:
+        return HistoryResult(cmd.command_id, tuple(self.history_of(pid) for pid in cmd.position_ids))
+
+    def history_of(self, position_id: str) -> HistoryEntry:
+        """What the deal history says of one positionId: held, closed (and why) or not found."""
+        fill = self._fills.get(position_id)
+        if fill is None:
+            return HistoryEntry(position_id, None, HistoryState.UNKNOWN)
+        if fill.ticket in self._held:
+            return HistoryEntry(position_id, fill.ticket, HistoryState.OPEN)
+        record = self._closes[fill.ticket]
+        reason = None if record.reason == "CLOSE" else StopReason(record.reason)
+        return HistoryEntry(
+            position_id, fill.ticket, HistoryState.CLOSED, record.price, record.time_ms, record.profit, reason
+        )
+
     # --- closing --------------------------------------------------------------------------------
 
     def _realise(self, held: HeldPosition, reason: str) -> CloseRecord:
@@ -245,7 +267,7 @@ class Terminal:
         )
         return record
 
-    def close_externally(self, ticket: str, reason: str = StopReason.MANUAL) -> CloseRecord:
+    def close_externally(self, ticket: str, reason: str = StopReason.TERMINAL_CLOSE) -> CloseRecord:
         """Close a position outside the system (a person in the terminal, the broker); emits STOPPED."""
         held = self._held.get(ticket)
         if held is None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from hedge.domain.enums import ActionType
 from hedge.domain.models import Action, Position
 from hedge.domain.rows import from_mapping
-from hedge.store.record_alerts import RecordAlert, record_alert
+from hedge.store.record_alerts import RecordAlert, record_alert, record_alert_once
 from hedge.store.tables import actions
 from hedge.store.unit import Unit
 
@@ -45,12 +45,19 @@ def _unlocked(unit: Unit, head: Position) -> dict[str, Action]:
 
 
 def leg_failed(
-    unit: Unit, legs: list[Position], failed: Position, why: str, action_id: str | None = None
-) -> None:
-    """HEDGE_LEG_FAILED for each leg's owner, naming all legs."""
+    unit: Unit,
+    legs: list[Position],
+    failed: Position,
+    why: str,
+    action_id: str | None = None,
+    once: bool = False,
+) -> bool:
+    """HEDGE_LEG_FAILED for each leg's owner, naming all legs; with `once`, only where that
+    condition is not open already. Whether any alert was raised."""
     related = tuple(leg.id for leg in legs)
+    raised = False
     for owner in sorted({leg.user_id for leg in legs}):
-        record_alert(
+        made = (record_alert_once if once else record_alert)(
             unit,
             RecordAlert(
                 user_id=owner,
@@ -66,3 +73,5 @@ def leg_failed(
                 requires_action=True,
             ),
         )
+        raised = raised or made is not None
+    return raised

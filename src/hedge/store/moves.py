@@ -19,10 +19,11 @@ from hedge.domain.ids import PositionId
 from hedge.domain.models import Account, Action, Position, TradingControl, User
 from hedge.domain.values import iso_ms
 from hedge.domain.writes import source_of
+from hedge.store import audit
 from hedge.store.guards import GuardRefused, Rules, check_closing, check_opening
 from hedge.store.history import Cause
 from hedge.store.legs import hedge_legs, leg_failed
-from hedge.store.record_alerts import RecordAlert, record_alert
+from hedge.store.record_alerts import RecordAlert, record_alert, record_alert_once
 from hedge.store.unit import Unit
 
 T = TypeVar("T", User, Account, Position, Action, TradingControl)
@@ -97,7 +98,7 @@ def update_position(
                     cause=unit.cause.rule(f"follows position {after.id} to {after.status.value}"),
                 )
     if unknown is not None:
-        record_alert(
+        record_alert_once(
             unit,
             RecordAlert(
                 user_id=after.user_id,
@@ -154,6 +155,9 @@ def link_trigger_actions(unit: Unit, actor: Actor, before: Position, after: Posi
         if listed[action_id].position_id == after.id and listed[action_id].type is ActionType.ENTRY:
             raise ValidationError("triggerActionIds", "must not list the position's own entry action")
     check_trigger_owners(actor, after.user_id, ((a.id, a.user_id) for a in listed.values()))
+    foreign = sorted(a.id for a in listed.values() if a.user_id != after.user_id)
+    if foreign and after.trigger_action_ids != before.trigger_action_ids:
+        audit.record(unit, "linkTriggerActions", "Position", after.id, {"otherUsersActionIds": foreign})
     cause = unit.cause.rule(f"listed in triggerActionIds of position {after.id}")
     for action in listed.values():
         if action.trigger_position_id != after.id:

@@ -24,9 +24,10 @@ from hedge.domain.settle import settle
 from hedge.domain.symbols import SymbolSpec
 from hedge.domain.trading import check_target, control_id, set_control
 from hedge.domain.values import enum_value
-from hedge.store import history, moves, plans
+from hedge.store import audit, history, moves, plans
 from hedge.store.guards import Rules
 from hedge.store.history import Cause, Change
+from hedge.store.legs import hedge_legs, leg_failed
 from hedge.store.record_alerts import RecordAlert, record_alert, resolve_for_position
 from hedge.store.tables import actions, positions, trading_controls
 from hedge.store.unit import Unit
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 W = TypeVar("W")
 SWEEP_BATCH = 200
+FINAL = (PositionStatus.CLOSED.value, PositionStatus.STOPPED.value, PositionStatus.CANCELED.value)
 LIVE = (PositionStatus.OPENING.value, PositionStatus.OPEN.value, PositionStatus.CLOSING.value)
 
 
@@ -124,7 +126,11 @@ class TradeRecord:
             after = settle(position, status, facts, reason, unit.now)
             unit.cause = Cause.of(actor, f"settled by a person: {str(reason).strip()}")
             after = unit.update(position, after)
-            resolve_for_position(unit, after, f"settled as {after.status.value}: {str(reason).strip()}")
+            audit.record(unit, "settlePosition", "Position", after.id,
+                         {"status": after.status.value, "reason": str(reason).strip()})  # fmt: skip
+            resolve_for_position(
+                unit, after, actor.user_id, f"settled as {after.status.value}: {str(reason).strip()}"
+            )
             return after
 
     # ------------------------------------------------------------------ kill switch
@@ -145,6 +151,8 @@ class TradeRecord:
                 unit.insert(after)
             else:
                 after = unit.update(current, after)
+            audit.record(unit, "setTradingState", "TradingControl", after.id,
+                         {"state": after.state.value, "reason": after.reason})  # fmt: skip
             for user_id in self._governed_users(unit, after):
                 record_alert(
                     unit,
@@ -214,6 +222,29 @@ class TradeRecord:
                 expired.append(unit.require(Action, action.id, lock=False))
         return expired
 
+    def check_unpaired_legs(self) -> list[str]:
+        """HEDGE_LEG_FAILED (once while open) for each live leg of a fired hedge whose other leg
+        has been final for longer than HEDGE_ACTION_TTL_S; returns the legs alerted."""
+        found = self.exposure(None)
+        if not found.unpaired_legs:
+            return []
+        alerted: list[str] = []
+        with self._unit(Cause.of(None, "a hedge leg stayed alone")) as unit:
+            cutoff = unit.now - self.rules.action_ttl
+            for leg in found.unpaired_legs:
+                legs = hedge_legs(unit, leg)
+                gone = [
+                    p for p in legs if p.id != leg.id and p.status.value in FINAL and p.updated_at < cutoff
+                ]
+                if not gone:
+                    continue
+                why = (
+                    f"stays {leg.status.value} while {', '.join(f'{p.id} is {p.status.value}' for p in gone)}"
+                )
+                if leg_failed(unit, legs, leg, why, once=True):
+                    alerted.append(leg.id)
+        return alerted
+
     # ------------------------------------------------------------------ history
 
     def position_history(self, actor: Actor, position_id: str) -> list[Position]:
@@ -237,11 +268,12 @@ class TradeRecord:
 
     # ------------------------------------------------------------------ exposure and specs
 
-    def exposure(self, actor: Actor) -> Exposure:
-        """Net lots per symbol per user, per hedge and overall, with the unpaired legs."""
+    def exposure(self, actor: Actor | None) -> Exposure:
+        """Net lots per symbol per user, per hedge and overall, with the unpaired legs (an actor
+        of None: the server's own view of everyone's)."""
         with self.engine.connect() as conn:
             query = select(positions).where(positions.c.status.in_(LIVE))
-            if not actor.is_admin:
+            if actor is not None and not actor.is_admin:
                 query = query.where(positions.c.user_id == actor.user_id)
             live = [from_mapping(Position, row) for row in conn.execute(query).mappings()]
             ids = [p.id for p in live]

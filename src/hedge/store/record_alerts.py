@@ -1,16 +1,22 @@
 """The alerts the trade record's rules raise (ACTION_EXPIRED, HEDGE_LEG_FAILED, TRADING_HALTED,
-MARGIN_LOW), in the transaction of the change that causes them. The one call is
-`hedge.store.alerts.raise_alert(unit, draft)`, owned by the alerts part; every rule here goes
-through `record_alert`."""
+MARGIN_LOW), in the transaction of the change that causes them, through the alerts part's one
+call `hedge.store.alerts.raise_alert(unit, draft)`; and the alerts a settlement resolves."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from hedge.domain.models import Position
+from sqlalchemy import select
+
+from hedge.domain import alerts as rules
+from hedge.domain.alerts import AlertDraft
+from hedge.domain.enums import AlertKind, AlertSeverity
+from hedge.domain.models import Alert, Position
+from hedge.domain.rows import from_mapping
+from hedge.store.alerts import raise_alert
+from hedge.store.tables import alerts
 from hedge.store.unit import Unit
 
 log = logging.getLogger(__name__)
@@ -29,29 +35,15 @@ class RecordAlert:
     requires_action: bool = False
 
 
-def record_alert(unit: Unit, alert: RecordAlert) -> None:
+def record_alert(unit: Unit, alert: RecordAlert) -> Alert:
     """Raise `alert` inside `unit` (it commits or rolls back with the change), and log it."""
     log.warning("alert %s for user %s: %s", alert.kind, alert.user_id, alert.message)
-    _raise(unit, alert)
-
-
-def record_alerts(unit: Unit, alerts: Sequence[RecordAlert]) -> None:
-    for alert in alerts:
-        record_alert(unit, alert)
-
-
-def _raise(unit: Unit, alert: RecordAlert) -> None:
-    try:
-        draft = importlib.import_module("hedge.domain.alerts").AlertDraft
-        raise_alert = importlib.import_module("hedge.store.alerts").raise_alert
-    except ImportError:  # the alerts part has not landed in this tree: the log line is all there is
-        return
-    raise_alert(
+    return raise_alert(
         unit,
-        draft(
+        AlertDraft(
             user_id=alert.user_id,
-            kind=alert.kind,
-            severity=alert.severity,
+            kind=AlertKind(alert.kind),
+            severity=AlertSeverity(alert.severity),
             message=alert.message,
             account_id=alert.account_id,
             position_id=alert.position_id,
@@ -62,16 +54,36 @@ def _raise(unit: Unit, alert: RecordAlert) -> None:
     )
 
 
-SETTLED_KINDS = ("OUTCOME_UNKNOWN", "GHOST_POSITION", "ORPHAN_AT_BROKER", "RECONCILIATION_MISMATCH",
-                 "HEDGE_LEG_FAILED", "ACTION_EXPIRED")  # fmt: skip
+def record_alert_once(unit: Unit, alert: RecordAlert) -> Alert | None:
+    """Raise `alert` unless the same condition is already open (a note that would otherwise be
+    raised again on every order, such as a margin that cannot be checked)."""
+    query = select(alerts.c.id).where(
+        alerts.c.user_id == alert.user_id,
+        alerts.c.kind == alert.kind,
+        alerts.c.resolved_at.is_(None),
+        _same(alerts.c.account_id, alert.account_id),
+        _same(alerts.c.position_id, alert.position_id),
+        _same(alerts.c.action_id, alert.action_id),
+    )
+    if unit.conn.execute(query.limit(1)).first() is not None:
+        return None
+    return record_alert(unit, alert)
 
 
-def resolve_for_position(unit: Unit, position: Position, note: str) -> None:
-    """A person settled `position`: the open alerts about it that asked for a person go."""
-    try:
-        resolve_alerts = importlib.import_module("hedge.store.alerts").resolve_alerts
-    except ImportError:
-        log.info("position %s settled (%s); no alerts to resolve in this tree", position.id, note)
-        return
-    for kind in SETTLED_KINDS:
-        resolve_alerts(unit, user_id=position.user_id, kind=kind, position_id=position.id, note=note)
+def _same(column: Any, value: str | None) -> Any:
+    return column.is_(None) if value is None else column == value
+
+
+def resolve_for_position(unit: Unit, position: Position, by: str, note: str) -> list[Alert]:
+    """A person settled `position`: the open alerts about it that asked for a person are
+    resolved, as that person's."""
+    query = select(alerts).where(
+        alerts.c.position_id == position.id,
+        alerts.c.resolved_at.is_(None),
+        alerts.c.requires_action.is_(True),
+    )
+    if unit.postgres:
+        query = query.with_for_update()
+    found = [from_mapping(Alert, row) for row in unit.conn.execute(query).mappings()]
+    checked = rules.checked_note(note[:500])
+    return [unit.update(a, rules.resolved(a, by, checked, unit.now)) for a in found]

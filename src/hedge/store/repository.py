@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -27,11 +26,13 @@ from hedge.domain.models import Account, Action, Position, User
 from hedge.domain.pretrade import TradeLimits
 from hedge.domain.rows import from_mapping
 from hedge.domain.symbols import SymbolCatalog
+from hedge.domain.tokens import check_token, new_token
 from hedge.domain.values import enum_value, parse_iso
 from hedge.domain.values import price as checked
 from hedge.domain.writes import source_of
-from hedge.store import moves
+from hedge.store import audit, moves
 from hedge.store import presence as presence_rows
+from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
 from hedge.store.engine import begin_write, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
@@ -53,7 +54,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Store(TradeRecord):
+class Store(TradeRecord, AlertStore):
     """The system of record. Thread-safe: each call takes its own connection from the pool."""
 
     def __init__(
@@ -110,6 +111,10 @@ class Store(TradeRecord):
             self.signal.advance(unit.last_seq)
             for hook in self._commit_hooks:
                 hook(unit.appended)
+
+    def transaction(self) -> AbstractContextManager[Unit]:
+        """One write transaction, for store functions kept in other modules (store/users.py)."""
+        return self._unit()
 
     def add_commit_hook(self, hook: Callable[[list[ChangeEvent]], None]) -> None:
         """Call `hook` with the feed events of every transaction this Store commits, right after
@@ -217,11 +222,12 @@ class Store(TradeRecord):
 
     def create_user(self, email: Any, name: Any, role: Any, token: str | None = None) -> tuple[User, str]:
         """A new user and its API token (returned once; only its hash is kept)."""
-        token = token or secrets.token_urlsafe(32)
+        token = new_token() if token is None else check_token(token)
         user = creation.new_user(email, name, role, self.now())
         try:
             with self._unit() as unit:
                 unit.insert(user, token_hash=hash_token(token))
+                audit.record(unit, "createUser", "User", user.id, {"email": user.email, "role": user.role})
         except IntegrityError:
             if self._email_taken(user.email):
                 raise ValidationError(
@@ -313,6 +319,7 @@ class Store(TradeRecord):
                     f"{account.account_number!r} on {account.server_name!r} is already registered",
                 )
             unit.insert(account)
+            audit.record(unit, "createAccount", "Account", account.id, {"userId": account.user_id})
         return account
 
     def update_account(
@@ -325,7 +332,10 @@ class Store(TradeRecord):
         with self._unit(Cause.of(actor)) as unit:
             account = _expect(_owned_by(actor, unit.require(Account, account_id)), expected_version)
             writer = None if actor is None else source_of(actor)
-            return unit.update(account, updates.apply_account_update(account, changes_, unit.now, writer))
+            after = unit.update(account, updates.apply_account_update(account, changes_, unit.now, writer))
+            if after is not account and (actor is None or actor.is_admin or audited_account_change(changes_)):
+                audit.record(unit, "updateAccount", "Account", account.id, audit_values(changes_))
+            return after
 
     # ---------------------------------------------------------------- actions and positions
 
@@ -383,3 +393,18 @@ class Store(TradeRecord):
 _owned_by = moves.owned_by
 _expect = moves.expect
 _bump = moves.bump
+
+
+# an agent reports balances every 30 s: those are not admin changes; the account's settings are
+_ACCOUNT_SETTINGS = frozenset({"display_name", "leverage", "symbol_map"})
+
+
+def audited_account_change(changes_: Mapping[str, Any]) -> bool:
+    return bool(_ACCOUNT_SETTINGS & set(changes_))
+
+
+def audit_values(changes_: Mapping[str, Any]) -> dict[str, Any]:
+    """The changed fields as JSON-ready values (Decimals and enums as strings)."""
+    return {
+        k: v if v is None or isinstance(v, bool | int | str | list) else str(v) for k, v in changes_.items()
+    }

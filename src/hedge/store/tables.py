@@ -175,3 +175,60 @@ trading_controls = Table(
     Column("updated_by", String(64)),
     Column("version", Integer, nullable=False),
 )
+# Alerts (hedge.domain.alerts): never deleted; at most one open (resolved_at NULL) per condition.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False),
+    Column("account_id", String(64)),
+    Column("position_id", String(64)),
+    Column("action_id", String(64)),
+    Column("related_position_ids", JSON, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("requires_action", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("acknowledged_at", UtcDateTime),
+    Column("acknowledged_by", String(64)),
+    Column("resolved_at", UtcDateTime),
+    Column("resolved_by", String(64)),
+    Column("note", Text),
+    Column("escalated_at", UtcDateTime),
+    Column("version", Integer, nullable=False),
+    Index("ix_alerts_user_kind", "user_id", "kind"),
+    Index("ix_alerts_resolved_created", "resolved_at", "created_at"),
+)
+
+# One acting agent per user (the agent lease): who holds it and until when; shared by every
+# server process through the store.
+agent_leases = Table(
+    "agent_leases",
+    metadata,
+    Column("user_id", String(64), ForeignKey("users.id"), primary_key=True),
+    Column("holder_id", String(128), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+)
+
+# Who changed what, when, from where: every admin change (users, tokens, accounts, trading controls,
+# links across users). Written in the transaction of the change itself; never updated.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("actor_id", String(64)),  # None: the system itself (bootstrap, a server rule)
+    Column("address", String(64)),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("entity_id", String(64), nullable=False, index=True),
+    Column("detail", JSON, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# The periodic jobs' tables live in their own module, on this metadata.
+from hedge.store import job_tables as _job_tables  # noqa: E402, F401

@@ -15,20 +15,21 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, Connection, Select, Table, TextClause, bindparam, insert, select, text, update
 
 from hedge.domain.errors import Conflict, NotFound
-from hedge.domain.models import Account, Action, Position, TradingControl, User
+from hedge.domain.models import Account, Action, Alert, Position, TradingControl, User
 from hedge.domain.rows import Entity, changed_columns, entity_name, from_mapping, to_image, to_row
 from hedge.store.feed import FEED_LOCK_KEY, NOTIFY_CHANNEL, ChangeEvent
 from hedge.store.history import HISTORY_TYPES, SERVER_RULE, Cause, history_rows, insert_history
-from hedge.store.tables import accounts, actions, changes, positions, trading_controls, users
+from hedge.store.tables import accounts, actions, alerts, changes, positions, trading_controls, users
 from hedge.store.types import UtcDateTime
 
-T = TypeVar("T", User, Account, Position, Action, TradingControl)
+T = TypeVar("T", User, Account, Position, Action, Alert, TradingControl)
 
 TABLES: dict[type[Any], Table] = {
     User: users,
     Account: accounts,
     Position: positions,
     Action: actions,
+    Alert: alerts,
     TradingControl: trading_controls,
 }
 

@@ -1,7 +1,7 @@
 """The trade record: row history, trading controls, deadlines, idempotency keys, symbol specs.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from hedge.store.types import DecimalText, UtcDateTime
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
