@@ -154,3 +154,76 @@ def test_trading_controls_a_client_sees_global_its_user_and_its_accounts(store_u
         seen = {c.id for c in world.store.trading_controls(world.client)}
         assert seen == {"GLOBAL:", f"USER:{world.client.user_id}", f"ACCOUNT:{world.account_id}"}
         assert len(world.store.trading_controls(world.admin)) == 4
+
+
+MOVES = {  # a kind of move -> (state to start from, the change, who makes it)
+    "open a new entry": (PositionStatus.PENDING, {"status": "OPENING"}, "client"),
+    "close": (PositionStatus.OPEN, {"status": "CLOSING"}, "client"),
+    "cancel": (PositionStatus.PENDING, {"status": "CANCELED"}, "client"),
+    "report a fill": (
+        PositionStatus.OPENING,
+        {"status": "OPEN", "entry_price": "150", "mt_ticket": "9"},
+        "agent",
+    ),
+    "report a stop": (
+        PositionStatus.OPEN,
+        {"status": "STOPPED", "exit_price": "149", "exit_reason": "STOP_LOSS"},
+        "agent",
+    ),
+    "report a close": (PositionStatus.CLOSING, {"status": "CLOSED", "exit_price": "150.2"}, "agent"),
+}
+ALLOWED = {  # the contract: REDUCING lets through closes and what reduces exposure; HALTED no order at all
+    "REDUCING": {"close", "cancel", "report a fill", "report a stop", "report a close"},
+    "HALTED": {"cancel", "report a fill", "report a stop", "report a close"},
+}
+
+
+@pytest.mark.parametrize("state", ["REDUCING", "HALTED"])
+@pytest.mark.parametrize("move", list(MOVES))
+def test_each_kind_of_move_under_reducing_and_halted(store_url: str, state: str, move: str) -> None:
+    with record_world(store_url, ManualClock()) as world:
+        start, change, who = MOVES[move]
+        _, position = entry(world, world.account_id)
+        fill = {"status": "OPEN", "entry_price": "150", "mt_ticket": "1"}
+        walk = {
+            PositionStatus.OPENING: [{"status": "OPENING"}],
+            PositionStatus.OPEN: [{"status": "OPENING"}, fill],
+            PositionStatus.CLOSING: [{"status": "OPENING"}, fill, {"status": "CLOSING"}],
+        }.get(start, [])
+        for step in walk:
+            position = world.store.update_position(agent(position.user_id), position.id, step)
+        world.store.set_trading_state(world.admin, "ACCOUNT", world.account_id, state, "test")
+        actor = world.client if who == "client" else agent(position.user_id)
+        if move in ALLOWED[state]:
+            world.store.update_position(actor, position.id, change)
+        else:
+            head = world.store.signal.head
+            with pytest.raises(InvalidTransition, match=f"trading is {state}"):
+                world.store.update_position(actor, position.id, change)
+            assert world.store.signal.head == head
+
+
+def test_retries_racing_with_one_client_request_id_create_one_action(store_url: str) -> None:
+    import threading
+
+    from hedge.domain.creation import EntryRequest
+
+    with record_world(store_url, ManualClock()) as world:
+        barrier = threading.Barrier(4)
+        results: list[str] = []
+
+        def create() -> None:
+            barrier.wait()
+            action, _ = world.store.create_action(
+                world.client.user_id, world.account_id, "ENTRY", entry=EntryRequest("EURUSD", "BUY", "0.1"),
+                actor=world.client, client_request_id="same",
+            )  # fmt: skip
+            results.append(action.id)
+
+        threads = [threading.Thread(target=create) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(results) == 4 and len(set(results)) == 1
+        assert len(world.store.list_actions(world.client.user_id)) == 1

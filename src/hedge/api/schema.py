@@ -27,6 +27,7 @@ from hedge.api.jobs import JobsQuery
 from hedge.api.mutations import Mutation
 from hedge.api.queries import Query
 from hedge.api.record_api import RecordMutation, RecordQuery, RecordSubscription
+from hedge.api.stats import StatsQuery
 from hedge.api.subscriptions import Subscription
 from hedge.domain.errors import DomainError
 
@@ -98,7 +99,7 @@ def build_schema(
     # build a new class on every request, which cost more than the rest of a mutation.
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
-        query=merge_types("Query", (Query, AlertQuery, AccessQuery, JobsQuery, RecordQuery)),
+        query=merge_types("Query", (Query, AlertQuery, AccessQuery, JobsQuery, StatsQuery, RecordQuery)),
         mutation=merge_types("Mutation", (Mutation, AlertMutation, AccessMutation, RecordMutation)),
         subscription=merge_types("Subscription", (Subscription, AccessSubscription, RecordSubscription)),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
