@@ -81,7 +81,7 @@ def test_margin_unknown_is_said_in_the_log_and_an_alert_and_not_guessed(
 ) -> None:
     with record_world(store_url, ManualClock()) as world:
         _, position = entry(world, world.account_id, volume="50")
-        with caplog.at_level(logging.WARNING):
+        with caplog.at_level(logging.INFO):
             assert _opening(world, position.id, position.user_id) is PositionStatus.OPENING
         said = [r.getMessage() for r in caplog.records]
         assert any(

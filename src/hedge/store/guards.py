@@ -104,7 +104,7 @@ def check_opening(unit: Unit, rules: Rules, position: Position, actions: Sequenc
     except DomainError as refused:
         raise GuardRefused(refused, triggered, "HEDGE_LEG_FAILED") from None
     if unknown is not None:
-        log.warning("position %s on account %s: %s", position.id, account.id, unknown)
+        log.info("position %s on account %s: %s", position.id, account.id, unknown)
     return unknown
 
 
