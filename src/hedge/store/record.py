@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from hedge.domain import creation
@@ -197,10 +197,23 @@ class TradeRecord:
     def expire_actions(self) -> list[Action]:
         """Fail EXECUTING actions not taken up by their deadline (ACTION_EXPIRED). One call is
         one sweep; the jobs scheduler (or the server's loop) calls it every second."""
+        # only the ones not taken up: an ENTRY whose position is still PENDING, a CLOSE whose
+        # position is still OPEN (the others wait for their fill, however long it takes)
+        waiting = or_(
+            and_(
+                actions.c.type == ActionType.ENTRY.value, positions.c.status == PositionStatus.PENDING.value
+            ),
+            and_(actions.c.type == ActionType.CLOSE.value, positions.c.status == PositionStatus.OPEN.value),
+        )
         with self.engine.connect() as conn:
             query = (
                 select(actions.c.id)
-                .where(actions.c.status == ActionStatus.EXECUTING.value, actions.c.expires_at < self.now())
+                .join(positions, positions.c.id == actions.c.position_id)
+                .where(
+                    actions.c.status == ActionStatus.EXECUTING.value,
+                    actions.c.expires_at < self.now(),
+                    waiting,
+                )
                 .order_by(actions.c.expires_at)
                 .limit(SWEEP_BATCH)
             )
@@ -213,9 +226,10 @@ class TradeRecord:
                     continue
                 if action.expires_at is None or action.expires_at >= unit.now:
                     continue
-                position = unit.require(Position, action.position_id, lock=False)
-                waiting = PositionStatus.PENDING if action.type is ActionType.ENTRY else PositionStatus.OPEN
-                if position.status is not waiting:
+                # locked: a move to OPENING/CLOSING racing this sweep commits first or not at all
+                position = unit.require(Position, action.position_id)
+                untaken = PositionStatus.PENDING if action.type is ActionType.ENTRY else PositionStatus.OPEN
+                if position.status is not untaken:
                     continue  # taken up: the move to OPENING/CLOSING committed in time
                 unit.cause = Cause.of(None, "deadline passed")
                 moves.expire_action(unit, action)
