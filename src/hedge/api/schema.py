@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 from hedge.api.alerts import AlertMutation, AlertQuery
 from hedge.api.errors import ErrorCodes
 from hedge.api.fanout import SharedEventExecutor
+from hedge.api.feed_cursor import FeedQuery
 from hedge.api.gqltypes import DATETIME_SCALAR
 from hedge.api.mutations import Mutation
 from hedge.api.queries import Query
@@ -95,7 +96,7 @@ def build_schema(
     # build a new class on every request, which cost more than the rest of a mutation.
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
-        query=merge_types("Query", (Query, AlertQuery)),
+        query=merge_types("Query", (Query, AlertQuery, FeedQuery)),
         mutation=merge_types("Mutation", (Mutation, AlertMutation)),
         subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
