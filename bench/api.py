@@ -1,10 +1,13 @@
-"""Benchmark of the GraphQL server against a bare Strawberry baseline; prints one JSON line.
+"""Benchmark of the GraphQL server against a bare Strawberry baseline and a raw floor; prints one
+JSON line.
 
 Measures updatePosition mutations/s over HTTP with 1 and 16 concurrent clients, and subscription
 fan-out (events/s delivered to 100 graphql-transport-ws subscribers), on SQLite and PostgreSQL.
 The baseline is a bare Strawberry app (no store, no auth: a dict and an asyncio broadcast)
-serving the same operations over the same transports. Every server runs in its own process
-(uvicorn); the clients run here.
+serving the same operations over the same transports. The floor is a raw Starlette endpoint on
+the same uvicorn that takes the same JSON body and, per request, commits one conditional update
+and one feed row through the bare driver (sqlite3 / psycopg): what any server must at least do.
+Every server runs in its own process (uvicorn); the clients run here.
 
     uv run python bench/api.py [--seconds 3] [--events 200]
 """
@@ -34,7 +37,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from hedge.client.graphql import GraphQLClient
 from hedge.localservices import free_port, start_postgres
 
-ADMIN = "bench-admin-token"
+ADMIN = "bench-admin-token-of-24-chars"
 UPDATE = "mutation($id: ID!, $m: String) { updatePosition(input: {id: $id, memo: $m}) { id version memo } }"
 SUBSCRIBE = "subscription { onUpdatePosition { id version memo } }"
 SUBSCRIBERS = 100
@@ -104,6 +107,77 @@ def run_baseline(port: int) -> None:
     uvicorn.run(baseline_app(), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
 
 
+# ---------------------------------------------------------------- the floor server
+
+FLOOR_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS positions (id TEXT PRIMARY KEY, version INTEGER NOT NULL, memo TEXT)",
+    "CREATE TABLE IF NOT EXISTS changes (seq {serial} PRIMARY KEY, entity TEXT, entity_id TEXT, "
+    "version INTEGER, image TEXT, committed_at TEXT)",
+)
+
+
+def floor_app(database_url: str) -> Any:
+    """POST /graphql: parse the JSON body, commit update + feed row, answer like GraphQL would."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse, Response
+    from starlette.routing import Route
+
+    postgres = database_url.startswith("postgresql")
+    if postgres:
+        import psycopg
+
+        conn: Any = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+        mark, serial = "%s", "BIGSERIAL"
+    else:
+        import sqlite3
+
+        conn = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        mark, serial = "?", "INTEGER"
+    for statement in FLOOR_SCHEMA:
+        conn.execute(statement.format(serial=serial))
+    if postgres:
+        conn.commit()
+    update = f"UPDATE positions SET memo = {mark}, version = version + 1 WHERE id = {mark} RETURNING version"
+    append = (
+        f"INSERT INTO changes (entity, entity_id, version, image, committed_at) "
+        f"VALUES ('Position', {mark}, {mark}, {mark}, {mark})"
+    )
+    insert = f"INSERT INTO positions (id, version, memo) VALUES ({mark}, 0, NULL)"
+
+    async def graphql(request: Request) -> Response:
+        if request.method == "GET":
+            return PlainTextResponse("floor")  # the readiness probe
+        body = await request.json()
+        variables = body.get("variables") or {}
+        position_id, memo = str(variables["id"]), variables.get("m")
+        if not postgres:
+            conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute(update, (memo, position_id)).fetchone()
+        if row is None:
+            conn.execute(insert, (position_id,))
+            row = (0,)
+        image = json.dumps({"id": position_id, "version": row[0], "memo": memo})
+        conn.execute(append, (position_id, row[0], image, time.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        if postgres:
+            conn.commit()
+        else:
+            conn.execute("COMMIT")
+        return JSONResponse(
+            {"data": {"updatePosition": {"id": position_id, "version": row[0], "memo": memo}}}
+        )
+
+    return Starlette(routes=[Route("/graphql", graphql, methods=["POST", "GET"])])
+
+
+def run_floor(port: int, database_url: str) -> None:
+    import uvicorn
+
+    uvicorn.run(floor_app(database_url), host="127.0.0.1", port=port, log_level="warning")
+
+
 # ---------------------------------------------------------------- servers as processes
 
 
@@ -139,6 +213,12 @@ def hedge_server(database_url: str) -> tuple[list[str], int, dict[str, str]]:
         "HEDGE_MUTATION_BURST": "1000000",
     }
     return argv, port, env
+
+
+def floor_server(database_url: str) -> tuple[list[str], int, dict[str, str]]:
+    port = free_port()
+    argv = [sys.executable, str(Path(__file__).resolve()), "--floor-server", str(port), database_url]
+    return argv, port, {}
 
 
 def baseline_server() -> tuple[list[str], int, dict[str, str]]:
@@ -251,15 +331,30 @@ async def main(seconds: float, events: int) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             stores = {
-                "sqlite": f"sqlite:///{Path(tmp) / 'bench.db'}",
-                "postgres": postgres.create_database(f"bench_{uuid.uuid4().hex[:8]}"),
+                "sqlite": (f"sqlite:///{Path(tmp) / 'bench.db'}", f"sqlite:///{Path(tmp) / 'floor.db'}"),
+                "postgres": (
+                    postgres.create_database(f"bench_{uuid.uuid4().hex[:8]}"),
+                    postgres.create_database(f"floor_{uuid.uuid4().hex[:8]}"),
+                ),
             }
-            for name, database_url in stores.items():
+            for name, (database_url, floor_url) in stores.items():
                 async with process(*hedge_server(database_url)) as url:
                     token, ids = await hedge_positions(url, 16)
                     ours = await measure(url, token, ids, seconds, events)
+                async with process(*floor_server(floor_url)) as url:
+                    floor_ids = [f"p{i}" for i in range(16)]
+                    floor = {
+                        "mutations_per_s_1_client": round(
+                            await mutations_per_s(url, None, floor_ids[:1], seconds), 1
+                        ),
+                        "mutations_per_s_16_clients": round(
+                            await mutations_per_s(url, None, floor_ids, seconds), 1
+                        ),
+                    }
                 report[name] = ours
+                report[f"{name}_floor"] = floor
                 report[f"{name}_vs_baseline"] = {k: round(ours[k] / baseline[k], 3) for k in ours}
+                report[f"{name}_vs_floor"] = {k: round(ours[k] / floor[k], 3) for k in floor}
     finally:
         postgres.stop()
     return report
@@ -270,8 +365,11 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--baseline-server", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--floor-server", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_server is not None:
         run_baseline(args.baseline_server)
+    elif args.floor_server is not None:
+        run_floor(int(args.floor_server[0]), args.floor_server[1])
     else:
         print(json.dumps(asyncio.run(main(args.seconds, args.events))))

@@ -1,7 +1,13 @@
-"""Store benchmark: conditional updates per second and commit-to-reader latency of the change feed.
+"""Store benchmark: conditional updates per second and commit-to-reader latency of the change feed,
+against the floor of the same statements sent by the bare driver.
 
 Run: `uv run python bench/store.py [--updates N] [--latency-samples N]`. Prints one JSON line per
 engine (SQLite file in WAL mode, PostgreSQL started here with fsync on).
+
+The floor replays, through the bare driver (sqlite3 / psycopg) on a copy of the database, the very
+statements and parameters the store sent for the same number of updates (recorded from the
+store's own cursor), each call in its own transaction as the store does: so it keeps in step with
+whatever the store's write path sends (the row, its change event, its history).
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import statistics
 import tempfile
 import threading
@@ -16,11 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
 from hedge.domain.authz import Actor
 from hedge.domain.creation import EntryRequest
 from hedge.domain.enums import UserRole
 from hedge.localservices import start_postgres
 from hedge.store.repository import Store
+
+Statement = tuple[str, Any, bool]  # SQL, parameters, executemany
 
 
 def _percentile(samples: list[float], fraction: float) -> float:
@@ -49,6 +60,88 @@ def measure_updates(store: Store, count: int) -> tuple[float, float]:
     return count / elapsed, cpu / count * 1e6
 
 
+def record_statements(store: Store, count: int) -> tuple[list[Statement], list[list[Statement]]]:
+    """`count` updates through the store on a fresh position, with the statements each sent.
+
+    Returns the statements that made the position (user, account, action) and those of each update:
+    replayed in that order on an empty store of the same schema, they do the same work."""
+    current: list[Statement] = []
+    caller = threading.get_ident()
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if threading.get_ident() != caller:
+            return  # the store's own checkpoints, on its own thread, are not part of an update
+        # a batched INSERT comes already expanded into one statement with flat parameters
+        batch = many and isinstance(params, list) and bool(params) and isinstance(params[0], tuple | dict)
+        current.append((statement, params, batch))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        actor, position_id, version = _prepare(store, "floor")
+        setup = current.copy()
+        current.clear()
+        calls: list[list[Statement]] = []
+        for i in range(count):
+            version = store.update_position(
+                actor, position_id, {"memo": f"f{i}"}, expected_version=version
+            ).version
+            calls.append(current.copy())
+            current.clear()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    return setup, calls
+
+
+def floor_sqlite(path: Path, setup: list[Statement], calls: list[list[Statement]]) -> tuple[float, float]:
+    """The recorded calls through bare sqlite3, with the store's pragmas and BEGIN IMMEDIATE."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "wal_autocheckpoint=0"):
+        conn.execute(f"PRAGMA {pragma}")
+    for statements in [setup]:  # untimed: the position the updates change
+        conn.execute("BEGIN IMMEDIATE")
+        for sql, params, many in statements:
+            cursor = conn.executemany(sql, params) if many else conn.execute(sql, params)
+            cursor.fetchall()
+        conn.execute("COMMIT")
+    started, cpu_started = time.perf_counter(), time.thread_time()
+    for statements in calls:
+        conn.execute("BEGIN IMMEDIATE")
+        for sql, params, many in statements:
+            cursor = conn.executemany(sql, params) if many else conn.execute(sql, params)
+            cursor.fetchall()
+        conn.execute("COMMIT")
+    elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
+    conn.close()
+    return len(calls) / elapsed, cpu / len(calls) * 1e6
+
+
+def floor_postgres(dsn: str, setup: list[Statement], calls: list[list[Statement]]) -> tuple[float, float]:
+    """The recorded calls through bare psycopg, one transaction each."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        with conn.cursor() as cursor:  # untimed: the position the updates change
+            for sql, params, many in setup:
+                if many:
+                    cursor.executemany(sql, params)
+                else:
+                    cursor.execute(sql, params)
+        conn.commit()
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        for statements in calls:
+            with conn.cursor() as cursor:
+                for sql, params, many in statements:
+                    if many:
+                        cursor.executemany(sql, params)
+                    else:
+                        cursor.execute(sql, params)
+                        if cursor.description is not None:
+                            cursor.fetchall()
+            conn.commit()
+        elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
+    return len(calls) / elapsed, cpu / len(calls) * 1e6
+
+
 def measure_latency(store: Store, samples: int) -> dict[str, float]:
     """Writer in this thread, reader blocked in wait_changes in another; ms percentiles."""
     actor, position_id, version = _prepare(store, "latency")
@@ -62,11 +155,11 @@ def measure_latency(store: Store, samples: int) -> dict[str, float]:
         nonlocal cursor
         reader_ready.set()
         while not done.is_set():
-            for event in store.wait_changes(cursor, timeout_s=1.0):
+            for change in store.wait_changes(cursor, timeout_s=1.0):
                 now = time.perf_counter_ns()
-                cursor = event.seq
-                if event.entity_id == position_id:
-                    seen_at[event.version] = now
+                cursor = change.seq
+                if change.entity_id == position_id:
+                    seen_at[change.version] = now
                     got.release()
 
     reader = threading.Thread(target=read, daemon=True)
@@ -96,19 +189,33 @@ def measure_latency(store: Store, samples: int) -> dict[str, float]:
     }
 
 
-def run(engine: str, url: str, updates: int, samples: int, extra: dict[str, Any]) -> None:
+def run(engine: str, url: str, floor_url: str, updates: int, samples: int, extra: dict[str, Any]) -> None:
+    """The store's figures and the floor's, in one run: record, measure the store, replay."""
+    Store(floor_url).close()  # the same schema, empty, for the floor
     store = Store(url)
     try:
+        _prepare(store, "warm-up")
+        setup, calls = record_statements(store, updates)
         rate, cpu_us = measure_updates(store, updates)
         latency = measure_latency(store, samples)
     finally:
         store.close()
+    if engine == "sqlite":
+        floor_rate, floor_cpu_us = floor_sqlite(Path(floor_url.removeprefix("sqlite:///")), setup, calls)
+    else:
+        dsn = floor_url.replace("postgresql+psycopg://", "postgresql://")
+        floor_rate, floor_cpu_us = floor_postgres(dsn, setup, calls)
     line = {
         "bench": "store",
         "engine": engine,
         "updates": updates,
         "updates_per_s": round(rate, 1),
         "writer_cpu_us_per_update": round(cpu_us, 1),
+        "floor_updates_per_s": round(floor_rate, 1),
+        "floor_cpu_us_per_update": round(floor_cpu_us, 1),
+        "cpu_ratio_to_floor": round(cpu_us / floor_cpu_us, 2),
+        "rate_ratio_to_floor": round(rate / floor_rate, 2),
+        "statements_per_update": round(sum(map(len, calls)) / len(calls), 1),
         "load_avg_1m": os.getloadavg()[0],
     }
     print(json.dumps({**line, **latency, **extra}), flush=True)
@@ -126,6 +233,7 @@ def main() -> int:
             run(
                 "sqlite",
                 url,
+                f"sqlite:///{Path(tmp) / 'floor.db'}",
                 args.updates,
                 args.latency_samples,
                 {"journal_mode": "WAL", "synchronous": "NORMAL"},
@@ -139,7 +247,8 @@ def main() -> int:
             with psycopg.connect(f"host=127.0.0.1 port={server.port} user=postgres dbname=bench") as conn:
                 row = conn.execute("SHOW fsync").fetchone()
                 fsync = row[0] if row else "unknown"
-            run("postgres", url, args.updates, args.latency_samples, {"fsync": fsync})
+            floor_url = server.create_database("floor")
+            run("postgres", url, floor_url, args.updates, args.latency_samples, {"fsync": fsync})
         finally:
             server.stop()
     return 0

@@ -100,10 +100,10 @@ async def test_server_checks_volumes_against_configured_symbol_specs(tmp_path: P
         {},
         database_url=f"sqlite:///{tmp_path / 'h.db'}",
         port=0,
-        admin_token="adm",
+        admin_token="adm-token-long-enough-for-24",
         symbol_specs='{"USDJPY": {"volumeMax": "1"}}',
     )
-    async with serve(settings) as url, GraphQLClient(url, "adm") as admin:
+    async with serve(settings) as url, GraphQLClient(url, "adm-token-long-enough-for-24") as admin:
         me = (await admin.execute("{ me { id } }"))["me"]["id"]
         account = await admin.execute(
             'mutation($u: ID!) { createAccount(input: {userId: $u, brokerType: MT5, accountNumber: "1", '

@@ -28,6 +28,7 @@ from hedge.agent.runtime import AgentRuntime
 from hedge.api.runner import serve
 from hedge.client.graphql import GraphQLClient
 from hedge.config import AgentSettings, ServerSettings
+from hedge.domain.tokens import new_token
 from hedge.ea.paper import PaperEA
 from hedge.ea.paper_config import PaperConfig
 
@@ -89,7 +90,7 @@ class Narrator:
 async def _demo(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="hedge-demo-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'hedge.db'}"
-    admin_token = secrets.token_urlsafe(24)
+    admin_token = new_token()
     port = args.port if args.port == 0 or _port_free(args.port) else 0
     settings = ServerSettings.from_env({}, database_url=database_url, port=port, admin_token=admin_token)
     narrator = Narrator()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hedge.agent import documents as doc
-from hedge.agent.link import ServerLink
+from hedge.agent.link import ServerLink, resumable
 from hedge.agent.state import Row
 from hedge.api.runner import serve
 from hedge.client.graphql import GraphQLClient, GraphQLClientError
@@ -26,8 +26,10 @@ CREATE_ENTRY = """mutation ($a: ID!) { createAction(input: {type: ENTRY, account
 
 async def test_link_loads_rows_then_mutates_over_its_websocket_with_coded_errors(tmp_path: Path) -> None:
     url_db = f"sqlite:///{tmp_path / 'h.db'}"
-    settings = ServerSettings.from_env({}, database_url=url_db, port=0, admin_token="a")
-    async with serve(settings) as url, GraphQLClient(url, "a") as admin:
+    settings = ServerSettings.from_env(
+        {}, database_url=url_db, port=0, admin_token="admin-token-long-enough-24"
+    )
+    async with serve(settings) as url, GraphQLClient(url, "admin-token-long-enough-24") as admin:
         made = (await admin.execute(CREATE_USER))["createUser"]
         account = (await admin.execute(CREATE_ACCOUNT, {"u": made["user"]["id"]}))["createAccount"]["id"]
         async with GraphQLClient(url, made["token"]) as client:
@@ -56,3 +58,14 @@ async def test_link_loads_rows_then_mutates_over_its_websocket_with_coded_errors
                 await asyncio.wait_for(opening_seen.wait(), 5)  # and its subscription reported the move
             finally:
                 running.cancel()
+
+
+def test_resumable_adds_the_after_argument_to_each_subscription_document() -> None:
+    for queries in doc.SUBSCRIPTIONS.values():
+        for query in queries:
+            resumed = resumable(query)
+            assert resumed.startswith("subscription ($after: String) { on")
+            assert "(after: $after) {" in resumed
+            assert resumed.count("$after") == 2  # declared once, passed once
+    with pytest.raises(ValueError, match="not a one-field subscription"):
+        resumable("query { me { id } }")

@@ -1,4 +1,5 @@
-"""Two real `hedge server` processes on one PostgreSQL and one Redis form one API.
+"""Two real `hedge server` processes on one PostgreSQL and one Redis form one API: a change through
+one reaches the other, and a deactivated or rotated token is refused by both within 1 s.
 
 Also the command line itself: `hedge schema` satisfies the shared contract, and a started
 server answers /healthz, /metrics and GraphiQL.
@@ -29,8 +30,9 @@ from tests.api.conftest import (
     GET_POSITION,
     UPDATE_POSITION,
 )
+from websockets.exceptions import ConnectionClosed
 
-from hedge.client.graphql import GraphQLClient
+from hedge.client.graphql import GraphQLClient, SubscriptionConnection
 from hedge.localservices import PostgresServer, RedisServer, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.asyncio(loop_scope="module")]
@@ -190,3 +192,58 @@ async def test_agent_moving_from_process_a_to_b_stays_online_and_goes_offline_af
     async with asyncio.timeout(5):
         while await _pc_status(trader.via_a) != "OFFLINE":  # noqa: ASYNC110 - no event reaches the client
             await asyncio.sleep(0.05)
+
+
+async def _new_client_token(a: Process) -> tuple[str, str]:
+    async with GraphQLClient(a.url, ADMIN_TOKEN) as admin:
+        made = await admin.execute(
+            CREATE_USER, {"email": f"{uuid.uuid4().hex[:8]}@example.com", "role": "CLIENT"}
+        )
+    return made["createUser"]["user"]["id"], made["createUser"]["token"]
+
+
+async def _refused_within(client: GraphQLClient, within_s: float) -> bool:
+    async with asyncio.timeout(within_s):
+        while True:
+            body = await client.raw("{ me { id } }")
+            if (body.get("errors") or [{}])[0].get("extensions", {}).get("code") == "UNAUTHENTICATED":
+                return True
+
+
+async def _close_code_within(conn: SubscriptionConnection, within_s: float) -> int | None:
+    try:
+        async with asyncio.timeout(within_s):
+            while True:
+                await conn.next_message()
+    except ConnectionClosed as closed:
+        return None if closed.rcvd is None else closed.rcvd.code
+
+
+@pytest.mark.parametrize("change", ["deactivate", "rotate"])
+async def test_token_refused_through_a_closes_sockets_on_both_and_http_on_b_within_1s(
+    pair: tuple[Process, Process], change: str
+) -> None:
+    a, b = pair
+    user_id, token = await _new_client_token(a)
+    async with (
+        GraphQLClient(a.url, token) as via_a,
+        GraphQLClient(b.url, token) as via_b,
+        GraphQLClient(a.url, ADMIN_TOKEN) as admin,
+        via_a.connection() as on_a,
+        via_b.connection() as on_b,
+    ):
+        await on_a.start("subscription { onUpdatePosition { id } }")
+        await on_b.start("subscription { onUpdatePosition { id } }")
+        assert (await via_b.execute("{ me { id } }"))["me"]["id"] == user_id  # B has the token cached
+        started = time.monotonic()
+        if change == "deactivate":
+            await admin.execute(
+                "mutation($id: ID!) { updateUser(input: {id: $id, isActive: false}) { id } }", {"id": user_id}
+            )
+        else:
+            await admin.execute("mutation($id: ID!) { rotateToken(userId: $id) { token } }", {"id": user_id})
+
+        codes = await asyncio.gather(_close_code_within(on_a, 1.0), _close_code_within(on_b, 1.0))
+        assert await _refused_within(via_b, max(0.05, 1.0 - (time.monotonic() - started)))
+    assert list(codes) == [4403, 4403]
+    print(f"{change}: both sockets closed and B refuses HTTP after {time.monotonic() - started:.3f} s")

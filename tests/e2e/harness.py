@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 
 from hedge.localservices import free_port
 
-ADMIN_TOKEN = "e2e-admin-token"
+ADMIN_TOKEN = "e2e-admin-token-of-24-chars"
 SERVER_NAME = "Paper-E2E"
 T = TypeVar("T")
 _numbers = itertools.count(1)

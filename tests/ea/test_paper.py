@@ -31,6 +31,7 @@ from hedge.ea.protocol import (
     Positions,
     Price,
     Stopped,
+    StopReason,
     Subscribe,
     Sync,
     comment_for,
@@ -51,7 +52,7 @@ async def test_paper_ea_first_frame_is_auth_then_account_after_auth_ok(
 ) -> None:
     ea, _ = await start_ea(platform=BrokerType.MT4)
     ws, auth = await agent.accept("acc-7")
-    assert auth == Auth("T", "12345", "Paper-Demo 1", BrokerType.MT4, "paper-1.0.0")
+    assert auth == Auth("T", "12345", "Paper-Demo 1", BrokerType.MT4, "paper-1.0.0", "HEDGING")
     account = await agent.recv(ws)
     assert isinstance(account, AccountUpdate) and account.balance == D("10000") and account.currency == "USD"
     assert ea.account_id == "acc-7" and ea.online.is_set()
@@ -274,7 +275,11 @@ async def test_external_close_sends_stopped_manual(agent: AgentDouble, start_ea:
     assert opened.mt_ticket
     record = ea.close_externally(opened.mt_ticket)
     stopped = await agent.expect(ws, Stopped)
-    assert (stopped.position_id, stopped.reason, stopped.profit) == ("p1", "MANUAL", record.profit)
+    assert (stopped.position_id, stopped.reason, stopped.profit) == (
+        "p1",
+        StopReason.TERMINAL_CLOSE,
+        record.profit,
+    )
 
 
 async def test_event_made_while_offline_is_sent_after_reconnect(

@@ -19,11 +19,15 @@ from hedge.ea.protocol import (
     Closed,
     CommandStatus,
     ErrorCode,
+    History,
+    HistoryResult,
+    HistoryState,
     Message,
     Open,
     Opened,
     Positions,
     Stopped,
+    StopReason,
     Sync,
     comment_for,
 )
@@ -234,7 +238,11 @@ def test_close_externally_emits_stopped_manual_then_account() -> None:
     assert isinstance(opened, Opened) and opened.mt_ticket
     record = terminal.close_externally(opened.mt_ticket)
     stopped, account = sent[-2], sent[-1]
-    assert isinstance(stopped, Stopped) and stopped.reason == "MANUAL" and stopped.profit == record.profit
+    assert (
+        isinstance(stopped, Stopped)
+        and stopped.reason == StopReason.TERMINAL_CLOSE
+        and stopped.profit == record.profit
+    )
     assert isinstance(account, AccountUpdate)
     closed = terminal.execute(Close("c2", "p1", opened.mt_ticket))  # the agent's late CLOSE
     assert (
@@ -255,3 +263,20 @@ def test_external_position_without_comment_stops_without_stopped_event() -> None
     held = terminal.open_externally("USDJPY", Side.BUY, D("0.1"))
     terminal.close_externally(held.ticket)
     assert not any(isinstance(m, Stopped) for m in sent)
+
+
+def test_history_reports_open_closed_and_unknown_positions() -> None:
+    terminal, _, _ = make_terminal()
+    held = terminal.execute(open_cmd("c1", "p1"))
+    gone = terminal.execute(open_cmd("c2", "p2", Side.SELL))
+    assert isinstance(held, Opened) and isinstance(gone, Opened) and gone.mt_ticket
+    record = terminal.close_externally(gone.mt_ticket)
+    answer = terminal.execute(History("h1", ("p1", "p2", "p3")))
+    assert isinstance(answer, HistoryResult)
+    states = [(e.position_id, e.mt_ticket, e.state, e.reason) for e in answer.results]
+    assert states == [
+        ("p1", held.mt_ticket, HistoryState.OPEN, None),
+        ("p2", gone.mt_ticket, HistoryState.CLOSED, StopReason.TERMINAL_CLOSE),
+        ("p3", None, HistoryState.UNKNOWN, None),
+    ]
+    assert (answer.results[1].price, answer.results[1].profit) == (record.price, record.profit)

@@ -25,6 +25,10 @@ from hedge.ea.protocol import (
     Direction,
     Error,
     ErrorCode,
+    History,
+    HistoryEntry,
+    HistoryResult,
+    HistoryState,
     Message,
     Open,
     Opened,
@@ -34,7 +38,10 @@ from hedge.ea.protocol import (
     Positions,
     Price,
     Stopped,
+    StopReason,
     Subscribe,
+    SymbolInfo,
+    Symbols,
     Sync,
     adispatch,
     comment_for,
@@ -68,6 +75,19 @@ ONE_OF_EACH: list[Message] = [
     Positions("c4", ()),
     Error.bad_message("volume must be > 0", "c9"),
     Error("BAD_MESSAGE", "not JSON"),
+    History("c5", ("p1", "p2")),
+    HistoryResult(
+        "c5",
+        (
+            HistoryEntry(
+                "p1", "1001", HistoryState.CLOSED, D("149.000"), 9, D("-670.00"), StopReason.STOP_OUT
+            ),
+            HistoryEntry("p2", None, HistoryState.UNKNOWN),
+        ),
+    ),
+    Symbols(
+        (SymbolInfo("USDJPY", 3, D("0.001"), D("100000"), D("0.01"), D("0.01"), D("100"), D("1000"), None),)
+    ),
 ]
 
 
@@ -294,8 +314,8 @@ def test_close_codes_match_the_contract() -> None:
     assert (CLOSE_AUTH_FAILED, CLOSE_REPLACED, CLOSE_TOO_BIG, MAX_FRAME_BYTES) == (4401, 4409, 1009, 65536)
 
 
-def test_error_code_retryable_only_for_requote_and_timeout() -> None:
-    assert {c for c in ErrorCode if c.retryable} == {ErrorCode.REQUOTE, ErrorCode.TIMEOUT}
+def test_error_code_retryable_only_for_requote() -> None:
+    assert {c for c in ErrorCode if c.retryable} == {ErrorCode.REQUOTE}
 
 
 def test_comment_round_trip_gives_position_id() -> None:

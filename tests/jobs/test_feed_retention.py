@@ -22,8 +22,10 @@ def test_prune_interval_is_a_twenty_fourth_of_retention_within_bounds() -> None:
 
 async def test_server_prunes_feed_events_older_than_retention(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'h.db'}"
-    settings = ServerSettings.from_env({}, database_url=url, port=0, admin_token="adm", feed_retention_s=1.0)
-    async with serve(settings) as base, GraphQLClient(base, "adm") as admin:
+    settings = ServerSettings.from_env(
+        {}, database_url=url, port=0, admin_token="adm-token-long-enough-for-24", feed_retention_s=1.0
+    )
+    async with serve(settings) as base, GraphQLClient(base, "adm-token-long-enough-for-24") as admin:
         for index in range(3):
             await admin.execute(
                 "mutation($i: CreateUserInput!) { createUser(input: $i) { token } }",

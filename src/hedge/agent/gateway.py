@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 import itertools
 import json
 import logging
@@ -20,9 +21,11 @@ from http import HTTPStatus
 from typing import Protocol
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from hedge.agent.supervise import retrieve
 from hedge.domain.models import Account
 from hedge.ea.errors import BadMessage, FrameTooLarge
 from hedge.ea.protocol import (
@@ -125,10 +128,11 @@ class EAGateway:
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.path.split("?")[0] != "/healthz":
             return None
-        body = json.dumps(self._handler.health())
-        response = connection.respond(HTTPStatus.OK, body)
-        response.headers["Content-Type"] = "application/json"
-        return response
+        remote = connection.remote_address[0] if connection.remote_address else ""
+        body = json.dumps(health_for(remote, self._handler.health())).encode()
+        # one Content-Type: connection.respond() would add text/plain beside ours
+        headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return Response(HTTPStatus.OK.value, HTTPStatus.OK.phrase, headers, body)
 
     async def _serve(self, connection: ServerConnection) -> None:
         account = await self._authenticate(connection)
@@ -143,8 +147,11 @@ class EAGateway:
         session.send(AuthOk(account.id))
         log.info("EA connected for account %s (%s)", account.account_number, account.server_name)
         self._handler.on_connect(account)
-        writer = asyncio.create_task(self._write(session))
-        pinger = asyncio.create_task(self._liveness(session))
+        number = account.account_number
+        writer = asyncio.create_task(self._write(session), name=f"EA {number} writer")
+        pinger = asyncio.create_task(self._liveness(session), name=f"EA {number} liveness")
+        for task in (writer, pinger):
+            task.add_done_callback(retrieve)  # a failure is logged, never left unretrieved
         try:
             await self._read(session)
         finally:
@@ -224,3 +231,13 @@ class EAGateway:
                 await session.connection.close(CLOSE_DEAD, "no frame within the liveness window")
                 return
             session.send(Ping(next(self._ping_ids)))
+
+
+def health_for(remote_host: str, details: dict[str, object]) -> dict[str, object]:
+    """/healthz as a caller at `remote_host` may see it: the details (accounts, open positions and
+    P/L) only on this PC; anyone else learns only that the agent is up."""
+    try:
+        local = ipaddress.ip_address(remote_host.split("%")[0]).is_loopback
+    except ValueError:
+        local = False
+    return details if local else {"ok": True}

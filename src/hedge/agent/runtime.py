@@ -3,6 +3,11 @@
 Intents for the EAs go out at once, in the order the core gave them; mutations run as tasks, one
 at a time per row, and their answers go back into the core. A decision pass runs after every
 input and on a 100 ms timer (for timeouts and retries).
+
+It acts only while it holds its user's agent lease (`lease.py`): the server link, the decision
+loops and the EA events run while the lease is held; a standby agent refuses EAs ("agent not
+ready", they retry) and does nothing else. Every long-lived task is supervised (`supervise.py`);
+a refused token ends `run()` with TokenRefused.
 """
 
 from __future__ import annotations
@@ -11,7 +16,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import socket
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +36,12 @@ from hedge.agent.intents import (
     UpdatePosition,
     busy_key,
 )
+from hedge.agent.lease import AgentLease, LeaseState
 from hedge.agent.link import LINK_ERRORS, ServerLink
 from hedge.agent.state import Row
+from hedge.agent.supervise import retrieve, supervised
 from hedge.agent.wire import from_gql, gql_value
-from hedge.client.graphql import GraphQLClient, GraphQLClientError
+from hedge.client.graphql import GraphQLClient, GraphQLClientError, TokenRefused
 from hedge.config import AgentSettings, load_symbol_specs
 from hedge.domain.models import Account, Action, Position
 from hedge.domain.rows import from_mapping, to_image
@@ -40,14 +51,18 @@ from hedge.ea.protocol_messages import AccountUpdate, Closed, Opened, Positions,
 log = logging.getLogger(__name__)
 
 REFETCH = {"Position": doc.GET_POSITION, "Action": doc.GET_ACTION}
+CLOSE_STANDBY = 1013  # "try again later": another agent of this user acts now
 
 
 class AgentRuntime:
     def __init__(self, settings: AgentSettings) -> None:
         self.settings = settings
-        self.core = AgentCore(settings, load_symbol_specs(settings.symbol_specs))
-        self.client = GraphQLClient(settings.server_url, settings.token)
+        self._specs = load_symbol_specs(settings.symbol_specs)
+        self.core = AgentCore(settings, self._specs)
+        self.client = GraphQLClient(settings.server_url, settings.token, ca_file=settings.ca_file or None)
         self.link = ServerLink(self.client, self._on_rows, self._on_link_state, settings.reconnect_max_s)
+        self.agent_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.lease = AgentLease(self.client, self.agent_id, settings.lease_ttl_s, self._on_lease)
         self.gateway = EAGateway(
             self,
             settings.ea_token,
@@ -61,29 +76,105 @@ class AgentRuntime:
         self._busy: set[str] = set()
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._acting: asyncio.Task[None] | None = None
+        self._core_used = False  # the core has acted: a new grant starts from a fresh one
+        self._fatal: asyncio.Future[None] | None = None
         self._state_file = Path(settings.state_dir) / "accounts.json" if settings.state_dir else None
 
     # ------------------------------------------------------------------ lifecycle
 
     async def run(self) -> None:
-        """Serve the EAs and keep the server link until cancelled."""
+        """Serve the EAs and, while holding the lease, act, until cancelled; a refused token
+        raises TokenRefused."""
+        self._fatal = asyncio.get_running_loop().create_future()
         self._restore_accounts()
         self.ea_port = await self.gateway.start(self.settings.ea_host, self.settings.ea_port)
         self.listening.set()
-        log.info("EA port listening on ws://%s:%d/", self.settings.ea_host, self.ea_port)
-        loops = [
-            asyncio.create_task(self.link.run(), name="server-link"),
-            asyncio.create_task(self._decide_loop(), name="decide"),
-            asyncio.create_task(self._push_loop(), name="account-push"),
-        ]
+        log.info(
+            "EA port listening on ws://%s:%d/ (agent %s)", self.settings.ea_host, self.ea_port, self.agent_id
+        )
+        lease = self._spawn("agent-lease", self.lease.run)
         try:
-            await asyncio.gather(*loops)
+            await self._fatal
         finally:
             self._stopping = True  # EAs dropped by the shutdown below are not news for the server
-            for task in [*loops, *self._tasks]:
+            for task in [lease, *([self._acting] if self._acting else []), *self._tasks]:
                 task.cancel()
+            await asyncio.gather(lease, *([self._acting] if self._acting else []), return_exceptions=True)
+            await self.lease.release()
             await self.gateway.close()
             await self.client.close()
+
+    def _spawn(self, name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """A supervised task; a refused token from it stops the agent."""
+        task = asyncio.get_running_loop().create_task(
+            supervised(name, run, fatal=(TokenRefused,), max_delay_s=self.settings.reconnect_max_s), name=name
+        )
+        task.add_done_callback(self._task_ended)
+        return task
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._fatal is None or self._fatal.done():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._fatal.set_exception(exc)
+
+    async def _act(self) -> None:
+        """What the agent does while it holds the lease: the server link and the decision loops."""
+        top = self.settings.reconnect_max_s
+        loop = asyncio.get_running_loop()
+        tasks = [
+            loop.create_task(
+                supervised("server-link", self.link.run, fatal=(TokenRefused,), max_delay_s=top)
+            ),
+            loop.create_task(supervised("decide", self._decide_loop, max_delay_s=top)),
+            loop.create_task(supervised("account-push", self._push_loop, max_delay_s=top)),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # a refused token
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _on_lease(self, old: LeaseState, new: LeaseState) -> None:
+        acting = new in (LeaseState.HELD, LeaseState.UNSUPPORTED)
+        if acting and self._acting is None:
+            if self._core_used:
+                self._fresh_core()
+            self._core_used = True
+            self._acting = self._spawn("acting", self._act)
+            now = time.monotonic()
+            for session in list(self.gateway.sessions.values()):  # EAs that came in while not acting
+                self._execute(self.core.ea_connected(session.account.id, now))
+            self.kick()
+        elif not acting and self._acting is not None:
+            self._acting.cancel()
+            self._acting = None
+            for task in list(self._tasks):
+                task.cancel()
+            self._busy.clear()
+            self._loaded.clear()
+            if new is LeaseState.STANDBY:
+                for session in list(self.gateway.sessions.values()):
+                    task = asyncio.get_running_loop().create_task(
+                        session.connection.close(CLOSE_STANDBY, "another agent of this user acts now")
+                    )
+                    task.add_done_callback(retrieve)
+
+    def _fresh_core(self) -> None:
+        """A new core for a new grant: what the old one believed in flight may be stale by now."""
+        accounts = list(self.core.state.accounts.values())
+        self.core = AgentCore(self.settings, self._specs)
+        for account in accounts:
+            self.core.state.apply(account)
+
+    @property
+    def acting(self) -> bool:
+        return self._acting is not None and self.lease.holds()
 
     async def _decide_loop(self) -> None:
         period = self.settings.trail_timer_ms / 1000
@@ -119,7 +210,12 @@ class AgentRuntime:
         self.kick()
 
     def _execute(self, intents: list[Intent]) -> None:
-        if self._stopping:
+        if self._stopping or not intents:
+            return
+        if not self.acting:
+            log.warning(
+                "not acting (agent lease %s): %d intents not carried out", self.lease.state, len(intents)
+            )
             return
         for intent in intents:
             if isinstance(intent, SendToEA):
@@ -139,9 +235,16 @@ class AgentRuntime:
             if key is None or key in self._busy:
                 continue
             self._busy.add(key)
-            task = asyncio.get_running_loop().create_task(self._mutate(intent, key))
+            task = asyncio.get_running_loop().create_task(self._mutate(intent, key), name=f"mutate {key}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._mutation_ended)
+
+    def _mutation_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and isinstance(task.exception(), TokenRefused):
+            self._task_ended(task)  # the agent stops: its token is refused
+        else:
+            retrieve(task)  # logged with the task's name; the decision pass tries again
 
     async def _mutate(self, intent: Intent, key: str) -> None:
         hold_s = 0.0
@@ -226,6 +329,8 @@ class AgentRuntime:
     # ------------------------------------------------------------------ EA side (EAHandler)
 
     async def find_account(self, account_number: str, server_name: str) -> Account | str:
+        if self.lease.state is LeaseState.STANDBY:
+            return AGENT_NOT_READY  # another agent of this user acts: the EA retries (maybe there)
         if not self.core.state.accounts:
             try:
                 await asyncio.wait_for(self._loaded.wait(), self.settings.auth_wait_s)
@@ -237,14 +342,20 @@ class AgentRuntime:
         return found
 
     def on_connect(self, account: Account) -> None:
+        if not self.acting:
+            return  # replayed when the agent starts to act
         self._execute(self.core.ea_connected(account.id, time.monotonic()))
         self.kick()
 
     def on_disconnect(self, account: Account) -> None:
+        if not self.acting:
+            return
         self._execute(self.core.ea_disconnected(account.id))
         self.kick()
 
     def on_message(self, account: Account, msg: Message) -> None:
+        if not self.acting:
+            return  # a standby agent decides nothing; it reads the terminal again when it acts
         now = time.monotonic()
         intents: list[Intent]
         if isinstance(msg, Price):
@@ -270,8 +381,15 @@ class AgentRuntime:
             self._execute(self.core.decide(now))
 
     def health(self) -> dict[str, object]:
+        acting = self.acting
         return {
-            "serverConnected": self.link.connected,
+            "serverConnected": self.link.connected if acting else self.lease.reachable,
+            "role": "ACTING" if acting else "STANDBY",  # beyond the contract: the agent lease
+            "lease": {
+                "state": self.lease.state.value,
+                "agentId": self.agent_id,
+                "holderId": self.lease.holder_id,
+            },
             "accounts": [
                 {
                     "accountId": s.account.id,

@@ -18,18 +18,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
+from hedge.api.coalesce import FigureCoalescer
 from hedge.api.context import Services
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
 from hedge.api.schema import build_schema
+from hedge.api.sessions import SessionGuard
 from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings, load_symbol_specs
 from hedge.domain.enums import UserRole
-from hedge.jobs.alert_escalation import escalate_forever
-from hedge.jobs.feed_retention import prune_forever, prune_interval_s
+from hedge.domain.tokens import check_token
+from hedge.jobs.wiring import build_scheduler
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
+from hedge.web.console import routes as console_routes
 
 log = logging.getLogger(__name__)
 
@@ -101,26 +104,42 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
     )
     metrics = Metrics()
     cache = EntityCache(store, metrics, settings.redis_url, settings.cache_l1_ttl_s, settings.cache_l2_ttl_s)
+    broker = ChangeBroker(store, cache, metrics)
     return Services(
         settings=settings,
         store=store,
         cache=cache,
-        broker=ChangeBroker(store, cache, metrics),
+        broker=broker,
         limiter=RateLimiter(settings.mutation_rate_per_s, settings.mutation_burst),
         presence=Presence(store, settings.presence_grace_s),
         metrics=metrics,
+        sessions=SessionGuard(store, broker),
+        figures=FigureCoalescer(store),
     )
 
 
 def ensure_admin(store: Store, token: str | None) -> None:
-    """With HEDGE_ADMIN_TOKEN set and no ADMIN yet, create one whose token is that value."""
-    if not token or any(u.role is UserRole.ADMIN for u in store.list_users()):
+    """HEDGE_ADMIN_TOKEN is a bootstrap: with no ADMIN yet, create one whose token is that value.
+
+    Once an ADMIN exists the variable does nothing (tokens are rotated with rotateToken), and the
+    log says so, so that an operator who changed it is not left guessing. A token under 24
+    characters is refused (ValidationError): the server does not start with a guessable one."""
+    if not token:
+        return
+    check_token(token, "HEDGE_ADMIN_TOKEN")
+    if any(u.role is UserRole.ADMIN for u in store.list_users()):
+        log.warning(
+            "HEDGE_ADMIN_TOKEN is set but ignored: an ADMIN already exists, and the variable only "
+            "creates the first one; use rotateToken to change an admin's token, then unset it"
+        )
         return
     store.create_user("admin@hedge.local", "Administrator", UserRole.ADMIN, token=token)
-    log.info("created the ADMIN user admin@hedge.local with the token from HEDGE_ADMIN_TOKEN")
+    log.info("created the first ADMIN user admin@hedge.local with the token from HEDGE_ADMIN_TOKEN")
 
 
 def build_app(settings: ServerSettings, services: Services | None = None) -> Starlette:
+    if settings.admin_token:
+        check_token(settings.admin_token, "HEDGE_ADMIN_TOKEN")  # before the store is opened
     services = services or build_services(settings)
     ensure_admin(services.store, settings.admin_token)
     services.store.presence_sweep()  # users a stopped process left ONLINE, before anyone connects
@@ -131,6 +150,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         count_error=lambda code: services.metrics.errors.labels(code).inc(),
     )
     graphql = HedgeGraphQL(services, schema)
+    scheduler = build_scheduler(services)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -142,29 +162,26 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         )
 
     async def metrics(_: Request) -> Response:
+        if scheduler.metrics is not None:
+            await run_in_threadpool(scheduler.metrics.refresh, services.store.engine)
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         services.broker.start()
         heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
-        pruner = asyncio.create_task(
-            prune_forever(services.store, prune_interval_s(settings.feed_retention_s)), name="feed-retention"
-        )
-        escalation = (  # HEDGE_ALERT_ESCALATE_S=0 turns escalation off
-            asyncio.create_task(
-                escalate_forever(services.store, settings.alert_escalate_s), name="alert-escalation"
-            )
-            if settings.alert_escalate_s > 0
-            else None
-        )
+        guard = asyncio.create_task(services.sessions.watch_forever(), name="session-guard")
+        await scheduler.start()
+        if services.figures is not None:
+            services.figures.start()
         try:
             yield
         finally:
-            if escalation is not None:
-                escalation.cancel()
-            pruner.cancel()
+            if services.figures is not None:
+                await services.figures.stop()
+            await scheduler.stop()
             heartbeat.cancel()
+            guard.cancel()
             services.broker.stop()
             await services.presence.close()
             services.cache.close()
@@ -176,10 +193,13 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *graphql.sessions.routes(),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.scheduler = scheduler
     app.add_middleware(
         LimitsMiddleware, max_body_bytes=settings.max_body_bytes, timeout_s=settings.request_timeout_s
     )

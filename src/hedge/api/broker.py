@@ -54,6 +54,9 @@ class ResyncRequired(Exception):
     """The subscriber would miss changes: it must read its rows again and resubscribe."""
 
 
+SubscriberTooSlow = ResyncRequired  # the earlier name (the session guard catches it)
+
+
 @dataclass(eq=False)
 class Subscription:
     entity: str
@@ -217,6 +220,16 @@ class ChangeBroker:
                     yield TO_GRAPHQL[event.entity](from_mapping(ENTITY_TYPES[event.entity], event.image))
             after = events[-1].seq
         sub.last_seq = max(cursor, sub.joined_at)
+
+    @asynccontextmanager
+    async def watch(self, entity: str, op: str) -> AsyncIterator[Subscription]:
+        """Every user's changes of one kind, for the server itself (not counted as a client's)."""
+        sub = Subscription(entity, op, None, joined_at=self.delivered, last_seq=self.delivered)
+        self._subs.setdefault((entity, op), set()).add(sub)
+        try:
+            yield sub
+        finally:
+            self._subs[(entity, op)].discard(sub)
 
     async def next_value(self, sub: Subscription) -> Any:
         """The next change for this subscription (a GraphQL object), waiting for it."""

@@ -11,14 +11,17 @@ from strawberry.types import Info
 
 from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
+from hedge.api.coalesce import FigureCoalescer
 from hedge.api.errors import RATE_LIMITED, UNAUTHENTICATED, coded, from_domain
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
+from hedge.api.sessions import SessionGuard
 from hedge.config import ServerSettings
 from hedge.domain.authz import Actor
 from hedge.domain.errors import DomainError
 from hedge.domain.models import User
+from hedge.store import audit
 from hedge.store.repository import Store
 
 R = TypeVar("R")
@@ -33,6 +36,8 @@ class Services:
     limiter: RateLimiter
     presence: Presence
     metrics: Metrics
+    sessions: SessionGuard
+    figures: FigureCoalescer | None = None  # account figures, coalesced (hedge.api.coalesce)
 
 
 @dataclass
@@ -40,6 +45,9 @@ class Context:
     services: Services
     user: User | None = None
     connection_params: dict[str, Any] = field(default_factory=dict)
+    address: str | None = None  # the caller's address (the proxy's client when behind one)
+    socket: Any = None  # the starlette WebSocket of a subscription connection
+    session_user: User | None = None  # the console's WebSocket: who its session cookie signs for
 
     @property
     def actor(self) -> Actor:
@@ -53,8 +61,10 @@ class Context:
 
     async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Run a blocking store call in a worker thread; domain errors become coded GraphQL errors."""
+        origin = audit.Origin(None if self.user is None else self.user.id, self.address)
         try:
-            return await run_in_threadpool(fn, *args, **kwargs)
+            with audit.bound(origin):  # the worker thread runs in a copy of this context
+                return await run_in_threadpool(fn, *args, **kwargs)
         except DomainError as exc:
             raise from_domain(exc) from None
 

@@ -34,6 +34,8 @@ async def serve(settings: ServerSettings) -> AsyncIterator[str]:
         ws_max_size=settings.max_body_bytes,
         ws_per_message_deflate=False,  # small frames on a LAN: compressing costs more than it saves
         lifespan="on",
+        ssl_certfile=settings.tls_cert or None,
+        ssl_keyfile=settings.tls_key or None,
     )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
@@ -45,7 +47,7 @@ async def serve(settings: ServerSettings) -> AsyncIterator[str]:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://{settings.host}:{port}"
+        yield f"{settings.scheme}://{settings.host}:{port}"
     finally:
         server.should_exit = True
         await task

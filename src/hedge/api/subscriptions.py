@@ -26,7 +26,7 @@ AFTER = strawberry.argument(description="a feedCursor: first deliver every chang
 
 
 async def _stream(
-    info: Info[Context, None], entity: str, op: str, user_id: strawberry.ID | None, after: str | None
+    info: Info[Context, None], entity: str, op: str, user_id: strawberry.ID | None, after: str | None = None
 ) -> AsyncIterator[Any]:
     c = info.context
     scope = scope_user(c.actor, None if user_id is None else str(user_id))  # raises before any data

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, get_type_hints
 
 from hedge.ea.errors import BadMessage, FrameTooLarge
-from hedge.ea.protocol_messages import MAX_FRAME_BYTES, MESSAGE_TYPES, Message, PositionReport
+from hedge.ea.protocol_messages import MAX_FRAME_BYTES, MESSAGE_TYPES, Message
 
 _KNOWN_TYPES = ", ".join(MESSAGE_TYPES)
 _CONSTANTS = {"NaN": Decimal("NaN"), "Infinity": Decimal("Infinity"), "-Infinity": Decimal("-Infinity")}
@@ -130,11 +130,12 @@ def _build(cls: type[Any], data: Mapping[str, object], path: str) -> object:
         values[f.name] = _convert(inner, raw, where, f.metadata.get("rule"))
     required_when = getattr(cls, "REQUIRED_WHEN", None)
     if required_when is not None:
-        status = values["status"]
-        for name in required_when[status]:
+        state_field = getattr(cls, "STATE_FIELD", "status")
+        state = values[state_field]
+        for name in required_when[state]:
             if values[name] is None:
                 raise BadMessage(
-                    f"{path} with status {status} is missing required field {camel(name)!r}",
+                    f"{path} with {state_field} {state} is missing required field {camel(name)!r}",
                     field=f"{path}.{camel(name)}",
                 )
     return cls(**values)
@@ -188,10 +189,10 @@ def _convert(hint: object, raw: object, where: str, rule: str | None) -> object:
 
 
 def _item(hint: object, raw: object, where: str) -> object:
-    if hint is PositionReport:
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):  # PositionReport, HistoryEntry, SymbolInfo
         if not isinstance(raw, dict):
             raise BadMessage(f"{where} must be an object, was {_shown(raw)}", field=where)
-        return _build(PositionReport, raw, where)
+        return _build(hint, raw, where)
     return _convert(hint, raw, where, None)
 
 

@@ -1,4 +1,4 @@
-"""The EA wire messages of /work/shared/contract/ea-protocol.md: one frozen class per frame type.
+"""The EA wire messages of docs/ea-protocol.md: one frozen class per frame type.
 
 Attribute names are the contract's camelCase names in snake_case (`mt_ticket` is `mtTicket`).
 Prices, volumes and money are Decimal; times are epoch milliseconds (`time_ms`); tickets are text.
@@ -38,15 +38,31 @@ class ErrorCode(StrEnum):
     TRADE_DISABLED = "TRADE_DISABLED"
     REQUOTE = "REQUOTE"
     TIMEOUT = "TIMEOUT"
+    HEDGING_PROHIBITED = "HEDGING_PROHIBITED"
     UNKNOWN = "UNKNOWN"
 
     @property
     def retryable(self) -> bool:
-        """True for the codes worth a retry (REQUOTE, TIMEOUT)."""
-        return self in _RETRYABLE
+        """True for the codes worth an automatic retry: REQUOTE only.
+
+        A REQUOTE certainly placed nothing and the next price may be taken. TIMEOUT and UNKNOWN
+        leave the outcome open (the order may have been filled), so they are settled from the
+        terminal (SYNC, then HISTORY) before anything is sent again; the other codes certainly
+        placed nothing but a retry would meet the same refusal.
+        """
+        return self is ErrorCode.REQUOTE
+
+    @property
+    def placed_nothing(self) -> bool:
+        """True when the terminal certainly carried nothing out (no order placed, nothing closed).
+
+        False for TIMEOUT (the broker may have filled it) and UNKNOWN (an error the EA could not
+        classify): both are an unknown outcome that only the terminal's word settles.
+        """
+        return self not in _OUTCOME_UNKNOWN
 
 
-_RETRYABLE = frozenset({ErrorCode.REQUOTE, ErrorCode.TIMEOUT})
+_OUTCOME_UNKNOWN = frozenset({ErrorCode.TIMEOUT, ErrorCode.UNKNOWN})
 
 
 class ErrorFrameCode(StrEnum):
@@ -61,10 +77,41 @@ class CommandStatus(StrEnum):
 
 
 class StopReason(StrEnum):
-    """The `reason` values of STOPPED the paper EA sends (the field itself is free text)."""
+    """Why the terminal closed a position outside a CLOSE (STOPPED and HISTORY_RESULT `reason`).
+
+    Only STOP_OUT (the broker's stop-out) fires trigger actions. Read leniently, since the field
+    was free text before: the old paper EA's and MQL EAs' "MANUAL" is TERMINAL_CLOSE, any other
+    text is UNKNOWN (never STOP_OUT), so an older EA's frame is still decoded.
+    """
 
     STOP_OUT = "STOP_OUT"
-    MANUAL = "MANUAL"
+    STOP_LOSS = "STOP_LOSS"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TERMINAL_CLOSE = "TERMINAL_CLOSE"  # closed by hand in the terminal (or by another EA)
+    UNKNOWN = "UNKNOWN"
+    MANUAL = "TERMINAL_CLOSE"  # the name before this round; an alias of TERMINAL_CLOSE
+
+    @classmethod
+    def _missing_(cls, value: object) -> StopReason:
+        if isinstance(value, str) and value.strip().upper() == "MANUAL":
+            return cls.TERMINAL_CLOSE
+        return cls.UNKNOWN
+
+
+class HistoryState(StrEnum):
+    """How a position stands at the terminal in a HISTORY_RESULT entry."""
+
+    OPEN = "OPEN"  # still held
+    CLOSED = "CLOSED"  # closed: price, timeMs, profit and reason say how
+    UNKNOWN = "UNKNOWN"  # nothing found in positions, orders or the deal history
+
+
+class MarginMode(StrEnum):
+    """AUTH `marginMode` values of the contract (the field is read as text; None from older EAs)."""
+
+    HEDGING = "HEDGING"
+    NETTING = "NETTING"
+    EXCHANGE = "EXCHANGE"
 
 
 # Range rules the decoder applies, kept on the fields they govern.
@@ -87,6 +134,7 @@ class Auth:
     server_name: str
     platform: BrokerType | None = None
     ea_version: str | None = None
+    margin_mode: str | None = None  # a MarginMode value; None from EAs older than this field
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +219,16 @@ class Subscribe:
     symbols: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class History:
+    """agent→EA. How each of these positions ended at the terminal; answered by one HISTORY_RESULT."""
+
+    TYPE: ClassVar[str] = "HISTORY"
+    DIRECTION: ClassVar[Direction] = Direction.AGENT_TO_EA
+    command_id: str
+    position_ids: tuple[str, ...]
+
+
 # --- EA -> agent events -------------------------------------------------------------------------
 
 
@@ -192,12 +250,19 @@ class Opened:
     time_ms: int | None = field(default=None, metadata=NON_NEGATIVE)
     error_code: ErrorCode | None = None
     message: str | None = field(default=None, metadata=MAY_BE_EMPTY)
+    volume: Decimal | None = field(default=None, metadata=POSITIVE)  # lots filled; None from older EAs
 
     @classmethod
     def success(
-        cls, command_id: str, position_id: str, mt_ticket: str, price: Decimal, time_ms: int
+        cls,
+        command_id: str,
+        position_id: str,
+        mt_ticket: str,
+        price: Decimal,
+        time_ms: int,
+        volume: Decimal | None = None,
     ) -> Opened:
-        return cls(command_id, position_id, CommandStatus.SUCCESS, mt_ticket, price, time_ms)
+        return cls(command_id, position_id, CommandStatus.SUCCESS, mt_ticket, price, time_ms, volume=volume)
 
     @classmethod
     def failed(cls, command_id: str, position_id: str, error_code: ErrorCode, message: str) -> Opened:
@@ -241,7 +306,10 @@ class Closed:
 
 @dataclass(frozen=True, slots=True)
 class Stopped:
-    """EA→agent. The broker (stop-out) or someone outside the system closed a position."""
+    """EA→agent. The broker (stop-out, SL, TP) or someone outside the system closed a position.
+
+    `profit` is net (profit + swap + commission + fee) in the account currency.
+    """
 
     TYPE: ClassVar[str] = "STOPPED"
     DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
@@ -250,7 +318,16 @@ class Stopped:
     price: Decimal = field(metadata=POSITIVE)
     time_ms: int = field(metadata=NON_NEGATIVE)
     profit: Decimal
-    reason: str
+    reason: str = field(
+        metadata=MAY_BE_EMPTY
+    )  # always a StopReason member once built (text is read leniently, see StopReason)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", StopReason(self.reason))
+
+    @property
+    def stop_reason(self) -> StopReason:
+        return StopReason(self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +382,67 @@ class Positions:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One item of HISTORY_RESULT: what the terminal knows of one asked-for position.
+
+    OPEN carries the ticket; CLOSED the ticket, close price, time and net profit, and `reason`
+    (None when the close was the system's own CLOSE); UNKNOWN nothing (not found).
+    """
+
+    STATE_FIELD: ClassVar[str] = "state"
+    REQUIRED_WHEN: ClassVar[Mapping[HistoryState, tuple[str, ...]]] = {
+        HistoryState.OPEN: ("mt_ticket",),
+        HistoryState.CLOSED: ("mt_ticket", "price", "time_ms", "profit"),
+        HistoryState.UNKNOWN: (),
+    }
+    position_id: str
+    mt_ticket: str | None
+    state: HistoryState
+    price: Decimal | None = field(default=None, metadata=POSITIVE)
+    time_ms: int | None = field(default=None, metadata=NON_NEGATIVE)
+    profit: Decimal | None = None
+    reason: StopReason | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryResult:
+    """EA→agent. The answer to HISTORY: one entry per asked-for positionId."""
+
+    TYPE: ClassVar[str] = "HISTORY_RESULT"
+    DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
+    command_id: str
+    results: tuple[HistoryEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolInfo:
+    """One item of SYMBOLS: a symbol's figures as the terminal has them (broker symbol names).
+
+    `margin_per_lot` is the margin one lot needs, in the account currency (OrderCalcMargin /
+    MODE_MARGINREQUIRED); `tick_value` the value of one point's move of one lot, account currency.
+    """
+
+    symbol: str
+    digits: int = field(metadata=NON_NEGATIVE)
+    point: Decimal = field(metadata=POSITIVE)
+    contract_size: Decimal = field(metadata=POSITIVE)
+    volume_min: Decimal = field(metadata=POSITIVE)
+    volume_step: Decimal = field(metadata=POSITIVE)
+    volume_max: Decimal = field(metadata=POSITIVE)
+    margin_per_lot: Decimal | None = field(default=None, metadata=NON_NEGATIVE)
+    tick_value: Decimal | None = field(default=None, metadata=NON_NEGATIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class Symbols:
+    """EA→agent. The subscribed symbols' figures, after AUTH_OK and after each SUBSCRIBE. Not answered."""
+
+    TYPE: ClassVar[str] = "SYMBOLS"
+    DIRECTION: ClassVar[Direction] = Direction.EA_TO_AGENT
+    symbols: tuple[SymbolInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Error:
     """Either way. A frame the sender could not use; `command_id` when it could read one."""
 
@@ -329,15 +467,18 @@ Message = (
     | Close
     | Sync
     | Subscribe
+    | History
     | Opened
     | Closed
     | Stopped
     | Price
     | AccountUpdate
     | Positions
+    | HistoryResult
+    | Symbols
     | Error
 )
-Command = Open | Close | Sync
+Command = Open | Close | Sync | History
 MESSAGE_CLASSES: tuple[type[Message], ...] = (
     Auth,
     AuthOk,
@@ -348,12 +489,15 @@ MESSAGE_CLASSES: tuple[type[Message], ...] = (
     Close,
     Sync,
     Subscribe,
+    History,
     Opened,
     Closed,
     Stopped,
     Price,
     AccountUpdate,
     Positions,
+    HistoryResult,
+    Symbols,
     Error,
 )
 MESSAGE_TYPES: Mapping[str, type[Message]] = {cls.TYPE: cls for cls in MESSAGE_CLASSES}

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -29,8 +28,10 @@ from hedge.domain.ids import AccountId, PositionId, UserId
 from hedge.domain.models import Account, Action, Position, User
 from hedge.domain.rows import from_mapping
 from hedge.domain.symbols import SymbolCatalog
+from hedge.domain.tokens import check_token, new_token
 from hedge.domain.values import enum_value
 from hedge.domain.values import price as checked
+from hedge.store import audit
 from hedge.store import presence as presence_rows
 from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
@@ -102,6 +103,10 @@ class Store(AlertStore):
             self.signal.advance(unit.last_seq)
             for hook in self._commit_hooks:
                 hook(unit.appended)
+
+    def transaction(self) -> AbstractContextManager[Unit]:
+        """One write transaction, for store functions kept in other modules (store/users.py)."""
+        return self._unit()
 
     def add_commit_hook(self, hook: Callable[[list[ChangeEvent]], None]) -> None:
         """Call `hook` with the feed events of every transaction this Store commits, right after
@@ -209,11 +214,12 @@ class Store(AlertStore):
 
     def create_user(self, email: Any, name: Any, role: Any, token: str | None = None) -> tuple[User, str]:
         """A new user and its API token (returned once; only its hash is kept)."""
-        token = token or secrets.token_urlsafe(32)
+        token = new_token() if token is None else check_token(token)
         user = creation.new_user(email, name, role, self.now())
         try:
             with self._unit() as unit:
                 unit.insert(user, token_hash=hash_token(token))
+                audit.record(unit, "createUser", "User", user.id, {"email": user.email, "role": user.role})
         except IntegrityError:
             if self._email_taken(user.email):
                 raise ValidationError(
@@ -305,6 +311,7 @@ class Store(AlertStore):
                     f"{account.account_number!r} on {account.server_name!r} is already registered",
                 )
             unit.insert(account)
+            audit.record(unit, "createAccount", "Account", account.id, {"userId": account.user_id})
         return account
 
     def update_account(
@@ -316,7 +323,10 @@ class Store(AlertStore):
     ) -> Account:
         with self._unit() as unit:
             account = _expect(_owned_by(actor, unit.require(Account, account_id)), expected_version)
-            return unit.update(account, updates.apply_account_update(account, changes_, unit.now))
+            after = unit.update(account, updates.apply_account_update(account, changes_, unit.now))
+            if after is not account and (actor is None or actor.is_admin or audited_account_change(changes_)):
+                audit.record(unit, "updateAccount", "Account", account.id, audit_values(changes_))
+            return after
 
     # ---------------------------------------------------------------- actions and positions
 
@@ -436,6 +446,9 @@ class Store(AlertStore):
             if listed[action_id].position_id == after.id and listed[action_id].type is ActionType.ENTRY:
                 raise ValidationError("triggerActionIds", "must not list the position's own entry action")
         check_trigger_owners(actor, after.user_id, ((a.id, a.user_id) for a in listed.values()))
+        foreign = sorted(a.id for a in listed.values() if a.user_id != after.user_id)
+        if foreign and after.trigger_action_ids != before.trigger_action_ids:
+            audit.record(unit, "linkTriggerActions", "Position", after.id, {"otherUsersActionIds": foreign})
         for action in listed.values():
             if action.trigger_position_id != after.id:
                 unit.update(action, _bump(action, unit.now, trigger_position_id=PositionId(after.id)))
@@ -462,3 +475,18 @@ def _expect(entity: T, expected_version: int | None) -> T:
 
 def _bump(entity: T, now: datetime, **fields: Any) -> T:
     return replace(entity, version=entity.version + 1, updated_at=now, **fields)
+
+
+# an agent reports balances every 30 s: those are not admin changes; the account's settings are
+_ACCOUNT_SETTINGS = frozenset({"display_name", "leverage", "symbol_map"})
+
+
+def audited_account_change(changes_: Mapping[str, Any]) -> bool:
+    return bool(_ACCOUNT_SETTINGS & set(changes_))
+
+
+def audit_values(changes_: Mapping[str, Any]) -> dict[str, Any]:
+    """The changed fields as JSON-ready values (Decimals and enums as strings)."""
+    return {
+        k: v if v is None or isinstance(v, bool | int | str | list) else str(v) for k, v in changes_.items()
+    }

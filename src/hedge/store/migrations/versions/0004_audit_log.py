@@ -1,0 +1,38 @@
+"""The audit log: who changed users, tokens, accounts, trading controls and cross-user links.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from hedge.store.types import UtcDateTime
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "audit_log",
+        sa.Column(
+            "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+        sa.Column("at", UtcDateTime, nullable=False, index=True),
+        sa.Column("actor_id", sa.String(64)),
+        sa.Column("address", sa.String(64)),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("entity", sa.String(32), nullable=False),
+        sa.Column("entity_id", sa.String(64), nullable=False, index=True),
+        sa.Column("detail", sa.JSON, nullable=False),
+        sqlite_autoincrement=True,
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("audit_log")
