@@ -25,6 +25,7 @@ from hedge.api.fanout import SharedEventExecutor
 from hedge.api.feed_cursor import FeedQuery
 from hedge.api.gqltypes import DATETIME_SCALAR
 from hedge.api.jobs import JobsQuery
+from hedge.api.lease import LeaseMutation
 from hedge.api.mutations import Mutation
 from hedge.api.queries import Query
 from hedge.api.stats import StatsQuery
@@ -100,7 +101,7 @@ def build_schema(
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
         query=merge_types("Query", (Query, AlertQuery, FeedQuery, AccessQuery, JobsQuery, StatsQuery)),
-        mutation=merge_types("Mutation", (Mutation, AlertMutation, AccessMutation)),
+        mutation=merge_types("Mutation", (Mutation, AlertMutation, AccessMutation, LeaseMutation)),
         subscription=merge_types("Subscription", (Subscription, AccessSubscription)),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
         extensions=[lambda: RequestGate(max_tokens, rules), lambda: ErrorCodes(count_error)],

@@ -37,6 +37,7 @@ from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
 from hedge.store.engine import begin_write, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
+from hedge.store.lease import LeaseStore
 from hedge.store.migrate import upgrade
 from hedge.store.tables import accounts, actions, changes, positions, users
 from hedge.store.unit import Unit, select_by_id
@@ -51,7 +52,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Store(AlertStore):
+class Store(AlertStore, LeaseStore):
     """The system of record. Thread-safe: each call takes its own connection from the pool."""
 
     def __init__(
