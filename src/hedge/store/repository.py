@@ -31,7 +31,7 @@ from hedge.domain.symbols import SymbolCatalog
 from hedge.domain.tokens import check_token, new_token
 from hedge.domain.values import enum_value
 from hedge.domain.values import price as checked
-from hedge.store import audit
+from hedge.store import audit, presence_effects
 from hedge.store import presence as presence_rows
 from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
@@ -235,10 +235,7 @@ class Store(AlertStore, LeaseStore):
 
     def set_pc_status(self, user_id: str, status: PCStatus) -> User:
         with self._unit() as unit:
-            user = unit.require(User, user_id)
-            if user.pc_status is status:
-                return user
-            return unit.update(user, _bump(user, self.now(), pc_status=status))
+            return self._set_status(unit, unit.require(User, user_id), status)
 
     # ---------------------------------------------------------------- presence (pcStatus)
 
@@ -279,9 +276,7 @@ class Store(AlertStore, LeaseStore):
 
     @staticmethod
     def _set_status(unit: Unit, user: User, status: PCStatus) -> User:
-        if user.pc_status is status:
-            return user
-        return unit.update(user, _bump(user, unit.now, pc_status=status))
+        return presence_effects.set_pc_status(unit, user, status)
 
     def create_account(
         self,
