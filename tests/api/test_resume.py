@@ -287,3 +287,21 @@ async def test_the_fan_out_losing_its_place_in_the_feed_tells_every_subscriber_t
         broker.stop()
         writer.close()
         store.close()
+
+
+async def test_a_replay_over_many_feed_pages_keeps_order_and_skips_other_users(
+    resume_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await build_world(resume_api)
+    monkeypatch.setattr(broker_module, "REPLAY_PAGE", 3)  # the replay reads the feed 3 events at a time
+    cursor = await cursor_of(world)
+    for i in range(10):
+        await memo(world, world.alice.position_id, f"a{i}")
+        await memo(world, world.bob.position_id, f"b{i}")
+    async with world.alice.client.connection() as conn:
+        op_id = await conn.start(ON_UPDATE, {"a": cursor})
+        replayed = [await next_payload(conn, op_id) for _ in range(10)]
+        await memo(world, world.alice.position_id, "live")
+        live = await next_payload(conn, op_id)
+    assert [p["version"] for p in [*replayed, live]] == list(range(2, 13))
+    assert {p["id"] for p in replayed} == {world.alice.position_id}
