@@ -178,6 +178,8 @@ def conditions(core: AgentCore, now: float) -> tuple[list[Condition], set[AlertK
         if not term.connected and term.away_since is None:
             term.away_since = now
     for t in core.orders.values():
+        if t.state is S.HELD:
+            continue  # the common case, and nothing to say about it
         pos = core.state.positions.get(t.position_id)
         status = pos.status.value if pos is not None else "unknown"
         where = f"position {t.position_id} on account {names.get(t.account_id, t.account_id)}"
