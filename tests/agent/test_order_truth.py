@@ -507,3 +507,23 @@ def test_open_searching_history_asks_no_further_sync_while_history_is_pending() 
         intents += agent.decide(2.2 + step * 0.1)
     assert sent(intents, Sync) == []
     assert len(sent(intents, History)) == 1
+
+
+def test_trailing_stop_best_price_starts_from_the_bid_at_the_fill() -> None:
+    from hedge.ea.protocol_messages import Price
+
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(
+        position(P.OPENING, version=2, trail_width=Decimal(10), trail_mode=TrailMode.TRAILING_STOP)
+    )
+    command = sent(agent.decide(0.0), Open)[0]
+    agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.000"), Decimal("150.010"), 1))
+    agent.on_opened(ACCOUNT, Opened.success(command.command_id, "pos-A", "777", Decimal("150.010"), 1), 0.1)
+    row = position(P.OPEN, version=3, entry_price=Decimal("150.010"), mt_ticket="777",
+                   trail_width=Decimal(10), trail_mode=TrailMode.TRAILING_STOP)  # fmt: skip
+    agent.apply_row(row)
+    assert agent.book.best_price(row.id) == Decimal("150.000")  # the bid, not the entry (the ask)
+    assert agent.on_price(ACCOUNT, Price("USDJPY", Decimal("149.905"), Decimal("149.915"), 2)) == []
+    fired = agent.on_price(ACCOUNT, Price("USDJPY", Decimal("149.900"), Decimal("149.910"), 3))
+    assert len(fired) == 1  # 10 pips under the bid at the fill (11 under the entry)

@@ -27,7 +27,7 @@ from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TrailMo
 from hedge.domain.models import Position
 from hedge.domain.orders import Fill, OrderState, OrderTracker, OrderTrigger
 from hedge.domain.symbols import SymbolCatalog, canonical_symbol
-from hedge.domain.trail import TrailBook
+from hedge.domain.trail import TrailBook, closing_price
 from hedge.domain.transitions import FINAL_POSITION_STATES
 from hedge.ea.protocol import Sync
 from hedge.ea.protocol_messages import (
@@ -174,6 +174,15 @@ class AgentCore:
         self.saved_bests.pop(position_id, None)
         log.info("trail condition met for position %s at %s", position_id, price)
         return intent
+
+    def fill_heard(self, position_id: str) -> None:
+        """A TRAILING_STOP's best price starts from the bid (SELL: the ask) at the fill."""
+        row = self.state.positions.get(position_id)
+        if row is None or row.trail_mode is not TrailMode.TRAILING_STOP or position_id in self.saved_bests:
+            return
+        quote = self.quotes.get((row.account_id, row.symbol))
+        if quote is not None:
+            self.saved_bests[position_id] = closing_price(row.side, quote.bid, quote.ask)
 
     def trigger_settled(self, position_id: str) -> None:
         """The server recorded (or refused for good) the trigger of this position."""

@@ -111,6 +111,7 @@ def apply_positions(core: AgentCore, account_id: str, msg: Positions, now: float
         if tracker.state is not S.HELD and tracker.can(OrderTrigger.FILL) and tracker.moved_at <= asked_at:
             log.info("position %s is held by the terminal as ticket %s", pid, fill.mt_ticket)
             tracker.filled(fill, now)
+            core.fill_heard(pid)
     for tracker in list(core.orders.values()):
         if tracker.account_id != account_id or tracker.position_id in term.held:
             continue
