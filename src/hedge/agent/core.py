@@ -39,6 +39,7 @@ from hedge.ea.protocol_messages import (
     Positions,
     Price,
     Stopped,
+    Symbols,
 )
 
 log = logging.getLogger(__name__)
@@ -305,6 +306,15 @@ class AgentCore:
         self.quotes[(account_id, symbol)] = Quote(msg.bid, msg.ask, msg.time_ms)
         return [self._fire(f.position_id, f.price) for f in self.book.on_price(key, msg.bid, msg.ask)]
 
+    def on_symbols(self, account_id: str, msg: Symbols) -> list[Intent]:
+        """SYMBOLS: the terminal's figures for its symbols (kept under their canonical names)."""
+        account = self.state.accounts.get(account_id)
+        mapping = account.symbol_map if account else None
+        term = self.terminal(account_id)
+        for info in msg.symbols:
+            term.symbols[canonical_symbol(info.symbol, mapping)] = info
+        return []
+
     def on_account(self, account_id: str, msg: AccountUpdate) -> list[Intent]:
         term = self.terminal(account_id)
         term.snapshot = msg
@@ -346,7 +356,7 @@ class AgentCore:
 
     # ------------------------------------------------------------------ views
 
-    def unrealized(self, pos: Position) -> tuple[Decimal, Decimal] | None:
+    def unrealized(self, pos: Position) -> tuple[Decimal, Decimal, str | None] | None:
         return views.unrealized(self, pos)
 
     def open_positions(self) -> list[dict[str, object]]:
