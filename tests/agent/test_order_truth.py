@@ -557,3 +557,17 @@ def test_unrealized_pl_falls_back_to_the_terminals_profit_from_positions() -> No
     agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.250"), Decimal("150.260"), 1))
     shown = agent.open_positions()[0]
     assert shown["unrealizedPL"] == "16.6" and shown["plCurrency"] == "USD"
+
+
+def test_volume_or_side_differing_at_the_terminal_raises_reconciliation_mismatch_and_resolves() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(open_row())
+    odd = PositionReport("pos-A", "777", "USDJPY", Side.SELL, Decimal("0.2"), Decimal("150"), 1, Decimal(0))
+    answer_sync(agent, agent.sync_request(ACCOUNT, 1.0), odd, now=1.1)
+    decided = agent.decide(1.2)
+    mismatch = raised(decided)["RECONCILIATION_MISMATCH"]
+    assert "side BUY" in mismatch.message and "volume 0.1" in mismatch.message
+    record_alerts(agent, decided)
+    answer_sync(agent, agent.sync_request(ACCOUNT, 2.0), report("777"), now=2.1)
+    assert resolved(agent.decide(2.2)) == ["RECONCILIATION_MISMATCH"]
