@@ -67,6 +67,8 @@ class ServerSettings:
     notify: str = ""  # alert delivery channels and filters (docs/operations.md)
     notify_secret: str = ""  # HMAC key of webhook signatures
     summary_at: str = ""  # UTC HH:MM of the daily summary; empty: no summary
+    session_secret: str = ""  # peppers the console's session signatures (hedge.web.sessions)
+    session_max_age_s: float = 12 * 3600
 
     def __post_init__(self) -> None:
         if bool(self.tls_cert) != bool(self.tls_key):
@@ -100,7 +102,7 @@ class ServerSettings:
         shown: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("admin_token", "notify", "notify_secret") and value:
+            if f.name in ("admin_token", "notify", "notify_secret", "session_secret") and value:
                 value = "***"
             elif f.name in ("database_url", "redis_url") and value:
                 from sqlalchemy.engine import make_url  # only here: keeps `hedge --help` quick
