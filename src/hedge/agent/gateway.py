@@ -54,6 +54,7 @@ class Session:
     connection: ServerConnection
     outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     heard_at: float = field(default_factory=time.monotonic)
+    margin_mode: str | None = None  # AUTH marginMode (None from older EAs)
 
     def send(self, msg: Message) -> None:
         self.outbox.put_nowait(encode(msg))
@@ -135,10 +136,11 @@ class EAGateway:
         return Response(HTTPStatus.OK.value, HTTPStatus.OK.phrase, headers, body)
 
     async def _serve(self, connection: ServerConnection) -> None:
-        account = await self._authenticate(connection)
-        if account is None:
+        authed = await self._authenticate(connection)
+        if authed is None:
             return
-        session = Session(account, connection)
+        account, auth = authed
+        session = Session(account, connection, margin_mode=auth.margin_mode)
         previous = self.sessions.get(account.id)
         self.sessions[account.id] = session
         if previous is not None:
@@ -162,7 +164,7 @@ class EAGateway:
                 self._handler.on_disconnect(account)
             log.info("EA disconnected for account %s", account.account_number)
 
-    async def _authenticate(self, connection: ServerConnection) -> Account | None:
+    async def _authenticate(self, connection: ServerConnection) -> tuple[Account, Auth] | None:
         try:
             raw = await asyncio.wait_for(connection.recv(), self._first_frame_timeout_s)
         except (TimeoutError, ConnectionClosed):
@@ -183,7 +185,7 @@ class EAGateway:
         if isinstance(found, str):
             await self._refuse(connection, found)
             return None
-        return found
+        return found, msg
 
     async def _refuse(self, connection: ServerConnection, reason: str) -> None:
         log.warning("EA refused: %s", reason)

@@ -29,7 +29,6 @@ from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings, load_symbol_specs
 from hedge.domain.enums import UserRole
 from hedge.domain.tokens import check_token
-from hedge.jobs.alert_escalation import escalate_forever
 from hedge.jobs.wiring import build_scheduler
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
@@ -172,21 +171,12 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         services.broker.start()
         heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
         guard = asyncio.create_task(services.sessions.watch_forever(), name="session-guard")
-        escalation = (  # HEDGE_ALERT_ESCALATE_S=0 turns escalation off
-            asyncio.create_task(
-                escalate_forever(services.store, settings.alert_escalate_s), name="alert-escalation"
-            )
-            if settings.alert_escalate_s > 0
-            else None
-        )
         await scheduler.start()
         if services.figures is not None:
             services.figures.start()
         try:
             yield
         finally:
-            if escalation is not None:
-                escalation.cancel()
             if services.figures is not None:
                 await services.figures.stop()
             await scheduler.stop()

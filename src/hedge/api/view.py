@@ -11,13 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from hedge.api.context import Context, Services
 from hedge.api.errors import FORBIDDEN, UNAUTHENTICATED, VALIDATION
+from hedge.api.http_spec import GraphQLOverHTTP, response_media_type
 from hedge.api.session import SessionAuth
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
@@ -35,14 +35,14 @@ def bearer(value: object) -> str | None:
     return token or None
 
 
-class HedgeGraphQL(GraphQL[Context, None]):
+class HedgeGraphQL(GraphQLOverHTTP):
     def __init__(self, services: Services, schema: Any) -> None:
         super().__init__(
             schema,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             graphql_ide="graphiql",
             connection_init_wait_timeout=timedelta(seconds=10),
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,  # queries only: a mutation over GET is 405 (http_spec)
         )
         self.services = services
         self.sessions = SessionAuth(services)
@@ -124,5 +124,8 @@ class HedgeGraphQL(GraphQL[Context, None]):
             code = {401: UNAUTHENTICATED, 403: FORBIDDEN}.get(exc.status_code, VALIDATION)
             self.services.metrics.errors.labels(code).inc()
             body = {"errors": [{"message": exc.reason, "extensions": {"code": code}}]}
-            response = JSONResponse(body, status_code=exc.status_code)
+            accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
+            response = JSONResponse(body, status_code=exc.status_code, media_type=response_media_type(accept))
+            if exc.status_code == 405:
+                response.headers["Allow"] = "POST" if scope.get("method") == "GET" else "GET, POST"
         await response(scope, receive, send)
