@@ -56,6 +56,7 @@ from hedge.ea.protocol_messages import (
 log = logging.getLogger(__name__)
 
 REFETCH = {"Position": doc.GET_POSITION, "Action": doc.GET_ACTION}
+STOP_TIMEOUT_S = 2.0  # how long a stop waits for each of its steps
 CLOSE_STANDBY = 1013  # "try again later": another agent of this user acts now
 
 
@@ -103,13 +104,22 @@ class AgentRuntime:
         try:
             await self._fatal
         finally:
-            self._stopping = True  # EAs dropped by the shutdown below are not news for the server
-            for task in [lease, *([self._acting] if self._acting else []), *self._tasks]:
-                task.cancel()
-            await asyncio.gather(lease, *([self._acting] if self._acting else []), return_exceptions=True)
-            await self.lease.release()
-            await self.gateway.close()
-            await self.client.close()
+            await self._shutdown(lease)
+
+    async def _shutdown(self, lease: asyncio.Task[None]) -> None:
+        """Stop acting at once, give the lease up (another agent may take over now), then close.
+        Every step is bounded: a stop never hangs on a slow peer."""
+        self._stopping = True  # no more intents; EAs dropped below are not news for the server
+        running = [lease, *([self._acting] if self._acting else []), *self._tasks]
+        for task in running:
+            task.cancel()
+        await self.lease.release()
+        _, stuck = await asyncio.wait(running, timeout=STOP_TIMEOUT_S) if running else (set(), set())
+        if stuck:
+            log.warning("stopping without waiting for %s", ", ".join(t.get_name() for t in stuck))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.gateway.close(), STOP_TIMEOUT_S)
+        await self.client.close()
 
     def _spawn(self, name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
         """A supervised task; a refused token from it stops the agent."""
