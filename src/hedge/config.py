@@ -54,6 +54,21 @@ class ServerSettings:
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
     tls_cert: str = ""  # PEM certificate (chain) file: serve https:// and wss:// (with tls_key)
     tls_key: str = ""  # PEM private key file
+    # the periodic jobs (hedge.jobs); see docs/operations.md
+    feed_prune_interval_s: float = 0.0  # 0: a 24th of the feed retention, between 1 s and 1 h
+    snapshot_interval_s: float = 10.0  # account figures into the 30 s / 5 min history
+    stats_interval_s: float = 300.0
+    archive_at: str = "03:00"  # UTC, daily: archive, clean-up, then a backup
+    archive_after_days: float = 90.0
+    reports_url: str = ""  # file:///path or s3://bucket/prefix; default reports/ beside the database
+    s3_endpoint_url: str = ""  # any S3-compatible store; default AWS
+    backup_url: str = ""  # DIR or s3://bucket/prefix for the daily backup; default backups/ beside it
+    backup_keep: int = 7  # backups kept (older ones are deleted after a new one is written)
+    notify: str = ""  # alert delivery channels and filters (docs/operations.md)
+    notify_secret: str = ""  # HMAC key of webhook signatures
+    summary_at: str = ""  # UTC HH:MM of the daily summary; empty: no summary
+    session_secret: str = ""  # peppers the console's session signatures (hedge.web.sessions)
+    session_max_age_s: float = 12 * 3600
 
     def __post_init__(self) -> None:
         if bool(self.tls_cert) != bool(self.tls_key):
@@ -87,7 +102,7 @@ class ServerSettings:
         shown: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "admin_token" and value:
+            if f.name in ("admin_token", "notify", "notify_secret", "session_secret") and value:
                 value = "***"
             elif f.name in ("database_url", "redis_url") and value:
                 from sqlalchemy.engine import make_url  # only here: keeps `hedge --help` quick
@@ -120,20 +135,32 @@ class AgentSettings:
     ea_host: str = "127.0.0.1"
     ea_port: int = 8080
     state_dir: str = ""
-    ea_wait_s: float = 30.0  # how long an action waits for its account's EA to connect
+    ea_wait_s: float = 30.0  # how long work waits for its account's EA before EA_UNREACHABLE
     command_timeout_s: float = 60.0  # an OPEN/CLOSE with no answer this long is settled by SYNC
     auth_wait_s: float = 10.0  # an AUTH before the accounts are known waits this long
     ping_interval_s: float = 10.0
     dead_after_s: float = 30.0
     account_push_interval_s: float = 30.0
     trail_timer_ms: int = 100
-    max_retries: int = 3  # REQUOTE / TIMEOUT
+    max_retries: int = 3  # REQUOTE (and OPENs found never placed after an unknown outcome)
     retry_backoff_s: float = 0.2
     reconnect_max_s: float = 5.0
+    reconcile_s: float = 60.0  # SYNC every EA and compare with the server this often
     symbol_specs: str = ""  # as the server's HEDGE_SYMBOL_SPECS: give both the same
+    ca_file: str = ""  # PEM CAs that verify the server's certificate (https/wss); empty = the system's
+    lease_ttl_s: float = 15.0  # the agent lease (one acting agent per user), renewed every ttl/3
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> AgentSettings:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        token_file: str | None = None,
+        ea_token_file: str | None = None,
+        **overrides: Any,
+    ) -> AgentSettings:
+        """Defaults, then HEDGE_* variables, then flags. A token comes from the first of: its flag,
+        its file flag, HEDGE_TOKEN, HEDGE_TOKEN_FILE (likewise the EA token)."""
         env = os.environ if env is None else env
         names = {
             "server_url": "HEDGE_SERVER_URL",
@@ -143,6 +170,7 @@ class AgentSettings:
             "ea_port": "HEDGE_EA_PORT",
             "state_dir": "HEDGE_STATE_DIR",
             "symbol_specs": "HEDGE_SYMBOL_SPECS",
+            "ca_file": "HEDGE_CA_FILE",
         }
         values: dict[str, Any] = {"state_dir": str(Path.cwd() / "hedge-agent-state")}
         for f in fields(cls):
@@ -150,6 +178,17 @@ class AgentSettings:
             raw = env.get(variable)
             if raw is not None and raw != "":
                 values[f.name] = _parse(raw, f.type, variable)
+        for name, flag, path in (
+            ("token", "--token-file", token_file),
+            ("ea_token", "--ea-token-file", ea_token_file),
+        ):
+            variable = f"{names[name]}_FILE"
+            if overrides.get(name):
+                continue
+            if path:
+                values[name] = read_secret_file(path, flag)
+            elif not values.get(name) and env.get(variable):
+                values[name] = read_secret_file(env[variable], variable)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -158,6 +197,19 @@ class AgentSettings:
         for secret in ("token", "ea_token"):
             shown[secret] = "***" if shown[secret] else ""
         return shown
+
+
+def read_secret_file(path: str, source: str) -> str:
+    """A token kept in a file (first line, whitespace stripped): no `ps` shows it, and a token
+    starting with "-" is no flag."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{source}: cannot read {path}: {exc}") from None
+    secret = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if not secret:
+        raise ValueError(f"{source}: {path} is empty (expected the token on its first line)")
+    return secret
 
 
 def load_symbol_specs(value: str) -> SymbolCatalog:

@@ -1,5 +1,9 @@
 """Start throw-away PostgreSQL and Redis servers on free loopback ports (tests, benchmarks, demos).
 
+Development support, not run-time code: neither the server nor the agent imports it. It lives in
+the package rather than in tests/ because the benchmarks (bench/*.py, run as scripts from a
+checkout) need it as much as the tests do, and an installed package is the one place both find.
+
 Both come from the Debian packages (`postgresql`, `redis-server`); `.ci/run` installs them.
 PostgreSQL refuses to run as root, so as root initdb and postgres run as the `postgres` user.
 """

@@ -3,6 +3,11 @@
 Intents for the EAs go out at once, in the order the core gave them; mutations run as tasks, one
 at a time per row, and their answers go back into the core. A decision pass runs after every
 input and on a 100 ms timer (for timeouts and retries).
+
+It acts only while it holds its user's agent lease (`lease.py`): the server link, the decision
+loops and the EA events run while the lease is held; a standby agent refuses EAs ("agent not
+ready", they retry) and does nothing else. Every long-lived task is supervised (`supervise.py`);
+a refused token ends `run()` with TokenRefused.
 """
 
 from __future__ import annotations
@@ -11,7 +16,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import socket
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +29,8 @@ from hedge.agent.core import AgentCore
 from hedge.agent.gateway import EAGateway
 from hedge.agent.intents import (
     Intent,
+    RaiseAlert,
+    ResolveAlert,
     SendToEA,
     TriggerActions,
     UpdateAccount,
@@ -27,27 +38,42 @@ from hedge.agent.intents import (
     UpdatePosition,
     busy_key,
 )
+from hedge.agent.lease import AgentLease, LeaseState
 from hedge.agent.link import LINK_ERRORS, ServerLink
 from hedge.agent.state import Row
+from hedge.agent.supervise import retrieve, supervised
 from hedge.agent.wire import from_gql, gql_value
-from hedge.client.graphql import GraphQLClient, GraphQLClientError
+from hedge.client.graphql import GraphQLClient, GraphQLClientError, TokenRefused
 from hedge.config import AgentSettings, load_symbol_specs
 from hedge.domain.models import Account, Action, Position
 from hedge.domain.rows import from_mapping, to_image
-from hedge.ea.protocol import AGENT_NOT_READY, Message
-from hedge.ea.protocol_messages import AccountUpdate, Closed, Opened, Positions, Price, Stopped
+from hedge.ea.protocol import AGENT_NOT_READY, Close, Message, Open
+from hedge.ea.protocol_messages import (
+    AccountUpdate,
+    Closed,
+    Error,
+    HistoryResult,
+    Opened,
+    Positions,
+    Price,
+    Stopped,
+)
 
 log = logging.getLogger(__name__)
 
 REFETCH = {"Position": doc.GET_POSITION, "Action": doc.GET_ACTION}
+CLOSE_STANDBY = 1013  # "try again later": another agent of this user acts now
 
 
 class AgentRuntime:
     def __init__(self, settings: AgentSettings) -> None:
         self.settings = settings
-        self.core = AgentCore(settings, load_symbol_specs(settings.symbol_specs))
-        self.client = GraphQLClient(settings.server_url, settings.token)
+        self._specs = load_symbol_specs(settings.symbol_specs)
+        self.core = AgentCore(settings, self._specs)
+        self.client = GraphQLClient(settings.server_url, settings.token, ca_file=settings.ca_file or None)
         self.link = ServerLink(self.client, self._on_rows, self._on_link_state, settings.reconnect_max_s)
+        self.agent_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.lease = AgentLease(self.client, self.agent_id, settings.lease_ttl_s, self._on_lease)
         self.gateway = EAGateway(
             self,
             settings.ea_token,
@@ -61,29 +87,112 @@ class AgentRuntime:
         self._busy: set[str] = set()
         self._stopping = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._acting: asyncio.Task[None] | None = None
+        self._core_used = False  # the core has acted: a new grant starts from a fresh one
+        self._fatal: asyncio.Future[None] | None = None
         self._state_file = Path(settings.state_dir) / "accounts.json" if settings.state_dir else None
+        # commands that may be at a terminal and TRAILING_STOP best prices (AgentCore.saved_state)
+        self._orders_file = Path(settings.state_dir) / "orders.json" if settings.state_dir else None
+        self._orders_saved = ""
+        self._orders_saved_at = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
     async def run(self) -> None:
-        """Serve the EAs and keep the server link until cancelled."""
+        """Serve the EAs and, while holding the lease, act, until cancelled; a refused token
+        raises TokenRefused."""
+        self._fatal = asyncio.get_running_loop().create_future()
         self._restore_accounts()
+        self._restore_orders()
         self.ea_port = await self.gateway.start(self.settings.ea_host, self.settings.ea_port)
         self.listening.set()
-        log.info("EA port listening on ws://%s:%d/", self.settings.ea_host, self.ea_port)
-        loops = [
-            asyncio.create_task(self.link.run(), name="server-link"),
-            asyncio.create_task(self._decide_loop(), name="decide"),
-            asyncio.create_task(self._push_loop(), name="account-push"),
-        ]
+        log.info(
+            "EA port listening on ws://%s:%d/ (agent %s)", self.settings.ea_host, self.ea_port, self.agent_id
+        )
+        lease = self._spawn("agent-lease", self.lease.run)
         try:
-            await asyncio.gather(*loops)
+            await self._fatal
         finally:
             self._stopping = True  # EAs dropped by the shutdown below are not news for the server
-            for task in [*loops, *self._tasks]:
+            for task in [lease, *([self._acting] if self._acting else []), *self._tasks]:
                 task.cancel()
+            await asyncio.gather(lease, *([self._acting] if self._acting else []), return_exceptions=True)
+            await self.lease.release()
             await self.gateway.close()
             await self.client.close()
+
+    def _spawn(self, name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        """A supervised task; a refused token from it stops the agent."""
+        task = asyncio.get_running_loop().create_task(
+            supervised(name, run, fatal=(TokenRefused,), max_delay_s=self.settings.reconnect_max_s), name=name
+        )
+        task.add_done_callback(self._task_ended)
+        return task
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._fatal is None or self._fatal.done():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self._fatal.set_exception(exc)
+
+    async def _act(self) -> None:
+        """What the agent does while it holds the lease: the server link and the decision loops."""
+        top = self.settings.reconnect_max_s
+        loop = asyncio.get_running_loop()
+        tasks = [
+            loop.create_task(
+                supervised("server-link", self.link.run, fatal=(TokenRefused,), max_delay_s=top)
+            ),
+            loop.create_task(supervised("decide", self._decide_loop, max_delay_s=top)),
+            loop.create_task(supervised("account-push", self._push_loop, max_delay_s=top)),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # a refused token
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _on_lease(self, old: LeaseState, new: LeaseState) -> None:
+        acting = new in (LeaseState.HELD, LeaseState.UNSUPPORTED)
+        if acting and self._acting is None:
+            if self._core_used:
+                self._fresh_core()
+            self._core_used = True
+            self._acting = self._spawn("acting", self._act)
+            now = time.monotonic()
+            for session in list(self.gateway.sessions.values()):  # EAs that came in while not acting
+                self._execute(self.core.ea_connected(session.account.id, now, session.margin_mode))
+            self.kick()
+        elif not acting and self._acting is not None:
+            self._acting.cancel()
+            self._acting = None
+            for task in list(self._tasks):
+                task.cancel()
+            self._busy.clear()
+            self._loaded.clear()
+            if new is LeaseState.STANDBY:
+                for session in list(self.gateway.sessions.values()):
+                    task = asyncio.get_running_loop().create_task(
+                        session.connection.close(CLOSE_STANDBY, "another agent of this user acts now")
+                    )
+                    task.add_done_callback(retrieve)
+
+    def _fresh_core(self) -> None:
+        """A new core for a new grant: what the old one believed in flight may be stale by now."""
+        accounts = list(self.core.state.accounts.values())
+        saved = self.core.saved_state()  # but a command it sent may be at a terminal: kept as such
+        self.core = AgentCore(self.settings, self._specs)
+        self.core.restore(saved)
+        for account in accounts:
+            self.core.state.apply(account)
+
+    @property
+    def acting(self) -> bool:
+        return self._acting is not None and self.lease.holds()
 
     async def _decide_loop(self) -> None:
         period = self.settings.trail_timer_ms / 1000
@@ -92,6 +201,8 @@ class AgentRuntime:
                 await asyncio.wait_for(self._dirty.wait(), period)
             self._dirty.clear()
             self._execute(self.core.decide(time.monotonic()))
+            if time.monotonic() - self._orders_saved_at >= 1.0:
+                self._save_orders()
 
     async def _push_loop(self) -> None:
         while True:
@@ -105,8 +216,9 @@ class AgentRuntime:
 
     def _on_rows(self, rows: list[Row]) -> None:
         intents: list[Intent] = []
+        now = time.monotonic()
         for row in rows:
-            intents += self.core.apply_row(row)
+            intents += self.core.apply_row(row, now)
         if any(isinstance(r, Account) for r in rows):
             self._save_accounts()
         self._execute(intents)
@@ -116,13 +228,35 @@ class AgentRuntime:
         if up:
             self.core.state.loaded = True
             self._loaded.set()
+            self.core.server_linked()
+            task = asyncio.get_running_loop().create_task(self._adopt_alerts())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         self.kick()
 
+    async def _adopt_alerts(self) -> None:
+        """Open alerts an earlier run raised: resolved here once their condition is gone."""
+        try:
+            data = await self.client.execute(doc.OPEN_ALERTS)
+        except (GraphQLClientError, *LINK_ERRORS) as exc:
+            log.warning("could not read the open alerts (%s); raising afresh only", exc)
+            return
+        self.core.adopt_alerts(
+            [a for a in data["listAlerts"] if a.get("userId") in (None, self.link.user_id)]
+        )
+
     def _execute(self, intents: list[Intent]) -> None:
-        if self._stopping:
+        if self._stopping or not intents:
+            return
+        if not self.acting:
+            log.warning(
+                "not acting (agent lease %s): %d intents not carried out", self.lease.state, len(intents)
+            )
             return
         for intent in intents:
             if isinstance(intent, SendToEA):
+                if isinstance(intent.command, Open | Close):
+                    self._save_orders()  # first on disk: after a crash the command counts as maybe sent
                 if not self.gateway.send(intent.account_id, intent.command):
                     log.warning(
                         "no EA connected for account %s to send %s", intent.account_id, intent.command.TYPE
@@ -139,9 +273,16 @@ class AgentRuntime:
             if key is None or key in self._busy:
                 continue
             self._busy.add(key)
-            task = asyncio.get_running_loop().create_task(self._mutate(intent, key))
+            task = asyncio.get_running_loop().create_task(self._mutate(intent, key), name=f"mutate {key}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._mutation_ended)
+
+    def _mutation_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and isinstance(task.exception(), TokenRefused):
+            self._task_ended(task)  # the agent stops: its token is refused
+        else:
+            retrieve(task)  # logged with the task's name; the decision pass tries again
 
     async def _mutate(self, intent: Intent, key: str) -> None:
         hold_s = 0.0
@@ -149,6 +290,8 @@ class AgentRuntime:
             rows = await self._send_mutation(intent)
             if isinstance(intent, TriggerActions):
                 self.core.trigger_settled(intent.position_id)
+            elif isinstance(intent, UpdateAccount):
+                self.core.account_recorded(intent.account_id, intent.changes)
             self._on_rows(rows)
         except GraphQLClientError as exc:
             hold_s = await self._mutation_refused(intent, key, exc)
@@ -205,6 +348,23 @@ class AgentRuntime:
                 doc.UPDATE_ACCOUNT, {"input": _input(intent.account_id, intent.changes)}
             )
             return [from_gql(Account, data["updateAccount"])]
+        if isinstance(intent, RaiseAlert):
+            alert: dict[str, object] = {
+                "kind": intent.kind,
+                "severity": intent.severity,
+                "message": intent.message,
+                "accountId": intent.key[1],
+                "positionId": intent.key[2],
+                "requiresAction": intent.requires_action,
+            }
+            raised = (await self.link.mutate(doc.RAISE_ALERT, {"input": alert}))["raiseAlert"]
+            self.core.alert_raised(intent.key, str(raised["id"]))
+            return []
+        if isinstance(intent, ResolveAlert):
+            resolve = {"id": intent.alert_id, "automatic": True, "note": "the condition went away"}
+            await self.link.mutate(doc.RESOLVE_ALERT, {"input": resolve})
+            self.core.alert_resolved(intent.key, intent.alert_id)
+            return []
         assert isinstance(intent, TriggerActions)
         log.info(
             "triggering actions of position %s (%s at %s)", intent.position_id, intent.reason, intent.price
@@ -226,6 +386,8 @@ class AgentRuntime:
     # ------------------------------------------------------------------ EA side (EAHandler)
 
     async def find_account(self, account_number: str, server_name: str) -> Account | str:
+        if self.lease.state is LeaseState.STANDBY:
+            return AGENT_NOT_READY  # another agent of this user acts: the EA retries (maybe there)
         if not self.core.state.accounts:
             try:
                 await asyncio.wait_for(self._loaded.wait(), self.settings.auth_wait_s)
@@ -237,14 +399,22 @@ class AgentRuntime:
         return found
 
     def on_connect(self, account: Account) -> None:
-        self._execute(self.core.ea_connected(account.id, time.monotonic()))
+        if not self.acting:
+            return  # replayed when the agent starts to act
+        session = self.gateway.sessions.get(account.id)
+        margin_mode = session.margin_mode if session is not None else None
+        self._execute(self.core.ea_connected(account.id, time.monotonic(), margin_mode))
         self.kick()
 
     def on_disconnect(self, account: Account) -> None:
-        self._execute(self.core.ea_disconnected(account.id))
+        if not self.acting:
+            return
+        self._execute(self.core.ea_disconnected(account.id, time.monotonic()))
         self.kick()
 
     def on_message(self, account: Account, msg: Message) -> None:
+        if not self.acting:
+            return  # a standby agent decides nothing; it reads the terminal again when it acts
         now = time.monotonic()
         intents: list[Intent]
         if isinstance(msg, Price):
@@ -254,14 +424,17 @@ class AgentRuntime:
         elif isinstance(msg, Closed):
             intents = self.core.on_closed(account.id, msg, now)
         elif isinstance(msg, Stopped):
-            intents = self.core.on_stopped(account.id, msg)
+            intents = self.core.on_stopped(account.id, msg, now)
         elif isinstance(msg, Positions):
-            intents = self.core.on_positions(account.id, msg)
+            intents = self.core.on_positions(account.id, msg, now)
+        elif isinstance(msg, HistoryResult):
+            intents = self.core.on_history(account.id, msg, now)
         elif isinstance(msg, AccountUpdate):
             intents = self.core.on_account(account.id, msg)
         else:
-            if msg.TYPE == "ERROR":
+            if isinstance(msg, Error):
                 log.warning("EA of account %s reported an error: %s", account.account_number, msg)
+                self.core.on_error(account.id, msg)
             return
         if not isinstance(msg, Price):
             log.info("← EA %s: %s", account.account_number, msg.TYPE)
@@ -270,8 +443,15 @@ class AgentRuntime:
             self._execute(self.core.decide(now))
 
     def health(self) -> dict[str, object]:
+        acting = self.acting
         return {
-            "serverConnected": self.link.connected,
+            "serverConnected": self.link.connected if acting else self.lease.reachable,
+            "role": "ACTING" if acting else "STANDBY",  # beyond the contract: the agent lease
+            "lease": {
+                "state": self.lease.state.value,
+                "agentId": self.agent_id,
+                "holderId": self.lease.holder_id,
+            },
             "accounts": [
                 {
                     "accountId": s.account.id,
@@ -281,6 +461,7 @@ class AgentRuntime:
                 for s in self.gateway.sessions.values()
             ],
             "openPositions": self.core.open_positions(),  # beyond the contract: kept locally, per tick
+            "orders": self.core.orders_view(),  # what waits for a terminal's word
         }
 
     # ------------------------------------------------------------------ local copy of the accounts
@@ -297,6 +478,34 @@ class AgentRuntime:
         temporary = self._state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(images))
         temporary.replace(self._state_file)
+
+    def _save_orders(self) -> None:
+        self._orders_saved_at = time.monotonic()
+        if self._orders_file is None:
+            return
+        text = json.dumps(self.core.saved_state(), sort_keys=True)
+        if text == self._orders_saved:
+            return
+        self._orders_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self._orders_file.with_suffix(".tmp")
+        temporary.write_text(text)
+        temporary.replace(self._orders_file)
+        self._orders_saved = text
+
+    def _restore_orders(self) -> None:
+        if self._orders_file is None or not self._orders_file.exists():
+            return
+        try:
+            self.core.restore(json.loads(self._orders_file.read_text()))
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            log.warning("ignoring unreadable %s: %s", self._orders_file, exc)
+            return
+        log.info(
+            "restored %d commands that may be at a terminal and %d trail best prices from %s",
+            len(self.core.journal),
+            len(self.core.saved_bests),
+            self._orders_file,
+        )
 
     def _restore_accounts(self) -> None:
         if self._state_file is None or not self._state_file.exists():

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
+from hedge.api.coalesce import FigureCoalescer
 from hedge.api.context import Services
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
@@ -28,10 +29,10 @@ from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings, load_symbol_specs
 from hedge.domain.enums import UserRole
 from hedge.domain.tokens import check_token
-from hedge.jobs.alert_escalation import escalate_forever
-from hedge.jobs.feed_retention import prune_forever, prune_interval_s
+from hedge.jobs.wiring import build_scheduler
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
+from hedge.web.console import routes as console_routes
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
         presence=Presence(store, settings.presence_grace_s),
         metrics=metrics,
         sessions=SessionGuard(store, broker),
+        figures=FigureCoalescer(store),
     )
 
 
@@ -148,6 +150,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         count_error=lambda code: services.metrics.errors.labels(code).inc(),
     )
     graphql = HedgeGraphQL(services, schema)
+    scheduler = build_scheduler(services)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -159,6 +162,8 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         )
 
     async def metrics(_: Request) -> Response:
+        if scheduler.metrics is not None:
+            await run_in_threadpool(scheduler.metrics.refresh, services.store.engine)
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @asynccontextmanager
@@ -166,22 +171,15 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         services.broker.start()
         heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
         guard = asyncio.create_task(services.sessions.watch_forever(), name="session-guard")
-        pruner = asyncio.create_task(
-            prune_forever(services.store, prune_interval_s(settings.feed_retention_s)), name="feed-retention"
-        )
-        escalation = (  # HEDGE_ALERT_ESCALATE_S=0 turns escalation off
-            asyncio.create_task(
-                escalate_forever(services.store, settings.alert_escalate_s), name="alert-escalation"
-            )
-            if settings.alert_escalate_s > 0
-            else None
-        )
+        await scheduler.start()
+        if services.figures is not None:
+            services.figures.start()
         try:
             yield
         finally:
-            if escalation is not None:
-                escalation.cancel()
-            pruner.cancel()
+            if services.figures is not None:
+                await services.figures.stop()
+            await scheduler.stop()
             heartbeat.cancel()
             guard.cancel()
             services.broker.stop()
@@ -195,10 +193,13 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *graphql.sessions.routes(),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.scheduler = scheduler
     app.add_middleware(
         LimitsMiddleware, max_body_bytes=settings.max_body_bytes, timeout_s=settings.request_timeout_s
     )

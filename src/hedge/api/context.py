@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
+from hedge.api.coalesce import FigureCoalescer
 from hedge.api.errors import RATE_LIMITED, UNAUTHENTICATED, coded, from_domain
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
@@ -36,6 +37,7 @@ class Services:
     presence: Presence
     metrics: Metrics
     sessions: SessionGuard
+    figures: FigureCoalescer | None = None  # account figures, coalesced (hedge.api.coalesce)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Context:
     connection_params: dict[str, Any] = field(default_factory=dict)
     address: str | None = None  # the caller's address (the proxy's client when behind one)
     socket: Any = None  # the starlette WebSocket of a subscription connection
+    session_user: User | None = None  # the console's WebSocket: who its session cookie signs for
 
     @property
     def actor(self) -> Actor:

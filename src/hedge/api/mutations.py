@@ -10,10 +10,12 @@ from strawberry.types import Info
 
 from hedge.api import convert
 from hedge.api import gqltypes as g
+from hedge.api.coalesce import coalescible
 from hedge.api.context import Context
+from hedge.api.errors import from_domain
 from hedge.domain.authz import check_owner, owner_for_create, require_admin
 from hedge.domain.creation import EntryRequest
-from hedge.domain.errors import NotFound
+from hedge.domain.errors import DomainError, NotFound
 from hedge.domain.models import Account, Position
 
 
@@ -84,9 +86,16 @@ class Mutation:
             input, "display_name", "balance", "credit", "equity", "margin", "margin_level",
             "connection_status", "leverage", "symbol_map",
         )  # fmt: skip
-        account = await c.run(
-            c.services.store.update_account, str(input.id), changes, _version(input.expected_version), c.actor
-        )
+        if c.services.figures is not None and coalescible(changes, _version(input.expected_version)):
+            try:  # figures only: coalesced with other accounts' reports (hedge.api.coalesce)
+                account = await c.services.figures.submit(str(input.id), changes, c.actor)
+            except DomainError as exc:
+                raise from_domain(exc) from None
+        else:
+            account = await c.run(
+                c.services.store.update_account, str(input.id), changes, _version(input.expected_version),
+                c.actor,
+            )  # fmt: skip
         c.services.cache.written(account)
         return convert.account(account)
 

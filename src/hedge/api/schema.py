@@ -23,8 +23,10 @@ from hedge.api.alerts import AlertMutation, AlertQuery
 from hedge.api.errors import ErrorCodes
 from hedge.api.fanout import SharedEventExecutor
 from hedge.api.gqltypes import DATETIME_SCALAR
+from hedge.api.jobs import JobsQuery
 from hedge.api.mutations import Mutation
 from hedge.api.queries import Query
+from hedge.api.stats import StatsQuery
 from hedge.api.subscriptions import Subscription
 from hedge.domain.errors import DomainError
 
@@ -96,7 +98,7 @@ def build_schema(
     # build a new class on every request, which cost more than the rest of a mutation.
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
-        query=merge_types("Query", (Query, AlertQuery, AccessQuery)),
+        query=merge_types("Query", (Query, AlertQuery, AccessQuery, JobsQuery, StatsQuery)),
         mutation=merge_types("Mutation", (Mutation, AlertMutation, AccessMutation)),
         subscription=merge_types("Subscription", (Subscription, AccessSubscription)),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),

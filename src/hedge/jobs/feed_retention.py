@@ -1,19 +1,9 @@
-"""Prunes the change feed to its retention (default 24 h), on a timer in the server process.
-
-Every server process runs it; the delete is idempotent, so several processes pruning the same
-database only repeat a cheap statement.
-"""
+"""Prunes the change feed to its retention (default 24 h): a job on the scheduler."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
-from starlette.concurrency import run_in_threadpool
-
+from hedge.jobs.scheduler import Job
 from hedge.store.repository import Store
-
-log = logging.getLogger(__name__)
 
 
 def prune_interval_s(retention_s: float) -> float:
@@ -21,12 +11,9 @@ def prune_interval_s(retention_s: float) -> float:
     return min(max(retention_s / 24, 1.0), 3600.0)
 
 
-async def prune_forever(store: Store, interval_s: float) -> None:
-    while True:
-        try:
-            removed = await run_in_threadpool(store.prune_changes)
-            if removed:
-                log.info("pruned %d change-feed events older than %s", removed, store.retention)
-        except Exception:
-            log.exception("pruning the change feed failed; will try again in %.0f s", interval_s)
-        await asyncio.sleep(interval_s)
+def feed_retention_job(store: Store, interval_s: float) -> Job:
+    def run() -> str:
+        removed = store.prune_changes()
+        return f"pruned {removed} change-feed events older than {store.retention}"
+
+    return Job("feed-retention", run, interval_s)

@@ -133,22 +133,6 @@ presence = Table(
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
 
-# Who changed what, when, from where: every admin change (users, tokens, accounts, trading controls,
-# links across users). Written in the transaction of the change itself; never updated.
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("at", UtcDateTime, nullable=False, index=True),
-    Column("actor_id", String(64)),  # None: the system itself (bootstrap, a server rule)
-    Column("address", String(64)),
-    Column("action", String(64), nullable=False),
-    Column("entity", String(32), nullable=False),
-    Column("entity_id", String(64), nullable=False, index=True),
-    Column("detail", JSON, nullable=False),
-    sqlite_autoincrement=True,
-)
-
 # Alerts (hedge.domain.alerts): never deleted; at most one open (resolved_at NULL) per condition.
 alerts = Table(
     "alerts",
@@ -187,3 +171,22 @@ agent_leases = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("claimed_at", UtcDateTime, nullable=False),
 )
+
+# Who changed what, when, from where: every admin change (users, tokens, accounts, trading controls,
+# links across users). Written in the transaction of the change itself; never updated.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("actor_id", String(64)),  # None: the system itself (bootstrap, a server rule)
+    Column("address", String(64)),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("entity_id", String(64), nullable=False, index=True),
+    Column("detail", JSON, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# The periodic jobs' tables live in their own module, on this metadata.
+from hedge.store import job_tables as _job_tables  # noqa: E402, F401

@@ -1,0 +1,113 @@
+"""Account figures are coalesced (§6-2: balances are 30 s work; status changes are immediate).
+
+An `updateAccount` that carries only figures (balance, credit, equity, margin, marginLevel) and
+no expectedVersion joins a queue keyed by account: a second report for an account still waiting
+merges into the first (the latest value of each field wins) and both callers get the one
+result. One writer drains the queue into a single transaction, then pauses `pause_s`, so however
+many agents push, figures cost at most one transaction per pause and never queue in front of
+status changes, fills and triggers, which keep their own direct path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from hedge.domain.authz import Actor
+from hedge.domain.errors import DomainError
+from hedge.domain.models import Account
+from hedge.store.account_figures import FIGURES, update_figures
+from hedge.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+def coalescible(changes: Mapping[str, Any], expected_version: int | None) -> bool:
+    return expected_version is None and bool(changes) and set(changes) <= FIGURES
+
+
+@dataclass
+class _Waiting:
+    changes: dict[str, Any]
+    actor: Actor | None
+    futures: list[asyncio.Future[Account]] = field(default_factory=list)
+
+
+class FigureCoalescer:
+    def __init__(self, store: Store, pause_s: float = 0.1) -> None:
+        self._store = store
+        self._pause_s = pause_s
+        self._waiting: dict[str, _Waiting] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # transactions written (tests and the benchmark read it)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._drain_forever(), name="account-figures")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for waiting in self._waiting.values():
+            for future in waiting.futures:
+                future.cancel()
+
+    async def submit(self, account_id: str, changes: Mapping[str, Any], actor: Actor | None) -> Account:
+        if self._task is None:  # not started (a store used without the server's lifespan)
+            self.start()
+        future: asyncio.Future[Account] = asyncio.get_running_loop().create_future()
+        waiting = self._waiting.get(account_id)
+        if waiting is None or waiting.actor != actor:
+            if waiting is not None:  # another caller for the same account: write the earlier first
+                await self._flush_now()
+            self._waiting[account_id] = waiting = _Waiting(dict(changes), actor)
+        else:
+            waiting.changes.update(changes)
+        waiting.futures.append(future)
+        self._wake.set()
+        return await future
+
+    async def _flush_now(self) -> None:
+        batch, self._waiting = self._waiting, {}
+        await self._write(batch)
+
+    async def _drain_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._waiting = self._waiting, {}
+            if batch:
+                await self._write(batch)
+                await asyncio.sleep(self._pause_s)  # reports arriving meanwhile join the next batch
+
+    async def _write(self, batch: dict[str, _Waiting]) -> None:
+        try:
+            results: dict[str, Account | DomainError] = await run_in_threadpool(
+                update_figures, self._store, {k: (w.changes, w.actor) for k, w in batch.items()}
+            )
+        except Exception as exc:  # the whole transaction failed: every caller gets the error
+            log.warning("writing %d accounts' figures failed: %s", len(batch), exc)
+            results = {}
+            for waiting in batch.values():
+                for future in waiting.futures:
+                    if not future.done():
+                        future.set_exception(exc)
+            return
+        self.batches += 1
+        for account_id, waiting in batch.items():
+            outcome = results[account_id]
+            for future in waiting.futures:
+                if future.done():
+                    continue
+                if isinstance(outcome, DomainError):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)

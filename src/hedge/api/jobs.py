@@ -1,0 +1,99 @@
+"""GraphQL reads of the periodic jobs: `jobRuns` (ADMIN), `accountHistory`, `latestStats`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from hedge.api.context import Context
+from hedge.domain.authz import check_owner, require_admin
+from hedge.domain.errors import NotFound, ValidationError
+from hedge.domain.models import Account
+from hedge.store import jobs as rows
+from hedge.store import snapshots
+
+
+@strawberry.type(description="One run of a periodic job, by whichever server process ran it")
+class JobRun:
+    job: str
+    process_id: str
+    started_at: datetime
+    finished_at: datetime
+    duration_s: float
+    outcome: str = strawberry.field(description="OK or FAILED")
+    detail: str = strawberry.field(description="what the run did, or the error that stopped it")
+
+
+@strawberry.type(
+    description="An account's figures at one point of its history (the latest report in its bucket)"
+)
+class AccountSnapshot:
+    account_id: strawberry.ID
+    at: datetime = strawberry.field(description="the start of the bucket")
+    resolution_s: int = strawberry.field(description="30 (the last day) or 300 (up to 90 days back)")
+    balance: float | None
+    credit: float | None
+    equity: float | None
+    margin: float | None
+    margin_level: float | None
+
+
+def _f(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@strawberry.type
+class JobsQuery:
+    @strawberry.field
+    async def account_history(
+        self, info: Info[Context, None], account_id: strawberry.ID, since: datetime | None = None
+    ) -> list[AccountSnapshot]:
+        """The account's figures since `since` (default: a day ago), oldest first: a point per
+        5 minutes up to a day ago, then a point per 30 s. A CLIENT sees its own accounts only."""
+        c = info.context
+        account = await c.run(c.services.cache.get, Account, str(account_id))
+        if account is None:
+            raise NotFound("Account", str(account_id))
+        check_owner(c.actor, account.user_id, "Account", account.id)
+        now = c.services.store.now()
+        start = since if since is not None else now - timedelta(days=1)
+        found = await c.run(snapshots.history, c.services.store.engine, account.id, start, now)
+        return [
+            AccountSnapshot(
+                account_id=strawberry.ID(p.account_id),
+                at=p.at,
+                resolution_s=p.resolution_s,
+                balance=_f(p.balance),
+                credit=_f(p.credit),
+                equity=_f(p.equity),
+                margin=_f(p.margin),
+                margin_level=_f(p.margin_level),
+            )
+            for p in found
+        ]
+
+    @strawberry.field
+    async def job_runs(
+        self, info: Info[Context, None], job: str | None = None, limit: int = 50
+    ) -> list[JobRun]:
+        """The newest runs of the periodic jobs, newest first (ADMIN)."""
+        c = info.context
+        require_admin(c.actor, "jobRuns")
+        if not 1 <= limit <= 1000:
+            raise ValidationError("limit", f"must be between 1 and 1000, was {limit}")
+        found = await c.run(rows.list_runs, c.services.store.engine, job, limit)
+        return [
+            JobRun(
+                job=r.job,
+                process_id=r.process_id,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                duration_s=r.duration_s,
+                outcome=r.outcome,
+                detail=r.detail,
+            )
+            for r in found
+        ]
