@@ -7,6 +7,7 @@ import logging
 import socket
 import sys
 
+from hedge import logs
 from hedge.config import ServerSettings
 from hedge.domain.errors import DomainError
 
@@ -35,7 +36,11 @@ def run_server(args: argparse.Namespace) -> int:
     from hedge.api.app import build_app
     from hedge.store.sqlite_file import StoreInUse, StoreLock, absolute_url, sqlite_path
 
-    configure_logging(args.log_level)
+    try:
+        logs.configure(args.log_level)
+    except ValueError as exc:  # HEDGE_LOG_FORMAT
+        sys.stderr.write(f"cannot start the server: {exc}\n")
+        return 2
     log = logging.getLogger("hedge")
     lock: StoreLock | None = None
     try:
@@ -89,10 +94,6 @@ def bind(host: str, port: int) -> socket.socket:
         return socket.create_server((host, port), family=family, backlog=2048)
     except OSError as exc:
         raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def check_tls_files(settings: ServerSettings) -> None:
