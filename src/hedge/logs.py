@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FORMATS = ("text", "json")
+_HANDLER_NAME = "hedge"
 
 
 class JsonLines(logging.Formatter):
@@ -40,6 +41,8 @@ def configure(level: str, fmt: str | None = None) -> None:
     handler = logging.StreamHandler()
     chosen = fmt or log_format()
     handler.setFormatter(JsonLines() if chosen == "json" else logging.Formatter(PLAIN))
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # replace only a handler of ours (a second call); others (a test's log capture) stay
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
     root.setLevel(level.upper())
