@@ -25,11 +25,7 @@ def test_check_token_shorter_than_24_is_refused(token: str) -> None:
 
 @given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=24, max_size=80))
 def test_check_token_of_24_or_more_printable_characters_is_accepted_as_is(token: str) -> None:
-    if token.startswith("-"):
-        with pytest.raises(ValidationError, match="must not begin with '-'"):
-            check_token(token)
-    else:
-        assert check_token(token) == token
+    assert check_token(token) == token  # an operator's choice, even one beginning with "-"
 
 
 def test_check_token_with_surrounding_space_is_refused() -> None:
