@@ -2,12 +2,15 @@
 
 A deactivation or a token rotation is a User change in the change feed, which reaches every
 server process (LISTEN/NOTIFY on PostgreSQL, the feed tail on SQLite, well within 1 s); this
-guard then checks the token of each open socket of that user again and closes the refused ones.
+guard then checks each open socket of that user again and closes the refused ones. A socket is
+held by the hash of the token it stands on: the agent's bearer token, or for the console's
+cookie session the token hash the cookie is signed with; both end when the token is rotated.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 from dataclasses import dataclass, field
 
@@ -16,6 +19,7 @@ from starlette.websockets import WebSocket
 
 from hedge.api.broker import ChangeBroker, SubscriberTooSlow
 from hedge.store.repository import Store
+from hedge.store.sessions import user_with_token_hash
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +29,7 @@ CLOSE_FORBIDDEN = 4403
 @dataclass(eq=False)
 class Session:
     user_id: str
-    token: str
+    token_hash: str
     websocket: WebSocket
     closed: bool = field(default=False)
 
@@ -36,8 +40,8 @@ class SessionGuard:
         self._broker = broker
         self._open: dict[str, set[Session]] = {}
 
-    def opened(self, user_id: str, token: str, websocket: WebSocket) -> Session:
-        session = Session(user_id, token, websocket)
+    def opened(self, user_id: str, token_hash: str, websocket: WebSocket) -> Session:
+        session = Session(user_id, token_hash, websocket)
         self._open.setdefault(user_id, set()).add(session)
         return session
 
@@ -53,8 +57,13 @@ class SessionGuard:
 
         Asked right after a socket registers, too: a change committed between its authentication
         (perhaps from the cache) and its registration here is not missed."""
-        user = await run_in_threadpool(self._store.user_by_token, session.token)
-        return user is not None and user.id == session.user_id and user.is_active
+        found = await run_in_threadpool(user_with_token_hash, self._store, session.user_id)
+        return found is not None and found[0].is_active and hmac.compare_digest(found[1], session.token_hash)
+
+    async def current_hash(self, user_id: str) -> str | None:
+        """The hash of the user's token now (for a cookie session, whose cookie holds no token)."""
+        found = await run_in_threadpool(user_with_token_hash, self._store, user_id)
+        return None if found is None else found[1]
 
     async def still_valid(self, session: Session) -> bool:
         """Check one open session; close its socket with 4403 when its token is refused."""
