@@ -55,6 +55,9 @@ def run_server(args: argparse.Namespace) -> int:
         settings = settings.with_(database_url=absolute_url(settings.database_url))
         log.info("starting server: %s", settings.describe())
         check_tls_files(settings)
+        exposed = plain_http_warning(settings)
+        if exposed:
+            log.warning("%s", exposed)
         listening = bind(settings.host, settings.port)
         lock = StoreLock.acquire(settings.database_url)
         path = sqlite_path(settings.database_url)
@@ -94,6 +97,24 @@ def bind(host: str, port: int) -> socket.socket:
         return socket.create_server((host, port), family=family, backlog=2048)
     except OSError as exc:
         raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def plain_http_warning(settings: ServerSettings) -> str | None:
+    """A warning when tokens would cross a network in clear: plain HTTP on a non-loopback address."""
+    import ipaddress
+
+    if settings.tls_cert or settings.host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(settings.host).is_loopback:
+            return None
+    except ValueError:
+        pass  # a host name: it may well resolve beyond this machine
+    return (
+        f"serving plain HTTP on {settings.host}: tokens cross the network in clear; "
+        "use --tls-cert/--tls-key, or bind 127.0.0.1 behind a TLS reverse proxy "
+        "(deploy/nginx/hedge.conf), and firewall the port"
+    )
 
 
 def check_tls_files(settings: ServerSettings) -> None:
