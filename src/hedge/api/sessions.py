@@ -9,6 +9,7 @@ cookie session the token hash the cookie is signed with; both end when the token
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import logging
@@ -24,6 +25,8 @@ from hedge.store.sessions import user_with_token_hash
 log = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
+CHECK_ATTEMPTS = 4
+RETRY_S = 0.5
 
 
 @dataclass(eq=False)
@@ -78,13 +81,27 @@ class SessionGuard:
                 async with self._broker.watch("User", "UPDATE") as sub:
                     while True:
                         user = await self._broker.next_value(sub)
-                        for session in list(self._open.get(str(user.id), ())):
-                            await self.still_valid(session)
+                        await self._check_user(str(user.id))
             except SubscriberTooSlow:
                 log.warning("session guard fell behind the change feed; checking every open socket")
-                for sessions in list(self._open.values()):
-                    for session in list(sessions):
-                        await self.still_valid(session)
+                for user_id in list(self._open):
+                    await self._check_user(user_id)
+
+    async def _check_user(self, user_id: str) -> None:
+        """Check the user's open sockets; if the store cannot say (it is down), retry a few times,
+        then close them: a revoked token must not stay open for want of an answer."""
+        for attempt in range(CHECK_ATTEMPTS):
+            try:
+                for session in list(self._open.get(user_id, ())):
+                    await self.still_valid(session)
+                return
+            except Exception:  # a store error: retried below, then the sockets are closed
+                log.exception(
+                    "session guard could not check the sockets of user %s (attempt %d)", user_id, attempt + 1
+                )
+                await asyncio.sleep(RETRY_S * (attempt + 1))
+        for session in list(self._open.get(user_id, ())):
+            await self._close(session)
 
     async def _close(self, session: Session) -> None:
         if session.closed:
