@@ -77,15 +77,19 @@ def values_for(t: GraphQLInputType, ids: Sequence[str], depth: int = 0) -> st.Se
         right = st.sampled_from(sorted(t.values)) | st.text(max_size=12)
     elif isinstance(t, GraphQLInputObjectType):
         fields = {name: values_for(f.type, ids, depth + 1) for name, f in t.fields.items()}
-        right = st.fixed_dictionaries({}, optional=fields) | st.fixed_dictionaries(
-            {k: v for k, v in fields.items() if isinstance(t.fields[k].type, GraphQLNonNull)},
-            optional={"unknownField": JSON_SCALARS},
+        required = {k: v for k, v in fields.items() if isinstance(t.fields[k].type, GraphQLNonNull)}
+        optional = {k: v for k, v in fields.items() if k not in required}
+        right = st.one_of(
+            st.fixed_dictionaries(required, optional=optional),  # mostly: every required field given
+            st.fixed_dictionaries(required, optional=optional),
+            st.fixed_dictionaries({}, optional=fields),
+            st.fixed_dictionaries(required, optional={"unknownField": JSON_SCALARS}),
         )
     elif isinstance(t, GraphQLScalarType):
         right = _scalar(t.name, ids)
     else:
         right = ANY_JSON
-    return st.one_of(right, right, right, wrong, st.none())
+    return st.one_of(right, right, right, right, right, wrong, st.none())
 
 
 def _scalar(name: str, ids: Sequence[str]) -> st.SearchStrategy[Any]:
