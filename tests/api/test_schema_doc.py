@@ -1,5 +1,5 @@
 """docs/schema.graphql is the schema the server serves (users have no copy of the contract):
-regenerate it with `hedge schema > docs/schema.graphql` when this fails."""
+regenerate it with `make docs-schema` when this fails."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "schema.graphql"
 
 
 def test_docs_schema_graphql_is_the_served_schema() -> None:
-    assert DOC.read_text() == print_sdl() + "\n", "run: hedge schema > docs/schema.graphql"
+    assert DOC.read_text() == print_sdl() + "\n", "run: make docs-schema"
 
 
 def test_docs_and_readme_never_point_at_files_users_do_not_have() -> None:
