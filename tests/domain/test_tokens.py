@@ -31,3 +31,7 @@ def test_check_token_of_24_or_more_printable_characters_is_accepted_as_is(token:
 def test_check_token_with_surrounding_space_is_refused() -> None:
     with pytest.raises(ValidationError):
         check_token(" " + "x" * 30)
+
+
+def test_check_token_chosen_by_operator_beginning_with_dash_is_taken_as_it_is() -> None:
+    assert check_token("-" + "x" * 30) == "-" + "x" * 30
