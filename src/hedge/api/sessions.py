@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,8 @@ class Session:
     token: str
     websocket: WebSocket
     closed: bool = field(default=False)
+    # the console's sockets authenticate with a session cookie, not a token: checked by this
+    check: Callable[[], Awaitable[bool]] | None = None
 
 
 class SessionGuard:
@@ -36,8 +39,14 @@ class SessionGuard:
         self._broker = broker
         self._open: dict[str, set[Session]] = {}
 
-    def opened(self, user_id: str, token: str, websocket: WebSocket) -> Session:
-        session = Session(user_id, token, websocket)
+    def opened(
+        self,
+        user_id: str,
+        token: str,
+        websocket: WebSocket,
+        check: Callable[[], Awaitable[bool]] | None = None,
+    ) -> Session:
+        session = Session(user_id, token, websocket, check=check)
         self._open.setdefault(user_id, set()).add(session)
         return session
 
@@ -53,6 +62,8 @@ class SessionGuard:
 
         Asked right after a socket registers, too: a change committed between its authentication
         (perhaps from the cache) and its registration here is not missed."""
+        if session.check is not None:
+            return await session.check()
         user = await run_in_threadpool(self._store.user_by_token, session.token)
         return user is not None and user.id == session.user_id and user.is_active
 

@@ -82,6 +82,10 @@ class HedgeGraphQL(GraphQLOverHTTP):
         token = bearer(context.connection_params.get("authorization"))
         if token is None and context.session_user is not None:
             context.user = context.session_user  # the console, not an agent: no presence
+            console: WebSocket = context.socket
+            console.scope[SESSION_KEY] = self.services.sessions.opened(
+                context.user.id, "", console, check=lambda: self.sessions.websocket_still_valid(console)
+            )
             return None
         user = await self._user_for(token)
         if user is None:

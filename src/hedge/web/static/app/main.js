@@ -119,8 +119,8 @@ function App() {
   const [signedIn, setSignedIn] = useState(null);
   async function start() {
     await discover();
+    await startLive();
     await loadAll();
-    startLive();
     setSignedIn(true);
   }
   useEffect(() => {
