@@ -95,6 +95,7 @@ async def _demo(args: argparse.Namespace) -> int:
     settings = ServerSettings.from_env({}, database_url=database_url, port=port, admin_token=admin_token)
     narrator = Narrator()
     async with serve(settings) as url:
+        print(f"Console (watch the scenario live): {url}/#token={admin_token}", flush=True)
         narrator.say(f"server up at {url}/graphql (database {database_url})")
         async with (
             GraphQLClient(url, admin_token) as admin,
@@ -136,6 +137,7 @@ def _port_free(port: int) -> bool:
 
 def _print_urls(url: str, admin_token: str, parties: list[Party]) -> None:
     print("\nThe system keeps running; press Ctrl-C to stop.")
+    print(f"  Console:                  {url}/#token={admin_token}   (a sign-in link)")
     print(f"  GraphQL API and GraphiQL: {url}/graphql   (admin token: {admin_token})")
     print(f"  server health:            {url}/healthz    metrics: {url}/metrics")
     for party in parties:

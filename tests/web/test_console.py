@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect
-from tests.e2e.harness import ADMIN_TOKEN, Account, System, User, ramp_csv, wait_for
+from tests.e2e.harness import ADMIN_TOKEN, Account, Agent, System, User, ramp_csv, wait_for
 from tests.web.conftest import Watched
+
+from hedge.agent.gateway import page_response
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +58,7 @@ class Pair:
     user2: User
     rising: Account  # user 1's: the bid rises a pip per tick
     hedge: Account  # user 2's: static prices
+    agent1: Agent
 
 
 def make_pair(system: System, feeds: Path) -> Pair:
@@ -69,7 +72,7 @@ def make_pair(system: System, feeds: Path) -> Pair:
     system.paper_ea(agent2, hedge, wait=False)
     agent1.wait_ea(rising.number)
     agent2.wait_ea(hedge.number)
-    return Pair(user1, user2, rising, hedge)
+    return Pair(user1, user2, rising, hedge, agent1)
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +232,30 @@ def test_a_client_sees_none_of_another_users_rows(
     assert page.get_by_role("link", name=WORDS[lang]["Users"], exact=True).count() == 0
     assert pair.user1.id not in page.content() and foreign["id"] not in page.content()
     watched.assert_clean()
+
+
+def test_agents_own_page_shows_its_link_eas_and_open_positions_live(
+    pair: Pair, new_page: Callable[..., Watched]
+) -> None:
+    _, position = pair.user1.api.entry(pair.rising.id)
+    watched = new_page()
+    page = watched.page
+    page.goto(f"http://127.0.0.1:{pair.agent1.port}/")
+
+    expect(page.get_by_role("status")).to_have_text("connected")
+    expect(page.get_by_role("table", name="Connected EAs")).to_contain_text(pair.rising.number)
+    pair.user1.api.update_position(position["id"], status="OPENING")
+    positions = page.get_by_role("table", name="Open positions")
+    expect(positions).to_contain_text(position["id"])
+    first = positions.inner_text()
+    expect(positions).not_to_have_text(first)  # the price moves a pip per tick, shown as it moves
+    watched.assert_clean()
+
+
+def test_agents_own_page_is_refused_to_other_hosts() -> None:
+    assert page_response("192.168.1.20", "/").status_code == 403
+    assert page_response("127.0.0.1", "/").status_code == 200
+    assert page_response("::1", "/page.js").status_code == 200
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

@@ -118,13 +118,20 @@ function Shell({ onSignedOut }) {
 function App() {
   const [signedIn, setSignedIn] = useState(null);
   async function start() {
+    performance.mark("hedge:session");
     await discover();
+    performance.mark("hedge:discovered");
     await startLive();
+    performance.mark("hedge:live");
     await loadAll();
+    performance.mark("hedge:loaded");
     setSignedIn(true);
   }
   useEffect(() => {
-    currentSession()
+    // a sign-in link (`make demo` prints one): /#token=... signs in, then the token leaves the URL
+    const linked = location.hash.startsWith("#token=") ? decodeURIComponent(location.hash.slice(7)) : null;
+    if (linked) history.replaceState(null, "", location.pathname + location.search + "#/dashboard");
+    (linked ? signIn(linked) : currentSession())
       .then(start)
       .catch(() => setSignedIn(false));
   }, []);
