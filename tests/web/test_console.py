@@ -30,7 +30,8 @@ WORDS = {
         "plan": "New hedge plan", "Account": "Account", "Side": "Side", "Volume": "Volume",
         "Trail": "Trail (pips)", "Add leg": "Add leg", "leg": "Hedge leg 1", "Save plan": "Save plan",
         "Execute": "Execute", "Close": "Close", "fired": "fired", "Refused": "Refused",
-        "lost": "Connection to the server lost", "saved": "Plan saved",
+        "lost": "Connection to the server lost", "saved": "Plan saved", "Alerts": "Alerts",
+        "critical": "Critical alert", "Acknowledge": "Acknowledge", "Resolve": "Resolve",
     },
     "ja": {
         "Token": "トークン", "Sign in": "サインイン", "Dashboard": "ダッシュボード", "Users": "ユーザー",
@@ -38,7 +39,8 @@ WORDS = {
         "plan": "新しいヘッジ計画", "Account": "口座", "Side": "売買", "Volume": "数量",
         "Trail": "トレール (pips)", "Add leg": "脚を追加", "leg": "ヘッジ脚 1", "Save plan": "計画を保存",
         "Execute": "実行", "Close": "決済", "fired": "発火", "Refused": "拒否",
-        "lost": "サーバーとの接続が切れました", "saved": "計画を保存しました",
+        "lost": "サーバーとの接続が切れました", "saved": "計画を保存しました", "Alerts": "アラート",
+        "critical": "重大アラート", "Acknowledge": "確認", "Resolve": "解決",
     },
 }  # fmt: skip
 STATUS_COLUMN = 6  # the Positions table's Status cell
@@ -231,6 +233,39 @@ def test_a_client_sees_none_of_another_users_rows(
     assert row_of(positions, foreign["id"]).count() == 0
     assert page.get_by_role("link", name=WORDS[lang]["Users"], exact=True).count() == 0
     assert pair.user1.id not in page.content() and foreign["id"] not in page.content()
+    watched.assert_clean()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_new_critical_alert_shows_on_every_page_and_is_acknowledged_in_place(
+    system: System, pair: Pair, new_page: Callable[..., Watched], lang: str
+) -> None:
+    w = WORDS[lang]
+    watched = new_page()
+    page = watched.page
+    sign_in(page, system.url, lang, ADMIN_TOKEN)
+    go(page, lang, "Positions")
+    message = f"console test {lang}: account {pair.rising.number} needs a look"
+
+    raised = system.admin.execute(
+        "mutation($i: RaiseAlertInput!) { raiseAlert(input: $i) { id } }",
+        {"i": {"userId": pair.user1.id, "accountId": pair.rising.id, "kind": "RECONCILIATION_MISMATCH",
+               "severity": "CRITICAL", "message": message, "requiresAction": True}},
+    )["raiseAlert"]  # fmt: skip
+
+    banner = page.get_by_role("alert").filter(has_text=w["critical"])
+    expect(banner).to_contain_text(message)
+    row = go(page, lang, "Alerts").locator(f'tr[data-id="{raised["id"]}"]')
+    row.get_by_role("button", name=w["Acknowledge"]).click()
+    expect(row.get_by_role("button", name=w["Acknowledge"])).to_have_count(0)
+    expect(banner.filter(has_text=message)).to_have_count(0)
+    row.get_by_role("button", name=w["Resolve"]).click()
+    expect(row.get_by_role("button", name=w["Resolve"])).to_have_count(0)
+    expect(row).not_to_have_attribute("aria-busy", "true")
+    settled = system.admin.execute(
+        "query($id: ID!) { getAlert(id: $id) { acknowledgedAt resolvedAt } }", {"id": raised["id"]}
+    )["getAlert"]
+    assert settled["acknowledgedAt"] is not None and settled["resolvedAt"] is not None
     watched.assert_clean()
 
 
