@@ -9,6 +9,7 @@ by what a person sees: roles, labels and names, never CSS classes.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect
-from tests.e2e.harness import ADMIN_TOKEN, Account, Agent, System, User, ramp_csv, wait_for
+from tests.e2e.harness import ADMIN_TOKEN, Account, Agent, Api, System, User, ramp_csv, wait_for
 from tests.web.conftest import Watched
 
 from hedge.agent.gateway import page_response
@@ -266,6 +267,36 @@ def test_a_new_critical_alert_shows_on_every_page_and_is_acknowledged_in_place(
         "query($id: ID!) { getAlert(id: $id) { acknowledgedAt resolvedAt } }", {"id": raised["id"]}
     )["getAlert"]
     assert settled["acknowledgedAt"] is not None and settled["resolvedAt"] is not None
+    watched.assert_clean()
+
+
+def test_admin_creates_a_user_sees_its_token_once_rotates_it_and_deactivates_it(
+    system: System, new_page: Callable[..., Watched]
+) -> None:
+    watched = new_page()
+    page = watched.page
+    sign_in(page, system.url, "en", ADMIN_TOKEN)
+    users = go(page, "en", "Users")
+    email = f"console-{int(time.time() * 1000)}@e2e.local"
+    form = page.get_by_role("form", name="Create user")
+    form.get_by_label("Email").fill(email)
+    form.get_by_label("Name").fill("Console Made")
+    form.get_by_role("button", name="Create user").click()
+
+    shown = page.get_by_role("dialog", name="The new token (shown once):")
+    first = shown.get_by_label("Token").inner_text()
+    assert Api(system.url, first).execute("{ me { email } }")["me"]["email"] == email
+    shown.get_by_role("button", name="Dismiss").click()
+    row = users.get_by_role("row").filter(has_text=email)
+    row.get_by_role("button", name="Rotate token").click()
+    second = page.get_by_role("dialog", name="The new token (shown once):").get_by_label("Token").inner_text()
+    assert second != first
+    assert Api(system.url, first).raw("{ me { email } }")["errors"]
+    assert Api(system.url, second).execute("{ me { email } }")["me"]["email"] == email
+    row.get_by_role("button", name="Deactivate").click()
+    expect(row.get_by_role("button", name="Activate")).to_be_visible()
+
+    assert Api(system.url, second).raw("{ me { email } }")["errors"]
     watched.assert_clean()
 
 
