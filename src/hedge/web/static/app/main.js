@@ -115,11 +115,14 @@ function Shell({ onSignedOut }) {
   </div>`;
 }
 
+// the schema's shape, read while the session is checked (read again at sign-in if this failed)
+const discovered = discover().then(() => true, () => false);
+
 function App() {
   const [signedIn, setSignedIn] = useState(null);
   async function start() {
     performance.mark("hedge:session");
-    await discover();
+    if (!(await discovered)) await discover();
     performance.mark("hedge:discovered");
     await startLive();
     performance.mark("hedge:live");

@@ -2,7 +2,7 @@
 // changes on top of them, the refusals to show, and the connection state. Components read it
 // through useStore() and re-render when it changes.
 import { useEffect, useState } from "preact/hooks";
-import { gql } from "./gql.js";
+import { gql, gqlAnonymous } from "./gql.js";
 
 export const state = {
   me: null,
@@ -153,7 +153,7 @@ export const CONTROL = "scope targetId state reason updatedAt updatedBy";
 export const SPEC = "symbol pipSize digits contractSize volumeMin volumeStep volumeMax";
 
 export async function discover() {
-  const data = await gql(`{ __schema { queryType { fields { name } } mutationType { fields { name } }
+  const data = await gqlAnonymous(`{ __schema { queryType { fields { name } } mutationType { fields { name } }
     subscriptionType { fields { name args { name } } } } }`);
   const s = data.__schema;
   state.has = {
