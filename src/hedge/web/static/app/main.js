@@ -5,7 +5,7 @@ import { currentSession, signIn, signOut } from "./gql.js";
 import { html } from "./html.js";
 import { lang, languageHref, t } from "./i18n.js";
 import { startLive } from "./live.js";
-import { discover, dismissNotice, loadAll, state, useStore } from "./store.js";
+import { discover, dismissNotice, loadAll, useStore } from "./store.js";
 import { Dashboard } from "./dashboard.js";
 import { Users } from "./users.js";
 import { Accounts } from "./accounts.js";
@@ -144,4 +144,3 @@ function App() {
 }
 
 render(html`<${App} />`, document.getElementById("app"));
-window.__hedgeConsole = state; // for the benchmark and tests: read-only look at what the store holds
