@@ -69,11 +69,11 @@ class StatsReport:
                 {
                     "userId": uid,
                     "email": email,
-                    **_camel_dict(_sum(a for a in self.accounts if a.user_id == uid)),
+                    **camel_dict(_sum(a for a in self.accounts if a.user_id == uid)),
                 }
                 for uid, email in sorted(self.users.items())
             ],
-            "accounts": [_camel_dict(asdict(a)) for a in self.accounts],
+            "accounts": [camel_dict(asdict(a)) for a in self.accounts],
         }
 
     def accounts_csv(self) -> str:
@@ -179,7 +179,7 @@ def _sum(accounts: Iterable[AccountStats]) -> dict[str, object]:
     return summed
 
 
-def _camel_dict(value: dict[str, object]) -> dict[str, object]:
+def camel_dict(value: dict[str, object]) -> dict[str, object]:
     return {str(_camel_key(k)): _camel(v) for k, v in value.items()}
 
 

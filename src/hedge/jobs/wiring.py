@@ -9,7 +9,9 @@ from hedge.jobs.alert_escalation import alert_escalation_job
 from hedge.jobs.archive import daily
 from hedge.jobs.backup import backup
 from hedge.jobs.feed_retention import feed_retention_job, prune_interval_s
-from hedge.jobs.metrics import JobMetrics
+from hedge.jobs.metrics import JobMetrics, NotifyMetrics
+from hedge.jobs.notifier import Notifier
+from hedge.jobs.notify_config import parse_channels
 from hedge.jobs.objectstore import ObjectStore, beside_database, open_store
 from hedge.jobs.scheduler import Job, Scheduler, daily_at
 from hedge.jobs.stats_job import stats_job
@@ -56,3 +58,32 @@ def build_scheduler(services: Services) -> Scheduler:
     return Scheduler(
         store.engine, build_jobs(services), store.clock, metrics=JobMetrics(services.metrics.registry)
     )
+
+
+def build_notifier(services: Services) -> Notifier:
+    settings = services.settings
+    return Notifier(services.store, parse_channels(settings.notify), settings.notify_secret)
+
+
+class Jobs:
+    """Everything periodic in one server process: the scheduler, alert delivery, their metrics."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.scheduler = build_scheduler(services)
+        self.notifier = build_notifier(services)
+        self.notify_metrics = NotifyMetrics(services.metrics.registry)
+
+    async def start(self) -> None:
+        await self.scheduler.start()
+        self.notifier.start()
+
+    async def stop(self) -> None:
+        await self.notifier.stop()
+        await self.scheduler.stop()
+
+    def refresh_metrics(self) -> None:
+        engine = self.services.store.engine
+        if self.scheduler.metrics is not None:
+            self.scheduler.metrics.refresh(engine)
+        self.notify_metrics.refresh(engine, list(self.notifier.channels))
