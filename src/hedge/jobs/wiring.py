@@ -15,6 +15,7 @@ from hedge.jobs.notify_config import parse_channels
 from hedge.jobs.objectstore import ObjectStore, beside_database, open_store
 from hedge.jobs.scheduler import Job, Scheduler, daily_at
 from hedge.jobs.stats_job import stats_job
+from hedge.jobs.summary import summary_job
 from hedge.store.repository import Store
 
 
@@ -48,6 +49,8 @@ def build_jobs(services: Services) -> list[Job]:
         stats_job(services.store, reports, settings.stats_interval_s),
     ]
     jobs.append(daily_job(services.store, reports, settings))
+    if settings.summary_at:
+        jobs.append(summary_job(services.store, parse_channels(settings.notify), settings.summary_at))
     if settings.alert_escalate_s > 0:  # HEDGE_ALERT_ESCALATE_S=0 turns escalation off
         jobs.append(alert_escalation_job(services.store, settings.alert_escalate_s))
     return jobs
