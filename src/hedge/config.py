@@ -67,6 +67,8 @@ class ServerSettings:
     notify: str = ""  # alert delivery channels and filters (docs/operations.md)
     notify_secret: str = ""  # HMAC key of webhook signatures
     summary_at: str = ""  # UTC HH:MM of the daily summary; empty: no summary
+    session_secret: str = ""  # peppers the console's session signatures (hedge.web.sessions)
+    session_max_age_s: float = 12 * 3600
 
     def __post_init__(self) -> None:
         if bool(self.tls_cert) != bool(self.tls_key):
@@ -100,7 +102,7 @@ class ServerSettings:
         shown: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("admin_token", "notify", "notify_secret") and value:
+            if f.name in ("admin_token", "notify", "notify_secret", "session_secret") and value:
                 value = "***"
             elif f.name in ("database_url", "redis_url") and value:
                 from sqlalchemy.engine import make_url  # only here: keeps `hedge --help` quick
@@ -133,16 +135,17 @@ class AgentSettings:
     ea_host: str = "127.0.0.1"
     ea_port: int = 8080
     state_dir: str = ""
-    ea_wait_s: float = 30.0  # how long an action waits for its account's EA to connect
+    ea_wait_s: float = 30.0  # how long work waits for its account's EA before EA_UNREACHABLE
     command_timeout_s: float = 60.0  # an OPEN/CLOSE with no answer this long is settled by SYNC
     auth_wait_s: float = 10.0  # an AUTH before the accounts are known waits this long
     ping_interval_s: float = 10.0
     dead_after_s: float = 30.0
     account_push_interval_s: float = 30.0
     trail_timer_ms: int = 100
-    max_retries: int = 3  # REQUOTE / TIMEOUT
+    max_retries: int = 3  # REQUOTE (and OPENs found never placed after an unknown outcome)
     retry_backoff_s: float = 0.2
     reconnect_max_s: float = 5.0
+    reconcile_s: float = 60.0  # SYNC every EA and compare with the server this often
     symbol_specs: str = ""  # as the server's HEDGE_SYMBOL_SPECS: give both the same
     ca_file: str = ""  # PEM CAs that verify the server's certificate (https/wss); empty = the system's
     lease_ttl_s: float = 15.0  # the agent lease (one acting agent per user), renewed every ttl/3

@@ -21,6 +21,7 @@ from hedge.domain.enums import (
 )
 from hedge.domain.ids import AccountId, ActionId, PositionId, UserId
 from hedge.domain.models import Account, Action, Position
+from hedge.domain.orders import OrderState
 from hedge.ea.protocol import Close, Open, Subscribe, Sync
 from hedge.ea.protocol_messages import (
     AccountUpdate,
@@ -97,26 +98,38 @@ def test_connecting_ea_asks_for_sync_and_marks_account_connected() -> None:
     assert UpdateAccount(ACCOUNT, {"connectionStatus": "CONNECTED"}) in intents
 
 
-def test_executing_entry_with_pending_position_sends_open_early_and_moves_to_opening() -> None:
+def test_executing_entry_with_pending_position_moves_to_opening_and_sends_no_open_yet() -> None:
     agent = core()
     connect_and_sync(agent)
     agent.apply_row(position())
     agent.apply_row(action())
     intents = agent.decide(1.0)
-    opens = sent(intents, Open)
-    assert len(opens) == 1
-    assert opens[0].position_id == "pos-A" and opens[0].comment == "HedgeSystem[pos-A]"
+    assert sent(intents, Open) == []  # OPEN only once the move to OPENING has committed
     assert {"status": "OPENING"} in position_updates(intents)
 
 
-def test_open_is_sent_once_while_it_is_in_flight() -> None:
+def test_opening_committed_sends_open_once_with_the_system_comment() -> None:
     agent = core()
     connect_and_sync(agent)
     agent.apply_row(position())
     agent.apply_row(action())
     agent.decide(1.0)
-    agent.apply_row(position(PositionStatus.OPENING, version=2))
-    assert sent(agent.decide(2.0), Open) == []
+    agent.apply_row(position(PositionStatus.OPENING, version=2))  # the mutation's answer
+    opens = sent(agent.decide(1.1), Open)
+    assert len(opens) == 1
+    assert opens[0].position_id == "pos-A" and opens[0].comment == "HedgeSystem[pos-A]"
+    assert sent(agent.decide(2.0), Open) == []  # in flight: not again
+
+
+def test_cancel_that_wins_the_race_with_opening_means_no_open_is_ever_sent() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position())
+    agent.apply_row(action())
+    assert {"status": "OPENING"} in position_updates(agent.decide(1.0))
+    agent.apply_row(position(PositionStatus.CANCELED, version=2))  # the server refused OPENING: canceled
+    for now in (1.1, 5.0, 100.0):
+        assert sent(agent.decide(now), Open) == []
 
 
 def test_fill_records_open_with_price_ticket_and_time() -> None:
@@ -140,15 +153,13 @@ def test_fill_records_open_with_price_ticket_and_time() -> None:
     ]
 
 
-def test_fill_heard_before_opening_is_recorded_is_kept_until_opening_arrives() -> None:
+def test_fill_is_kept_while_newer_opening_rows_arrive() -> None:
     agent = core()
     connect_and_sync(agent)
-    agent.apply_row(position())
-    agent.apply_row(action())
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
     command = sent(agent.decide(1.0), Open)[0]
     agent.on_opened(ACCOUNT, Opened.success(command.command_id, "pos-A", "777", Decimal("150.01"), 1000), 1.1)
-    agent.apply_row(position(version=2, memo="edited"))  # a newer PENDING row does not lose the fill
-    agent.apply_row(position(PositionStatus.OPENING, version=3))
+    agent.apply_row(position(PositionStatus.OPENING, version=3, memo="edited"))
     assert [u["status"] for u in position_updates(agent.decide(1.2))] == ["OPEN"]
 
 
@@ -212,12 +223,13 @@ def test_repeated_failure_for_an_old_command_is_ignored() -> None:
     connect_and_sync(agent)
     agent.apply_row(position(PositionStatus.OPENING, version=2))
     agent.decide(0.0)
-    stale = Opened.failed("not-ours", "pos-A", ErrorCode.UNKNOWN, "old")
+    stale = Opened.failed("not-ours", "pos-A", ErrorCode.NOT_ENOUGH_MONEY, "old")
     assert agent.on_opened(ACCOUNT, stale, 0.1) == []
-    assert "pos-A" not in agent.failures
+    assert agent.orders["pos-A"].state is OrderState.OPEN_SENT
+    assert position_updates(agent.decide(0.2)) == []
 
 
-def test_action_fails_when_its_ea_is_not_connected_in_time() -> None:
+def test_action_fails_when_its_ea_is_not_connected_in_time_and_nothing_was_sent() -> None:
     agent = core(ea_wait_s=30.0)
     agent.apply_row(position(PositionStatus.OPENING, version=2))
     agent.apply_row(action())
@@ -235,8 +247,10 @@ def test_unanswered_open_is_settled_by_sync_not_by_a_guess() -> None:
     connect_and_sync(agent)
     agent.apply_row(position(PositionStatus.OPENING, version=2))
     sent(agent.decide(0.0), Open)
-    assert position_updates(agent.decide(61.0)) == []  # no guess: neither OPEN nor CANCELED
-    syncs = sent(agent.decide(61.1), Sync)
+    at_timeout = agent.decide(61.0)
+    assert position_updates(at_timeout) == []  # no guess: neither OPEN nor CANCELED
+    assert agent.orders["pos-A"].state is OrderState.OPEN_UNKNOWN
+    syncs = sent(at_timeout, Sync) + sent(agent.decide(61.1), Sync)
     assert len(syncs) == 1
     report = PositionReport(
         "pos-A", "888", "USDJPY", Side.BUY, Decimal("0.1"), Decimal("150.02"), 5000, Decimal(0)
@@ -245,24 +259,26 @@ def test_unanswered_open_is_settled_by_sync_not_by_a_guess() -> None:
     assert position_updates(agent.decide(61.2))[0]["mtTicket"] == "888"
 
 
-def test_sync_that_does_not_hold_the_position_sends_open_again() -> None:
+def test_nothing_is_sent_to_a_connected_ea_before_its_positions_are_known() -> None:
     agent = core()
     agent.apply_row(position(PositionStatus.OPENING, version=2))
     intents = agent.ea_connected(ACCOUNT, 0.0)
     sync = sent(intents, Sync)[0]
-    assert sent(agent.decide(0.1), Open) == []  # nothing is sent before the EA's positions are known
+    assert sent(agent.decide(0.1), Open) == []
     agent.on_positions(ACCOUNT, Positions(sync.command_id, ()))
     assert len(sent(agent.decide(0.2), Open)) == 1
 
 
-def test_close_action_moves_open_position_to_closing_and_sends_close() -> None:
+def test_close_action_moves_open_position_to_closing_and_sends_close_once_committed() -> None:
     agent = core()
     connect_and_sync(agent)
     agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150"), mt_ticket="7"))
     agent.apply_row(action(type_=ActionType.CLOSE))
     intents = agent.decide(1.0)
-    assert sent(intents, Close)[0].mt_ticket == "7"
+    assert sent(intents, Close) == []
     assert {"status": "CLOSING"} in position_updates(intents)
+    agent.apply_row(position(PositionStatus.CLOSING, version=4, entry_price=Decimal("150"), mt_ticket="7"))
+    assert sent(agent.decide(1.1), Close)[0].mt_ticket == "7"
 
 
 def test_close_fill_records_closed_with_action_close_reason() -> None:
@@ -358,6 +374,9 @@ def test_first_account_snapshot_is_pushed_at_once_and_unchanged_ones_are_not() -
     snapshot = AccountUpdate(Decimal(1000), Decimal(0), Decimal(990), Decimal(50), Decimal(1980), "USD", 1)
     pushed = agent.on_account(ACCOUNT, snapshot)
     assert [i.changes["balance"] for i in pushed if isinstance(i, UpdateAccount)] == [Decimal(1000)]
+    for intent in pushed:
+        assert isinstance(intent, UpdateAccount)
+        agent.account_recorded(intent.account_id, intent.changes)  # the server's answer came back
     agent.on_account(ACCOUNT, snapshot)
     assert agent.push_accounts() == []
 

@@ -90,7 +90,7 @@ async def test_open_unanswered_settled_by_sync_as_held(system: System) -> None:
     await ea.close()
 
 
-async def test_open_unanswered_and_not_held_sent_again_not_canceled(system: System) -> None:
+async def test_open_unanswered_not_held_and_not_in_history_sent_again_not_canceled(system: System) -> None:
     user = system.user("resend")
     account = system.account(user)
     agent = system.agent(user, {"HEDGE_AGENT_COMMAND_TIMEOUT_S": "0.5"})
@@ -101,8 +101,12 @@ async def test_open_unanswered_and_not_held_sent_again_not_canceled(system: Syst
 
     user.api.update_action(action["id"], status="EXECUTING")
     lost = await ea.expect("OPEN")
-    await ea.serve_sync([])  # the EA does not hold it: the OPEN never reached the terminal
-    again = await ea.expect("OPEN")
+    await ea.serve_sync([])  # the EA does not hold it: it may have been filled and closed since
+    history = await ea.expect("HISTORY")  # so its history is asked before anything is sent again
+    assert history["positionIds"] == [position["id"]]
+    unknown = {"positionId": position["id"], "state": "UNKNOWN"}
+    await ea.send({"type": "HISTORY_RESULT", "commandId": history["commandId"], "results": [unknown]})
+    again = await ea.expect("OPEN")  # the terminal never had it: the OPEN is sent again
     await ea.send(opened_success(again, "777002", 150.02))
 
     opened = await wait_for_async(lambda: _status(user.api.position(position["id"]), "OPEN"), 5, "OPEN")

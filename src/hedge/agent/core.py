@@ -1,9 +1,11 @@
 """The agent's decisions, as a synchronous core: fed rows, EA events and time; returns intents.
 
-The shell (runtime.py) feeds it and carries out what it returns. Every decision is a function of
-the server's state (the local copy) plus the facts heard from the EAs, so a restart or a repeat
-can only lead to the same decisions: an action whose position is already OPENING is not opened
-again, a fill already recorded is not recorded twice.
+The shell (runtime.py) feeds it and carries out what it returns. Each position's orders at its
+terminal live in one `OrderTracker` (hedge.domain.orders, one transition table); the server's
+row says what is wanted, the tracker what the terminal has said. Decisions (decide.py) read
+both; reconciliation with the terminal's word (POSITIONS, HISTORY_RESULT) is in reconcile.py.
+A restart or a repeat leads to the same decisions: a command that may have reached the terminal
+is never given up or sent again until the terminal has said what became of it.
 """
 
 from __future__ import annotations
@@ -12,22 +14,27 @@ import itertools
 import logging
 import secrets
 from decimal import Decimal
+from typing import Any
 
+from hedge.agent import answers, reconcile, views
+from hedge.agent.alerts import AlertBook
 from hedge.agent.decide import decide
-from hedge.agent.facts import Exit, Failure, Fill, InFlight
-from hedge.agent.intents import Intent, SendToEA, TriggerActions, UpdateAccount, UpdateAction
+from hedge.agent.intents import AlertKey, Intent, SendToEA, TriggerActions, UpdateAccount
 from hedge.agent.state import LocalState, Quote, Row
+from hedge.agent.terminals import Terminal
 from hedge.config import AgentSettings
-from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, Side, TriggerReason
+from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TrailMode, TriggerReason
 from hedge.domain.models import Position
+from hedge.domain.orders import Fill, OrderState, OrderTracker, OrderTrigger
 from hedge.domain.symbols import SymbolCatalog, canonical_symbol
-from hedge.domain.trail import TrailBook, closing_price
+from hedge.domain.trail import TrailBook
+from hedge.domain.transitions import FINAL_POSITION_STATES
 from hedge.ea.protocol import Sync
 from hedge.ea.protocol_messages import (
     AccountUpdate,
     Closed,
-    CommandStatus,
-    ErrorCode,
+    Error,
+    HistoryResult,
     Opened,
     Positions,
     Price,
@@ -37,7 +44,7 @@ from hedge.ea.protocol_messages import (
 log = logging.getLogger(__name__)
 
 P = PositionStatus
-FINAL = (P.CLOSED, P.STOPPED, P.CANCELED)
+S = OrderState
 
 
 class AgentCore:
@@ -45,48 +52,92 @@ class AgentCore:
         self.settings = settings
         self.catalog = catalog or SymbolCatalog()
         self.state = LocalState()
-        self.inflight: dict[str, InFlight] = {}
-        self.fills: dict[str, Fill] = {}
-        self.exits: dict[str, Exit] = {}
-        self.failures: dict[str, Failure] = {}
-        self.retries: dict[str, int] = {}
-        self.retry_at: dict[str, float] = {}
-        self.ea_wait_since: dict[str, float] = {}
-        self.connected: set[str] = set()
-        self.synced: set[str] = set()
-        self.sync_sent: dict[str, tuple[str, float]] = {}
-        self.subscribed: dict[str, tuple[str, ...]] = {}
+        self.orders: dict[str, OrderTracker] = {}  # one per position the agent has work or word for
+        self.terminals: dict[str, Terminal] = {}  # one per account
+        self.alerts = AlertBook()
         self.book = TrailBook()
         self.triggers: dict[str, TriggerActions] = {}  # fired, not yet recorded by the server
         self.quotes: dict[tuple[str, str], Quote] = {}
-        self.snapshots: dict[str, AccountUpdate] = {}
-        self.pushed: dict[str, AccountUpdate] = {}
+        self.account_outbox: dict[str, dict[str, Any]] = {}  # account changes until recorded
+        self.journal: dict[str, tuple[str, str]] = {}  # restored: positionId -> (OPEN|CLOSE, commandId)
+        self.saved_bests: dict[str, Decimal] = {}  # restored TRAILING_STOP best prices
         self._instance = secrets.token_hex(4)
         self._ids = itertools.count(1)
 
     def next_command_id(self) -> str:
         return f"{self._instance}-{next(self._ids)}"
 
+    def terminal(self, account_id: str) -> Terminal:
+        found = self.terminals.get(account_id)
+        if found is None:
+            found = self.terminals[account_id] = Terminal(account_id)
+        return found
+
+    # ------------------------------------------------------------------ the order trackers
+
+    def tracker(self, pos: Position, now: float) -> OrderTracker:
+        """The position's tracker, made from its row (and the saved journal) when first needed."""
+        found = self.orders.get(pos.id)
+        if found is not None:
+            return found
+        tracker = OrderTracker(pos.id, pos.account_id, moved_at=now)
+        sent = self.journal.pop(pos.id, None)
+        if pos.status in (P.OPEN, P.CLOSING):
+            tracker.filled(_fill_of(pos), now)
+            if pos.status is P.CLOSING and sent is not None and sent[0] == "CLOSE":
+                tracker.send(OrderTrigger.SEND_CLOSE, sent[1], now)  # an earlier run sent it
+                tracker.link_lost(now)
+        elif pos.status is P.OPENING and sent is not None and sent[0] == "OPEN":
+            tracker.send(OrderTrigger.SEND_OPEN, sent[1], now)
+            tracker.link_lost(now)
+        held = self.terminal(pos.account_id).held.get(pos.id)
+        if pos.status is P.OPENING and held is not None and tracker.can(OrderTrigger.FILL):
+            tracker.filled(held, now)
+        self.orders[pos.id] = tracker
+        return tracker
+
+    def saved_state(self) -> dict[str, Any]:
+        """What must survive a restart of the agent: commands that may be at a terminal, trail bests."""
+        sent = {}
+        for pid, t in self.orders.items():
+            if t.command_id and t.state in (S.OPEN_SENT, S.OPEN_UNKNOWN, S.OPEN_SEARCHING):
+                sent[pid] = {"kind": "OPEN", "commandId": t.command_id}
+            elif t.command_id and t.state in (S.CLOSE_SENT, S.CLOSE_UNKNOWN):
+                sent[pid] = {"kind": "CLOSE", "commandId": t.command_id}
+        for pid, (kind, command_id) in self.journal.items():
+            sent.setdefault(pid, {"kind": kind, "commandId": command_id})
+        bests = dict(self.saved_bests)
+        for pos in self.state.positions_in(P.OPEN):
+            best = self.book.best_price(pos.id)
+            if best is not None:
+                bests[pos.id] = best
+        return {"sent": sent, "trailBest": {pid: str(price) for pid, price in bests.items()}}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        for pid, item in dict(saved.get("sent") or {}).items():
+            self.journal[str(pid)] = (str(item["kind"]), str(item["commandId"]))
+        for pid, price in dict(saved.get("trailBest") or {}).items():
+            self.saved_bests[str(pid)] = Decimal(str(price))
+
     # ------------------------------------------------------------------ rows from the server
 
-    def apply_row(self, row: Row) -> list[Intent]:
+    def apply_row(self, row: Row, now: float = 0.0) -> list[Intent]:
         """A row from a subscription, a reload or a mutation answer; intents if a trail fires at once."""
         if not self.state.apply(row):
             return []
         if not isinstance(row, Position):
             return []
-        pid = row.id
-        if row.status not in (P.PENDING, P.OPENING):
-            self.fills.pop(pid, None)
-        if row.status is P.OPEN and pid in self.failures and self.failures[pid].kind == "CLOSE":
-            del self.failures[pid]
-        if row.status in FINAL:
-            for table in (self.inflight, self.exits, self.retries, self.retry_at, self.ea_wait_since):
-                table.pop(pid, None)
-            if row.status is not P.CANCELED:
-                self.failures.pop(pid, None)
+        tracker = self.orders.get(row.id)
+        if row.status in FINAL_POSITION_STATES:
+            self.saved_bests.pop(row.id, None)
+            self.journal.pop(row.id, None)
+            # a command still in doubt keeps its tracker: the terminal's word may come yet
+            if tracker is not None and not (tracker.in_doubt or tracker.state in (S.OPEN_SENT, S.CLOSE_SENT)):
+                del self.orders[row.id]
+        elif row.status is not P.PENDING:
+            self.tracker(row, now)  # from now on, a SYNC asked later judges it
         if row.trail_triggered_at is not None:
-            self.triggers.pop(pid, None)
+            self.triggers.pop(row.id, None)
         return self._sync_watch(row)
 
     def _sync_watch(self, pos: Position) -> list[Intent]:
@@ -104,6 +155,7 @@ class AgentCore:
         if pos.id in self.book:
             return []
         assert pos.trail_width is not None and pos.entry_price is not None
+        best = self.saved_bests.get(pos.id) if pos.trail_mode is TrailMode.TRAILING_STOP else None
         fired = self.book.add(
             pos.id,
             _quote_key(pos.account_id, pos.symbol),
@@ -112,12 +164,14 @@ class AgentCore:
             pos.entry_price,
             pos.trail_width,
             self.catalog.spec(pos.symbol).pip_size,
+            best_price=best,
         )
         return [self._fire(f.position_id, f.price) for f in fired]
 
     def _fire(self, position_id: str, price: Decimal) -> Intent:
         intent = TriggerActions(position_id, TriggerReason.TRAIL, price)
         self.triggers[position_id] = intent
+        self.saved_bests.pop(position_id, None)
         log.info("trail condition met for position %s at %s", position_id, price)
         return intent
 
@@ -125,134 +179,115 @@ class AgentCore:
         """The server recorded (or refused for good) the trigger of this position."""
         self.triggers.pop(position_id, None)
 
+    def server_linked(self) -> None:
+        """The server link is (back) up: reconcile every EA now."""
+        for term in self.terminals.values():
+            term.resync = True
+
+    # ------------------------------------------------------------------ server answers
+
+    def account_recorded(self, account_id: str, changes: dict[str, Any]) -> None:
+        pending = self.account_outbox.get(account_id)
+        if pending is None:
+            return
+        for name, value in changes.items():
+            if name in pending and pending[name] == value:
+                del pending[name]
+        if not pending:
+            del self.account_outbox[account_id]
+
+    def alert_raised(self, key: AlertKey, alert_id: str) -> None:
+        self.alerts.raised(key, alert_id)
+
+    def alert_resolved(self, key: AlertKey, alert_id: str) -> None:
+        self.alerts.resolved(key, alert_id)
+
+    def adopt_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Open alerts on the server (an earlier run's): resolved here once their condition is gone."""
+        for alert in alerts:
+            key = (str(alert["kind"]), alert.get("accountId"), alert.get("positionId"))
+            self.alerts.adopt(key, str(alert["id"]))
+
+    def _outbox(self, account_id: str, changes: dict[str, Any]) -> None:
+        self.account_outbox.setdefault(account_id, {}).update(changes)
+
     # ------------------------------------------------------------------ EA connections and events
 
-    def ea_connected(self, account_id: str, now: float) -> list[Intent]:
-        self.connected.add(account_id)
-        self.synced.discard(account_id)
-        self.subscribed.pop(account_id, None)
-        self.pushed.pop(account_id, None)
-        return [
-            UpdateAccount(account_id, {"connectionStatus": "CONNECTED"}),
-            *self.sync_request(account_id, now),
-        ]
+    def ea_connected(self, account_id: str, now: float, margin_mode: str | None = None) -> list[Intent]:
+        term = self.terminal(account_id)
+        term.connected, term.away_since, term.margin_mode = True, None, margin_mode
+        term.synced_at, term.sync, term.history, term.history_unsupported = None, None, None, False
+        term.subscribed, term.pushed = None, None
+        if not term.hedging:
+            log.warning(
+                "EA of account %s reports marginMode %s: the agent opens nothing on it",
+                account_id,
+                margin_mode,
+            )
+        self._outbox(account_id, {"connectionStatus": "CONNECTED"})
+        return [*self.outbox_intents(), *self.sync_request(account_id, now)]
 
-    def ea_disconnected(self, account_id: str) -> list[Intent]:
-        self.connected.discard(account_id)
-        self.synced.discard(account_id)
-        self.sync_sent.pop(account_id, None)
-        return [UpdateAccount(account_id, {"connectionStatus": "DISCONNECTED"})]
+    def ea_disconnected(self, account_id: str, now: float = 0.0) -> list[Intent]:
+        term = self.terminal(account_id)
+        term.connected, term.away_since = False, now
+        term.sync, term.synced_at, term.history = None, None, None
+        for tracker in self.orders.values():
+            if tracker.account_id == account_id and tracker.can(OrderTrigger.LINK_LOST):
+                log.warning(
+                    "EA of account %s went away with %s of position %s unanswered: outcome unknown",
+                    account_id,
+                    tracker.kind,
+                    tracker.position_id,
+                )
+                tracker.link_lost(now)
+        self._outbox(account_id, {"connectionStatus": "DISCONNECTED"})
+        return self.outbox_intents()
 
     def sync_request(self, account_id: str, now: float) -> list[Intent]:
         command_id = self.next_command_id()
-        self.sync_sent[account_id] = (command_id, now)
-        return [SendToEA(account_id, Sync(command_id), "reconcile with the EA's positions")]
+        self.terminal(account_id).sync = (command_id, now)
+        return [SendToEA(account_id, Sync(command_id), "reconcile with the terminal's positions")]
 
-    def _foreign(self, account_id: str, position_id: str, what: str) -> bool:
+    def foreign(self, account_id: str, position_id: str, what: str) -> bool:
         """True (and logged) when the event names a position of another account: it is ignored."""
         held = self.state.positions.get(position_id)
         if held is None or held.account_id == account_id:
             return False
         log.warning(
             "EA of account %s sent %s for position %s of account %s; ignored",
-            account_id, what, position_id, held.account_id,
-        )  # fmt: skip
+            account_id,
+            what,
+            position_id,
+            held.account_id,
+        )
         return True
 
     def on_opened(self, account_id: str, msg: Opened, now: float) -> list[Intent]:
-        pid = msg.position_id
-        if self._foreign(account_id, pid, "OPENED"):
-            return []
-        flight = self.inflight.get(pid)
-        if msg.status is CommandStatus.SUCCESS:
-            assert msg.mt_ticket is not None and msg.price is not None and msg.time_ms is not None
-            held = self.state.positions.get(pid)
-            # an unknown position may be one the server has not told us of yet (a restart): keep it
-            if held is None or held.status in (P.PENDING, P.OPENING):
-                self.fills[pid] = Fill(msg.mt_ticket, msg.price, msg.time_ms, account_id)
-            if flight is not None and flight.kind == "OPEN":
-                del self.inflight[pid]
-            return []
-        if flight is None or flight.command_id != msg.command_id:
-            return []  # an answer to a command we no longer wait for (a repeat)
-        return self._failed(flight, pid, msg.error_code, msg.message or "", now)
+        return answers.on_opened(self, account_id, msg, now)
 
     def on_closed(self, account_id: str, msg: Closed, now: float) -> list[Intent]:
-        pid = msg.position_id
-        if self._foreign(account_id, pid, "CLOSED") or self._settled(pid):
-            return []
-        flight = self.inflight.get(pid)
-        if msg.status is CommandStatus.SUCCESS:
-            assert msg.price is not None and msg.time_ms is not None and msg.profit is not None
-            self.exits[pid] = Exit(msg.mt_ticket, msg.price, msg.time_ms, msg.profit, account_id=account_id)
-            if flight is not None and flight.kind == "CLOSE":
-                del self.inflight[pid]
-            return []
-        if flight is None or flight.command_id != msg.command_id:
-            return []
-        return self._failed(flight, pid, msg.error_code, msg.message or "", now)
+        return answers.on_closed(self, account_id, msg, now)
 
-    def _settled(self, position_id: str) -> bool:
-        """The position is CLOSED, STOPPED or CANCELED here: a late or repeated event changes nothing."""
-        held = self.state.positions.get(position_id)
-        return held is not None and held.status in FINAL
+    def on_stopped(self, account_id: str, msg: Stopped, now: float = 0.0) -> list[Intent]:
+        return answers.on_stopped(self, account_id, msg, now)
 
-    def _failed(self, flight: InFlight, pid: str, code: object, message: str, now: float) -> list[Intent]:
-        del self.inflight[pid]
-        retryable = getattr(code, "retryable", False)
-        wanted = ActionType.ENTRY if flight.kind == "OPEN" else ActionType.CLOSE
-        actions = [a for a in self.state.action_for(pid, ActionStatus.EXECUTING) if a.type is wanted]
-        # retries already recorded on the server count too (this agent may have restarted since)
-        done = max([self.retries.get(pid, 0), *(a.retry_count for a in actions)])
-        if retryable and done < self.settings.max_retries:
-            self.retries[pid] = done + 1
-            self.retry_at[pid] = now + self.settings.retry_backoff_s * (2**done)
-            log.info("%s of position %s failed (%s); retry %d in %.2f s", flight.kind, pid, code, done + 1,
-                     self.retry_at[pid] - now)  # fmt: skip
-            return [
-                UpdateAction(a.id, {"retryCount": done + 1}, f"retry {done + 1} after {code}")
-                for a in actions
-            ]
-        text = f"{flight.kind} failed: {code}: {message}" if code else f"{flight.kind} failed: {message}"
-        if retryable:
-            text += f" (after {done} retries)"
-        self.failures[pid] = Failure(flight.kind, code if isinstance(code, ErrorCode) else None, text)
-        return []
+    def on_positions(self, account_id: str, msg: Positions, now: float = 0.0) -> list[Intent]:
+        return reconcile.apply_positions(self, account_id, msg, now)
 
-    def on_stopped(self, account_id: str, msg: Stopped) -> list[Intent]:
-        pid = msg.position_id
-        if self._foreign(account_id, pid, "STOPPED") or self._settled(pid):
-            return []
-        self.exits[pid] = Exit(
-            msg.mt_ticket, msg.price, msg.time_ms, msg.profit, msg.reason or "STOPPED", account_id
-        )
-        return []
+    def on_history(self, account_id: str, msg: HistoryResult, now: float = 0.0) -> list[Intent]:
+        return reconcile.apply_history(self, account_id, msg, now)
 
-    def on_positions(self, account_id: str, msg: Positions) -> list[Intent]:
-        sent = self.sync_sent.get(account_id)
-        if sent is None or sent[0] != msg.command_id:
-            return []
-        del self.sync_sent[account_id]
-        self.synced.add(account_id)
-        held = {
-            report.position_id: report
-            for report in msg.positions
-            if not self._foreign(account_id, report.position_id, "POSITIONS")
-        }
-        for pid, report in held.items():
-            pos = self.state.positions.get(pid)
-            wanted = pos is None or pos.status in (P.PENDING, P.OPENING)  # unknown: maybe not loaded yet
-            if wanted and pid not in self.fills:
-                self.fills[pid] = Fill(report.mt_ticket, report.open_price, report.open_time_ms, account_id)
-        for pid, flight in list(self.inflight.items()):
-            if flight.account_id == account_id:
-                del self.inflight[pid]  # unanswered: decide() sends it again (the EA is idempotent)
-        for pos in self.state.positions_in(P.OPEN):
-            if pos.account_id == account_id and pos.id not in held and pos.id not in self.exits:
-                log.warning(
-                    "position %s is OPEN here but the EA does not hold it; waiting for its STOPPED", pos.id
-                )
-        return []
+    def on_error(self, account_id: str, msg: Error) -> None:
+        """An EA's ERROR frame: one naming our HISTORY means an older EA that cannot answer it."""
+        term = self.terminal(account_id)
+        if term.history is not None and msg.command_id == term.history[0]:
+            log.warning(
+                "EA of account %s cannot answer HISTORY (%s): what it no longer holds stays "
+                "unsettled until a person settles it",
+                account_id,
+                msg.message,
+            )
+            term.history, term.history_unsupported = None, True
 
     def on_price(self, account_id: str, msg: Price) -> list[Intent]:
         account = self.state.accounts.get(account_id)
@@ -262,67 +297,61 @@ class AgentCore:
         return [self._fire(f.position_id, f.price) for f in self.book.on_price(key, msg.bid, msg.ask)]
 
     def on_account(self, account_id: str, msg: AccountUpdate) -> list[Intent]:
-        self.snapshots[account_id] = msg
-        if account_id not in self.pushed:  # the first snapshot after connecting goes at once
+        term = self.terminal(account_id)
+        term.snapshot = msg
+        if term.pushed is None:  # the first snapshot after connecting goes at once
             return self.push_accounts()
         return []
 
     def push_accounts(self) -> list[Intent]:
-        """The latest snapshot of each EA that changed since it was last sent (every 30 s)."""
-        intents: list[Intent] = []
-        for account_id, snap in self.snapshots.items():
-            if self.pushed.get(account_id) == snap or account_id not in self.connected:
+        """The latest snapshot of each EA that changed since it was last handed over (every 30 s)."""
+        for account_id, term in self.terminals.items():
+            snap = term.snapshot
+            if snap is None or term.pushed == snap or not term.connected:
                 continue
-            self.pushed[account_id] = snap
-            changes = {
-                "balance": snap.balance,
-                "credit": snap.credit,
-                "equity": snap.equity,
-                "margin": snap.margin,
-                "marginLevel": max(snap.margin_level, Decimal(0)),
-            }
-            intents.append(UpdateAccount(account_id, changes))
-        return intents
+            term.pushed = snap
+            self._outbox(
+                account_id,
+                {
+                    "balance": snap.balance,
+                    "credit": snap.credit,
+                    "equity": snap.equity,
+                    "margin": snap.margin,
+                    "marginLevel": max(snap.margin_level, Decimal(0)),
+                },
+            )
+        return self.outbox_intents()
+
+    def outbox_intents(self) -> list[Intent]:
+        """Account changes not yet recorded by the server, asked again on every pass until they are."""
+        return [UpdateAccount(a, dict(changes)) for a, changes in self.account_outbox.items() if changes]
 
     # ------------------------------------------------------------------ decisions
 
     def decide(self, now: float) -> list[Intent]:
-        """Everything that should happen now, given the rows, the facts and the time."""
+        """Everything that should happen now, given the rows, the terminals' word and the time."""
         return decide(self, now)
+
+    def executing(self, position_id: str, type_: ActionType) -> list[Any]:
+        return [a for a in self.state.action_for(position_id, ActionStatus.EXECUTING) if a.type is type_]
 
     # ------------------------------------------------------------------ views
 
     def unrealized(self, pos: Position) -> tuple[Decimal, Decimal] | None:
-        """(currentPrice, unrealizedPL in the quote currency) of an OPEN position, from the last quote.
-
-        Kept locally and worked out when asked, never written per tick (the seed's LocalCache)."""
-        quote = self.quotes.get((pos.account_id, pos.symbol))
-        if quote is None or pos.entry_price is None:
-            return None
-        current = closing_price(pos.side, quote.bid, quote.ask)
-        sign = 1 if pos.side is Side.BUY else -1
-        spec = self.catalog.spec(pos.symbol)
-        return current, (current - pos.entry_price) * sign * pos.volume * spec.contract_size
+        return views.unrealized(self, pos)
 
     def open_positions(self) -> list[dict[str, object]]:
-        """The OPEN positions with their current price and unrealized P/L, for the agent's /healthz."""
-        shown: list[dict[str, object]] = []
-        for pos in self.state.positions_in(PositionStatus.OPEN):
-            marked = self.unrealized(pos)
-            shown.append(
-                {
-                    "positionId": pos.id,
-                    "accountId": pos.account_id,
-                    "symbol": pos.symbol,
-                    "side": pos.side.value,
-                    "volume": str(pos.volume),
-                    "entryPrice": None if pos.entry_price is None else str(pos.entry_price),
-                    "currentPrice": None if marked is None else str(marked[0]),
-                    "unrealizedPL": None if marked is None else str(marked[1]),
-                    "quoteCurrency": pos.symbol[3:] if len(pos.symbol) == 6 else None,
-                }
-            )
-        return shown
+        return views.open_positions(self)
+
+    def orders_view(self) -> list[dict[str, object]]:
+        return views.orders_view(self)
+
+
+def _fill_of(pos: Position) -> Fill:
+    """The fill facts the server already holds for an OPEN/CLOSING row."""
+    time_ms = int(pos.entry_time.timestamp() * 1000) if pos.entry_time is not None else 0
+    volume: Decimal | None = getattr(pos, "filled_volume", None)  # a field of the trade record
+    return Fill(pos.mt_ticket or "", pos.entry_price or Decimal(0), time_ms, volume)
 
 
 def _quote_key(account_id: str, symbol: str) -> str:

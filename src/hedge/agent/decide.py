@@ -1,16 +1,33 @@
-"""The agent's decisions: given the rows, the facts heard from the EAs and the time, what should
-happen now. Functions over the AgentCore's state (core.py feeds it; this module reads it and
-records what it sends, so nothing is sent twice)."""
+"""The agent's decisions: given the rows, each position's order tracker and the time, what happens now.
+
+| row        | tracker                          | decision                                              |
+| ---------- | -------------------------------- | ----------------------------------------------------- |
+| PENDING    | (ENTRY action EXECUTING)         | move to OPENING; OPEN waits until that has committed  |
+| OPENING    | NEW                              | OPEN to the EA once it is connected and synced        |
+| OPENING    | NEW, EA away HEDGE_AGENT_EA_WAIT_S | give up (nothing was sent): CANCELED, ENTRY FAILED  |
+| OPENING    | OPEN_SENT past the timeout       | outcome unknown: SYNC, then HISTORY; never CANCELED   |
+| OPENING    | HELD                             | OPEN with ticket, price, time (and filled volume)     |
+| OPENING    | OPEN_FAILED                      | CANCELED, ENTRY action FAILED with the EA's words     |
+| OPEN       | EXITED                           | STOPPED with the terminal's price, time, P/L, reason  |
+| OPEN       | (CLOSE action EXECUTING)         | move to CLOSING; CLOSE waits until that has committed |
+| CLOSING    | HELD                             | CLOSE to the EA (or, EA away and nothing sent: OPEN)  |
+| CLOSING    | CLOSE_SENT past the timeout      | outcome unknown: stays CLOSING, SYNC, then HISTORY    |
+| CLOSING    | CLOSE_FAILED                     | back to OPEN, CLOSE action FAILED                     |
+| CLOSING    | EXITED                           | CLOSED with the terminal's price, time, P/L, reason   |
+
+Functions over the AgentCore's state; the trackers record what is sent, so nothing is sent twice.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
 
-from hedge.agent.facts import Exit, Failure, Fill, InFlight
+from hedge.agent import reconcile
 from hedge.agent.intents import Intent, SendToEA, UpdateAction, UpdatePosition
-from hedge.domain.enums import ActionStatus, ActionType, ExitReason, PositionStatus
+from hedge.domain.enums import ActionType, ExitReason, PositionStatus
 from hedge.domain.models import Action, Position
+from hedge.domain.orders import Exit, OrderState, OrderTracker, OrderTrigger
 from hedge.domain.symbols import broker_symbol
 from hedge.domain.values import iso_ms, utc_from_ms
 from hedge.ea.protocol import Close, Open, Subscribe, comment_for
@@ -21,33 +38,26 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 P = PositionStatus
+S = OrderState
+_HAS_FILLED_VOLUME = "filled_volume" in Position.__dataclass_fields__  # the trade record's field
 
 
 def decide(core: AgentCore, now: float) -> list[Intent]:
-    """Everything that should happen now, given the rows, the facts and the time."""
-    intents: list[Intent] = []
-    for account_id in sorted(core.connected - core.synced):
-        sent = core.sync_sent.get(account_id)
-        if sent is None or now - sent[1] > core.settings.command_timeout_s:
-            intents += core.sync_request(account_id, now)
+    """Everything that should happen now, given the rows, the trackers and the time."""
+    intents: list[Intent] = reconcile.requests(core, now)
     for action in core.state.executing_actions():
         intents += _carry_out(core, action, now)
     for pos in core.state.positions_in(P.OPENING):
-        intents += _opening(core, pos, now)
-    for pos in core.state.positions_in(P.CLOSING):
-        intents += _closing(core, pos, now)
+        intents += _opening(core, pos, core.tracker(pos, now), now)
     for pos in core.state.positions_in(P.OPEN):
-        exit_ = _exit(core, pos)
-        if exit_ is not None and exit_.stopped_reason is not None:
-            intents.append(_stop(core, pos, exit_))
+        intents += _open(core, pos, core.tracker(pos, now), now)
+    for pos in core.state.positions_in(P.CLOSING):
+        intents += _closing(core, pos, core.tracker(pos, now), now)
     intents += list(core.triggers.values())
-    for account_id in sorted(core.connected & core.synced):
-        account = core.state.accounts.get(account_id)
-        mapping = account.symbol_map if account else None
-        symbols = tuple(broker_symbol(symbol, mapping) for symbol in core.state.symbols_of(account_id))
-        if core.subscribed.get(account_id) != symbols:
-            core.subscribed[account_id] = symbols
-            intents.append(SendToEA(account_id, Subscribe(symbols), "stream prices of live positions"))
+    intents += _subscriptions(core)
+    intents += core.outbox_intents()
+    holding, undecided = reconcile.conditions(core, now)
+    intents += core.alerts.update(holding, undecided)
     return intents
 
 
@@ -57,18 +67,22 @@ def _carry_out(core: AgentCore, action: Action, now: float) -> list[Intent]:
         return []
     if action.type is ActionType.ENTRY:
         if pos.status is P.PENDING:
-            early = _command(core, pos, "OPEN", now) if _fill(core, pos) is None else []
-            return [*early, UpdatePosition(pos.id, {"status": "OPENING"}, f"ENTRY action {action.id}")]
+            return [UpdatePosition(pos.id, {"status": "OPENING"}, f"ENTRY action {action.id}")]
         if pos.status in (P.OPEN, P.CLOSING, P.CLOSED, P.STOPPED):
             return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is open")]
         if pos.status is P.CANCELED:
-            failure = core.failures.get(pos.id)
-            message = failure.message if failure else "its position was canceled"
+            tracker = core.orders.get(pos.id)
+            message = tracker.failure if tracker and tracker.failure else "its position was canceled"
             return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": message}, message)]
         return []
+    tracker = core.orders.get(pos.id)
     if pos.status is P.OPEN:
-        early = _command(core, pos, "CLOSE", now) if _exit(core, pos) is None else []
-        return [*early, UpdatePosition(pos.id, {"status": "CLOSING"}, f"CLOSE action {action.id}")]
+        if tracker is not None and tracker.state is S.CLOSE_FAILED:
+            message = tracker.failure or "the CLOSE was not carried out"
+            return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": message}, message)]
+        if tracker is not None and tracker.state is S.EXITED:
+            return []  # closed at the terminal already: the row goes STOPPED first
+        return [UpdatePosition(pos.id, {"status": "CLOSING"}, f"CLOSE action {action.id}")]
     if pos.status is P.CLOSED:
         return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is closed")]
     if pos.status in (P.STOPPED, P.CANCELED, P.PENDING):
@@ -77,115 +91,167 @@ def _carry_out(core: AgentCore, action: Action, now: float) -> list[Intent]:
     return []  # OPENING or CLOSING: wait for the position
 
 
-def _fill(core: AgentCore, pos: Position) -> Fill | None:
-    fill = core.fills.get(pos.id)
-    return fill if fill is not None and fill.account_id in ("", pos.account_id) else None
-
-
-def _exit(core: AgentCore, pos: Position) -> Exit | None:
-    exit_ = core.exits.get(pos.id)
-    return exit_ if exit_ is not None and exit_.account_id in ("", pos.account_id) else None
-
-
-def _opening(core: AgentCore, pos: Position, now: float) -> list[Intent]:
-    fill = _fill(core, pos)
-    if fill is not None:
-        changes = {
+def _opening(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> list[Intent]:
+    if t.state in (S.HELD, S.EXITED) and t.fill is not None:
+        fill = t.fill
+        changes: dict[str, object] = {
             "status": "OPEN",
             "entryPrice": fill.price,
             "entryTime": iso_ms(utc_from_ms(fill.time_ms)),
             "mtTicket": fill.mt_ticket,
         }
+        if _HAS_FILLED_VOLUME and fill.volume is not None:
+            changes["filledVolume"] = fill.volume
         return [UpdatePosition(pos.id, changes, f"filled as ticket {fill.mt_ticket}")]
-    sending = [] if pos.id in core.failures else _command(core, pos, "OPEN", now)
-    failure = core.failures.get(pos.id)  # may have been found just now (the EA never came)
-    if failure is not None:
+    if t.state is S.OPEN_FAILED:
+        message = t.failure or "OPEN failed"
         return [
-            UpdatePosition(pos.id, {"status": "CANCELED"}, failure.message),
-            *_fail_actions(core, pos.id, ActionType.ENTRY, failure.message),
+            UpdatePosition(pos.id, {"status": "CANCELED"}, message),
+            *_fail_actions(core, pos.id, ActionType.ENTRY, message),
         ]
-    return sending
+    if t.state is S.NEW:
+        intents = _send_open(core, pos, t, now)
+        return _opening(core, pos, t, now) if _gave_up(t) else intents
+    if t.state is S.OPEN_SENT:
+        _check_timeout(core, t, now)
+    return []
 
 
-def _closing(core: AgentCore, pos: Position, now: float) -> list[Intent]:
-    exit_ = _exit(core, pos)
-    if exit_ is not None:
-        by_action = any(
-            a.type is ActionType.CLOSE for a in core.state.action_for(pos.id, ActionStatus.EXECUTING)
+def _open(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> list[Intent]:
+    if t.state is S.EXITED and t.exit is not None:
+        reason = _exit_reason(t.exit, closing=False, by_action=False)
+        return [
+            UpdatePosition(
+                pos.id,
+                _exit_changes("STOPPED", t.exit, reason),
+                f"closed at the terminal ({t.exit.reason or 'CLOSED'})",
+            )
+        ]
+    if t.state is S.CLOSE_FAILED and not core.executing(pos.id, ActionType.CLOSE):
+        t.recorded(now)  # the server has the row OPEN again and no CLOSE waits: a new CLOSE may come
+    return []
+
+
+def _closing(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> list[Intent]:
+    if t.state is S.EXITED and t.exit is not None:
+        by_action = bool(core.executing(pos.id, ActionType.CLOSE))
+        reason = _exit_reason(t.exit, closing=True, by_action=by_action)
+        return [UpdatePosition(pos.id, _exit_changes("CLOSED", t.exit, reason), f"closed at {t.exit.price}")]
+    if t.state is S.CLOSE_FAILED:
+        message = t.failure or "CLOSE failed"
+        return [
+            UpdatePosition(pos.id, {"status": "OPEN"}, message),
+            *_fail_actions(core, pos.id, ActionType.CLOSE, message),
+        ]
+    if t.state is S.HELD:
+        intents = _send_close(core, pos, t, now)
+        return _closing(core, pos, t, now) if _gave_up(t) else intents
+    if t.state is S.CLOSE_SENT:
+        _check_timeout(core, t, now)
+    return []
+
+
+def _gave_up(t: OrderTracker) -> bool:
+    """The command was given up just now, before it was sent (a REFUSE from NEW or HELD)."""
+    return t.state in (S.OPEN_FAILED, S.CLOSE_FAILED)
+
+
+def _check_timeout(core: AgentCore, t: OrderTracker, now: float) -> None:
+    if now - t.sent_at > core.settings.command_timeout_s:
+        log.warning(
+            "%s of position %s unanswered for %.1f s: outcome unknown, settling by SYNC",
+            t.kind,
+            t.position_id,
+            now - t.sent_at,
         )
-        if exit_.stopped_reason is not None:
-            reason = ExitReason.STOP_OUT if exit_.stopped_reason == "STOP_OUT" else ExitReason.MANUAL_CLOSE
-        else:
-            reason = ExitReason.ACTION_CLOSE if by_action else ExitReason.MANUAL_CLOSE
-        return [UpdatePosition(pos.id, _exit_changes("CLOSED", exit_, reason), f"closed at {exit_.price}")]
-    sending = [] if pos.id in core.failures else _command(core, pos, "CLOSE", now)
-    failure = core.failures.get(pos.id)
-    if failure is not None:
-        return [
-            UpdatePosition(pos.id, {"status": "OPEN"}, failure.message),
-            *_fail_actions(core, pos.id, ActionType.CLOSE, failure.message),
-        ]
-    return sending
-
-
-def _stop(core: AgentCore, pos: Position, exit_: Exit) -> Intent:
-    reason = ExitReason.STOP_OUT if exit_.stopped_reason == "STOP_OUT" else ExitReason.MANUAL_CLOSE
-    return UpdatePosition(
-        pos.id, _exit_changes("STOPPED", exit_, reason), f"stopped ({exit_.stopped_reason})"
-    )
+        t.timed_out(now)
 
 
 def _fail_actions(core: AgentCore, position_id: str, type_: ActionType, message: str) -> list[Intent]:
     return [
         UpdateAction(a.id, {"status": "FAILED", "errorMessage": message}, message)
-        for a in core.state.action_for(position_id, ActionStatus.EXECUTING)
-        if a.type is type_
+        for a in core.executing(position_id, type_)
     ]
 
 
-def _command(core: AgentCore, pos: Position, kind: str, now: float) -> list[Intent]:
-    """Send OPEN or CLOSE for `pos` unless one is on its way; wait for the EA, within limits."""
-    pid, account_id = pos.id, pos.account_id
-    flight = core.inflight.get(pid)
-    if flight is not None:
-        if now - flight.sent_at > core.settings.command_timeout_s:
-            log.warning(
-                "%s of position %s unanswered for %.1f s; settling by SYNC",
-                kind,
-                pid,
-                now - flight.sent_at,
-            )
-            del core.inflight[pid]
-            core.synced.discard(account_id)
-            core.sync_sent.pop(account_id, None)
+def _may_send(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> bool:
+    """Whether a command may go to the position's EA now; gives up (REFUSE) on a long absence.
+
+    Only from NEW (OPEN) or HELD (CLOSE): nothing of this command is at the terminal yet."""
+    term = core.terminal(pos.account_id)
+    if now < t.retry_at:
+        return False
+    if not term.connected:
+        if term.away_since is None:
+            term.away_since = now
+        if now - term.away_since >= core.settings.ea_wait_s:
+            account = core.state.accounts.get(pos.account_id)
+            name = account.account_number if account else pos.account_id
+            t.refused(f"the EA of account {name} was not connected within {core.settings.ea_wait_s:g} s", now)
+        return False
+    return term.ready
+
+
+def _send_open(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> list[Intent]:
+    term = core.terminal(pos.account_id)
+    if term.connected and not term.hedging:
+        t.refused(
+            f"account reports marginMode {term.margin_mode}: the agent opens positions only on "
+            "HEDGING accounts",
+            now,
+        )
         return []
-    if now < core.retry_at.get(pid, 0.0):
+    if t.requotes > core.settings.max_retries:
+        t.refused(f"{t.failure or 'OPEN failed'} (after {core.settings.max_retries} retries)", now)
         return []
-    if account_id not in core.connected:
-        since = core.ea_wait_since.setdefault(pid, now)
-        if now - since >= core.settings.ea_wait_s:
-            account = core.state.accounts.get(account_id)
-            name = account.account_number if account else account_id
-            message = f"the EA of account {name} was not connected within {core.settings.ea_wait_s:g} s"
-            core.failures[pid] = Failure(kind, None, message)
-            core.ea_wait_since.pop(pid, None)
+    if not _may_send(core, pos, t, now):
         return []
-    if account_id not in core.synced:
-        return []
-    core.ea_wait_since.pop(pid, None)
+    account = core.state.accounts.get(pos.account_id)
+    symbol = broker_symbol(pos.symbol, account.symbol_map if account else None)  # the broker's name
     command_id = core.next_command_id()
-    if kind == "OPEN":
+    t.send(OrderTrigger.SEND_OPEN, command_id, now)
+    return [
+        SendToEA(
+            pos.account_id,
+            Open(command_id, pos.id, symbol, pos.side, pos.volume, comment_for(pos.id)),
+            f"OPEN position {pos.id}",
+        )
+    ]
+
+
+def _send_close(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> list[Intent]:
+    if pos.mt_ticket is None:
+        t.refused(f"position {pos.id} has no mtTicket to close", now)
+        return []
+    if not _may_send(core, pos, t, now):
+        return []
+    command_id = core.next_command_id()
+    t.send(OrderTrigger.SEND_CLOSE, command_id, now)
+    return [SendToEA(pos.account_id, Close(command_id, pos.id, pos.mt_ticket), f"CLOSE position {pos.id}")]
+
+
+def _subscriptions(core: AgentCore) -> list[Intent]:
+    intents: list[Intent] = []
+    for account_id, term in sorted(core.terminals.items()):
+        if not term.ready:
+            continue
         account = core.state.accounts.get(account_id)
-        symbol = broker_symbol(pos.symbol, account.symbol_map if account else None)  # the broker's name
-        command: Open | Close = Open(command_id, pid, symbol, pos.side, pos.volume, comment_for(pid))
-    else:
-        if pos.mt_ticket is None:
-            core.failures[pid] = Failure(kind, None, f"position {pid} has no mtTicket to close")
-            return []
-        command = Close(command_id, pid, pos.mt_ticket)
-    attempts = core.retries.get(pid, 0) + 1
-    core.inflight[pid] = InFlight(kind, command_id, account_id, now, attempts)
-    return [SendToEA(account_id, command, f"{kind} position {pid}")]
+        mapping = account.symbol_map if account else None
+        symbols = tuple(broker_symbol(symbol, mapping) for symbol in core.state.symbols_of(account_id))
+        if term.subscribed != symbols:
+            term.subscribed = symbols
+            intents.append(SendToEA(account_id, Subscribe(symbols), "stream prices of live positions"))
+    return intents
+
+
+def _exit_reason(exit_: Exit, *, closing: bool, by_action: bool) -> ExitReason:
+    """The row's exitReason for the terminal's word: STOP_OUT fires chains, nothing else does."""
+    if exit_.reason is None:  # our own CLOSE
+        return ExitReason.ACTION_CLOSE if by_action else ExitReason.MANUAL_CLOSE
+    if exit_.reason == "STOP_OUT":
+        return ExitReason.STOP_OUT
+    # STOP_LOSS, TAKE_PROFIT, TERMINAL_CLOSE once the trade record's ExitReason has them
+    return ExitReason.__members__.get(exit_.reason, ExitReason.MANUAL_CLOSE)
 
 
 def _exit_changes(status: str, exit_: Exit, reason: ExitReason) -> dict[str, object]:

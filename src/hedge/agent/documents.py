@@ -54,3 +54,12 @@ mutation ($input: TriggerActionsInput!) {
   triggerActions(input: $input) { position { id version } actions { id userId status } }
 }
 """
+
+ALERT_FIELDS = "id userId kind accountId positionId actionId severity resolvedAt"
+RAISE_ALERT = f"""
+mutation ($input: RaiseAlertInput!) {{ raiseAlert(input: $input) {{ {ALERT_FIELDS} }} }}
+"""
+RESOLVE_ALERT = f"""
+mutation ($input: ResolveAlertInput!) {{ resolveAlert(input: $input) {{ {ALERT_FIELDS} }} }}
+"""
+OPEN_ALERTS = f"query {{ listAlerts(open: true) {{ {ALERT_FIELDS} }} }}"

@@ -25,6 +25,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from hedge.agent.supervise import retrieve
 from hedge.domain.models import Account
 from hedge.ea.errors import BadMessage, FrameTooLarge
 from hedge.ea.protocol import (
@@ -53,6 +54,7 @@ class Session:
     connection: ServerConnection
     outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     heard_at: float = field(default_factory=time.monotonic)
+    margin_mode: str | None = None  # AUTH marginMode (None from older EAs)
 
     def send(self, msg: Message) -> None:
         self.outbox.put_nowait(encode(msg))
@@ -134,10 +136,11 @@ class EAGateway:
         return Response(HTTPStatus.OK.value, HTTPStatus.OK.phrase, headers, body)
 
     async def _serve(self, connection: ServerConnection) -> None:
-        account = await self._authenticate(connection)
-        if account is None:
+        authed = await self._authenticate(connection)
+        if authed is None:
             return
-        session = Session(account, connection)
+        account, auth = authed
+        session = Session(account, connection, margin_mode=auth.margin_mode)
         previous = self.sessions.get(account.id)
         self.sessions[account.id] = session
         if previous is not None:
@@ -146,8 +149,11 @@ class EAGateway:
         session.send(AuthOk(account.id))
         log.info("EA connected for account %s (%s)", account.account_number, account.server_name)
         self._handler.on_connect(account)
-        writer = asyncio.create_task(self._write(session))
-        pinger = asyncio.create_task(self._liveness(session))
+        number = account.account_number
+        writer = asyncio.create_task(self._write(session), name=f"EA {number} writer")
+        pinger = asyncio.create_task(self._liveness(session), name=f"EA {number} liveness")
+        for task in (writer, pinger):
+            task.add_done_callback(retrieve)  # a failure is logged, never left unretrieved
         try:
             await self._read(session)
         finally:
@@ -158,7 +164,7 @@ class EAGateway:
                 self._handler.on_disconnect(account)
             log.info("EA disconnected for account %s", account.account_number)
 
-    async def _authenticate(self, connection: ServerConnection) -> Account | None:
+    async def _authenticate(self, connection: ServerConnection) -> tuple[Account, Auth] | None:
         try:
             raw = await asyncio.wait_for(connection.recv(), self._first_frame_timeout_s)
         except (TimeoutError, ConnectionClosed):
@@ -179,7 +185,7 @@ class EAGateway:
         if isinstance(found, str):
             await self._refuse(connection, found)
             return None
-        return found
+        return found, msg
 
     async def _refuse(self, connection: ServerConnection, reason: str) -> None:
         log.warning("EA refused: %s", reason)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from hedge.domain.enums import TriggerReason
-from hedge.ea.protocol import Close, Open, Subscribe, Sync
+from hedge.ea.protocol import Close, History, Open, Subscribe, Sync
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,36 @@ class TriggerActions:
 @dataclass(frozen=True, slots=True)
 class SendToEA:
     account_id: str
-    command: Open | Close | Sync | Subscribe
+    command: Open | Close | Sync | Subscribe | History
     why: str = field(default="")
 
 
-Intent = UpdatePosition | UpdateAction | UpdateAccount | TriggerActions | SendToEA
+AlertKey = tuple[str, str | None, str | None]  # (kind, accountId, positionId): one open condition
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseAlert:
+    """raiseAlert for a condition the agent sees; asked again until the server has recorded it."""
+
+    key: AlertKey
+    severity: str  # AlertSeverity value
+    message: str
+    requires_action: bool = False
+
+    @property
+    def kind(self) -> str:
+        return self.key[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveAlert:
+    """resolveAlert(automatic: true): the condition went away by itself."""
+
+    key: AlertKey
+    alert_id: str
+
+
+Intent = UpdatePosition | UpdateAction | UpdateAccount | TriggerActions | SendToEA | RaiseAlert | ResolveAlert
 
 
 def busy_key(intent: Intent) -> str | None:
@@ -57,4 +82,6 @@ def busy_key(intent: Intent) -> str | None:
         return f"Trigger:{intent.position_id}"
     if isinstance(intent, UpdateAccount):
         return f"Account:{intent.account_id}"
+    if isinstance(intent, RaiseAlert | ResolveAlert):
+        return "Alert:" + "|".join(part or "" for part in intent.key)
     return None

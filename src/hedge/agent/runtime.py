@@ -29,6 +29,8 @@ from hedge.agent.core import AgentCore
 from hedge.agent.gateway import EAGateway
 from hedge.agent.intents import (
     Intent,
+    RaiseAlert,
+    ResolveAlert,
     SendToEA,
     TriggerActions,
     UpdateAccount,
@@ -45,8 +47,17 @@ from hedge.client.graphql import GraphQLClient, GraphQLClientError, TokenRefused
 from hedge.config import AgentSettings, load_symbol_specs
 from hedge.domain.models import Account, Action, Position
 from hedge.domain.rows import from_mapping, to_image
-from hedge.ea.protocol import AGENT_NOT_READY, Message
-from hedge.ea.protocol_messages import AccountUpdate, Closed, Opened, Positions, Price, Stopped
+from hedge.ea.protocol import AGENT_NOT_READY, Close, Message, Open
+from hedge.ea.protocol_messages import (
+    AccountUpdate,
+    Closed,
+    Error,
+    HistoryResult,
+    Opened,
+    Positions,
+    Price,
+    Stopped,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +91,10 @@ class AgentRuntime:
         self._core_used = False  # the core has acted: a new grant starts from a fresh one
         self._fatal: asyncio.Future[None] | None = None
         self._state_file = Path(settings.state_dir) / "accounts.json" if settings.state_dir else None
+        # commands that may be at a terminal and TRAILING_STOP best prices (AgentCore.saved_state)
+        self._orders_file = Path(settings.state_dir) / "orders.json" if settings.state_dir else None
+        self._orders_saved = ""
+        self._orders_saved_at = 0.0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -88,6 +103,7 @@ class AgentRuntime:
         raises TokenRefused."""
         self._fatal = asyncio.get_running_loop().create_future()
         self._restore_accounts()
+        self._restore_orders()
         self.ea_port = await self.gateway.start(self.settings.ea_host, self.settings.ea_port)
         self.listening.set()
         log.info(
@@ -149,7 +165,7 @@ class AgentRuntime:
             self._acting = self._spawn("acting", self._act)
             now = time.monotonic()
             for session in list(self.gateway.sessions.values()):  # EAs that came in while not acting
-                self._execute(self.core.ea_connected(session.account.id, now))
+                self._execute(self.core.ea_connected(session.account.id, now, session.margin_mode))
             self.kick()
         elif not acting and self._acting is not None:
             self._acting.cancel()
@@ -168,7 +184,9 @@ class AgentRuntime:
     def _fresh_core(self) -> None:
         """A new core for a new grant: what the old one believed in flight may be stale by now."""
         accounts = list(self.core.state.accounts.values())
+        saved = self.core.saved_state()  # but a command it sent may be at a terminal: kept as such
         self.core = AgentCore(self.settings, self._specs)
+        self.core.restore(saved)
         for account in accounts:
             self.core.state.apply(account)
 
@@ -183,6 +201,8 @@ class AgentRuntime:
                 await asyncio.wait_for(self._dirty.wait(), period)
             self._dirty.clear()
             self._execute(self.core.decide(time.monotonic()))
+            if time.monotonic() - self._orders_saved_at >= 1.0:
+                self._save_orders()
 
     async def _push_loop(self) -> None:
         while True:
@@ -196,8 +216,9 @@ class AgentRuntime:
 
     def _on_rows(self, rows: list[Row]) -> None:
         intents: list[Intent] = []
+        now = time.monotonic()
         for row in rows:
-            intents += self.core.apply_row(row)
+            intents += self.core.apply_row(row, now)
         if any(isinstance(r, Account) for r in rows):
             self._save_accounts()
         self._execute(intents)
@@ -207,7 +228,22 @@ class AgentRuntime:
         if up:
             self.core.state.loaded = True
             self._loaded.set()
+            self.core.server_linked()
+            task = asyncio.get_running_loop().create_task(self._adopt_alerts())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         self.kick()
+
+    async def _adopt_alerts(self) -> None:
+        """Open alerts an earlier run raised: resolved here once their condition is gone."""
+        try:
+            data = await self.client.execute(doc.OPEN_ALERTS)
+        except (GraphQLClientError, *LINK_ERRORS) as exc:
+            log.warning("could not read the open alerts (%s); raising afresh only", exc)
+            return
+        self.core.adopt_alerts(
+            [a for a in data["listAlerts"] if a.get("userId") in (None, self.link.user_id)]
+        )
 
     def _execute(self, intents: list[Intent]) -> None:
         if self._stopping or not intents:
@@ -219,6 +255,8 @@ class AgentRuntime:
             return
         for intent in intents:
             if isinstance(intent, SendToEA):
+                if isinstance(intent.command, Open | Close):
+                    self._save_orders()  # first on disk: after a crash the command counts as maybe sent
                 if not self.gateway.send(intent.account_id, intent.command):
                     log.warning(
                         "no EA connected for account %s to send %s", intent.account_id, intent.command.TYPE
@@ -252,6 +290,8 @@ class AgentRuntime:
             rows = await self._send_mutation(intent)
             if isinstance(intent, TriggerActions):
                 self.core.trigger_settled(intent.position_id)
+            elif isinstance(intent, UpdateAccount):
+                self.core.account_recorded(intent.account_id, intent.changes)
             self._on_rows(rows)
         except GraphQLClientError as exc:
             hold_s = await self._mutation_refused(intent, key, exc)
@@ -308,6 +348,23 @@ class AgentRuntime:
                 doc.UPDATE_ACCOUNT, {"input": _input(intent.account_id, intent.changes)}
             )
             return [from_gql(Account, data["updateAccount"])]
+        if isinstance(intent, RaiseAlert):
+            alert: dict[str, object] = {
+                "kind": intent.kind,
+                "severity": intent.severity,
+                "message": intent.message,
+                "accountId": intent.key[1],
+                "positionId": intent.key[2],
+                "requiresAction": intent.requires_action,
+            }
+            raised = (await self.link.mutate(doc.RAISE_ALERT, {"input": alert}))["raiseAlert"]
+            self.core.alert_raised(intent.key, str(raised["id"]))
+            return []
+        if isinstance(intent, ResolveAlert):
+            resolve = {"id": intent.alert_id, "automatic": True, "note": "the condition went away"}
+            await self.link.mutate(doc.RESOLVE_ALERT, {"input": resolve})
+            self.core.alert_resolved(intent.key, intent.alert_id)
+            return []
         assert isinstance(intent, TriggerActions)
         log.info(
             "triggering actions of position %s (%s at %s)", intent.position_id, intent.reason, intent.price
@@ -344,13 +401,15 @@ class AgentRuntime:
     def on_connect(self, account: Account) -> None:
         if not self.acting:
             return  # replayed when the agent starts to act
-        self._execute(self.core.ea_connected(account.id, time.monotonic()))
+        session = self.gateway.sessions.get(account.id)
+        margin_mode = session.margin_mode if session is not None else None
+        self._execute(self.core.ea_connected(account.id, time.monotonic(), margin_mode))
         self.kick()
 
     def on_disconnect(self, account: Account) -> None:
         if not self.acting:
             return
-        self._execute(self.core.ea_disconnected(account.id))
+        self._execute(self.core.ea_disconnected(account.id, time.monotonic()))
         self.kick()
 
     def on_message(self, account: Account, msg: Message) -> None:
@@ -365,14 +424,17 @@ class AgentRuntime:
         elif isinstance(msg, Closed):
             intents = self.core.on_closed(account.id, msg, now)
         elif isinstance(msg, Stopped):
-            intents = self.core.on_stopped(account.id, msg)
+            intents = self.core.on_stopped(account.id, msg, now)
         elif isinstance(msg, Positions):
-            intents = self.core.on_positions(account.id, msg)
+            intents = self.core.on_positions(account.id, msg, now)
+        elif isinstance(msg, HistoryResult):
+            intents = self.core.on_history(account.id, msg, now)
         elif isinstance(msg, AccountUpdate):
             intents = self.core.on_account(account.id, msg)
         else:
-            if msg.TYPE == "ERROR":
+            if isinstance(msg, Error):
                 log.warning("EA of account %s reported an error: %s", account.account_number, msg)
+                self.core.on_error(account.id, msg)
             return
         if not isinstance(msg, Price):
             log.info("← EA %s: %s", account.account_number, msg.TYPE)
@@ -399,6 +461,7 @@ class AgentRuntime:
                 for s in self.gateway.sessions.values()
             ],
             "openPositions": self.core.open_positions(),  # beyond the contract: kept locally, per tick
+            "orders": self.core.orders_view(),  # what waits for a terminal's word
         }
 
     # ------------------------------------------------------------------ local copy of the accounts
@@ -415,6 +478,34 @@ class AgentRuntime:
         temporary = self._state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(images))
         temporary.replace(self._state_file)
+
+    def _save_orders(self) -> None:
+        self._orders_saved_at = time.monotonic()
+        if self._orders_file is None:
+            return
+        text = json.dumps(self.core.saved_state(), sort_keys=True)
+        if text == self._orders_saved:
+            return
+        self._orders_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self._orders_file.with_suffix(".tmp")
+        temporary.write_text(text)
+        temporary.replace(self._orders_file)
+        self._orders_saved = text
+
+    def _restore_orders(self) -> None:
+        if self._orders_file is None or not self._orders_file.exists():
+            return
+        try:
+            self.core.restore(json.loads(self._orders_file.read_text()))
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            log.warning("ignoring unreadable %s: %s", self._orders_file, exc)
+            return
+        log.info(
+            "restored %d commands that may be at a terminal and %d trail best prices from %s",
+            len(self.core.journal),
+            len(self.core.saved_bests),
+            self._orders_file,
+        )
 
     def _restore_accounts(self) -> None:
         if self._state_file is None or not self._state_file.exists():

@@ -32,6 +32,7 @@ from hedge.domain.tokens import check_token
 from hedge.jobs.wiring import Jobs
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
+from hedge.web.console import routes as console_routes
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +192,8 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *graphql.sessions.routes(),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )

@@ -28,20 +28,32 @@ from heapq import heapify, heappop, heappush
 from hedge.domain.enums import Side, TrailMode
 from hedge.domain.errors import ValidationError
 from hedge.domain.ids import PositionId
-from hedge.domain.trail_rules import Fired, check_quote, check_watch, closing_price, should_fire
+from hedge.domain.trail_rules import (
+    Fired,
+    check_quote,
+    check_watch,
+    closing_price,
+    improved_best,
+    should_fire,
+)
 
 _MINUS_INFINITY = Decimal("-Infinity")
 
 
 class _Watch:
-    __slots__ = ("alive", "book", "mode", "position_id", "seq")
+    __slots__ = ("alive", "book", "buy", "entry", "mode", "position_id", "segment", "seq")
 
-    def __init__(self, position_id: PositionId, mode: TrailMode, seq: int, book: _SideBook) -> None:
+    def __init__(
+        self, position_id: PositionId, mode: TrailMode, seq: int, book: _SideBook, entry: Decimal
+    ) -> None:
         self.position_id = position_id
         self.mode = mode
         self.seq = seq
         self.book = book
         self.alive = True
+        self.buy = entry > 0  # normalised SELL prices are negative
+        self.entry = entry  # normalised (x = bid for BUY, -ask for SELL); TRAILING_STOP: the best so far
+        self.segment: _Segment | None = None  # TRAILING_STOP: the segment whose m it shares
 
 
 _Entry = tuple[Decimal, int, _Watch]  # (key, seq, watch): seq is unique, so watches never compare
@@ -88,6 +100,7 @@ class _SideBook:
         if not stack or stack[-1].m is not None:
             stack.append(_Segment())
         heappush(stack[-1].heap, (offset, watch.seq, watch))
+        watch.segment = stack[-1]
         self._live_entries += 2
         self._entries += 2
 
@@ -133,6 +146,7 @@ class _SideBook:
             for entry in other.heap:
                 if entry[2].alive:
                     heappush(merged.heap, entry)
+                    entry[2].segment = merged
                     self._entries += 1
         merged.m = x
         stack.append(merged)
@@ -228,23 +242,31 @@ class TrailBook:
         entry_price: Decimal,
         width_pips: Decimal,
         pip_size: Decimal,
+        best_price: Decimal | None = None,
     ) -> list[Fired]:
-        """Watch a position; a one-element list if the last known quote already meets its rule."""
+        """Watch a position; a one-element list if the last known quote already meets its rule.
+
+        `best_price` (TRAILING_STOP) is a best price seen before, e.g. by an earlier run of the
+        agent: the rule then trails from the better of it and the entry."""
         check_watch(entry_price, width_pips, pip_size)
         if position_id in self._watches:
             raise ValidationError("positionId", f"is already watched: {position_id}")
+        start = entry_price
+        if mode is TrailMode.TRAILING_STOP and best_price is not None:
+            check_watch(best_price, width_pips, pip_size)
+            start = improved_best(side, entry_price, best_price)
         last = self._last_quote.get(symbol)
         if last is not None:
             price = closing_price(side, *last)
-            if should_fire(side, mode, entry_price, entry_price, width_pips, pip_size, price):
+            if should_fire(side, mode, entry_price, start, width_pips, pip_size, price):
                 return [Fired(position_id, price, mode)]
         books = self._books.get(symbol)
         if books is None:
             books = self._books[symbol] = (_SideBook(self._slack), _SideBook(self._slack))
         book = books[0] if side is Side.BUY else books[1]
         self._seq += 1
-        watch = _Watch(position_id, mode, self._seq, book)
-        entry = entry_price if side is Side.BUY else -entry_price
+        entry = start if side is Side.BUY else -start
+        watch = _Watch(position_id, mode, self._seq, book, entry)
         book.add(watch, entry, width_pips * pip_size, width_pips == 0)
         self._watches[position_id] = watch
         return []
@@ -279,6 +301,14 @@ class TrailBook:
         for _, result in fired:
             del watches[result.position_id]
         return [result for _, result in fired]
+
+    def best_price(self, position_id: PositionId) -> Decimal | None:
+        """A watched TRAILING_STOP position's best price since entry (None for others)."""
+        watch = self._watches.get(position_id)
+        if watch is None or watch.segment is None:
+            return None
+        best = watch.entry if watch.segment.m is None else max(watch.entry, watch.segment.m)
+        return best if watch.buy else -best
 
     def last_quote(self, symbol: str) -> tuple[Decimal, Decimal] | None:
         """The last (bid, ask) fed for `symbol`, if any."""

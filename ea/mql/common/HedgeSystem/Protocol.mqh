@@ -1,15 +1,15 @@
 //+------------------------------------------------------------------+
-//| Protocol.mqh - the EA protocol's messages (see                   |
-//| docs/ea-protocol.md): reading agent commands with their checks,  |
-//| and writing EA events. No trading, no sockets.                   |
-//| Shared verbatim by MQL5 and MQL4 (the drift test checks that).   |
+//| Protocol.mqh - the EA protocol (docs/ea-protocol.md): codes,     |
+//| reasons, and reading agent commands with their checks; the event |
+//| builders are in Messages.mqh. No trading, no sockets.            |
+//| One source for MQL5 and MQL4 (ea/mql/common; hedge ea-install).  |
 //+------------------------------------------------------------------+
 #ifndef HEDGE_SYSTEM_PROTOCOL_MQH
 #define HEDGE_SYSTEM_PROTOCOL_MQH
 
 #include "Json.mqh"
 
-#define HS_EA_VERSION        "1.0.0"
+#define HS_EA_VERSION        "1.1.0"
 #define HS_COMMENT_PREFIX    "HedgeSystem["
 #define HS_COMMENT_MAX_LEN   31          // MetaTrader keeps at most 31 characters of a comment
 
@@ -20,17 +20,34 @@
 #define HS_ERR_MARKET_CLOSED    "MARKET_CLOSED"
 #define HS_ERR_TRADE_DISABLED   "TRADE_DISABLED"
 #define HS_ERR_REQUOTE          "REQUOTE"
-#define HS_ERR_TIMEOUT          "TIMEOUT"
+#define HS_ERR_TIMEOUT          "TIMEOUT"            // the outcome is unknown: looked up before answering
+#define HS_ERR_HEDGING_PROHIBITED "HEDGING_PROHIBITED" // FIFO / netting accounts (MT4 149, 150)
 #define HS_ERR_UNKNOWN          "UNKNOWN"
 #define HS_ERR_BAD_MESSAGE      "BAD_MESSAGE"
 
-//--- STOPPED reasons (our choice; the contract leaves `reason` free text).
-#define HS_REASON_STOP_OUT    "STOP_OUT"
-#define HS_REASON_STOP_LOSS   "STOP_LOSS"
-#define HS_REASON_TAKE_PROFIT "TAKE_PROFIT"
-#define HS_REASON_MANUAL      "MANUAL"
-#define HS_REASON_EXPERT      "EXPERT"
-#define HS_REASON_OTHER       "OTHER"
+//--- STOPPED and HISTORY_RESULT reasons. Only STOP_OUT fires the agent's trigger actions.
+#define HS_REASON_STOP_OUT       "STOP_OUT"
+#define HS_REASON_STOP_LOSS      "STOP_LOSS"
+#define HS_REASON_TAKE_PROFIT    "TAKE_PROFIT"
+#define HS_REASON_TERMINAL_CLOSE "TERMINAL_CLOSE"   // by hand in the terminal, or another program
+#define HS_REASON_UNKNOWN        "UNKNOWN"
+#define HS_REASON_AGENT          "AGENT"            // journal only: closed by the agent's CLOSE
+
+//--- What an order send came to (Trade.mqh of each platform) and what a look-up found (Lookup.mqh).
+#define HS_SEND_DONE        0     // filled (maybe partly: the remainder is cancelled)
+#define HS_SEND_REFUSED     1     // certainly nothing placed: fill.errorCode says why
+#define HS_SEND_UNKNOWN     2     // timeout, lost connection: the order may exist; look it up
+#define HS_SEND_PLACED      3     // accepted, not filled yet: followed until it fills
+#define HS_FOUND_NONE       0
+#define HS_FOUND_PENDING    1
+#define HS_FOUND_FILLED     2
+#define HS_FOLLOW_UNKNOWN_MS 10000   // how long an unknown outcome is looked for before TIMEOUT
+#define HS_FOLLOW_PLACED_MS  60000   // how long a PLACED order may stay unfilled before it is cancelled
+
+//--- HISTORY_RESULT states.
+#define HS_STATE_OPEN    "OPEN"
+#define HS_STATE_CLOSED  "CLOSED"
+#define HS_STATE_UNKNOWN "UNKNOWN"
 
 //--- One agent -> EA frame after its checks. Only the fields of `type` are set.
 struct HsCommand
@@ -43,7 +60,8 @@ struct HsCommand
    double            volume;
    string            comment;
    string            mtTicket;
-   string            symbols[];
+   string            symbols[];         // SUBSCRIBE
+   string            positionIds[];     // HISTORY
    long              pingId;
    string            accountId;
    string            reason;
@@ -107,6 +125,28 @@ bool HsReadPositiveNumber(CHsJsonNode *msg, const string name, double &out, stri
    return true;
   }
 
+bool HsReadStringList(CHsJsonNode *msg, const string name, string &out[], string &error)
+  {
+   CHsJsonNode *list = msg.Get(name);
+   if(list == NULL || list.type != HS_JSON_ARRAY)
+     {
+      error = "field " + name + " must be a list of strings";
+      return false;
+     }
+   ArrayResize(out, list.Count());
+   for(int i = 0; i < list.Count(); i++)
+     {
+      CHsJsonNode *s = list.At(i);
+      if(s.type != HS_JSON_STRING || s.text == "")
+        {
+         error = "field " + name + " must be a list of non-empty strings";
+         return false;
+        }
+      out[i] = s.text;
+     }
+   return true;
+  }
+
 bool HsIsDigits(const string s)
   {
    int n = StringLen(s);
@@ -144,27 +184,8 @@ bool HsReadFields(CHsJsonNode *msg, HsCommand &cmd, string &error)
       return true;
      }
    if(t == "SUBSCRIBE")
-     {
-      CHsJsonNode *list = msg.Get("symbols");
-      if(list == NULL || list.type != HS_JSON_ARRAY)
-        {
-         error = "field symbols must be a list of strings";
-         return false;
-        }
-      ArrayResize(cmd.symbols, list.Count());
-      for(int i = 0; i < list.Count(); i++)
-        {
-         CHsJsonNode *s = list.At(i);
-         if(s.type != HS_JSON_STRING || s.text == "")
-           {
-            error = "field symbols must be a list of strings";
-            return false;
-           }
-         cmd.symbols[i] = s.text;
-        }
-      return true;
-     }
-   if(t != "OPEN" && t != "CLOSE" && t != "SYNC")
+      return HsReadStringList(msg, "symbols", cmd.symbols, error);
+   if(t != "OPEN" && t != "CLOSE" && t != "SYNC" && t != "HISTORY")
      {
       error = "unknown type " + t;
       return false;
@@ -173,6 +194,8 @@ bool HsReadFields(CHsJsonNode *msg, HsCommand &cmd, string &error)
       return false;
    if(t == "SYNC")
       return true;
+   if(t == "HISTORY")
+      return HsReadStringList(msg, "positionIds", cmd.positionIds, error);
    if(!HsReadString(msg, "positionId", cmd.positionId, error))
       return false;
    if(t == "CLOSE")
@@ -215,6 +238,7 @@ bool HsParseCommand(const string frame, HsCommand &cmd, string &error)
    cmd.type = "";
    cmd.commandId = "";
    ArrayResize(cmd.symbols, 0);
+   ArrayResize(cmd.positionIds, 0);
    CHsJsonParser parser;
    CHsJsonNode *msg = parser.Parse(frame);
    if(msg == NULL)
@@ -264,163 +288,6 @@ long HsServerOffsetSeconds(const datetime serverNow)
   {
    long diff = (long)serverNow - (long)TimeGMT();
    return (long)MathRound(diff / 900.0) * 900;
-  }
-
-//--- Event builders -------------------------------------------------
-
-string HsAuthMessage(const string token, const string platform)
-  {
-   CHsJsonWriter w;
-   w.Str("type", "AUTH");
-   w.Str("token", token);
-   w.Str("accountNumber", IntegerToString(AccountInfoInteger(ACCOUNT_LOGIN)));
-   w.Str("serverName", AccountInfoString(ACCOUNT_SERVER));
-   w.Str("platform", platform);
-   w.Str("eaVersion", HS_EA_VERSION);
-   return w.Text();
-  }
-
-string HsPingMessage(const string type, const long id)
-  {
-   CHsJsonWriter w;
-   w.Str("type", type);                      // "PING" or "PONG"
-   w.Long("id", id);
-   return w.Text();
-  }
-
-string HsErrorMessage(const string code, const string message, const string commandId)
-  {
-   CHsJsonWriter w;
-   w.Str("type", "ERROR");
-   w.Str("code", code);
-   w.Str("message", message);
-   if(commandId != "")
-      w.Str("commandId", commandId);
-   return w.Text();
-  }
-
-string HsOpenedSuccess(const string commandId, const string positionId, const string ticket,
-                       const string price, const long timeMs)
-  {
-   CHsJsonWriter w;
-   w.Str("type", "OPENED");
-   w.Str("commandId", commandId);
-   w.Str("positionId", positionId);
-   w.Str("status", "SUCCESS");
-   w.Str("mtTicket", ticket);
-   w.Num("price", price);
-   w.Long("timeMs", timeMs);
-   return w.Text();
-  }
-
-string HsOpenedFailed(const string commandId, const string positionId, const string errorCode,
-                      const string message)
-  {
-   CHsJsonWriter w;
-   w.Str("type", "OPENED");
-   w.Str("commandId", commandId);
-   w.Str("positionId", positionId);
-   w.Str("status", "FAILED");
-   w.Str("errorCode", errorCode);
-   w.Str("message", message);
-   return w.Text();
-  }
-
-string HsClosedSuccess(const string commandId, const string positionId, const string ticket,
-                       const string price, const long timeMs, const string profit)
-  {
-   CHsJsonWriter w;
-   w.Str("type", "CLOSED");
-   w.Str("commandId", commandId);
-   w.Str("positionId", positionId);
-   w.Str("mtTicket", ticket);
-   w.Str("status", "SUCCESS");
-   w.Num("price", price);
-   w.Long("timeMs", timeMs);
-   w.Num("profit", profit);
-   return w.Text();
-  }
-
-string HsClosedFailed(const string commandId, const string positionId, const string ticket,
-                      const string errorCode, const string message)
-  {
-   CHsJsonWriter w;
-   w.Str("type", "CLOSED");
-   w.Str("commandId", commandId);
-   w.Str("positionId", positionId);
-   w.Str("mtTicket", ticket);
-   w.Str("status", "FAILED");
-   w.Str("errorCode", errorCode);
-   w.Str("message", message);
-   return w.Text();
-  }
-
-string HsStoppedMessage(const string positionId, const string ticket, const string price,
-                        const long timeMs, const string profit, const string reason)
-  {
-   CHsJsonWriter w;
-   w.Str("type", "STOPPED");
-   w.Str("positionId", positionId);
-   w.Str("mtTicket", ticket);
-   w.Num("price", price);
-   w.Long("timeMs", timeMs);
-   w.Num("profit", profit);
-   w.Str("reason", reason);
-   return w.Text();
-  }
-
-string HsPriceMessage(const string symbol, const string bid, const string ask, const long timeMs)
-  {
-   CHsJsonWriter w;
-   w.Str("type", "PRICE");
-   w.Str("symbol", symbol);
-   w.Num("bid", bid);
-   w.Num("ask", ask);
-   w.Long("timeMs", timeMs);
-   return w.Text();
-  }
-
-string HsAccountMessage(const long timeMs)
-  {
-   CHsJsonWriter w;
-   w.Str("type", "ACCOUNT");
-   w.Num("balance", DoubleToString(AccountInfoDouble(ACCOUNT_BALANCE), 2));
-   w.Num("credit", DoubleToString(AccountInfoDouble(ACCOUNT_CREDIT), 2));
-   w.Num("equity", DoubleToString(AccountInfoDouble(ACCOUNT_EQUITY), 2));
-   w.Num("margin", DoubleToString(AccountInfoDouble(ACCOUNT_MARGIN), 2));
-   w.Num("marginLevel", DoubleToString(AccountInfoDouble(ACCOUNT_MARGIN_LEVEL), 2));
-   w.Str("currency", AccountInfoString(ACCOUNT_CURRENCY));
-   w.Long("timeMs", timeMs);
-   return w.Text();
-  }
-
-//--- One element of POSITIONS.positions.
-string HsPositionItem(const string positionId, const string ticket, const string symbol,
-                      const string side, const string volume, const string openPrice,
-                      const long openTimeMs, const string profit)
-  {
-   CHsJsonWriter w;
-   w.Str("positionId", positionId);
-   w.Str("mtTicket", ticket);
-   w.Str("symbol", symbol);
-   w.Str("side", side);
-   w.Num("volume", volume);
-   w.Num("openPrice", openPrice);
-   w.Long("openTimeMs", openTimeMs);
-   w.Num("profit", profit);
-   return w.Text();
-  }
-
-string HsPositionsMessage(const string commandId, const string &items[], const int count)
-  {
-   string list = "";
-   for(int i = 0; i < count; i++)
-      list += (i > 0 ? "," : "") + items[i];
-   CHsJsonWriter w;
-   w.Str("type", "POSITIONS");
-   w.Str("commandId", commandId);
-   w.Raw("positions", "[" + list + "]");
-   return w.Text();
   }
 
 #endif
