@@ -29,7 +29,7 @@ import httpx
 from hedge.client.graphql import GraphQLClient
 from hedge.localservices import free_port
 
-ADMIN = "bench-admin-token"
+ADMIN = "bench-admin-token-for-priorities"
 CREATE_USER = (
     'mutation($e: String!) { createUser(input: {email: $e, name: "B", role: CLIENT}) { user { id } token } }'
 )
