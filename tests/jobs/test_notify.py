@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,10 +129,10 @@ def _raise(
 
 
 def test_failed_deliveries_are_retried_with_backoff_until_taken_once(
-    sqlite_url: str, clock: ManualClock, receiver: Receiver
+    store_url: str, clock: ManualClock, receiver: Receiver
 ) -> None:
     receiver.fail_first = 2
-    store = Store(sqlite_url, clock=clock)
+    store = Store(store_url, clock=clock)
     seed(store)
     notifier = Notifier(store, [Channel("hook", receiver.url + "/hook")], SECRET)
     registry = CollectorRegistry()
@@ -190,9 +193,9 @@ def test_a_channel_failing_three_times_is_down_in_metrics_and_critical_goes_firs
 
 
 def test_an_escalation_is_delivered_again_once_per_channel(
-    sqlite_url: str, clock: ManualClock, receiver: Receiver
+    store_url: str, clock: ManualClock, receiver: Receiver
 ) -> None:
-    store = Store(sqlite_url, clock=clock)
+    store = Store(store_url, clock=clock)
     seed(store)
     notifier = Notifier(store, [Channel("a", receiver.url + "/a"), Channel("b", receiver.url + "/b")], "")
     try:
@@ -285,3 +288,13 @@ def test_deliveries_survive_a_server_restart_and_are_sent_once(tmp_path: Path, r
     assert len({r.headers["X-Hedge-Delivery"] for r in accepted}) == 2
     assert all(r.headers["X-Hedge-Signature"] == signature(SECRET, r.body) for r in accepted)
     assert metrics_before is not None and "hedge_notify_sent{channel=" in metrics_before
+
+
+def test_server_with_a_malformed_notify_setting_refuses_to_start(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "hedge.cli", "server", "--port", "0", "--database-url",
+         f"sqlite:///{tmp_path / 'h.db'}"],
+        env={**os.environ, "HEDGE_NOTIFY": '[{"url": "https://a/h", "kinds": ["NOPE"]}]'},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2 and "HEDGE_NOTIFY[0].kinds: unknown ['NOPE']" in result.stderr
