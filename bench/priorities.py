@@ -131,7 +131,7 @@ async def measure(trader: GraphQLClient, account_id: str, moves: int) -> list[fl
 
 
 def p99(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[98]
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 async def main(moves: int, accounts: int) -> dict[str, object]:
