@@ -20,13 +20,13 @@ from hedge.store.repository import Store
 
 
 def reports_store(settings: ServerSettings) -> ObjectStore:
-    url = settings.reports_url or beside_database(settings.database_url, "reports")
+    url = settings.reports_url or beside_database(settings.database_url, "reports", settings.data_dir)
     return open_store(url, settings.s3_endpoint_url)
 
 
 def daily_job(store: Store, reports: ObjectStore, settings: ServerSettings) -> Job:
     """Archive and clean-up, then a backup, once a day at HEDGE_ARCHIVE_AT (UTC)."""
-    target = settings.backup_url or beside_database(settings.database_url, "backups")
+    target = settings.backup_url or beside_database(settings.database_url, "backups", settings.data_dir)
 
     def make_backup() -> str:
         return backup(
