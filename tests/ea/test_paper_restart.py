@@ -203,3 +203,24 @@ async def test_random_market_file_moves_for_every_ea_alike(
         if quote_one.bid != start.quantize(D("0.001")) and quote_one.bid == quote_two.bid:
             return
     pytest.fail("the shared random market did not move for both EAs")
+
+
+async def test_order_placed_before_a_restart_is_filled_and_answered_after_it(
+    agent: AgentDouble, start_ea: EAStarter, tmp_path: Path
+) -> None:
+    state = tmp_path / "terminal.json"
+    ea, task = await start_ea(state_file=state, faults=FillFaults(placed_delay_ms=60_000))
+    ws, _ = await agent.accept()
+    await agent.send(ws, open_cmd("c1", "p1"))
+    for _ in range(100):
+        if "p1" in read_state(state).pending:
+            break
+        await asyncio.sleep(0.02)
+    assert ea.terminal.positions() == ()
+    ea.stop()
+    await asyncio.wait_for(task, 5)
+    again, _ = await start_ea(state_file=state, faults=FillFaults(placed_delay_ms=50))
+    ws, _ = await agent.accept()
+    answer = await agent.expect(ws, Opened)
+    assert (answer.command_id, answer.status) == ("c1", CommandStatus.SUCCESS)
+    assert [p.ticket for p in again.terminal.positions()] == [answer.mt_ticket]

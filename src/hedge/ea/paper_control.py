@@ -11,6 +11,8 @@ blank lines are skipped; a bad line is logged and skipped):
     open SYMBOL BUY|SELL VOLUME [COMMENT...]   a position opened by hand (magic 0)
 
 `close` without a reason is TERMINAL_CLOSE (closed by hand); the EA sends STOPPED with it.
+With `--market-file` a `price` line lasts until the next tick quotes the shared market again; to
+move every EA on that market, write the file (`paper_shared_market.set_shared_bid`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Frames waiting to go to the agent. Events (fills, closes, stops, positions) survive a disconnect
-and go out after the next AUTH_OK; snapshots (PRICE, ACCOUNT, PONG, ERROR) are dropped instead.
+"""Frames waiting to go to the agent. Events (fills, closes, stops, positions, history results)
+survive a disconnect and go out after the next AUTH_OK; snapshots (PRICE, ACCOUNT, SYMBOLS, PONG,
+ERROR) are dropped instead.
 
 Delivery is at least once per event: a frame whose send fails is put back in front, so the agent
 may see it twice (it ignores repeats, as the contract says). A frame the socket accepted but the
@@ -11,9 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from hedge.ea.protocol import Closed, Message, Opened, Positions, Stopped
+from hedge.ea.protocol import Closed, HistoryResult, Message, Opened, Positions, Stopped
 
-DURABLE = (Opened, Closed, Stopped, Positions)
+DURABLE = (Opened, Closed, Stopped, Positions, HistoryResult)
 
 
 def is_durable(msg: Message) -> bool:

@@ -30,7 +30,7 @@ from hedge.domain.tokens import check_token, new_token
 from hedge.domain.values import enum_value, parse_iso
 from hedge.domain.values import price as checked
 from hedge.domain.writes import source_of
-from hedge.store import audit, moves
+from hedge.store import audit, moves, presence_effects
 from hedge.store import presence as presence_rows
 from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
@@ -38,6 +38,7 @@ from hedge.store.engine import begin_write, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
 from hedge.store.guards import GuardRefused, Rules
 from hedge.store.history import Cause
+from hedge.store.lease import LeaseStore
 from hedge.store.migrate import upgrade
 from hedge.store.record import TradeRecord
 from hedge.store.tables import accounts, actions, changes, positions, users
@@ -54,7 +55,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Store(TradeRecord, AlertStore):
+class Store(TradeRecord, AlertStore, LeaseStore):
     """The system of record. Thread-safe: each call takes its own connection from the pool."""
 
     def __init__(
@@ -242,10 +243,7 @@ class Store(TradeRecord, AlertStore):
 
     def set_pc_status(self, user_id: str, status: PCStatus) -> User:
         with self._unit() as unit:
-            user = unit.require(User, user_id)
-            if user.pc_status is status:
-                return user
-            return unit.update(user, _bump(user, self.now(), pc_status=status))
+            return self._set_status(unit, unit.require(User, user_id), status)
 
     # ---------------------------------------------------------------- presence (pcStatus)
 
@@ -286,9 +284,7 @@ class Store(TradeRecord, AlertStore):
 
     @staticmethod
     def _set_status(unit: Unit, user: User, status: PCStatus) -> User:
-        if user.pc_status is status:
-            return user
-        return unit.update(user, _bump(user, unit.now, pc_status=status))
+        return presence_effects.set_pc_status(unit, user, status)
 
     def create_account(
         self,

@@ -5,7 +5,8 @@
 //| Lines (tab separated, appended):                                 |
 //|   O ticket positionId symbol side volume openPrice openTimeMs    |
 //|   C ticket closePrice closeTimeMs profit reason                  |
-//|   A positionId timeMs   an order whose outcome stayed unknown    |
+//|   A positionId timeMs   an order sent whose outcome is not known |
+//|   N positionId timeMs   ... which certainly placed nothing after |
 //| (reason AGENT: the agent's CLOSE). The open rows are indexed, so |
 //| the stop scan looks only at them; at start-up a journal with     |
 //| more than HS_JOURNAL_KEEP_CLOSED closed rows is rewritten with   |
@@ -165,6 +166,8 @@ private:
          m_rows[i].openTimeMs = StringToInteger(f[7]);
          Settle(f[2]);
         }
+      else if(n == 3 && f[0] == "N")
+         Settle(f[1]);
       else if(n == 3 && f[0] == "A" && FindByPositionId(f[1]) < 0 && UnsettledIndex(f[1]) < 0)
         {
          int k = ArraySize(m_unsettled);
@@ -218,7 +221,16 @@ public:
    bool              IsUnsettled(const string positionId) { return UnsettledIndex(positionId) >= 0; }
    void              RecordUnsettled(const string positionId, const long timeMs)
      {
+      if(IsUnsettled(positionId))
+         return;
       string line = "A\t" + positionId + "\t" + IntegerToString(timeMs);
+      Append(line);
+      Apply(line);
+     }
+   //--- The unsettled order certainly placed nothing (cancelled unfilled): OPEN may send again.
+   void              RecordNothingPlaced(const string positionId, const long timeMs)
+     {
+      string line = "N\t" + positionId + "\t" + IntegerToString(timeMs);
       Append(line);
       Apply(line);
      }

@@ -104,6 +104,7 @@ private:
       m_follows[k].deadlineMs = HsNowMs() + (placed ? HS_FOLLOW_PLACED_MS : HS_FOLLOW_UNKNOWN_MS);
       m_follows[k].placed = placed;
       m_follows[k].cancelled = false;
+      m_journal.RecordUnsettled(cmd.positionId, HsNowMs());   // a restart must not send it again
       PrintFormat("HedgeSystem: order for %s %s (%s); following it before answering", cmd.positionId,
                   placed ? "PLACED" : "has an unknown outcome", fill.message);
      }
@@ -231,14 +232,14 @@ public:
             continue;
            }
          if(found == HS_FOUND_NONE && m_follows[k].cancelled)
+           {
+            m_journal.RecordNothingPlaced(m_follows[k].positionId, now);
             AnswerAll(m_follows[k].commandIds, m_follows[k].positionId, false, fill, HS_ERR_REQUOTE,
                       "the order did not fill in time and was cancelled; nothing was filled");
-         else
-           {
-            m_journal.RecordUnsettled(m_follows[k].positionId, now);
+           }
+         else                                 // stays unsettled (journal A line): no second order
             AnswerAll(m_follows[k].commandIds, m_follows[k].positionId, false, fill, HS_ERR_TIMEOUT,
                       "the order's outcome is not known (nothing found at the terminal yet); ask SYNC/HISTORY later");
-           }
          DropFollow(k);
         }
      }

@@ -118,16 +118,22 @@ double HsEntryCosts(const ulong positionId)
   }
 
 //--- Where did an order go whose answer was lost or not final (TIMEOUT, CONNECTION, PLACED)? Looks
-//--- at open positions (magic + comment), pending orders (the ticket, else magic + comment) and
-//--- the deals of the last day (the order, else magic + comment). FILLED sets ticket, price, time
-//--- and volume (fill.order when part of the order is still pending), PENDING sets fill.order.
+//--- at open positions (opened by the order, else magic + comment), pending orders (the ticket,
+//--- else magic + comment) and the deals of the last day (the order, else magic + comment).
+//--- FILLED sets ticket, price, time and volume (fill.order when part of the order is still
+//--- pending), PENDING sets fill.order.
 int HsFindOrder(const string brokerSymbol, const string comment, const string order, HsFill &fill)
   {
    ulong orderTicket = (ulong)StringToInteger(order);
    for(int i = PositionsTotal() - 1; i >= 0; i--)
      {
-      if(PositionGetTicket(i) == 0 || (ulong)PositionGetInteger(POSITION_MAGIC) != g_hsMagic
-         || PositionGetString(POSITION_SYMBOL) != brokerSymbol || PositionGetString(POSITION_COMMENT) != comment)
+      if(PositionGetTicket(i) == 0)
+         continue;
+      bool byOrder = orderTicket > 0 && (ulong)PositionGetInteger(POSITION_IDENTIFIER) == orderTicket;
+      bool byMark = (ulong)PositionGetInteger(POSITION_MAGIC) == g_hsMagic
+                    && PositionGetString(POSITION_SYMBOL) == brokerSymbol
+                    && PositionGetString(POSITION_COMMENT) == comment;
+      if(!byOrder && !byMark)
          continue;
       HsOpenRow row;
       HsReadSelectedPosition(row);
