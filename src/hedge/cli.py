@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "hedge.agent.cli",
     "hedge.ea.paper_cli",
     "hedge.ea.conformance_cli",
+    "hedge.ea.install_cli",
     "hedge.demo_cli",
     "hedge.client.ops_cli",
     "hedge.jobs.cli",

@@ -1,5 +1,9 @@
 """Start throw-away PostgreSQL and Redis servers on free loopback ports (tests, benchmarks, demos).
 
+Development support, not run-time code: neither the server nor the agent imports it. It lives in
+the package rather than in tests/ because the benchmarks (bench/*.py, run as scripts from a
+checkout) need it as much as the tests do, and an installed package is the one place both find.
+
 Both come from the Debian packages (`postgresql`, `redis-server`); `.ci/run` installs them.
 PostgreSQL refuses to run as root, so as root initdb and postgres run as the `postgres` user.
 """
@@ -56,6 +60,20 @@ class PostgresServer:
     data_dir: Path
     proc: subprocess.Popen[bytes]
     _created: list[str] = field(default_factory=list)
+    argv: list[str] = field(default_factory=list)
+
+    def restart(self) -> None:
+        """Stop the server (fast shutdown: every client connection is terminated) and start it
+        again on the same port and data, as an operator's restart would."""
+        pg_ctl = str(postgres_bin_dir() / "pg_ctl")
+        # through pg_ctl: runuser, the parent process here when running as root, passes no SIGINT on
+        subprocess.run(_as_postgres_user([pg_ctl, "-D", str(self.data_dir / "data"), "stop", "-m", "fast"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)  # fmt: skip
+        self.proc.wait(timeout=30)
+        log = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115 - lives as long as the server
+        self.proc = subprocess.Popen(_as_postgres_user(self.argv), stdout=log, stderr=subprocess.STDOUT)
+        _wait_port(self.port, self.proc, "postgres")
+        _wait_accepting(self.port, self.proc)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -120,7 +138,7 @@ def start_postgres(*, fsync: bool = False) -> PostgresServer:
     except ServiceUnavailable:
         proc.kill()
         raise
-    return PostgresServer(port, base, proc)
+    return PostgresServer(port, base, proc, argv=argv)
 
 
 def _wait_accepting(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:

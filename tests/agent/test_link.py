@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hedge.agent import documents as doc
-from hedge.agent.link import ServerLink
+from hedge.agent.link import ServerLink, resumable
 from hedge.agent.state import Row
 from hedge.api.runner import serve
 from hedge.client.graphql import GraphQLClient, GraphQLClientError
@@ -58,3 +58,14 @@ async def test_link_loads_rows_then_mutates_over_its_websocket_with_coded_errors
                 await asyncio.wait_for(opening_seen.wait(), 5)  # and its subscription reported the move
             finally:
                 running.cancel()
+
+
+def test_resumable_adds_the_after_argument_to_each_subscription_document() -> None:
+    for queries in doc.SUBSCRIPTIONS.values():
+        for query in queries:
+            resumed = resumable(query)
+            assert resumed.startswith("subscription ($after: String) { on")
+            assert "(after: $after) {" in resumed
+            assert resumed.count("$after") == 2  # declared once, passed once
+    with pytest.raises(ValueError, match="not a one-field subscription"):
+        resumable("query { me { id } }")

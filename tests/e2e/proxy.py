@@ -1,8 +1,10 @@
 """A TCP proxy a test can cut and restore, for links between real processes (agent <-> EA).
 
 `CutProxy(target_port).start()` listens on a free loopback port and forwards every connection to
-the target. `cut()` drops every live connection (both sides see the TCP connection close) and
-refuses new ones (accepted, then closed at once) until `restore()`; `cut(silent=True)` keeps the
+the target. `cut()` drops every live connection (both sides see the TCP connection reset) and
+stops listening, so new connections are refused, until `restore()` listens again on the same
+port; `cut(mode="reset")` keeps listening but closes each new connection at once (what a broken
+proxy or firewall does: the client sees the handshake fail); `cut(mode="silent")` keeps the
 connections but forwards nothing either way (a dead route: only liveness timeouts notice).
 `retarget(port)` points later connections elsewhere. It runs its own event loop in a thread, so
 synchronous tests and the fault campaign use it alike.
@@ -49,13 +51,15 @@ class CutProxy:
     def is_cut(self) -> bool:
         return self._state != "open"
 
-    def cut(self, *, silent: bool = False) -> None:
-        """Drop the link: live connections closed (or, silent, left hanging), new ones refused."""
-        self._call(self._cut(silent))
+    def cut(self, *, mode: str = "refuse") -> None:
+        """Drop the link: "refuse" (default), "reset" or "silent", as the module says."""
+        if mode not in ("refuse", "reset", "silent"):
+            raise ValueError(f"mode must be refuse, reset or silent, was {mode!r}")
+        self._call(self._cut(mode))
 
     def restore(self) -> None:
         """Forward again; connections made from now on reach the target."""
-        self._call(self._set("open"))
+        self._call(self._restore())
 
     def retarget(self, target_port: int) -> None:
         self.target_port = target_port
@@ -76,29 +80,37 @@ class CutProxy:
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
-    async def _listen(self) -> int:
-        self._server = await asyncio.start_server(self._serve, self.host, free_port())
+    async def _listen(self, port: int | None = None) -> int:
+        self._server = await asyncio.start_server(self._serve, self.host, port or free_port())
         return int(self._server.sockets[0].getsockname()[1])
 
-    async def _set(self, state: str) -> None:
-        self._state = state
+    async def _restore(self) -> None:
+        if self._server is None:
+            await self._listen(self.port)
+        self._state = "open"
 
     async def _count(self) -> int:
         return len(self._live) // 2
 
-    async def _cut(self, silent: bool) -> None:
-        self._state = "silent" if silent else "cut"
-        if not silent:
-            for writer in list(self._live):
-                _abort(writer)
-            self._live.clear()
+    async def _cut(self, mode: str) -> None:
+        self._state = mode
+        if mode == "silent":
+            return
+        if mode == "refuse":
+            await self._stop_listening()
+        for writer in list(self._live):
+            _abort(writer)
+        self._live.clear()
+
+    async def _stop_listening(self) -> None:
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(server.wait_closed(), 2)
 
     async def _shutdown(self) -> None:
-        await self._cut(silent=False)
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), 2)
+        await self._cut("refuse")
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         if self._state != "open":

@@ -80,18 +80,33 @@ def test_proxy_cut_closes_live_connections_and_refuses_new_ones_until_restored(p
     proxy.cut()
     assert _ended(live)  # the live connection ends
     live.close()
-    with _client(proxy.port) as refused:
-        assert _ended(refused)  # accepted, then closed: nothing reaches the target
-    proxy.restore()
+    with pytest.raises(ConnectionRefusedError):
+        _client(proxy.port)
+    proxy.restore()  # listening again on the same port
     with _client(proxy.port) as again:
         assert _round_trip(again, b"back") == b"back"
     assert proxy.connections_made == 2
 
 
+def test_proxy_reset_cut_accepts_new_connections_and_closes_them_at_once(proxy: CutProxy) -> None:
+    proxy.cut(mode="reset")
+    with _client(proxy.port) as reset:
+        assert _ended(reset)  # accepted, then closed: nothing reaches the target
+    proxy.restore()
+    with _client(proxy.port) as again:
+        assert _round_trip(again, b"back") == b"back"
+    assert proxy.connections_made == 1
+
+
+def test_proxy_cut_with_an_unknown_mode_is_refused(proxy: CutProxy) -> None:
+    with pytest.raises(ValueError, match="must be refuse, reset or silent"):
+        proxy.cut(mode="slow")
+
+
 def test_proxy_silent_cut_forwards_nothing_but_keeps_the_connection(proxy: CutProxy) -> None:
     with _client(proxy.port) as sock:
         assert _round_trip(sock, b"1") == b"1"
-        proxy.cut(silent=True)
+        proxy.cut(mode="silent")
         sock.sendall(b"lost")
         sock.settimeout(0.3)
         with pytest.raises(TimeoutError):

@@ -6,49 +6,31 @@ import asyncio
 import re
 import socket
 import sys
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from tests.ea.fake_ea import FakeEA, Flaws
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from hedge.cli import main
-from hedge.domain.enums import BrokerType
 from hedge.ea.conformance import RULES, Listener
 from hedge.ea.conformance_cli import EXIT_BAD_SETTINGS, EXIT_FAILED, EXIT_NO_EA
 from hedge.ea.conformance_model import KitConfig, Report, Status
-from hedge.ea.errors import AuthRejected, BadMessage
+from hedge.ea.errors import AuthRejected
 from hedge.ea.paper import PaperEA
 from hedge.ea.paper_config import PaperConfig
 from hedge.ea.protocol import (
     CLOSE_AUTH_FAILED,
-    MAX_FRAME_BYTES,
-    Auth,
-    Close,
-    Closed,
-    Error,
-    ErrorCode,
-    Message,
-    Open,
-    Opened,
     Ping,
-    Pong,
-    PositionReport,
-    Positions,
-    Price,
-    Subscribe,
-    Sync,
-    decode,
     encode,
 )
 
 D = Decimal
 FAST = KitConfig("T", timeout_s=3.0, quiet_s=0.3)
-FAKE = KitConfig("T", timeout_s=0.3, quiet_s=0.15)  # the fakes answer at once or never
+FAKE = KitConfig("T", timeout_s=1.0, quiet_s=0.15)  # the fakes answer at once or never
 QUICK = KitConfig("T", timeout_s=0.1, quiet_s=0.1)  # for fakes that leave many waits unanswered
 
 
@@ -142,113 +124,6 @@ async def test_kit_turns_away_a_second_ea_while_checking_the_first(listener: Lis
 # --- broken EAs fail the rules they break ---------------------------------------------------------
 
 
-@dataclass
-class Flaws:
-    first_frame: str | None = None  # sent instead of AUTH
-    new_ticket_per_open: bool = False  # not idempotent by positionId
-    answers_twice: bool = False  # every OPENED is sent twice
-    ignores_ping: bool = False
-    silent_on_bad_frames: bool = False
-    price_in_broker_time: bool = False  # timeMs 3 h ahead, as a GMT+3 server clock would give
-    keeps_streaming: bool = False  # SUBSCRIBE [] does not stop PRICE
-    bad_error_code: bool = False  # a FAILED answer with an errorCode outside the contract
-
-
-@dataclass
-class FakeEA:
-    """A scripted EA over a real WebSocket: right by default, wrong in the ways `flaws` says."""
-
-    url: str
-    flaws: Flaws
-    close_code: int | None = None
-    streaming: bool = False
-    answered: dict[str, Message] = field(default_factory=dict)
-    by_position: dict[str, Opened] = field(default_factory=dict)
-    held: dict[str, Open] = field(default_factory=dict)  # ticket -> the OPEN that filled it
-    closes: dict[str, Closed] = field(default_factory=dict)
-    next_ticket: int = 700
-
-    async def run(self) -> None:
-        async with connect(self.url, max_size=MAX_FRAME_BYTES) as ws:
-            await ws.send(self.flaws.first_frame or encode(Auth("T", "12345", "Fake 1", BrokerType.MT5, "f")))
-            try:
-                async for frame in ws:
-                    await self._handle(ws, frame)
-            except ConnectionClosed:
-                pass
-            self.close_code = ws.close_code
-
-    async def _handle(self, ws: ClientConnection, frame: str | bytes) -> None:
-        try:
-            msg = decode(frame)
-        except BadMessage as exc:
-            if not self.flaws.silent_on_bad_frames:
-                await ws.send(encode(Error.bad_message(exc.message, exc.command_id)))
-            return
-        for reply in self.replies(msg):
-            await ws.send(reply if isinstance(reply, str) else encode(reply))
-        if isinstance(msg, Subscribe):
-            self.streaming = bool(msg.symbols) or self.flaws.keeps_streaming
-        if isinstance(msg, Ping) and self.streaming:
-            await ws.send(encode(self.price()))  # a tick, as a live stream would send now and then
-
-    def price(self) -> Price:
-        skew_ms = 3 * 3_600_000 if self.flaws.price_in_broker_time else 0
-        return Price("USDJPY", D("150.000"), D("150.010"), int(time.time() * 1000) + skew_ms)
-
-    def replies(self, msg: Message) -> list[Message | str]:
-        if isinstance(msg, Ping):
-            return [] if self.flaws.ignores_ping else [Pong(msg.id)]
-        if isinstance(msg, Subscribe):
-            return [self.price()] if "USDJPY" in msg.symbols else []
-        if isinstance(msg, Open | Close | Sync):
-            answer = self.answered.get(msg.command_id) or self.execute(msg)
-            self.answered[msg.command_id] = answer
-            if isinstance(answer, Opened) and answer.error_code and self.flaws.bad_error_code:
-                return [encode(answer).replace(answer.error_code.value, "NO_SUCH_CODE")]
-            return [answer, answer] if isinstance(answer, Opened) and self.flaws.answers_twice else [answer]
-        return []
-
-    def execute(self, cmd: Open | Close | Sync) -> Message:
-        now = int(time.time() * 1000)
-        if isinstance(cmd, Sync):
-            reports = tuple(
-                PositionReport(o.position_id, t, o.symbol, o.side, o.volume, D("150.010"), now, D(0))
-                for t, o in self.held.items()
-            )
-            return Positions(cmd.command_id, reports)
-        if isinstance(cmd, Close):
-            if cmd.mt_ticket in self.held:
-                del self.held[cmd.mt_ticket]
-                self.closes[cmd.mt_ticket] = Closed.success(
-                    "", cmd.position_id, cmd.mt_ticket, D("150"), now, D(0)
-                )
-            record = self.closes.get(cmd.mt_ticket)
-            if record is None:
-                return Closed.failed(
-                    cmd.command_id, cmd.position_id, cmd.mt_ticket, ErrorCode.UNKNOWN, "no such"
-                )
-            return Closed.success(
-                cmd.command_id, cmd.position_id, cmd.mt_ticket, D("150"), record.time_ms or 0, D(0)
-            )
-        if cmd.symbol != "USDJPY":
-            return Opened.failed(cmd.command_id, cmd.position_id, ErrorCode.INVALID_SYMBOL, cmd.symbol)
-        if not D("0.01") <= cmd.volume <= D("100"):
-            return Opened.failed(cmd.command_id, cmd.position_id, ErrorCode.INVALID_VOLUME, str(cmd.volume))
-        first = self.by_position.get(cmd.position_id)
-        if first is not None and not self.flaws.new_ticket_per_open:
-            return Opened.success(
-                cmd.command_id, cmd.position_id, first.mt_ticket or "", D("150.010"), first.time_ms or 0
-            )
-        self.next_ticket += 1
-        ticket = str(self.next_ticket)
-        self.held[ticket] = cmd
-        self.by_position.setdefault(
-            cmd.position_id, Opened.success("", cmd.position_id, ticket, D("150.010"), now)
-        )
-        return Opened.success(cmd.command_id, cmd.position_id, ticket, D("150.010"), now)
-
-
 async def check_fake(listener: Listener, flaws: Flaws, config: KitConfig = FAKE) -> tuple[Report, FakeEA]:
     fake = FakeEA(listener.url, flaws)
     task = asyncio.create_task(fake.run())
@@ -276,8 +151,16 @@ async def test_kit_against_faithful_fake_ea_fails_nothing(listener: Listener) ->
         (Flaws(bad_error_code=True), {"answers.error-codes", "frames.valid", "open.volume-below-min",
                                       "open.volume-above-max", "open.unknown-symbol"},
          "came 'NO_SUCH_CODE'"),
+        (Flaws(no_margin_mode=True), {"auth.margin-mode"}, "came None (an EA older than protocol round 2?)"),
+        (Flaws(no_symbols=True), {"symbols.after-auth", "symbols.on-subscribe"},
+         "expected SYMBOLS after AUTH_OK within 1 s, none came"),
+        (Flaws(no_volume=True), {"open.volume"}, "expected OPENED SUCCESS to carry volume"),
+        (Flaws(history_forgets=True), {"history.open", "history.closed"},
+         "expected (state, mtTicket) (OPEN, 701) for the held position, came (UNKNOWN, None)"),
+        (Flaws(legacy_reason=True), {"history.closed", "reasons.listed"}, "came ['MANUAL']"),
     ],
-    ids=["new-ticket-per-open", "answers-twice", "broker-time", "keeps-streaming", "bad-error-code"],
+    ids=["new-ticket-per-open", "answers-twice", "broker-time", "keeps-streaming", "bad-error-code",
+         "no-margin-mode", "no-symbols", "no-volume", "history-forgets", "legacy-reason"],
 )  # fmt: skip
 async def test_kit_against_flawed_fake_ea_fails_exactly_the_broken_rules(
     listener: Listener, flaws: Flaws, expected: set[str], says: str

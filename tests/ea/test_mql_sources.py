@@ -1,24 +1,37 @@
 """Drift test: every message type, field and code of the EA protocol contract appears in both EAs.
 
 The MQL sources cannot be compiled here, so this also checks what can be checked from the text:
-the shared include files are identical copies, includes resolve, brackets balance, and the
-MQL4 DLL imports match the DLL's exports.
+what both EAs share has one source (ea/mql/common), every include resolves in the layout
+`hedge ea-install` makes, no MQL file is over 500 lines, brackets balance, the MQL4 DLL imports
+match the DLL's exports, and the DLL builds with mingw-w64 where that compiler is installed.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from hedge.ea.install import Platform, install
+
 REPO = Path(__file__).parents[2]
 CONTRACT = Path(__file__).parents[2].parent / "shared" / "contract" / "ea-protocol.md"
+CONTRACT_NEXT = CONTRACT.parent / "next" / "ea-protocol.md"  # this round's additions
+# Names the additions give in prose rather than in their table.
+PROSE_NAMES = frozenset({
+    "marginMode", "HEDGING", "NETTING", "EXCHANGE", "HEDGING_PROHIBITED", "STOP_OUT", "STOP_LOSS",
+    "TAKE_PROFIT", "TERMINAL_CLOSE",
+})  # fmt: skip
 MQL = REPO / "ea" / "mql"
+COMMON = MQL / "common"
 PLATFORMS = {"MQL5": MQL / "MQL5", "MQL4": MQL / "MQL4"}
-SHARED_INCLUDES = ("Json.mqh", "Protocol.mqh", "Journal.mqh", "Symbols.mqh", "Session.mqh")
+INSTALL_AS = {"MQL5": Platform.MT5, "MQL4": Platform.MT4}
 MQL_SUFFIXES = (".mq5", ".mq4", ".mqh")
+MAX_LINES = 500
 
 _BACKTICKED = re.compile(r"`([^`]*)`")
 _JSON_KEY = re.compile(r'"(\w+)"\s*:')
@@ -90,12 +103,25 @@ def mql_files(root: Path) -> list[Path]:
 
 
 def platform_source(root: Path) -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in mql_files(root))
+    """Everything one EA is built from: its own files and the common ones."""
+    return "\n".join(p.read_text(encoding="utf-8") for p in [*mql_files(root), *mql_files(COMMON)])
 
 
 @pytest.fixture(scope="module")
 def contract() -> ContractNames:
-    return extract_contract_names(CONTRACT.read_text(encoding="utf-8"))
+    base = extract_contract_names(CONTRACT.read_text(encoding="utf-8"))
+    added = extract_contract_names(CONTRACT_NEXT.read_text(encoding="utf-8"))
+    return ContractNames(
+        base.message_types | added.message_types,
+        base.fields | added.fields,
+        base.values | added.values | PROSE_NAMES,
+    )
+
+
+def test_contract_additions_are_read_from_the_next_file(contract: ContractNames) -> None:
+    assert {"HISTORY", "HISTORY_RESULT", "SYMBOLS"} <= contract.message_types
+    assert {"positionIds", "results", "state", "marginPerLot", "tickValue", "contractSize"} <= contract.fields
+    assert {"OPEN", "CLOSED", "UNKNOWN", "HEDGING_PROHIBITED"} <= contract.values
 
 
 def test_extractor_on_the_contract_finds_the_known_minimum(contract: ContractNames) -> None:
@@ -158,27 +184,52 @@ def test_missing_names_requires_the_quoted_form() -> None:
     assert missing_names(frozenset({"commandId"}), 'msg.Get("commandId")') == []
 
 
-@pytest.mark.parametrize("name", SHARED_INCLUDES)
-def test_shared_include_is_identical_in_mql5_and_mql4(name: str) -> None:
-    mql5 = (PLATFORMS["MQL5"] / "Include" / "HedgeSystem" / name).read_text(encoding="utf-8")
-    mql4 = (PLATFORMS["MQL4"] / "Include" / "HedgeSystem" / name).read_text(encoding="utf-8")
-    assert mql5 == mql4, f"{name} differs between MQL5 and MQL4; edit one and copy it to the other"
+def test_common_files_have_one_source_no_platform_copies() -> None:
+    common = {p.name for p in mql_files(COMMON)}
+    for root in PLATFORMS.values():
+        copies = common & {p.name for p in mql_files(root)}
+        assert not copies, f"{sorted(copies)} exist in ea/mql/common and in {root.name}: keep one source"
+    assert {"Json.mqh", "Protocol.mqh", "Messages.mqh", "Journal.mqh", "Session.mqh", "Trader.mqh"} <= common
+
+
+def test_no_mql_file_is_over_500_lines() -> None:
+    long_files = {
+        str(p.relative_to(REPO)): n
+        for root in (COMMON, *PLATFORMS.values())
+        for p in mql_files(root)
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long_files, long_files
 
 
 _INCLUDE = re.compile(r'^\s*#include\s+([<"])([^>"]+)[>"]', re.MULTILINE)
 
 
-@pytest.mark.parametrize("platform", sorted(PLATFORMS))
-def test_every_include_of_platform_resolves_to_a_file_in_its_tree(platform: str) -> None:
-    root = PLATFORMS[platform]
+def unresolved_includes(data_dir: Path, folder: str) -> list[str]:
+    """Includes of the installed EA that name no installed file (MetaEditor's rules: <> from Include)."""
+    root = data_dir / folder
     unresolved = []
     for path in mql_files(root):
         for kind, target in _INCLUDE.findall(path.read_text(encoding="utf-8")):
             relative = target.replace("\\", "/")
             candidate = (root / "Include" / relative) if kind == "<" else (path.parent / relative)
             if not candidate.is_file():
-                unresolved.append(f"{path.relative_to(REPO)}: {target}")
-    assert not unresolved, unresolved
+                unresolved.append(f"{path.relative_to(data_dir)}: {target}")
+    return unresolved
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_every_include_resolves_in_the_installed_layout(platform: str, tmp_path: Path) -> None:
+    (tmp_path / platform).mkdir()
+    install(MQL, INSTALL_AS[platform], tmp_path)
+    assert unresolved_includes(tmp_path, platform) == []
+
+
+def test_include_check_reports_a_missing_file(tmp_path: Path) -> None:
+    (tmp_path / "MQL5").mkdir()
+    install(MQL, Platform.MT5, tmp_path)
+    (tmp_path / "MQL5" / "Include" / "HedgeSystem" / "Outbox.mqh").unlink()
+    assert any(line.endswith(": Outbox.mqh") for line in unresolved_includes(tmp_path, "MQL5"))
 
 
 def _code_only(source: str) -> str:
@@ -205,7 +256,7 @@ def _unbalanced(code: str) -> str | None:
 
 def test_brackets_balance_in_every_mql_file() -> None:
     problems = {}
-    for root in PLATFORMS.values():
+    for root in (COMMON, *PLATFORMS.values()):
         for path in mql_files(root):
             problem = _unbalanced(_code_only(path.read_text(encoding="utf-8")))
             if problem:
@@ -228,3 +279,23 @@ def test_mql4_dll_imports_match_the_dll_exports() -> None:
     exported_def = set(re.findall(r"^\s+(HsWs\w+)\s*$", definition, re.MULTILINE))
     assert imported
     assert imported == exported_c == exported_def
+
+
+MINGW = "i686-w64-mingw32-gcc"
+
+
+@pytest.mark.skipif(shutil.which(MINGW) is None, reason=f"{MINGW} is not installed (gcc-mingw-w64-i686)")
+def test_mql4_dll_builds_with_mingw_and_exports_the_undecorated_names(tmp_path: Path) -> None:
+    dll = tmp_path / "HedgeSystemWs.dll"
+    build = subprocess.run(
+        [MINGW, "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-o", str(dll),
+         str(MQL / "dll" / "HedgeSystemWs.c"), "-lwinhttp", "-static-libgcc", "-Wl,--kill-at"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stderr
+    dump = subprocess.run(
+        ["i686-w64-mingw32-objdump", "-p", str(dll)], capture_output=True, text=True, check=True
+    )
+    exported = set(re.findall(r"\]\s+(HsWs\w+)\s*$", dump.stdout, re.MULTILINE))
+    definition = (MQL / "dll" / "HedgeSystemWs.def").read_text(encoding="utf-8")
+    assert exported == set(re.findall(r"^\s+(HsWs\w+)\s*$", definition, re.MULTILINE))

@@ -52,7 +52,7 @@ async def test_paper_ea_first_frame_is_auth_then_account_after_auth_ok(
 ) -> None:
     ea, _ = await start_ea(platform=BrokerType.MT4)
     ws, auth = await agent.accept("acc-7")
-    assert auth == Auth("T", "12345", "Paper-Demo 1", BrokerType.MT4, "paper-1.0.0")
+    assert auth == Auth("T", "12345", "Paper-Demo 1", BrokerType.MT4, "paper-1.0.0", "HEDGING")
     account = await agent.recv(ws)
     assert isinstance(account, AccountUpdate) and account.balance == D("10000") and account.currency == "USD"
     assert ea.account_id == "acc-7" and ea.online.is_set()

@@ -84,3 +84,58 @@ async def test_paper_ea_replay_feed_streams_the_file_prices(agent: AgentDouble, 
     finally:
         ea.stop()
         await task
+
+
+def test_paper_ea_fault_and_market_flags_make_a_config(tmp_path: Path) -> None:
+    args = build_parser().parse_args(
+        [*BASE, "--margin-mode", "NETTING", "--partial-fill-ratio", "0.5", "--timeout-after-fill-every", "3",
+         "--placed-delay-ms", "200", "--state-file", str(tmp_path / "s.json"), "--drop-unsent-on-restart",
+         "--market-file", str(tmp_path / "m.json"), "--market-offset-pips", "0.3", "--comment-limit", "31",
+         "--commission-per-lot", "3.5", "--swap-per-lot-day", "-1.2", "--control-file", str(tmp_path / "c")]
+    )  # fmt: skip
+    config = config_from_args(args)
+    assert config.margin_mode == "NETTING" and config.faults.partial_fill_ratio == Decimal("0.5")
+    assert (config.faults.timeout_after_fill_every, config.faults.placed_delay_ms) == (3, 200)
+    assert config.state_file == tmp_path / "s.json" and config.drop_unsent_on_restart
+    assert config.market_file == tmp_path / "m.json" and config.market_offset_pips == Decimal("0.3")
+    assert config.costs.commission_per_lot == Decimal("3.5") and config.comment_limit == 31
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--partial-fill-ratio", "0"], "--partial-fill-ratio"),
+        (["--partial-fill-ratio", "1.5"], "--partial-fill-ratio"),
+        (["--timeout-after-fill-rate", "2"], "--timeout-after-fill-rate"),
+        (["--timeout-after-fill-every", "0"], "--timeout-after-fill-every"),
+        (["--drop-unsent-on-restart"], "--drop-unsent-on-restart"),
+        (["--market-offset-pips", "0.2"], "--market-offset-pips"),
+        (["--comment-limit", "0"], "--comment-limit"),
+    ],
+)
+def test_paper_ea_bad_fault_flag_exits_with_bad_settings_naming_it(
+    options: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*BASE, *options]) == EXIT_BAD_SETTINGS
+    assert named in capsys.readouterr().err
+
+
+def test_paper_ea_broken_state_file_exits_with_bad_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "s.json"
+    state.write_text("{not json", encoding="utf-8")
+    assert main([*BASE, "--state-file", str(state)]) == EXIT_BAD_SETTINGS
+    assert "is not a paper EA state file" in capsys.readouterr().err
+
+
+def test_paper_ea_market_file_with_replay_feed_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ticks = tmp_path / "t.csv"
+    ticks.write_text("1,USDJPY,150.000,150.010\n", encoding="utf-8")
+    assert (
+        main([*BASE, "--feed", f"replay:{ticks}", "--market-file", str(tmp_path / "m.json")])
+        == EXIT_BAD_SETTINGS
+    )
+    assert "--market-file" in capsys.readouterr().err

@@ -34,3 +34,25 @@ async def test_escalate_once_escalates_what_is_due_and_counts_it(sqlite_url: str
         assert alert.severity is AlertSeverity.CRITICAL and alert.escalated_at == clock.now()
     finally:
         store.close()
+
+
+async def test_escalation_runs_as_a_scheduler_job_when_due(sqlite_url: str) -> None:
+    from hedge.jobs.alert_escalation import alert_escalation_job
+    from hedge.jobs.scheduler import Scheduler
+
+    clock = ManualClock()
+    store = Store(sqlite_url, clock=clock)
+    try:
+        world = seed(store)
+        store.raise_alert(
+            AlertDraft(world.client.user_id, AlertKind.AGENT_OFFLINE, AlertSeverity.WARNING, "agent away")
+        )
+        scheduler = Scheduler(store.engine, [alert_escalation_job(store, 100.0)], clock)
+        first = await scheduler.run_due()
+        clock.advance(100)
+        second = await scheduler.run_due()
+    finally:
+        store.close()
+
+    assert [r.detail for r in first] == ["0 alerts escalated"]
+    assert [r.detail for r in second] == ["1 alerts escalated"]

@@ -36,13 +36,25 @@ typedef struct HsMessage {
     unsigned char data[1];
 } HsMessage;
 
+/*
+ * Shutdown and the receive thread. A slot is shared by the EA's calls (the owner) and its receive
+ * thread; `refs` counts them and whoever drops the last reference frees the slot, so HsWsClose
+ * never frees memory the thread still reads, however long the thread takes to notice. The owner
+ * closes the WebSocket handle (which ends a pending receive) under `lock`, and the thread only
+ * touches the handle under `lock` while `ownerClosed` is 0. The thread also holds a reference to
+ * this DLL (GetModuleHandleEx) and leaves with FreeLibraryAndExitThread, so the terminal can
+ * unload the DLL after OnDeinit while the thread is still on its way out.
+ */
 typedef struct {
     int used;
     HINTERNET session, connection, socket;
     HANDLE thread;
+    HMODULE module;
     CRITICAL_SECTION lock;
     HsMessage *head, *tail;
     volatile LONG closed;
+    volatile LONG refs;
+    int ownerClosed;
     int closeStatus;
     DWORD lastError;
 } HsConnection;
@@ -60,6 +72,7 @@ BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved) {
 
 static HsConnection *lookup(int handle) {
     if (handle < 1 || handle > HS_MAX_HANDLES || !g_connections[handle - 1].used) return NULL;
+    if (g_connections[handle - 1].ownerClosed) return NULL; /* released; only its thread is left */
     return &g_connections[handle - 1];
 }
 
@@ -79,21 +92,41 @@ static void mark_closed(HsConnection *c, DWORD error) {
     USHORT status = 0;
     DWORD reasonLength = 0;
     BYTE reason[123];
-    if (c->socket && WinHttpWebSocketQueryCloseStatus(c->socket, &status, reason, sizeof reason,
-                                                      &reasonLength) == NO_ERROR)
+    EnterCriticalSection(&c->lock);
+    if (!c->ownerClosed && c->socket &&
+        WinHttpWebSocketQueryCloseStatus(c->socket, &status, reason, sizeof reason, &reasonLength) == NO_ERROR)
         c->closeStatus = status;
     if (error) c->lastError = error;
+    LeaveCriticalSection(&c->lock);
     InterlockedExchange(&c->closed, 1);
 }
 
+/* Frees everything of a slot; called by whoever drops its last reference. */
+static void free_slot(HsConnection *c) {
+    if (c->connection) WinHttpCloseHandle(c->connection);
+    if (c->session) WinHttpCloseHandle(c->session);
+    while (c->head) {
+        HsMessage *next = c->head->next;
+        free(c->head);
+        c->head = next;
+    }
+    DeleteCriticalSection(&c->lock);
+    EnterCriticalSection(&g_tableLock);
+    memset(c, 0, sizeof *c);
+    LeaveCriticalSection(&g_tableLock);
+}
+
+static void drop_ref(HsConnection *c) {
+    if (InterlockedDecrement(&c->refs) == 0) free_slot(c);
+}
+
 /* Receives whole text messages into the queue until the connection ends. */
-static DWORD WINAPI receive_loop(LPVOID arg) {
-    HsConnection *c = (HsConnection *)arg;
+static void receive_messages(HsConnection *c) {
     unsigned char *message = (unsigned char *)malloc(HS_MAX_MESSAGE);
     DWORD used = 0;
     if (message == NULL) {
         mark_closed(c, ERROR_NOT_ENOUGH_MEMORY);
-        return 0;
+        return;
     }
     while (!c->closed) {
         DWORD got = 0;
@@ -123,26 +156,31 @@ static DWORD WINAPI receive_loop(LPVOID arg) {
         /* *_FRAGMENT_BUFFER_TYPE: keep appending */
     }
     free(message);
+}
+
+static DWORD WINAPI receive_loop(LPVOID arg) {
+    HsConnection *c = (HsConnection *)arg;
+    HMODULE module = c->module; /* read before drop_ref: the slot may be gone afterwards */
+    receive_messages(c);
+    drop_ref(c);
+    if (module) FreeLibraryAndExitThread(module, 0);
     return 0;
 }
 
+/* The owner's side of a shutdown: end the link, let go of the slot (the thread may outlive it). */
 static void release(HsConnection *c) {
+    InterlockedExchange(&c->closed, 1);
+    EnterCriticalSection(&c->lock);
+    c->ownerClosed = 1;
     if (c->socket) WinHttpCloseHandle(c->socket); /* also ends a pending receive */
+    c->socket = NULL;
+    LeaveCriticalSection(&c->lock);
     if (c->thread) {
-        WaitForSingleObject(c->thread, 5000);
+        WaitForSingleObject(c->thread, 2000); /* usually at once; if not, the thread frees the slot */
         CloseHandle(c->thread);
+        c->thread = NULL;
     }
-    if (c->connection) WinHttpCloseHandle(c->connection);
-    if (c->session) WinHttpCloseHandle(c->session);
-    while (c->head) {
-        HsMessage *next = c->head->next;
-        free(c->head);
-        c->head = next;
-    }
-    DeleteCriticalSection(&c->lock);
-    EnterCriticalSection(&g_tableLock);
-    memset(c, 0, sizeof *c);
-    LeaveCriticalSection(&g_tableLock);
+    drop_ref(c);
 }
 
 HS_EXPORT int __stdcall HsWsConnect(const wchar_t *host, int port, const wchar_t *path, int timeoutMs) {
@@ -164,6 +202,7 @@ HS_EXPORT int __stdcall HsWsConnect(const wchar_t *host, int port, const wchar_t
     LeaveCriticalSection(&g_tableLock);
     if (c == NULL) return -(int)ERROR_TOO_MANY_OPEN_FILES;
     InitializeCriticalSection(&c->lock);
+    c->refs = 1; /* the owner's; the receive thread takes its own below */
 
     c->session = WinHttpOpen(L"HedgeSystemEA/1.0", WINHTTP_ACCESS_TYPE_NO_PROXY, WINHTTP_NO_PROXY_NAME,
                              WINHTTP_NO_PROXY_BYPASS, 0);
@@ -189,8 +228,16 @@ HS_EXPORT int __stdcall HsWsConnect(const wchar_t *host, int port, const wchar_t
     if (!c->socket) goto fail;
     WinHttpCloseHandle(request);
     request = NULL;
+    if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, (LPCWSTR)(void *)receive_loop, &c->module))
+        c->module = NULL;
+    InterlockedIncrement(&c->refs);
     c->thread = CreateThread(NULL, 0, receive_loop, c, 0, NULL);
-    if (!c->thread) goto fail;
+    if (!c->thread) {
+        InterlockedDecrement(&c->refs);
+        if (c->module) FreeLibrary(c->module);
+        c->module = NULL;
+        goto fail;
+    }
     return handle;
 
 fail:
@@ -247,7 +294,7 @@ HS_EXPORT int __stdcall HsWsLastError(int handle) {
 
 HS_EXPORT void __stdcall HsWsClose(int handle, int code) {
     HsConnection *c = lookup(handle);
-    if (c == NULL) return;
+    if (c == NULL || c->ownerClosed) return;
     if (!c->closed) {
         InterlockedExchange(&c->closed, 1);
         WinHttpWebSocketShutdown(c->socket, (USHORT)code, NULL, 0); /* close frame, no wait */

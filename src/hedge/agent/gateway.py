@@ -25,6 +25,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from hedge.agent.supervise import retrieve
 from hedge.domain.models import Account
 from hedge.ea.errors import BadMessage, FrameTooLarge
 from hedge.ea.protocol import (
@@ -148,8 +149,11 @@ class EAGateway:
         session.send(AuthOk(account.id))
         log.info("EA connected for account %s (%s)", account.account_number, account.server_name)
         self._handler.on_connect(account)
-        writer = asyncio.create_task(self._write(session))
-        pinger = asyncio.create_task(self._liveness(session))
+        number = account.account_number
+        writer = asyncio.create_task(self._write(session), name=f"EA {number} writer")
+        pinger = asyncio.create_task(self._liveness(session), name=f"EA {number} liveness")
+        for task in (writer, pinger):
+            task.add_done_callback(retrieve)  # a failure is logged, never left unretrieved
         try:
             await self._read(session)
         finally:

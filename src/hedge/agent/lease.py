@@ -41,6 +41,8 @@ class AgentLease:
         agent_id: str,
         ttl_s: float,
         on_change: Callable[[LeaseState, LeaseState], None],
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.agent_id = agent_id
@@ -49,13 +51,14 @@ class AgentLease:
         self.holder_id: str | None = None
         self.reachable = False  # the last claim got an answer
         self._on_change = on_change
+        self._clock = clock
         self._valid_until = 0.0
 
     def holds(self) -> bool:
         """True while this agent may act; an expired grant turns into UNKNOWN here and now."""
         if self.state is LeaseState.UNSUPPORTED:
             return True
-        if self.state is LeaseState.HELD and time.monotonic() >= self._valid_until:
+        if self.state is LeaseState.HELD and self._clock() >= self._valid_until:
             log.warning("the agent lease expired before it could be renewed; standing by")
             self._move(LeaseState.UNKNOWN)
         return self.state is LeaseState.HELD
@@ -69,7 +72,7 @@ class AgentLease:
             await asyncio.sleep(renew_s if self.reachable else min(renew_s, 1.0))
 
     async def claim(self) -> None:
-        sent = time.monotonic()
+        sent = self._clock()
         try:
             data = await self.client.execute(
                 CLAIM_AGENT, {"input": {"agentId": self.agent_id, "ttlS": self.ttl_s}}

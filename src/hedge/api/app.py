@@ -26,13 +26,14 @@ from hedge.api.ratelimit import RateLimiter
 from hedge.api.schema import build_schema
 from hedge.api.sessions import SessionGuard
 from hedge.api.view import HedgeGraphQL
-from hedge.config import ServerSettings, load_symbol_specs
+from hedge.config import ServerSettings, load_limits, load_symbol_specs
 from hedge.domain.enums import UserRole
 from hedge.domain.tokens import check_token
-from hedge.jobs.alert_escalation import escalate_forever
+from hedge.jobs.deadlines import expire_forever
 from hedge.jobs.wiring import build_scheduler
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
+from hedge.web.console import routes as console_routes
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,8 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
         settings.database_url,
         retention=timedelta(seconds=settings.feed_retention_s),
         catalog=load_symbol_specs(settings.symbol_specs),
+        action_ttl=timedelta(seconds=settings.action_ttl_s),
+        limits=load_limits(settings.limits),
     )
     metrics = Metrics()
     cache = EntityCache(store, metrics, settings.redis_url, settings.cache_l1_ttl_s, settings.cache_l2_ttl_s)
@@ -171,12 +174,8 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         services.broker.start()
         heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
         guard = asyncio.create_task(services.sessions.watch_forever(), name="session-guard")
-        escalation = (  # HEDGE_ALERT_ESCALATE_S=0 turns escalation off
-            asyncio.create_task(
-                escalate_forever(services.store, settings.alert_escalate_s), name="alert-escalation"
-            )
-            if settings.alert_escalate_s > 0
-            else None
+        deadlines = asyncio.create_task(
+            expire_forever(services.store, settings.deadline_sweep_s), name="deadlines"
         )
         await scheduler.start()
         if services.figures is not None:
@@ -184,8 +183,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         try:
             yield
         finally:
-            if escalation is not None:
-                escalation.cancel()
+            deadlines.cancel()
             if services.figures is not None:
                 await services.figures.stop()
             await scheduler.stop()
@@ -202,6 +200,8 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
             Route("/metrics", metrics),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *graphql.sessions.routes(),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )

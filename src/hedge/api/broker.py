@@ -34,8 +34,10 @@ TO_GRAPHQL: dict[str, Callable[[Any], Any]] = {
     "Action": convert.action,
     "Account": convert.account,
     "User": convert.user,
+    "TradingControl": convert.control,
     "Alert": alert_types.alert,
 }
+ANY = "ANY"  # a subscription's op that takes inserts and updates alike
 MAX_QUEUED = 10_000  # a subscriber this far behind is cut off (it must re-subscribe and reload)
 
 
@@ -127,7 +129,9 @@ class ChangeBroker:
             if event.seq <= self.delivered:
                 continue  # already delivered (by the commit hook, or a re-read)
             self.delivered = event.seq
-            targets = self._subs.get((event.entity, event.op))
+            targets = self._subs.get((event.entity, event.op), set()) | self._subs.get(
+                (event.entity, ANY), set()
+            )
             if not targets:
                 continue
             # converted once for every subscriber: the GraphQL object is only read from here on

@@ -47,6 +47,7 @@ class Context:
     connection_params: dict[str, Any] = field(default_factory=dict)
     address: str | None = None  # the caller's address (the proxy's client when behind one)
     socket: Any = None  # the starlette WebSocket of a subscription connection
+    session_user: User | None = None  # the console's WebSocket: who its session cookie signs for
 
     @property
     def actor(self) -> Actor:

@@ -1,4 +1,11 @@
-"""A per-token limit on mutations: a token bucket for each caller."""
+"""A per-token limit on mutations: a token bucket for each caller, per server process.
+
+Kept hand-written on purpose (30 lines, no I/O): the `limits` package offers fixed, moving and
+sliding windows but no token bucket with a burst, and its Redis storage, which would share one
+limit between server processes, costs a Redis round trip on every mutation, the agents' trigger
+and fill mutations on the hedge path included. With N server processes behind a balancer a token
+may make up to N times `rate_per_s`; the limit is a guard against a runaway client, not a quota.
+"""
 
 from __future__ import annotations
 

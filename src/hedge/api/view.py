@@ -11,16 +11,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from hedge.api.context import Context, Services
-from hedge.api.errors import UNAUTHENTICATED, VALIDATION
+from hedge.api.errors import FORBIDDEN, UNAUTHENTICATED, VALIDATION
+from hedge.api.http_spec import GraphQLOverHTTP, response_media_type
+from hedge.api.session import SessionAuth
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
 from hedge.domain.tokens import plausible
+from hedge.web.console import graphiql_html
 
 CONTEXT_KEY = "hedge.context"
 SESSION_KEY = "hedge.session"
@@ -33,16 +35,21 @@ def bearer(value: object) -> str | None:
     return token or None
 
 
-class HedgeGraphQL(GraphQL[Context, None]):
+class HedgeGraphQL(GraphQLOverHTTP):
     def __init__(self, services: Services, schema: Any) -> None:
         super().__init__(
             schema,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             graphql_ide="graphiql",
             connection_init_wait_timeout=timedelta(seconds=10),
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,  # queries only: a mutation over GET is 405 (http_spec)
         )
         self.services = services
+        self.sessions = SessionAuth(services)
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return graphiql_html()  # GraphiQL with its assets served from this server, not a CDN
 
     async def _user_for(self, token: str | None) -> User | None:
         if token is None or not plausible(token):
@@ -58,15 +65,24 @@ class HedgeGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         address = request.client.host if request.client is not None else None
         if isinstance(request, WebSocket):
-            context = Context(self.services, address=address, socket=request)
+            context = Context(
+                self.services,
+                address=address,
+                socket=request,
+                session_user=await self.sessions.websocket_user(request),
+            )
             request.scope[CONTEXT_KEY] = context
             return context
         self.services.metrics.requests.labels("http").inc()
-        user = await self._user_for(bearer(request.headers.get("authorization")))
+        token = bearer(request.headers.get("authorization"))
+        user = await self._user_for(token) if token else await self.sessions.http_user(request)
         return Context(self.services, user=user, address=address)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         token = bearer(context.connection_params.get("authorization"))
+        if token is None and context.session_user is not None:
+            context.user = context.session_user  # the console, not an agent: no presence
+            return None
         user = await self._user_for(token)
         if user is None:
             raise ConnectionRejectionError({"reason": "a valid token is required in connection_init"})
@@ -92,7 +108,12 @@ class HedgeGraphQL(GraphQL[Context, None]):
             if session is not None:
                 self.services.sessions.closed(session)
             context: Context | None = scope.get(CONTEXT_KEY)
-            if context is not None and context.user is not None and context.user.role is UserRole.CLIENT:
+            if (
+                context is not None
+                and context.user is not None
+                and context.user is not context.session_user
+                and context.user.role is UserRole.CLIENT
+            ):
                 self.services.presence.disconnected(context.user.id)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,8 +121,11 @@ class HedgeGraphQL(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:
-            code = UNAUTHENTICATED if exc.status_code == 401 else VALIDATION
+            code = {401: UNAUTHENTICATED, 403: FORBIDDEN}.get(exc.status_code, VALIDATION)
             self.services.metrics.errors.labels(code).inc()
             body = {"errors": [{"message": exc.reason, "extensions": {"code": code}}]}
-            response = JSONResponse(body, status_code=exc.status_code)
+            accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
+            response = JSONResponse(body, status_code=exc.status_code, media_type=response_media_type(accept))
+            if exc.status_code == 405:
+                response.headers["Allow"] = "POST" if scope.get("method") == "GET" else "GET, POST"
         await response(scope, receive, send)

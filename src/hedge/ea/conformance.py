@@ -15,6 +15,7 @@ from types import TracebackType
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from hedge.domain.clock import Clock, SystemClock
+from hedge.ea import conformance_additions as added
 from hedge.ea.conformance_frames import BAD_FRAME_RULES, WRAP_UP_RULES
 from hedge.ea.conformance_model import KitConfig, Report, Result, Rule, Run, Skip, Status, Unmet, Verdict
 from hedge.ea.conformance_peer import EAGone, Peer
@@ -22,7 +23,28 @@ from hedge.ea.conformance_session import HANDSHAKE_RULES, SESSION_RULES
 from hedge.ea.conformance_trading import TRADING_RULES
 from hedge.ea.protocol import CLOSE_AUTH_FAILED, MAX_FRAME_BYTES, AuthFailed
 
-RULES: tuple[Rule, ...] = (*HANDSHAKE_RULES, *SESSION_RULES, *TRADING_RULES, *BAD_FRAME_RULES, *WRAP_UP_RULES)
+
+def _in_order() -> tuple[Rule, ...]:
+    """The rules in the order they run; this round's additions sit next to the rules they build on."""
+    trading = {r.id: i for i, r in enumerate(TRADING_RULES)}
+    at_open, at_sync, at_close = (
+        trading["open.success"] + 1,
+        trading["sync.one-position"] + 1,
+        trading["close.repeat"] + 1,
+    )
+    subscribed = [r.id for r in SESSION_RULES].index("subscribe.price") + 1
+    return (
+        *HANDSHAKE_RULES,
+        SESSION_RULES[0], *added.AUTH_RULES, *added.AFTER_AUTH_OK_RULES,
+        *SESSION_RULES[1:subscribed], *added.SUBSCRIBE_RULES,
+        *SESSION_RULES[subscribed:],
+        *TRADING_RULES[:at_open], *added.OPENED_RULES, *TRADING_RULES[at_open:at_sync], *added.HELD_RULES,
+        *TRADING_RULES[at_sync:at_close], *added.CLOSED_RULES, *TRADING_RULES[at_close:],
+        *BAD_FRAME_RULES, *WRAP_UP_RULES[:-1], *added.LOOK_BACK_RULES, WRAP_UP_RULES[-1],
+    )  # fmt: skip
+
+
+RULES: tuple[Rule, ...] = _in_order()
 CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: a second EA while the kit checks the first
 
 

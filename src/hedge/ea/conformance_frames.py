@@ -154,7 +154,7 @@ async def answers_once(run: Run) -> Verdict:
 
 
 def answer_to_any(arrival: Arrival) -> bool:
-    return arrival.frame_type in ("OPENED", "CLOSED", "POSITIONS") or (
+    return arrival.frame_type in ("OPENED", "CLOSED", "POSITIONS", "HISTORY_RESULT") or (
         arrival.frame_type == "ERROR" and arrival.command_id is not None
     )
 

@@ -198,7 +198,10 @@ def wire_type(*names: str) -> Match:
     return lambda a: a.frame_type in names
 
 
-def answer_to(command_id: str, names: Sequence[str] = ("OPENED", "CLOSED", "POSITIONS", "ERROR")) -> Match:
+ANSWER_TYPES = ("OPENED", "CLOSED", "POSITIONS", "HISTORY_RESULT", "ERROR")
+
+
+def answer_to(command_id: str, names: Sequence[str] = ANSWER_TYPES) -> Match:
     """Frames that answer `command_id` (decoded or not)."""
     return lambda a: a.command_id == command_id and a.frame_type in names
 

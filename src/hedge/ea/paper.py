@@ -2,9 +2,13 @@
 
 `PaperEA(config).run()` connects to the agent, sends AUTH, and then serves commands until `stop()`
 (or until another EA replaces it, close 4409). Tasks for the EA's whole life: the tick loop (feed ->
-terminal -> PRICE) and the command worker (fill delay -> terminal). Tasks per connection: reader
-(decode, route to `handle_<type>`), writer (outbox -> socket), liveness (PING when idle, drop the
-connection after `dead_after_s` of silence) and the ACCOUNT timer. The terminal core is `.terminal`.
+terminal -> PRICE), the command worker (fill delay -> terminal; a PLACED order is followed until it
+fills) and the control-file reader. Tasks per connection: reader (decode, route to
+`handle_<type>`), writer (outbox -> socket), liveness (PING when idle, drop the connection after
+`dead_after_s` of silence) and the ACCOUNT timer. The terminal core is `.terminal`.
+
+With `state_file` the terminal's books and the outbox's unsent events are saved after every change
+and loaded at start (`drop_unsent_on_restart` loses the events, as a crashed terminal would).
 """
 
 from __future__ import annotations
@@ -21,13 +25,18 @@ from websockets.client import backoff
 from websockets.exceptions import ConnectionClosed
 
 from hedge.domain.clock import Clock, SystemClock
+from hedge.domain.errors import ValidationError
 from hedge.domain.symbols import SymbolCatalog
+from hedge.ea import paper_control
 from hedge.ea.errors import AuthRejected, BadMessage, ProtocolError, UnhandledMessage
 from hedge.ea.paper_account import CloseRecord
 from hedge.ea.paper_config import PaperConfig
 from hedge.ea.paper_feed import Feed, build_feed
 from hedge.ea.paper_market import Market
 from hedge.ea.paper_outbox import Outbox, is_durable
+from hedge.ea.paper_shared_market import SharedMarketFeed
+from hedge.ea.paper_state import load_state, save_state
+from hedge.ea.paper_symbols import symbols_message
 from hedge.ea.paper_terminal import AccountSettings, Terminal
 from hedge.ea.protocol import (
     AGENT_NOT_READY,
@@ -68,18 +77,30 @@ class PaperEA:
     def __init__(self, config: PaperConfig, *, clock: Clock | None = None, feed: Feed | None = None) -> None:
         self.config = config
         self._clock = clock or SystemClock()
-        self._feed = feed or build_feed(config.feed, config.symbols, config.seed, config.spread_pips)
+        self._feed = feed or self._build_feed()
         self.market = Market(SymbolCatalog())
         self._outbox = Outbox()
         settings = AccountSettings(
-            config.balance, config.currency, config.leverage, config.credit, config.stop_out_level_pct
-        )
+            config.balance, config.currency, config.leverage, config.credit, config.stop_out_level_pct,
+            config.margin_mode, config.magic, config.comment_limit, config.costs,
+        )  # fmt: skip
+        books = load_state(config.state_file) if config.state_file is not None else None
+        if books is not None:
+            log.info(
+                "state file %s: %d open position(s), %d close(s), %d unsent event(s)%s",
+                config.state_file, len(books.held), len(books.closes), len(books.unsent),
+                " dropped (--drop-unsent-on-restart)" if config.drop_unsent_on_restart else "",
+            )  # fmt: skip
+            if not config.drop_unsent_on_restart:
+                for event in books.unsent:
+                    self._outbox.put(event)
+            books.unsent = []
         self.terminal = Terminal(
-            self.market, self._clock, settings, rejects=config.rejects, first_ticket=config.first_ticket,
-            seed=config.seed, emit=self._emit,
+            self.market, self._clock, settings, rejects=config.rejects, faults=config.faults,
+            first_ticket=config.first_ticket, seed=config.seed, emit=self._emit, books=books,
         )  # fmt: skip
         self.terminal.apply_quotes([(q.symbol, q.bid, q.ask) for q in self._feed.initial()])
-        self._commands: asyncio.Queue[Command] = asyncio.Queue()
+        self._commands: asyncio.Queue[Command | None] = asyncio.Queue()  # None: follow PLACED orders
         self._stop = asyncio.Event()
         self._heard = asyncio.Event()
         self.online = asyncio.Event()  # set between AUTH_OK and the end of that connection
@@ -88,6 +109,26 @@ class PaperEA:
         self.subscribed: tuple[str, ...] = ()
         self.account_id: str | None = None
         self.stop_reason: str | None = None
+
+    def _build_feed(self) -> Feed:
+        config = self.config
+        if config.market_file is None:
+            return build_feed(config.feed, config.symbols, config.seed, config.spread_pips)
+        if config.feed not in ("random", "static"):
+            raise ValidationError(
+                "--market-file", f"works with --feed random or static, not {config.feed[:40]!r}"
+            )
+        return SharedMarketFeed(
+            config.market_file, config.symbols, self._clock, moves=config.feed == "random",
+            tick_interval_ms=config.tick_interval_ms, seed=config.seed,
+            offset_pips=config.market_offset_pips, spread_pips=config.spread_pips,
+        )  # fmt: skip
+
+    def _persist(self) -> None:
+        """Save the books and the unsent events (when the EA has a state file)."""
+        if self.config.state_file is not None:
+            self.terminal.books.unsent = [m for m in self._outbox.pending() if is_durable(m)]
+            save_state(self.config.state_file, self.terminal.books)
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -104,6 +145,11 @@ class PaperEA:
         ]
         if self.config.tick_interval_ms > 0:
             tasks.append(asyncio.create_task(self._tick_loop(), name="paper-ea-ticks"))
+        if self.config.control_file is not None:
+            tasks.append(asyncio.create_task(self._control_loop(), name="paper-ea-control"))
+        if self.terminal.books.pending:  # orders PLACED before a restart: follow them again
+            self._commands.put_nowait(None)
+        self._persist()
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -123,11 +169,15 @@ class PaperEA:
     def set_price(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
         """Quote a symbol now (stop-out applies) and stream it at once if subscribed."""
         self.terminal.set_price(symbol, bid, ask)
+        self._persist()
         if symbol in self.subscribed:
             self._send_price(symbol)
 
     def close_externally(self, ticket: str, reason: str = "TERMINAL_CLOSE") -> CloseRecord:
-        return self.terminal.close_externally(ticket, reason)
+        """A close by hand in the terminal (TERMINAL_CLOSE) or by the broker (another StopReason)."""
+        record = self.terminal.close_externally(ticket, reason)
+        self._persist()
+        return record
 
     def pending_events(self) -> tuple[Message, ...]:
         """Frames queued for the agent (events kept while offline)."""
@@ -198,6 +248,7 @@ class PaperEA:
                     config.server_name,
                     config.platform,
                     config.ea_version,
+                    config.margin_mode.value,
                 )
             )
         )
@@ -239,6 +290,7 @@ class PaperEA:
     def _went_online(self) -> None:
         self._outbox.go_online()
         self._outbox.put(self.terminal.account_update())  # after the events kept while offline
+        self._send_symbols(self.subscribed or self.config.symbols)
         self._heard.set()
         self.offline.clear()
         self.online.set()
@@ -274,6 +326,8 @@ class PaperEA:
             except (ConnectionClosed, asyncio.CancelledError):
                 self._outbox.put_back(msg)  # an event goes out again after the reconnect
                 raise
+            if is_durable(msg):
+                self._persist()
 
     async def _liveness(self, ws: ClientConnection) -> None:
         ping_id = 0
@@ -309,16 +363,40 @@ class PaperEA:
             await asyncio.sleep(self.config.tick_interval_ms / 1000)
             quotes = self._feed.next_quotes()
             if quotes:
+                closes = len(self.terminal.books.closes)
                 self.terminal.apply_quotes([(q.symbol, q.bid, q.ask) for q in quotes])
+                if len(self.terminal.books.closes) != closes:
+                    self._persist()
             for symbol in self.subscribed:
                 self._send_price(symbol)
 
     async def _command_loop(self) -> None:
         while True:
             command = await self._commands.get()
-            if self.config.fill_delay_ms > 0 and not isinstance(command, Sync | History):
-                await asyncio.sleep(self.config.fill_delay_ms / 1000)
-            self.terminal.execute(command)
+            if command is not None:
+                if self.config.fill_delay_ms > 0 and not isinstance(command, Sync | History):
+                    await asyncio.sleep(self.config.fill_delay_ms / 1000)
+                self.terminal.execute(command)
+                self._persist()
+            if self.terminal.books.pending:  # PLACED: the broker fills it later; answered then
+                await asyncio.sleep(self.config.faults.placed_delay_ms / 1000)
+                self.terminal.fill_pending()
+                self._persist()
+
+    async def _control_loop(self) -> None:
+        path = self.config.control_file
+        assert path is not None
+        while True:
+            offset = self.terminal.books.control_offset
+            paper_control.poll(self.terminal, path)
+            if self.terminal.books.control_offset != offset:
+                self._persist()
+            await asyncio.sleep(self.config.control_poll_s)
+
+    def _send_symbols(self, symbols: tuple[str, ...]) -> None:
+        """SYMBOLS for the quoted ones of `symbols` (a snapshot: dropped while offline)."""
+        terminal = self.terminal
+        self._outbox.put(symbols_message(symbols, self.market, terminal.currency, terminal.leverage))
 
     def _send_price(self, symbol: str) -> None:
         quote = self.market.quote(symbol)
@@ -349,6 +427,7 @@ class PaperEA:
             )
         self.subscribed = tuple(dict.fromkeys(s for s in msg.symbols if s not in unknown))
         log.info("streaming PRICE for: %s", ", ".join(self.subscribed) or "nothing")
+        self._send_symbols(self.subscribed)
         for symbol in self.subscribed:
             self._send_price(symbol)
 

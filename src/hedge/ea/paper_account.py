@@ -5,6 +5,10 @@ account currency at the current mid price of a quoted pair (USDJPY in a USD acco
 mid). Margin is the notional at the current price / leverage, converted the same way. A symbol
 whose currencies cannot be converted (no pair quoted) counts 1:1: quote the pair to be exact. Money is rounded
 to cents.
+
+Profit on the wire is net: gross + swap + commission (`Costs`). Commission is charged per lot on
+each side (the entry side counts in the floating profit, both sides at the close); swap per lot for
+every 00:00 UTC rollover the position was held over.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from hedge.domain.enums import Side
 from hedge.ea.paper_market import Market
+
+MS_PER_DAY = 86_400_000
 
 CENT = Decimal("0.01")
 _PAIR = re.compile(r"^([A-Z]{3})([A-Z]{3})$")
@@ -31,19 +37,39 @@ class HeldPosition:
     volume: Decimal
     open_price: Decimal
     open_time_ms: int
-    comment: str
+    comment: str  # as the broker keeps it (maybe cut to its comment limit)
+    magic: int = 0
+    stop_loss: Decimal | None = None
+    take_profit: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CloseRecord:
-    """How a ticket was closed; a repeated CLOSE answers with it."""
+    """How a ticket was closed (the terminal's deal history); a repeated CLOSE answers with it."""
 
     ticket: str
     position_id: str | None
     price: Decimal
     time_ms: int
-    profit: Decimal
-    reason: str  # "CLOSE" for the agent's CLOSE, else the STOPPED reason
+    profit: Decimal  # net: gross + swap + commission
+    reason: str  # "CLOSE" for the agent's CLOSE, else the StopReason value
+    swap: Decimal = Decimal(0)
+    commission: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """What the broker charges besides the price move, in the account currency."""
+
+    commission_per_lot: Decimal = Decimal(0)  # per lot and side, charged as a negative amount
+    swap_per_lot_day: Decimal = Decimal(0)  # per lot and rollover, signed as the broker books it
+
+    def commission(self, volume: Decimal, sides: int) -> Decimal:
+        return money(-self.commission_per_lot * volume * sides)
+
+    def swap(self, position: HeldPosition, now_ms: int) -> Decimal:
+        rollovers = max(0, now_ms // MS_PER_DAY - position.open_time_ms // MS_PER_DAY)
+        return money(self.swap_per_lot_day * position.volume * rollovers)
 
 
 def money(amount: Decimal) -> Decimal:
@@ -79,7 +105,16 @@ def profit_at(position: HeldPosition, close_price: Decimal, market: Market, acco
 
 
 def floating_profit(position: HeldPosition, market: Market, account_currency: str) -> Decimal:
+    """The gross floating profit (price move only)."""
     return profit_at(position, closing_price(position, market), market, account_currency)
+
+
+def value_of_point(symbol: str, market: Market, account_currency: str) -> Decimal:
+    """What one point's move of one lot is worth in the account currency (MT's tick value)."""
+    spec = market.spec(symbol)
+    point = Decimal(1).scaleb(-spec.digits)
+    in_quote = point * spec.contract_size
+    return to_account(in_quote, quote_currency(symbol, account_currency), account_currency, market)
 
 
 def margin_for(symbol: str, volume: Decimal, market: Market, account_currency: str, leverage: int) -> Decimal:

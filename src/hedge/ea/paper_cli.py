@@ -9,14 +9,16 @@ import signal
 import sys
 import threading
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from hedge import eventloop
 from hedge.domain.enums import BrokerType
 from hedge.domain.errors import ValidationError
 from hedge.ea.errors import AuthRejected
 from hedge.ea.paper import PaperEA
-from hedge.ea.paper_config import PaperConfig, RejectPolicy
-from hedge.ea.protocol import ErrorCode
+from hedge.ea.paper_account import Costs
+from hedge.ea.paper_config import FillFaults, PaperConfig, RejectPolicy
+from hedge.ea.protocol import ErrorCode, MarginMode
 
 EXIT_AUTH_REJECTED = 2
 EXIT_BAD_SETTINGS = 64
@@ -65,6 +67,74 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--reject-position", action="append", default=[], help="refuse OPENs for this positionId")
     p.add_argument("--reject-rate", type=float, default=0.0, help="refuse this fraction of new OPENs (0..1)")
     p.add_argument("--fill-delay-ms", type=int, default=0)
+    p.add_argument(
+        "--margin-mode",
+        choices=[m.value for m in MarginMode],
+        default="HEDGING",
+        help="what AUTH reports; NETTING/EXCHANGE also refuse opposite OPENs (HEDGING_PROHIBITED)",
+    )
+    p.add_argument("--magic", type=int, default=7077001, help="magic number of the EA's orders")
+    p.add_argument(
+        "--comment-limit",
+        type=int,
+        default=None,
+        help="the broker keeps this many comment characters (MT4: 31)",
+    )
+    p.add_argument("--commission-per-lot", type=_decimal, default=Decimal(0), help="per lot and side")
+    p.add_argument("--swap-per-lot-day", type=_decimal, default=Decimal(0), help="per lot and rollover")
+    p.add_argument(
+        "--partial-fill-ratio",
+        type=_decimal,
+        default=Decimal(1),
+        help="fill this share of each OPEN (step-rounded down); the remainder is cancelled",
+    )
+    p.add_argument(
+        "--timeout-after-fill-every",
+        type=int,
+        default=None,
+        help="answer every Nth fill with TIMEOUT although it filled",
+    )
+    p.add_argument(
+        "--timeout-after-fill-rate",
+        type=float,
+        default=0.0,
+        help="answer this fraction of fills with TIMEOUT although they filled (0..1)",
+    )
+    p.add_argument(
+        "--placed-delay-ms",
+        type=int,
+        default=0,
+        help="the broker answers PLACED and fills this much later; OPENED waits for the fill",
+    )
+    p.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help="keep positions, deal history and unsent events in this JSON file across restarts",
+    )
+    p.add_argument(
+        "--drop-unsent-on-restart",
+        action="store_true",
+        help="with --state-file: a restart loses the unsent events, as a crashed terminal would",
+    )
+    p.add_argument(
+        "--market-file",
+        type=Path,
+        default=None,
+        help="quote the market shared by every paper EA given the same file",
+    )
+    p.add_argument(
+        "--market-offset-pips",
+        type=_decimal,
+        default=Decimal(0),
+        help="with --market-file: this broker's bid = the shared bid + this many pips",
+    )
+    p.add_argument(
+        "--control-file",
+        type=Path,
+        default=None,
+        help="work the terminal by hand: lines such as 'close TICKET' appended to this file",
+    )
     p.add_argument("--account-interval-s", type=float, default=30.0)
     p.add_argument("--log-level", default="INFO")
     p.set_defaults(func=run_paper_ea)
@@ -75,8 +145,24 @@ def config_from_args(args: argparse.Namespace) -> PaperConfig:
         raise ValidationError("--leverage", f"must be > 0, was {args.leverage}")
     if not 0.0 <= args.reject_rate <= 1.0:
         raise ValidationError("--reject-rate", f"must be between 0 and 1, was {args.reject_rate}")
-    if args.tick_interval_ms < 0 or args.fill_delay_ms < 0:
-        raise ValidationError("--tick-interval-ms/--fill-delay-ms", "must be >= 0")
+    if args.tick_interval_ms < 0 or args.fill_delay_ms < 0 or args.placed_delay_ms < 0:
+        raise ValidationError("--tick-interval-ms/--fill-delay-ms/--placed-delay-ms", "must be >= 0")
+    if not 0 < args.partial_fill_ratio <= 1:
+        raise ValidationError("--partial-fill-ratio", f"must be > 0 and <= 1, was {args.partial_fill_ratio}")
+    if not 0.0 <= args.timeout_after_fill_rate <= 1.0:
+        raise ValidationError(
+            "--timeout-after-fill-rate", f"must be between 0 and 1, was {args.timeout_after_fill_rate}"
+        )
+    if args.timeout_after_fill_every is not None and args.timeout_after_fill_every <= 0:
+        raise ValidationError(
+            "--timeout-after-fill-every", f"must be > 0, was {args.timeout_after_fill_every}"
+        )
+    if args.comment_limit is not None and args.comment_limit <= 0:
+        raise ValidationError("--comment-limit", f"must be > 0, was {args.comment_limit}")
+    if args.drop_unsent_on_restart and args.state_file is None:
+        raise ValidationError("--drop-unsent-on-restart", "needs --state-file (without it nothing survives)")
+    if args.market_offset_pips and args.market_file is None:
+        raise ValidationError("--market-offset-pips", "needs --market-file")
     rejects = RejectPolicy(
         ErrorCode(args.reject_code), args.reject_every, frozenset(args.reject_position), args.reject_rate
     )
@@ -99,6 +185,21 @@ def config_from_args(args: argparse.Namespace) -> PaperConfig:
         rejects=rejects,
         fill_delay_ms=args.fill_delay_ms,
         account_interval_s=args.account_interval_s,
+        margin_mode=MarginMode(args.margin_mode),
+        magic=args.magic,
+        comment_limit=args.comment_limit,
+        costs=Costs(args.commission_per_lot, args.swap_per_lot_day),
+        faults=FillFaults(
+            args.partial_fill_ratio,
+            args.timeout_after_fill_every,
+            args.timeout_after_fill_rate,
+            args.placed_delay_ms,
+        ),
+        state_file=args.state_file,
+        drop_unsent_on_restart=args.drop_unsent_on_restart,
+        market_file=args.market_file,
+        market_offset_pips=args.market_offset_pips,
+        control_file=args.control_file,
     )
 
 

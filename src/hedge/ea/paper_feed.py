@@ -93,12 +93,22 @@ class RandomFeed(StaticFeed):
     def next_quotes(self) -> list[FeedQuote]:
         quotes = []
         for symbol, bid in self._bids.items():
-            spec = default_spec(symbol)
-            step = spec.price_offset(Decimal(repr(round(self._random.gauss(0.0, STEP_PIPS), 2))))
-            new_bid = max(bid + step, spec.pip_size)
+            new_bid = random_step(symbol, bid, self._random)
             self._bids[symbol] = new_bid
             quotes.append(FeedQuote(symbol, new_bid, new_bid + _spread(symbol, self._spread_pips)))
         return quotes
+
+
+def random_step(symbol: str, bid: Decimal, rng: random.Random) -> Decimal:
+    """The next bid of a random walk: a normal step of STEP_PIPS pips, never below one pip."""
+    spec = default_spec(symbol)
+    step = spec.price_offset(Decimal(repr(round(rng.gauss(0.0, STEP_PIPS), 2))))
+    return max(bid + step, spec.pip_size)
+
+
+def spread_of(symbol: str, spread_pips: Decimal | None) -> Decimal:
+    """The ask - bid of a symbol: `spread_pips` pips, or the default (1 pip, gold 3)."""
+    return _spread(symbol, spread_pips)
 
 
 class ReplayFeed:

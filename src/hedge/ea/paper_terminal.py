@@ -5,15 +5,18 @@ sink in order, so the asyncio shell only forwards. Idempotency per the contract:
 commandId (repeats get the recorded answer), one position per positionId (a repeated OPEN answers
 with the recorded fill, held or closed), and a CLOSE of a closed ticket answers the recorded close.
 A failed OPEN is not recorded by positionId: a new commandId for it is a new attempt.
+
+Identity is the EA's journal (positionId -> fill) and magic number, never the comment alone: the
+broker may cut comments (`comment_limit`, MT4 keeps 31 characters). Fill faults (`FillFaults`):
+partial fills (the remainder is cancelled, OPENED says what filled), a TIMEOUT answer for an order
+that did fill, and PLACED orders that the shell fills later (`fill_pending`), answered only then.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -21,9 +24,11 @@ from hedge.domain.clock import Clock
 from hedge.domain.enums import Side
 from hedge.domain.errors import NotFound, ValidationError
 from hedge.ea import paper_account as acct
-from hedge.ea.paper_account import AccountState, CloseRecord, HeldPosition
-from hedge.ea.paper_config import RejectPolicy
+from hedge.ea.paper_account import AccountState, CloseRecord, Costs, HeldPosition
+from hedge.ea.paper_config import FillFaults, RejectPolicy
+from hedge.ea.paper_faults import FaultDice
 from hedge.ea.paper_market import Market
+from hedge.ea.paper_state import Books, PendingOrder
 from hedge.ea.protocol import (
     AccountUpdate,
     Close,
@@ -34,6 +39,7 @@ from hedge.ea.protocol import (
     HistoryEntry,
     HistoryResult,
     HistoryState,
+    MarginMode,
     Message,
     Open,
     Opened,
@@ -41,12 +47,12 @@ from hedge.ea.protocol import (
     Positions,
     Stopped,
     StopReason,
-    Sync,
     position_id_from_comment,
 )
 
 log = logging.getLogger("hedge.ea.paper")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+AGENT_CLOSE = "CLOSE"  # CloseRecord.reason of a close by the agent's CLOSE
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,10 @@ class AccountSettings:
     leverage: int = 100
     credit: Decimal = Decimal("0")
     stop_out_level_pct: Decimal = Decimal("50")
+    margin_mode: MarginMode = MarginMode.HEDGING
+    magic: int = 7077001
+    comment_limit: int | None = None
+    costs: Costs = field(default_factory=Costs)
 
 
 class Terminal:
@@ -66,28 +76,28 @@ class Terminal:
         settings: AccountSettings,
         *,
         rejects: RejectPolicy | None = None,
+        faults: FillFaults | None = None,
         first_ticket: int = 50_000_000_001,
         seed: int | None = None,
         emit: Callable[[Message], None] | None = None,
+        books: Books | None = None,
     ) -> None:
         self.market = market
         self._clock = clock
+        self.settings = settings
         self.currency = settings.currency
         self.leverage = settings.leverage
         self.stop_out_level_pct = settings.stop_out_level_pct
-        self.balance = settings.balance
         self.credit = settings.credit
-        self._rejects = rejects or RejectPolicy()
-        self._reject_random = random.Random(seed)
-        self._forced_rejects: deque[ErrorCode] = deque()
-        self._open_attempts = 0
-        self._next_ticket = first_ticket
+        self.books = books or Books(settings.balance, first_ticket)
+        self._faults = faults or FillFaults()
+        self._dice = FaultDice(rejects or RejectPolicy(), self._faults, seed)
         self._emit = emit or (lambda _msg: None)
         self._balance_changed = False
-        self._held: dict[str, HeldPosition] = {}
-        self._closes: dict[str, CloseRecord] = {}
-        self._fills: dict[str, HeldPosition] = {}  # positionId -> its fill, held or closed
-        self._answers: dict[str, Message] = {}  # commandId -> the answer sent
+
+    @property
+    def balance(self) -> Decimal:
+        return self.books.balance
 
     def set_sink(self, emit: Callable[[Message], None]) -> None:
         self._emit = emit
@@ -97,27 +107,34 @@ class Terminal:
 
     # --- commands -------------------------------------------------------------------------------
 
-    def execute(self, command: Command) -> Message:
-        """Carry out one agent command and emit its answer (the recorded one for a repeated commandId)."""
-        answer = self._answers.get(command.command_id)
+    def execute(self, command: Command) -> Message | None:
+        """Carry out one agent command and emit its answer (the recorded one for a repeated commandId).
+
+        None when the answer must wait: an OPEN the broker only PLACED (see `fill_pending`).
+        """
+        answer = self.books.answers.get(command.command_id)
         if answer is None:
             if isinstance(command, Open):
                 answer = self._open(command)
             elif isinstance(command, Close):
                 answer = self._close(command)
             elif isinstance(command, History):
-                answer = self._history(command)
+                answer = HistoryResult(
+                    command.command_id, tuple(self.history_of(p) for p in command.position_ids)
+                )
             else:
-                answer = self._sync(command)
-            self._answers[command.command_id] = answer
+                answer = Positions(command.command_id, self._reports())
+            if answer is None:
+                return None
+            self.books.answers[command.command_id] = answer
         else:
             log.info("repeated commandId %s: sending the recorded %s again", command.command_id, answer.TYPE)
         self._emit(answer)
         self._emit_account_if_balance_changed()
         return answer
 
-    def _open(self, cmd: Open) -> Opened:
-        fill = self._fills.get(cmd.position_id)
+    def _open(self, cmd: Open) -> Opened | None:
+        fill = self.books.journal.get(cmd.position_id)
         if fill is not None:
             log.info(
                 "OPEN %s: position %s already filled as ticket %s",
@@ -126,18 +143,68 @@ class Terminal:
                 fill.ticket,
             )
             return Opened.success(
-                cmd.command_id, cmd.position_id, fill.ticket, fill.open_price, fill.open_time_ms
+                cmd.command_id, cmd.position_id, fill.ticket, fill.open_price, fill.open_time_ms, fill.volume
             )
+        pending = self.books.pending.get(cmd.position_id)
+        if pending is not None:
+            log.info("OPEN %s: position %s has an order placed already; answered when it fills",
+                     cmd.command_id, cmd.position_id)  # fmt: skip
+            pending.command_ids.append(cmd.command_id)
+            return None
         refusal = self._refusal(cmd)
         if refusal is not None:
             code, message = refusal
             log.info("OPEN %s for %s refused: %s %s", cmd.command_id, cmd.position_id, code, message)
             return Opened.failed(cmd.command_id, cmd.position_id, code, message)
-        position = self._fill(cmd.position_id, cmd.symbol, cmd.side, cmd.volume, cmd.comment)
-        self._fills[cmd.position_id] = position
-        return Opened.success(
-            cmd.command_id, cmd.position_id, position.ticket, position.open_price, position.open_time_ms
+        if self._faults.placed_delay_ms > 0:
+            self.books.pending[cmd.position_id] = PendingOrder(
+                cmd.position_id, cmd.symbol, cmd.side, cmd.volume, cmd.comment, [cmd.command_id]
+            )
+            log.info("OPEN %s: order for %s PLACED, not filled yet", cmd.command_id, cmd.position_id)
+            return None
+        return self._fill_order(
+            cmd.command_id, cmd.position_id, cmd.symbol, cmd.side, cmd.volume, cmd.comment
         )
+
+    def _fill_order(
+        self, command_id: str, position_id: str, symbol: str, side: Side, volume: Decimal, comment: str
+    ) -> Opened:
+        filled = self._dice.filled_volume(self.market.spec(symbol), volume)
+        if filled != volume:
+            log.info(
+                "partial fill for %s: %s of %s lots, the remainder cancelled", position_id, filled, volume
+            )
+        position = self._fill(position_id, symbol, side, filled, comment)
+        self.books.journal[position_id] = position
+        if self._dice.timeout_after_fill():
+            log.info(
+                "OPEN %s: answering TIMEOUT although ticket %s filled (fault knob)",
+                command_id,
+                position.ticket,
+            )
+            return Opened.failed(
+                command_id, position_id, ErrorCode.TIMEOUT, "no answer from the trade server in time"
+            )
+        return Opened.success(
+            command_id, position_id, position.ticket, position.open_price, position.open_time_ms, filled
+        )
+
+    def fill_pending(self) -> list[Opened]:
+        """Fill every PLACED order now (the broker's fill came) and answer each OPEN waiting on it."""
+        answers = []
+        for position_id, order in list(self.books.pending.items()):
+            del self.books.pending[position_id]
+            first, *repeats = order.command_ids
+            answer = self._fill_order(
+                first, position_id, order.symbol, order.side, order.volume, order.comment
+            )
+            for command_id in [first, *repeats]:
+                again = replace(answer, command_id=command_id)
+                self.books.answers[command_id] = again
+                self._emit(again)
+                answers.append(again)
+        self._emit_account_if_balance_changed()
+        return answers
 
     def _refusal(self, cmd: Open) -> tuple[ErrorCode, str] | None:
         if self.market.quote(cmd.symbol) is None:
@@ -147,8 +214,16 @@ class Terminal:
             self.market.spec(cmd.symbol).check_volume(cmd.volume)
         except ValidationError as exc:
             return ErrorCode.INVALID_VOLUME, exc.message
-        self._open_attempts += 1
-        code = self._configured_reject(cmd.position_id)
+        if self.settings.margin_mode is not MarginMode.HEDGING:
+            opposite = [
+                h for h in self.books.held.values() if h.symbol == cmd.symbol and h.side is not cmd.side
+            ]
+            if opposite:
+                return ErrorCode.HEDGING_PROHIBITED, (
+                    f"a {self.settings.margin_mode} account cannot hold {cmd.side} {cmd.symbol} "
+                    f"against ticket {opposite[0].ticket}"
+                )
+        code = self._dice.reject(cmd.position_id)
         if code is not None:
             return code, f"paper terminal rejects this OPEN by configuration ({code})"
         needed = acct.margin_for(cmd.symbol, cmd.volume, self.market, self.currency, self.leverage)
@@ -157,90 +232,75 @@ class Terminal:
             return ErrorCode.NOT_ENOUGH_MONEY, f"needs margin {needed} {self.currency}, free margin is {free}"
         return None
 
-    def _configured_reject(self, position_id: str) -> ErrorCode | None:
-        if self._forced_rejects:
-            return self._forced_rejects.popleft()
-        policy = self._rejects
-        if policy.every_nth and self._open_attempts % policy.every_nth == 0:
-            return policy.code
-        if position_id in policy.position_ids:
-            return policy.code
-        if policy.rate and self._reject_random.random() < policy.rate:
-            return policy.code
-        return None
-
     def _fill(
-        self, position_id: str | None, symbol: str, side: Side, volume: Decimal, comment: str
+        self,
+        position_id: str | None,
+        symbol: str,
+        side: Side,
+        volume: Decimal,
+        comment: str,
+        magic: int | None = None,
     ) -> HeldPosition:
         quote = self.market.quote(symbol)
         if quote is None:
             raise NotFound("quote", symbol)
-        ticket = str(self._next_ticket)
-        self._next_ticket += 1
+        ticket = str(self.books.next_ticket)
+        self.books.next_ticket += 1
         fill_price = quote.ask if side is Side.BUY else quote.bid
-        position = HeldPosition(ticket, position_id, symbol, side, volume, fill_price, self.now_ms(), comment)
-        self._held[ticket] = position
+        kept = comment[: self.settings.comment_limit] if self.settings.comment_limit is not None else comment
+        position = HeldPosition(
+            ticket, position_id, symbol, side, volume, fill_price, self.now_ms(), kept,
+            self.settings.magic if magic is None else magic,
+        )  # fmt: skip
+        self.books.held[ticket] = position
         log.info("filled ticket %s: %s %s %s at %s (%s)", ticket, side, volume, symbol, fill_price, comment)
         return position
 
     def _close(self, cmd: Close) -> Closed:
-        record = self._closes.get(cmd.mt_ticket)
-        held = self._held.get(cmd.mt_ticket)
+        record = self.books.closes.get(cmd.mt_ticket)
+        held = self.books.held.get(cmd.mt_ticket)
         owner = record.position_id if record else held.position_id if held else None
         if owner is not None and owner != cmd.position_id:
             return Closed.failed(
-                cmd.command_id,
-                cmd.position_id,
-                cmd.mt_ticket,
-                ErrorCode.UNKNOWN,
+                cmd.command_id, cmd.position_id, cmd.mt_ticket, ErrorCode.UNKNOWN,
                 f"ticket {cmd.mt_ticket} belongs to position {owner}, not {cmd.position_id}",
-            )
+            )  # fmt: skip
         if record is None and held is not None:
-            record = self._realise(held, "CLOSE")
+            record = self._realise(held, AGENT_CLOSE)
         if record is None:
             return Closed.failed(
-                cmd.command_id,
-                cmd.position_id,
-                cmd.mt_ticket,
-                ErrorCode.UNKNOWN,
+                cmd.command_id, cmd.position_id, cmd.mt_ticket, ErrorCode.UNKNOWN,
                 f"no position with ticket {cmd.mt_ticket} on this terminal, open or closed",
-            )
+            )  # fmt: skip
         return Closed.success(
             cmd.command_id, cmd.position_id, cmd.mt_ticket, record.price, record.time_ms, record.profit
         )
 
-    def _sync(self, cmd: Sync) -> Positions:
+    def _reports(self) -> tuple[PositionReport, ...]:
+        """SYNC: positions of the journal with our magic; a HedgeSystem comment only as the fallback."""
         reports = []
-        for held in self._held.values():
-            position_id = position_id_from_comment(held.comment)
+        for held in self.books.held.values():
+            position_id = held.position_id if held.magic == self.settings.magic else None
+            position_id = position_id or position_id_from_comment(held.comment)
             if position_id is None:
-                continue  # not the system's position: SYNC reports HedgeSystem[...] positions only
+                continue  # not the system's position
             reports.append(
                 PositionReport(
-                    position_id,
-                    held.ticket,
-                    held.symbol,
-                    held.side,
-                    held.volume,
-                    held.open_price,
-                    held.open_time_ms,
-                    self._floating(held),
+                    position_id, held.ticket, held.symbol, held.side, held.volume, held.open_price,
+                    held.open_time_ms, self._floating(held),
                 )
-            )
-        return Positions(cmd.command_id, tuple(reports))
-
-    def _history(self, cmd: History) -> HistoryResult:
-        return HistoryResult(cmd.command_id, tuple(self.history_of(pid) for pid in cmd.position_ids))
+            )  # fmt: skip
+        return tuple(reports)
 
     def history_of(self, position_id: str) -> HistoryEntry:
         """What the deal history says of one positionId: held, closed (and why) or not found."""
-        fill = self._fills.get(position_id)
+        fill = self.books.journal.get(position_id)
         if fill is None:
             return HistoryEntry(position_id, None, HistoryState.UNKNOWN)
-        if fill.ticket in self._held:
+        if fill.ticket in self.books.held:
             return HistoryEntry(position_id, fill.ticket, HistoryState.OPEN)
-        record = self._closes[fill.ticket]
-        reason = None if record.reason == "CLOSE" else StopReason(record.reason)
+        record = self.books.closes[fill.ticket]
+        reason = None if record.reason == AGENT_CLOSE else StopReason(record.reason)
         return HistoryEntry(
             position_id, fill.ticket, HistoryState.CLOSED, record.price, record.time_ms, record.profit, reason
         )
@@ -248,31 +308,31 @@ class Terminal:
     # --- closing --------------------------------------------------------------------------------
 
     def _realise(self, held: HeldPosition, reason: str) -> CloseRecord:
-        """Close a held position at the current price and book its profit into the balance."""
+        """Close a held position at the current price and book its net profit into the balance."""
         close_price = acct.closing_price(held, self.market)
-        profit = acct.profit_at(held, close_price, self.market, self.currency)
-        record = CloseRecord(held.ticket, held.position_id, close_price, self.now_ms(), profit, reason)
-        del self._held[held.ticket]
-        self._closes[held.ticket] = record
-        self.balance += profit
+        gross = acct.profit_at(held, close_price, self.market, self.currency)
+        swap = self.settings.costs.swap(held, self.now_ms())
+        commission = self.settings.costs.commission(held.volume, 2)
+        profit = gross + swap + commission
+        record = CloseRecord(
+            held.ticket, held.position_id, close_price, self.now_ms(), profit, reason, swap, commission
+        )
+        del self.books.held[held.ticket]
+        self.books.closes[held.ticket] = record
+        self.books.balance += profit
         self._balance_changed = True
         log.info(
-            "closed ticket %s (%s) at %s, profit %s %s, balance %s",
-            held.ticket,
-            reason,
-            close_price,
-            profit,
-            self.currency,
-            self.balance,
-        )
+            "closed ticket %s (%s) at %s, profit %s %s (swap %s, commission %s), balance %s",
+            held.ticket, reason, close_price, profit, self.currency, swap, commission, self.books.balance,
+        )  # fmt: skip
         return record
 
     def close_externally(self, ticket: str, reason: str = StopReason.TERMINAL_CLOSE) -> CloseRecord:
         """Close a position outside the system (a person in the terminal, the broker); emits STOPPED."""
-        held = self._held.get(ticket)
+        held = self.books.held.get(ticket)
         if held is None:
             raise NotFound("open position with ticket", ticket)
-        record = self._realise(held, reason)
+        record = self._realise(held, StopReason(reason).value)
         self._emit_stopped(record)
         self._emit_account_if_balance_changed()
         return record
@@ -295,35 +355,67 @@ class Terminal:
             self._balance_changed = False
             self._emit(self.account_update())
 
-    # --- prices and stop-out --------------------------------------------------------------------
+    # --- prices, stops and stop-out -------------------------------------------------------------
 
     def set_price(self, symbol: str, bid: Decimal, ask: Decimal) -> None:
-        """Quote a symbol (tests, replay) and apply the stop-out rule to the new prices."""
+        """Quote a symbol (tests, replay) and apply SL/TP and the stop-out rule to the new prices."""
         self.market.set_price(symbol, bid, ask, self.now_ms())
+        self.check_stops()
         self.check_stop_out()
 
     def apply_quotes(self, quotes: list[tuple[str, Decimal, Decimal]]) -> None:
-        """One tick of the feed: set every quote, then apply the stop-out rule once."""
+        """One tick of the feed: set every quote, then apply SL/TP and the stop-out rule once."""
         now = self.now_ms()
         for symbol, bid, ask in quotes:
             self.market.set_price(symbol, bid, ask, now)
+        self.check_stops()
         self.check_stop_out()
+
+    def set_stops(self, ticket: str, stop_loss: Decimal | None, take_profit: Decimal | None) -> HeldPosition:
+        """Put an SL and/or TP on a held position (by hand in the terminal)."""
+        held = self.books.held.get(ticket)
+        if held is None:
+            raise NotFound("open position with ticket", ticket)
+        changed = replace(
+            held,
+            stop_loss=held.stop_loss if stop_loss is None else stop_loss,
+            take_profit=held.take_profit if take_profit is None else take_profit,
+        )
+        self.books.held[ticket] = changed
+        self.check_stops()
+        return changed
+
+    def check_stops(self) -> list[CloseRecord]:
+        """Close positions whose SL or TP the current price reached (at the current price)."""
+        closed = []
+        for held in list(self.books.held.values()):
+            price = acct.closing_price(held, self.market)
+            sign = 1 if held.side is Side.BUY else -1
+            reason = None
+            if held.stop_loss is not None and sign * (price - held.stop_loss) <= 0:
+                reason = StopReason.STOP_LOSS
+            elif held.take_profit is not None and sign * (price - held.take_profit) >= 0:
+                reason = StopReason.TAKE_PROFIT
+            if reason is not None:
+                record = self._realise(held, reason.value)
+                self._emit_stopped(record)
+                closed.append(record)
+        self._emit_account_if_balance_changed()
+        return closed
 
     def check_stop_out(self) -> list[CloseRecord]:
         """While the margin level is below the stop-out level, close the position losing most."""
         closed = []
-        while self._held:
+        while self.books.held:
             state = self.account()
             if state.margin <= 0 or state.margin_level >= self.stop_out_level_pct:
                 break
-            worst = min(self._held.values(), key=self._floating)
+            worst = min(self.books.held.values(), key=self._floating)
             log.warning(
                 "stop-out: margin level %s%% < %s%%, closing ticket %s",
-                state.margin_level,
-                self.stop_out_level_pct,
-                worst.ticket,
-            )
-            record = self._realise(worst, StopReason.STOP_OUT)
+                state.margin_level, self.stop_out_level_pct, worst.ticket,
+            )  # fmt: skip
+            record = self._realise(worst, StopReason.STOP_OUT.value)
             self._emit_stopped(record)
             closed.append(record)
         self._emit_account_if_balance_changed()
@@ -332,20 +424,21 @@ class Terminal:
     # --- state ----------------------------------------------------------------------------------
 
     def _floating(self, held: HeldPosition) -> Decimal:
-        return acct.floating_profit(held, self.market, self.currency)
+        """Net floating profit: the price move, swap so far and the entry side's commission."""
+        gross = acct.floating_profit(held, self.market, self.currency)
+        costs = self.settings.costs
+        return gross + costs.swap(held, self.now_ms()) + costs.commission(held.volume, 1)
 
     def account(self) -> AccountState:
-        floating = sum((self._floating(h) for h in self._held.values()), Decimal(0))
+        held = self.books.held.values()
+        floating = sum((self._floating(h) for h in held), Decimal(0))
         margin = sum(
-            (
-                acct.margin_for(h.symbol, h.volume, self.market, self.currency, self.leverage)
-                for h in self._held.values()
-            ),
+            (acct.margin_for(h.symbol, h.volume, self.market, self.currency, self.leverage) for h in held),
             Decimal(0),
         )
-        equity = self.balance + self.credit + floating
+        equity = self.books.balance + self.credit + floating
         level = acct.money(equity / margin * 100) if margin > 0 else Decimal(0)
-        return AccountState(self.balance, self.credit, equity, margin, level)
+        return AccountState(self.books.balance, self.credit, equity, margin, level)
 
     def account_update(self) -> AccountUpdate:
         state = self.account()
@@ -360,17 +453,28 @@ class Terminal:
         )
 
     def positions(self) -> tuple[HeldPosition, ...]:
-        return tuple(self._held.values())
+        return tuple(self.books.held.values())
 
     def close_record(self, ticket: str) -> CloseRecord | None:
-        return self._closes.get(ticket)
+        return self.books.closes.get(ticket)
+
+    def ticket_of(self, ticket_or_position_id: str) -> str | None:
+        """The held ticket named by its ticket or by the positionId of the journal."""
+        if ticket_or_position_id in self.books.held:
+            return ticket_or_position_id
+        fill = self.books.journal.get(ticket_or_position_id)
+        return fill.ticket if fill is not None and fill.ticket in self.books.held else None
 
     # --- test and demo controls -----------------------------------------------------------------
 
     def open_externally(self, symbol: str, side: Side, volume: Decimal, comment: str = "") -> HeldPosition:
-        """A position opened by hand in the terminal (no HedgeSystem comment unless given one)."""
-        return self._fill(position_id_from_comment(comment), symbol, side, volume, comment)
+        """A position opened by hand in the terminal (magic 0; no HedgeSystem comment unless given one)."""
+        return self._fill(position_id_from_comment(comment), symbol, side, volume, comment, magic=0)
 
     def reject_next(self, code: ErrorCode, count: int = 1) -> None:
         """Refuse the next `count` new OPENs with `code`."""
-        self._forced_rejects.extend([code] * count)
+        self._dice.force_rejects(code, count)
+
+    def timeout_next_fills(self, count: int = 1) -> None:
+        """Answer the next `count` fills with TIMEOUT although they filled."""
+        self._dice.force_timeouts(count)

@@ -1,17 +1,16 @@
-"""Escalates alerts left open and unacknowledged (HEDGE_ALERT_ESCALATE_S), on a timer in the server.
+"""Escalates alerts left open and unacknowledged (HEDGE_ALERT_ESCALATE_S): a job on the scheduler.
 
-The work is one store call (`Store.escalate_due`), so a scheduler can take it over as it is.
-Every server process may run it: the store escalates each due alert once per period whichever
-process gets there first (rows are locked while escalated).
+The work is one store call (`Store.escalate_due`); the scheduler runs it on one process at a
+time, and the store escalates each due alert once per period (rows are locked while escalated).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from starlette.concurrency import run_in_threadpool
 
+from hedge.jobs.scheduler import Job
 from hedge.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -22,8 +21,8 @@ def escalation_interval_s(after_s: float) -> float:
     return min(max(after_s / 10, 1.0), 60.0)
 
 
-async def escalate_once(store: Store, after_s: float) -> int:
-    escalated = await run_in_threadpool(store.escalate_due, store.now(), after_s)
+def escalate_now(store: Store, after_s: float) -> int:
+    escalated = store.escalate_due(store.now(), after_s)
     for alert in escalated:
         log.warning(
             "alert %s (%s, user %s) open and unacknowledged for %.0f s: escalated to %s",
@@ -32,12 +31,14 @@ async def escalate_once(store: Store, after_s: float) -> int:
     return len(escalated)
 
 
-async def escalate_forever(store: Store, after_s: float) -> None:
-    """Supervised: a failed round is logged and the next one comes after the usual interval."""
-    interval_s = escalation_interval_s(after_s)
-    while True:
-        try:
-            await escalate_once(store, after_s)
-        except Exception:
-            log.exception("escalating alerts failed; will try again in %.0f s", interval_s)
-        await asyncio.sleep(interval_s)
+async def escalate_once(store: Store, after_s: float) -> int:
+    return await run_in_threadpool(escalate_now, store, after_s)
+
+
+def alert_escalation_job(store: Store, after_s: float) -> Job:
+    """On the scheduler: one process escalates at a time, every escalation_interval_s(after_s)."""
+
+    def run() -> str:
+        return f"{escalate_now(store, after_s)} alerts escalated"
+
+    return Job("alert-escalation", run, escalation_interval_s(after_s))

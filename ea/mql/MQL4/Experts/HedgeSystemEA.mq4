@@ -1,12 +1,12 @@
 //+------------------------------------------------------------------+
 //| HedgeSystemEA.mq4 - connects this MetaTrader 4 account to the    |
 //| Hedge System agent on this PC (EA protocol, docs/ea-protocol.md) |
-//| and carries out its OPEN / CLOSE / SYNC / SUBSCRIBE commands.    |
+//| and carries out its OPEN / CLOSE / SYNC / HISTORY / SUBSCRIBE.   |
 //| Needs HedgeSystemWs.dll in MQL4\Libraries and "Allow DLL        |
 //| imports" ticked (see ea/mql/README.md and ea/mql/dll).           |
 //+------------------------------------------------------------------+
 #property copyright   "Hedge System"
-#property version     "1.00"
+#property version     "1.10"
 #property strict
 #property description "Hedge System EA: WebSocket link to the local Hedge System agent."
 
@@ -51,11 +51,8 @@ int OnInit(void)
       return INIT_PARAMETERS_INCORRECT;
      }
    string why = "";
-   if(!HsAccountCheck(why))                      // always true on MT4; kept for symmetry with MT5
-     {
+   if(!HsAccountCheck(why))                      // a netting account: connects, says so, trades nothing
       Alert("HedgeSystemEA: ", why);
-      return INIT_FAILED;
-     }
    HsTradeSetup(InpMagicNumber, InpDeviationPoints);
    if(!EventSetMillisecondTimer(InpTimerMs))
      {

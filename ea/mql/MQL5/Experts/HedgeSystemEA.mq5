@@ -1,12 +1,12 @@
 //+------------------------------------------------------------------+
 //| HedgeSystemEA.mq5 - connects this MetaTrader 5 account to the    |
 //| Hedge System agent on this PC (EA protocol, docs/ea-protocol.md) |
-//| and carries out its OPEN / CLOSE / SYNC / SUBSCRIBE commands.    |
-//| Needs a hedging account and the agent's address in Tools >       |
+//| and carries out its OPEN / CLOSE / SYNC / HISTORY / SUBSCRIBE.   |
+//| Trades on hedging accounts; needs the agent's address in Tools > |
 //| Options > Expert Advisors > "Allow WebRequest for listed URL".   |
 //+------------------------------------------------------------------+
 #property copyright   "Hedge System"
-#property version     "1.00"
+#property version     "1.10"
 #property description "Hedge System EA: WebSocket link to the local Hedge System agent."
 
 #include <HedgeSystem\Session.mqh>
@@ -50,11 +50,8 @@ int OnInit(void)
       return INIT_PARAMETERS_INCORRECT;
      }
    string why = "";
-   if(!HsAccountCheck(why))
-     {
+   if(!HsAccountCheck(why))                      // a netting account: connects, says so, trades nothing
       Alert("HedgeSystemEA: ", why);
-      return INIT_FAILED;
-     }
    HsTradeSetup(InpMagicNumber, InpDeviationPoints);
    if(!EventSetMillisecondTimer(InpTimerMs))
      {

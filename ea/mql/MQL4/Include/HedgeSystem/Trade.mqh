@@ -1,8 +1,8 @@
 //+------------------------------------------------------------------+
-//| Trade.mqh (MQL4) - market orders, closes, history look-ups and   |
-//| the mapping of ERR_* trade errors to the protocol's errorCode.   |
-//| Same functions as the MQL5 Trade.mqh; Session.mqh only calls     |
-//| these. MT4 accounts always hedge, so there is no netting check.  |
+//| Trade.mqh (MQL4) - market orders and closes, ERR_* -> errorCode, |
+//| which errors leave the outcome unknown, and server times in UTC  |
+//| from a TimeGMT()-based offset. Same functions as the MQL5 one;   |
+//| Trader.mqh only calls these. MT4 accounts always hedge.          |
 //+------------------------------------------------------------------+
 #ifndef HEDGE_SYSTEM_TRADE_MQH
 #define HEDGE_SYSTEM_TRADE_MQH
@@ -20,6 +20,8 @@ struct HsFill
    string            reason;
    string            errorCode;
    string            message;
+   string            volume;
+   string            order;
   };
 
 struct HsOpenRow
@@ -45,18 +47,43 @@ void HsTradeSetup(const long magic, const int deviationPoints)
    g_hsDeviation = deviationPoints;
   }
 
+string HsMarginMode(void) { return "HEDGING"; }   // MT4 accounts hedge (FIFO brokers say 149/150)
+
 bool HsAccountCheck(string &why)
   {
    why = "";
    return true;
   }
 
-datetime HsServerNow(void) { return TimeCurrent(); }
+//--- The broker's server clock minus UTC. TimeCurrent() is the time of the last tick, so it is
+//--- only "now" just after a tick: the offset is measured then (against TimeGMT()) and kept.
+long     g_hsServerOffset = 0;
+bool     g_hsOffsetKnown = false;
+datetime g_hsLastTickTime = 0;
+
+void HsNoteTick(void)
+  {
+   datetime server = TimeCurrent();
+   if(g_hsOffsetKnown && server == g_hsLastTickTime)
+      return;                                // no new tick: TimeCurrent() may be stale
+   g_hsLastTickTime = server;
+   g_hsServerOffset = HsServerOffsetSeconds(server);
+   g_hsOffsetKnown = true;
+  }
+
+datetime HsServerNow(void)
+  {
+   if(!g_hsOffsetKnown)
+      HsNoteTick();
+   return (datetime)((long)TimeGMT() + g_hsServerOffset);
+  }
 
 //--- MT4 order times are whole seconds of the broker's server clock.
 long HsServerTimeToUtcMs(const datetime serverTime)
   {
-   return ((long)serverTime - HsServerOffsetSeconds(TimeCurrent())) * 1000;
+   if(!g_hsOffsetKnown)
+      HsNoteTick();
+   return ((long)serverTime - g_hsServerOffset) * 1000;
   }
 
 //--- MQL4's MqlTick has no milliseconds: PRICE carries the time the EA saw the change.
@@ -83,24 +110,25 @@ string HsErrorCodeFor(const int error)
       case 7:     // ERR_NOT_ENOUGH_RIGHTS
       case 140:   // ERR_LONG_POSITIONS_ONLY_ALLOWED
       case 148:   // ERR_TRADE_TOO_MANY_ORDERS
-      case 149:   // ERR_TRADE_HEDGE_PROHIBITED
-      case 150:   // ERR_TRADE_PROHIBITED_BY_FIFO
       case 4109:  // ERR_TRADE_NOT_ALLOWED
       case 4110:  // ERR_LONGS_NOT_ALLOWED
       case 4111:  // ERR_SHORTS_NOT_ALLOWED
          return HS_ERR_TRADE_DISABLED;
+      case 149:   // ERR_TRADE_HEDGE_PROHIBITED
+      case 150:   // ERR_TRADE_PROHIBITED_BY_FIFO
+         return HS_ERR_HEDGING_PROHIBITED;
       case 138:   // ERR_REQUOTE
       case 135:   // ERR_PRICE_CHANGED
       case 136:   // ERR_OFF_QUOTES
       case 129:   // ERR_INVALID_PRICE
-         return HS_ERR_REQUOTE;
-      case 128:   // ERR_TRADE_TIMEOUT
-      case 4:     // ERR_SERVER_BUSY
-      case 6:     // ERR_NO_CONNECTION
+      case 4:     // ERR_SERVER_BUSY          refused before it was processed: nothing placed
       case 8:     // ERR_TOO_FREQUENT_REQUESTS
       case 137:   // ERR_BROKER_BUSY
       case 141:   // ERR_TOO_MANY_REQUESTS
       case 146:   // ERR_TRADE_CONTEXT_BUSY
+         return HS_ERR_REQUOTE;
+      case 128:   // ERR_TRADE_TIMEOUT        the order may exist: looked up before any answer
+      case 6:     // ERR_NO_CONNECTION
          return HS_ERR_TIMEOUT;
       case 4106:  // ERR_UNKNOWN_SYMBOL
          return HS_ERR_INVALID_SYMBOL;
@@ -125,9 +153,15 @@ bool HsPreTradeCheck(const string brokerSymbol, const bool opening, HsFill &fill
      }
    if(why == "")
       return true;
-   fill.errorCode = code;
+   fill.errorCode = code == HS_ERR_TIMEOUT ? HS_ERR_REQUOTE : code;   // a busy context sent nothing
    fill.message = why;
    return false;
+  }
+
+//--- Errors after which the order may exist at the broker.
+bool HsOutcomeUnknown(const int error)
+  {
+   return error == 128 || error == 6 || HsErrorCodeFor(error) == HS_ERR_UNKNOWN;
   }
 
 //--- MT4 has no deal reason; the server marks the closed order's comment instead.
@@ -139,101 +173,24 @@ string HsReasonFor(const string comment)
       return HS_REASON_STOP_LOSS;
    if(StringFind(comment, "[tp]") >= 0)
       return HS_REASON_TAKE_PROFIT;
-   return HS_REASON_OTHER;               // manual and other-EA closes look alike in MT4
+   return HS_REASON_UNKNOWN;             // by hand, by another EA or ours: MT4 cannot tell them apart
   }
 
-//--- Fills `row` from the order selected with OrderSelect.
-void HsReadSelectedOrder(HsOpenRow &row)
-  {
-   row.ticket = IntegerToString(OrderTicket());
-   row.brokerSymbol = OrderSymbol();
-   row.comment = OrderComment();
-   row.side = OrderType() == OP_BUY ? "BUY" : "SELL";
-   row.volume = OrderLots();
-   row.openPrice = HsPriceText(row.brokerSymbol, OrderOpenPrice());
-   row.openTimeMs = HsServerTimeToUtcMs(OrderOpenTime());
-   row.profit = DoubleToString(OrderProfit() + OrderSwap() + OrderCommission(), 2);
-  }
+#include "Lookup.mqh"
 
-bool HsSelectOpen(const string ticket)
-  {
-   return OrderSelect((int)StringToInteger(ticket), SELECT_BY_TICKET)
-          && OrderCloseTime() == 0 && (OrderType() == OP_BUY || OrderType() == OP_SELL);
-  }
-
-bool HsIsOpen(const string ticket)
-  {
-   return HsSelectOpen(ticket);
-  }
-
-bool HsOpenInfo(const string ticket, HsOpenRow &row)
-  {
-   if(!HsSelectOpen(ticket))
-      return false;
-   HsReadSelectedOrder(row);
-   return true;
-  }
-
-int HsListOpen(HsOpenRow &rows[])
-  {
-   ArrayResize(rows, 0);
-   int count = 0;
-   for(int i = OrdersTotal() - 1; i >= 0; i--)
-     {
-      if(!OrderSelect(i, SELECT_BY_POS, MODE_TRADES))
-         continue;
-      if(OrderType() != OP_BUY && OrderType() != OP_SELL)
-         continue;
-      if(StringFind(OrderComment(), HS_COMMENT_PREFIX) != 0 && OrderMagicNumber() != g_hsMagic)
-         continue;
-      ArrayResize(rows, count + 1, 16);
-      HsReadSelectedOrder(rows[count]);
-      count++;
-     }
-   return count;
-  }
-
-bool HsFindOpenByComment(const string comment, HsOpenRow &row)
-  {
-   for(int i = OrdersTotal() - 1; i >= 0; i--)
-     {
-      if(!OrderSelect(i, SELECT_BY_POS, MODE_TRADES))
-         continue;
-      if((OrderType() == OP_BUY || OrderType() == OP_SELL) && OrderComment() == comment)
-        {
-         HsReadSelectedOrder(row);
-         return true;
-        }
-     }
-   return false;
-  }
-
-//--- The recorded close of an order; false while it is open or unknown.
-bool HsClosedSummary(const string ticket, HsFill &fill)
-  {
-   if(!OrderSelect((int)StringToInteger(ticket), SELECT_BY_TICKET) || OrderCloseTime() == 0)
-      return false;
-   fill.ticket = ticket;
-   fill.brokerSymbol = OrderSymbol();
-   fill.price = HsPriceText(OrderSymbol(), OrderClosePrice());
-   fill.timeMs = HsServerTimeToUtcMs(OrderCloseTime());
-   fill.profit = DoubleToString(OrderProfit() + OrderSwap() + OrderCommission(), 2);
-   fill.reason = HsReasonFor(OrderComment());
-   return true;
-  }
-
-bool HsOpenMarket(const string brokerSymbol, const bool buy, const double volume, const string comment,
-                  HsFill &fill)
+//--- MT4 market orders fill whole or not at all (no partial fills, no PLACED).
+int HsOpenMarket(const string brokerSymbol, const bool buy, const double volume, const string comment,
+                 HsFill &fill)
   {
    if(!HsPreTradeCheck(brokerSymbol, true, fill))
-      return false;
+      return HS_SEND_REFUSED;
    RefreshRates();
    double price = MarketInfo(brokerSymbol, buy ? MODE_ASK : MODE_BID);
    if(price <= 0)
      {
       fill.errorCode = HS_ERR_MARKET_CLOSED;
       fill.message = "no price for " + brokerSymbol;
-      return false;
+      return HS_SEND_REFUSED;
      }
    ResetLastError();
    int ticket = OrderSend(brokerSymbol, buy ? OP_BUY : OP_SELL, volume,
@@ -244,21 +201,32 @@ bool HsOpenMarket(const string brokerSymbol, const bool buy, const double volume
       int error = GetLastError();
       fill.errorCode = HsErrorCodeFor(error);
       fill.message = "OrderSend failed, error " + IntegerToString(error);
-      return false;
+      return HsOutcomeUnknown(error) ? HS_SEND_UNKNOWN : HS_SEND_REFUSED;
      }
    fill.ticket = IntegerToString(ticket);
    fill.brokerSymbol = brokerSymbol;
+   fill.volume = HsVolumeText(brokerSymbol, volume);
    if(OrderSelect(ticket, SELECT_BY_TICKET))
      {
       fill.price = HsPriceText(brokerSymbol, OrderOpenPrice());
       fill.timeMs = HsServerTimeToUtcMs(OrderOpenTime());
+      fill.volume = HsVolumeText(brokerSymbol, OrderLots());
      }
    else
      {
       fill.price = HsPriceText(brokerSymbol, price);
       fill.timeMs = HsNowMs();
      }
-   return true;
+   return HS_SEND_DONE;
+  }
+
+//--- MT4 pending orders of ours are never left (market orders only); deletes one if asked.
+void HsCancelOrder(const string order)
+  {
+   int ticket = (int)StringToInteger(order);
+   if(ticket > 0 && OrderSelect(ticket, SELECT_BY_TICKET) && OrderCloseTime() == 0 && OrderType() > OP_SELL)
+      if(!OrderDelete(ticket))
+         PrintFormat("HedgeSystem: could not delete order %s (error %d)", order, GetLastError());
   }
 
 bool HsCloseTicket(const string ticket, HsFill &fill)

@@ -1,8 +1,8 @@
 //+------------------------------------------------------------------+
-//| Trade.mqh (MQL5) - market orders, closes, history look-ups and   |
-//| the mapping of TRADE_RETCODE_* to the protocol's errorCode.      |
-//| MQL4 has a Trade.mqh with the same functions over OrderSend/     |
-//| OrderClose; Session.mqh only calls these.                        |
+//| Trade.mqh (MQL5) - market orders and closes, TRADE_RETCODE_* ->  |
+//| errorCode, and which results leave the outcome unknown (looked   |
+//| up in Lookup.mqh before any answer). MQL4 has the same functions |
+//| over OrderSend/OrderClose; Trader.mqh only calls these.          |
 //+------------------------------------------------------------------+
 #ifndef HEDGE_SYSTEM_TRADE_MQH
 #define HEDGE_SYSTEM_TRADE_MQH
@@ -18,9 +18,11 @@ struct HsFill
    string            price;         // formatted with the symbol's digits
    long              timeMs;        // UTC
    string            profit;        // net: profit + swap + commission + fee
-   string            reason;        // STOPPED reason, for closes
+   string            reason;        // STOPPED reason, for closes (AGENT: by this EA's own close)
    string            errorCode;
    string            message;
+   string            volume;        // lots filled, for opens
+   string            order;         // the order ticket, when an order may still be pending
   };
 
 //--- One open position as SYNC reports it.
@@ -47,16 +49,27 @@ void HsTradeSetup(const long magic, const int deviationPoints)
    g_hsDeviation = (ulong)deviationPoints;
   }
 
-//--- The EA keeps one position per positionId, which a netting account cannot do.
-bool HsAccountCheck(string &why)
+//--- AUTH marginMode: "HEDGING", "NETTING" or "EXCHANGE" (ACCOUNT_MARGIN_MODE).
+string HsMarginMode(void)
   {
    ENUM_ACCOUNT_MARGIN_MODE mode = (ENUM_ACCOUNT_MARGIN_MODE)AccountInfoInteger(ACCOUNT_MARGIN_MODE);
    if(mode == ACCOUNT_MARGIN_MODE_RETAIL_HEDGING)
+      return "HEDGING";
+   return mode == ACCOUNT_MARGIN_MODE_EXCHANGE ? "EXCHANGE" : "NETTING";
+  }
+
+//--- The EA keeps one position per positionId, which a netting account cannot do. It still
+//--- connects (AUTH says marginMode, so the agent can say why it does not trade) and refuses OPEN.
+bool HsAccountCheck(string &why)
+  {
+   if(HsMarginMode() == "HEDGING")
       return true;
-   why = "HedgeSystemEA needs a hedging account; account " + IntegerToString(AccountInfoInteger(ACCOUNT_LOGIN))
-         + " uses netting/exchange margin mode. Ask the broker for a hedging account.";
+   why = "account " + IntegerToString(AccountInfoInteger(ACCOUNT_LOGIN)) + " uses " + HsMarginMode()
+         + " margin mode: the agent sends no OPEN to it and the EA refuses OPEN (ask for a hedging account)";
    return false;
   }
+
+void HsNoteTick(void) {}   // MQL5 has TimeTradeServer(); MQL4 learns the server offset from ticks
 
 datetime HsServerNow(void) { return TimeTradeServer(); }
 
@@ -93,22 +106,30 @@ string HsErrorCodeFor(const uint retcode)
       case TRADE_RETCODE_LONG_ONLY:
       case TRADE_RETCODE_SHORT_ONLY:
       case TRADE_RETCODE_CLOSE_ONLY:
+         return HS_ERR_TRADE_DISABLED;
       case TRADE_RETCODE_FIFO_CLOSE:
       case TRADE_RETCODE_HEDGE_PROHIBITED:
-         return HS_ERR_TRADE_DISABLED;
+         return HS_ERR_HEDGING_PROHIBITED;
       case TRADE_RETCODE_REQUOTE:
       case TRADE_RETCODE_PRICE_CHANGED:
       case TRADE_RETCODE_PRICE_OFF:
       case TRADE_RETCODE_INVALID_PRICE:
+      case TRADE_RETCODE_TOO_MANY_REQUESTS:   // refused before it was processed: nothing placed
+      case TRADE_RETCODE_FROZEN:
          return HS_ERR_REQUOTE;
       case TRADE_RETCODE_TIMEOUT:
       case TRADE_RETCODE_CONNECTION:
-      case TRADE_RETCODE_TOO_MANY_REQUESTS:
       case TRADE_RETCODE_LOCKED:
-      case TRADE_RETCODE_FROZEN:
          return HS_ERR_TIMEOUT;
      }
    return HS_ERR_UNKNOWN;
+  }
+
+//--- Results after which the order may exist at the broker: looked up, never answered blindly.
+bool HsOutcomeUnknown(const bool sent, const uint retcode)
+  {
+   return retcode == 0 || retcode == TRADE_RETCODE_TIMEOUT || retcode == TRADE_RETCODE_CONNECTION
+          || retcode == TRADE_RETCODE_LOCKED || (!sent && HsErrorCodeFor(retcode) == HS_ERR_UNKNOWN);
   }
 
 //--- FOK when the symbol allows it, else IOC, else RETURN (exchange-style symbols).
@@ -145,7 +166,8 @@ bool HsPreTradeCheck(const string brokerSymbol, const bool opening, HsFill &fill
    return false;
   }
 
-string HsReasonFor(const long dealReason)
+//--- The reason of a closing deal; AGENT when this EA's own close (our magic, by an expert) did it.
+string HsReasonFor(const long dealReason, const ulong dealMagic)
   {
    switch((int)dealReason)
      {
@@ -154,129 +176,60 @@ string HsReasonFor(const long dealReason)
       case DEAL_REASON_TP:     return HS_REASON_TAKE_PROFIT;
       case DEAL_REASON_CLIENT:
       case DEAL_REASON_MOBILE:
-      case DEAL_REASON_WEB:    return HS_REASON_MANUAL;
-      case DEAL_REASON_EXPERT: return HS_REASON_EXPERT;
+      case DEAL_REASON_WEB:    return HS_REASON_TERMINAL_CLOSE;
+      case DEAL_REASON_EXPERT: return dealMagic == g_hsMagic ? HS_REASON_AGENT : HS_REASON_TERMINAL_CLOSE;
      }
-   return HS_REASON_OTHER;
+   return HS_REASON_UNKNOWN;
   }
 
-//--- Fills `row` from the position selected by PositionGetTicket/PositionSelectByTicket.
-void HsReadSelectedPosition(HsOpenRow &row)
-  {
-   row.ticket = IntegerToString((long)PositionGetInteger(POSITION_TICKET));
-   row.brokerSymbol = PositionGetString(POSITION_SYMBOL);
-   row.comment = PositionGetString(POSITION_COMMENT);
-   row.side = PositionGetInteger(POSITION_TYPE) == POSITION_TYPE_BUY ? "BUY" : "SELL";
-   row.volume = PositionGetDouble(POSITION_VOLUME);
-   row.openPrice = HsPriceText(row.brokerSymbol, PositionGetDouble(POSITION_PRICE_OPEN));
-   row.openTimeMs = HsServerMsToUtc((long)PositionGetInteger(POSITION_TIME_MSC));
-   row.profit = DoubleToString(PositionGetDouble(POSITION_PROFIT) + PositionGetDouble(POSITION_SWAP), 2);
-  }
+#include "Lookup.mqh"
 
-bool HsIsOpen(const string ticket)
-  {
-   return PositionSelectByTicket((ulong)StringToInteger(ticket));
-  }
-
-bool HsOpenInfo(const string ticket, HsOpenRow &row)
-  {
-   if(!PositionSelectByTicket((ulong)StringToInteger(ticket)))
-      return false;
-   HsReadSelectedPosition(row);
-   return true;
-  }
-
-//--- Open positions that are ours: our comment prefix or our magic number.
-int HsListOpen(HsOpenRow &rows[])
-  {
-   ArrayResize(rows, 0);
-   int count = 0;
-   for(int i = PositionsTotal() - 1; i >= 0; i--)
-     {
-      if(PositionGetTicket(i) == 0)
-         continue;
-      string comment = PositionGetString(POSITION_COMMENT);
-      if(StringFind(comment, HS_COMMENT_PREFIX) != 0 && (ulong)PositionGetInteger(POSITION_MAGIC) != g_hsMagic)
-         continue;
-      ArrayResize(rows, count + 1, 16);
-      HsReadSelectedPosition(rows[count]);
-      count++;
-     }
-   return count;
-  }
-
-bool HsFindOpenByComment(const string comment, HsOpenRow &row)
-  {
-   for(int i = PositionsTotal() - 1; i >= 0; i--)
-     {
-      if(PositionGetTicket(i) == 0)
-         continue;
-      if(PositionGetString(POSITION_COMMENT) == comment)
-        {
-         HsReadSelectedPosition(row);
-         return true;
-        }
-     }
-   return false;
-  }
-
-//--- The recorded close of a position from the deal history; false while it is open or unknown.
-//--- On hedging accounts a position's ticket is its identifier, which HistorySelectByPosition takes.
-bool HsClosedSummary(const string ticket, HsFill &fill)
-  {
-   ulong id = (ulong)StringToInteger(ticket);
-   if(PositionSelectByTicket(id) || !HistorySelectByPosition(id))
-      return false;
-   bool closed = false;
-   double net = 0.0;
-   for(int i = 0; i < HistoryDealsTotal(); i++)
-     {
-      ulong deal = HistoryDealGetTicket(i);
-      if(deal == 0)
-         continue;
-      net += HistoryDealGetDouble(deal, DEAL_PROFIT) + HistoryDealGetDouble(deal, DEAL_SWAP)
-             + HistoryDealGetDouble(deal, DEAL_COMMISSION) + HistoryDealGetDouble(deal, DEAL_FEE);
-      ENUM_DEAL_ENTRY entry = (ENUM_DEAL_ENTRY)HistoryDealGetInteger(deal, DEAL_ENTRY);
-      if(entry == DEAL_ENTRY_OUT || entry == DEAL_ENTRY_OUT_BY)
-        {
-         closed = true;
-         fill.brokerSymbol = HistoryDealGetString(deal, DEAL_SYMBOL);
-         fill.price = HsPriceText(fill.brokerSymbol, HistoryDealGetDouble(deal, DEAL_PRICE));
-         fill.timeMs = HsServerMsToUtc((long)HistoryDealGetInteger(deal, DEAL_TIME_MSC));
-         fill.reason = HsReasonFor(HistoryDealGetInteger(deal, DEAL_REASON));
-        }
-     }
-   if(!closed)
-      return false;
-   fill.ticket = ticket;
-   fill.profit = DoubleToString(net, 2);
-   return true;
-  }
-
-//--- Sends `request`; false with fill.errorCode/message unless the deal was done.
-bool HsSend(MqlTradeRequest &request, MqlTradeResult &result, HsFill &fill)
+//--- Sends `request`: HS_SEND_DONE (DONE, DONE_PARTIAL), HS_SEND_PLACED, HS_SEND_UNKNOWN (the order
+//--- may exist) or HS_SEND_REFUSED, with fill.errorCode/message and fill.order set.
+int HsSend(MqlTradeRequest &request, MqlTradeResult &result, HsFill &fill)
   {
    ResetLastError();
    bool sent = OrderSend(request, result);
-   if(sent && (result.retcode == TRADE_RETCODE_DONE || result.retcode == TRADE_RETCODE_DONE_PARTIAL))
-      return true;
-   fill.errorCode = HsErrorCodeFor(result.retcode);
+   fill.order = result.order > 0 ? IntegerToString((long)result.order) : "";
    fill.message = "retcode " + IntegerToString(result.retcode) + " " + result.comment
                   + " (error " + IntegerToString(GetLastError()) + ")";
-   return false;
+   if(sent && (result.retcode == TRADE_RETCODE_DONE || result.retcode == TRADE_RETCODE_DONE_PARTIAL))
+      return HS_SEND_DONE;
+   if(result.retcode == TRADE_RETCODE_PLACED)
+      return HS_SEND_PLACED;
+   fill.errorCode = HsErrorCodeFor(result.retcode);
+   return HsOutcomeUnknown(sent, result.retcode) ? HS_SEND_UNKNOWN : HS_SEND_REFUSED;
   }
 
-bool HsOpenMarket(const string brokerSymbol, const bool buy, const double volume, const string comment,
-                  HsFill &fill)
+//--- Cancels an order that is still pending (a partial fill's remainder, an unfilled PLACED order).
+void HsCancelOrder(const string order)
+  {
+   ulong ticket = (ulong)StringToInteger(order);
+   if(ticket == 0 || !OrderSelect(ticket))
+      return;                               // filled or gone: nothing left to cancel
+   MqlTradeRequest request;
+   MqlTradeResult result;
+   ZeroMemory(request);
+   ZeroMemory(result);
+   request.action = TRADE_ACTION_REMOVE;
+   request.order = ticket;
+   if(!OrderSend(request, result) || result.retcode != TRADE_RETCODE_DONE)
+      PrintFormat("HedgeSystem: could not cancel order %s (retcode %u); it is followed", order, result.retcode);
+  }
+
+//--- HS_SEND_DONE with ticket, price, time and filled volume (a remainder left as an order is in
+//--- fill.order, which the caller cancels); otherwise what HsSend said.
+int HsOpenMarket(const string brokerSymbol, const bool buy, const double volume, const string comment,
+                 HsFill &fill)
   {
    if(!HsPreTradeCheck(brokerSymbol, true, fill))
-      return false;
+      return HS_SEND_REFUSED;
    MqlTick tick;
    if(!SymbolInfoTick(brokerSymbol, tick) || tick.bid <= 0 || tick.ask <= 0)
      {
       fill.errorCode = HS_ERR_MARKET_CLOSED;
       fill.message = "no price for " + brokerSymbol;
-      return false;
+      return HS_SEND_REFUSED;
      }
    MqlTradeRequest request;
    MqlTradeResult result;
@@ -291,26 +244,31 @@ bool HsOpenMarket(const string brokerSymbol, const bool buy, const double volume
    request.magic = g_hsMagic;
    request.comment = comment;
    request.type_filling = HsFillingFor(brokerSymbol);
-   if(!HsSend(request, result, fill))
-      return false;
+   int outcome = HsSend(request, result, fill);
+   if(outcome != HS_SEND_DONE)
+      return outcome;
    //--- The deal names the position; on hedging accounts it is also the opening order's ticket.
    ulong position = result.order;
    if(result.deal > 0 && HistoryDealSelect(result.deal))
       position = (ulong)HistoryDealGetInteger(result.deal, DEAL_POSITION_ID);
    fill.ticket = IntegerToString((long)position);
    fill.brokerSymbol = brokerSymbol;
+   fill.volume = HsVolumeText(brokerSymbol, result.volume > 0 ? result.volume : volume);
+   if(result.retcode != TRADE_RETCODE_DONE_PARTIAL)
+      fill.order = "";                      // nothing can be left of a complete fill
    HsOpenRow row;
    if(HsOpenInfo(fill.ticket, row))
      {
       fill.price = row.openPrice;
       fill.timeMs = row.openTimeMs;
+      fill.volume = HsVolumeText(brokerSymbol, row.volume);   // what the position holds
      }
    else
      {
       fill.price = HsPriceText(brokerSymbol, result.price);
       fill.timeMs = HsNowMs();
      }
-   return true;
+   return HS_SEND_DONE;
   }
 
 bool HsCloseTicket(const string ticket, HsFill &fill)
@@ -325,7 +283,8 @@ bool HsCloseTicket(const string ticket, HsFill &fill)
    string symbol = PositionGetString(POSITION_SYMBOL);
    bool wasBuy = PositionGetInteger(POSITION_TYPE) == POSITION_TYPE_BUY;
    double volume = PositionGetDouble(POSITION_VOLUME);
-   double roughProfit = PositionGetDouble(POSITION_PROFIT) + PositionGetDouble(POSITION_SWAP);
+   double roughProfit = PositionGetDouble(POSITION_PROFIT) + PositionGetDouble(POSITION_SWAP)
+                        + HsEntryCosts((ulong)PositionGetInteger(POSITION_IDENTIFIER));
    if(!HsPreTradeCheck(symbol, false, fill))
       return false;
    MqlTick tick;
@@ -348,8 +307,8 @@ bool HsCloseTicket(const string ticket, HsFill &fill)
    request.deviation = g_hsDeviation;
    request.magic = g_hsMagic;
    request.type_filling = HsFillingFor(symbol);
-   if(!HsSend(request, result, fill))
-      return false;
+   if(HsSend(request, result, fill) != HS_SEND_DONE)
+      return false;                         // the caller looks whether it closed anyway
    if(HsClosedSummary(ticket, fill))
       return true;
    //--- History not synchronised yet: answer from the trade result (profit before commission).

@@ -1,0 +1,61 @@
+// Numbers, prices and times the way traders read them: the symbol's digits, pips, the operator's
+// time zone (UTC on hover). Symbol specs come from the server (symbolSpecs) when it has them.
+import { html } from "./html.js";
+import { lang } from "./i18n.js";
+import { state } from "./store.js";
+
+const zone = new URLSearchParams(location.search).get("tz") || undefined;
+const locale = lang === "ja" ? "ja-JP" : "en-GB";
+
+// Used only until the server reports the symbol: the contract's built-in FX rule.
+function fallbackSpec(symbol) {
+  const s = (symbol || "").toUpperCase();
+  if (s.startsWith("XAU")) return { digits: 2, pipSize: 0.1, volumeStep: 0.01, volumeMin: 0.01 };
+  if (s.includes("JPY")) return { digits: 3, pipSize: 0.01, volumeStep: 0.01, volumeMin: 0.01 };
+  return { digits: 5, pipSize: 0.0001, volumeStep: 0.01, volumeMin: 0.01 };
+}
+
+export function spec(symbol) {
+  return state.specs.get(symbol) || fallbackSpec(symbol);
+}
+
+export function price(symbol, value) {
+  if (value === null || value === undefined) return "—";
+  const digits = spec(symbol).digits;
+  return Number(value).toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function pips(value) {
+  if (value === null || value === undefined) return "—";
+  return `${Number(value).toLocaleString(locale, { maximumFractionDigits: 1 })} pips`;
+}
+
+export function money(value, currency) {
+  if (value === null || value === undefined) return "—";
+  const text = Number(value).toLocaleString(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return currency ? `${text} ${currency}` : text;
+}
+
+export function lots(value) {
+  if (value === null || value === undefined) return "—";
+  return Number(value).toLocaleString(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+export function percent(value) {
+  if (value === null || value === undefined) return "—";
+  return `${Number(value).toLocaleString(locale, { maximumFractionDigits: 1 })} %`;
+}
+
+const timeFormat = new Intl.DateTimeFormat(locale, {
+  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  hour12: false, timeZone: zone,
+});
+
+export function time(iso) {
+  if (!iso) return html`<span>—</span>`;
+  return html`<time datetime=${iso} title=${`UTC ${iso}`}>${timeFormat.format(new Date(iso))}</time>`;
+}
+
+export function shortId(id) {
+  return id ? id.slice(0, 8) : "—";
+}

@@ -1,0 +1,185 @@
+// What the server said, in one place: rows by id (newer versions win), the pending optimistic
+// changes on top of them, the refusals to show, and the connection state. Components read it
+// through useStore() and re-render when it changes.
+import { useEffect, useState } from "preact/hooks";
+import { gql } from "./gql.js";
+
+export const state = {
+  me: null,
+  has: { query: new Set(), mutation: new Set(), subscription: new Set() },
+  users: new Map(),
+  accounts: new Map(),
+  positions: new Map(),
+  actions: new Map(),
+  alerts: new Map(),
+  controls: [],
+  specs: new Map(),
+  pending: new Map(), // "positions:<id>" -> the optimistic patch shown until the server answers
+  refusals: new Map(), // "positions:<id>" -> the server's message when it refused
+  notices: [], // {id, text, kind}: messages not tied to one row (a failed form, a reconnect)
+  equity: new Map(), // accountId -> [[unix s, equity]]
+  connection: "connecting", // "connecting" | "live" | "lost"
+  loaded: false,
+};
+
+const listeners = new Set();
+let scheduled = false;
+
+export function notify() {
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(() => {
+    scheduled = false;
+    for (const listener of listeners) listener();
+  });
+}
+
+export function useStore() {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const listener = () => setTick((n) => n + 1);
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }, []);
+  return state;
+}
+
+function newer(old, row) {
+  if (!old) return true;
+  if (row.version !== undefined && old.version !== undefined) return row.version >= old.version;
+  return (row.updatedAt || "") >= (old.updatedAt || "");
+}
+
+export function upsert(entity, row) {
+  const table = state[entity];
+  const old = table.get(row.id);
+  if (!newer(old, row)) return;
+  table.set(row.id, old ? { ...old, ...row } : row);
+  if (entity === "accounts" && row.equity !== null && row.equity !== undefined) {
+    const at = Date.parse(row.lastSyncedAt || row.updatedAt) / 1000;
+    const series = state.equity.get(row.id) || [];
+    if (!series.length || series[series.length - 1][0] < at) series.push([at, Number(row.equity)]);
+    state.equity.set(row.id, series.slice(-2000));
+  }
+  notify();
+}
+
+export function replaceAll(entity, rows) {
+  const table = state[entity];
+  const fresh = new Map(rows.map((r) => [r.id, r]));
+  for (const [id, old] of table) {
+    const row = fresh.get(id);
+    if (row && !newer(old, row)) fresh.set(id, old); // a live event already brought a newer one
+  }
+  state[entity] = fresh;
+  for (const row of rows) if (entity === "accounts") upsert("accounts", row);
+  notify();
+}
+
+/** A row as the page shows it: the server's row with any pending optimistic change on top. */
+export function view(entity, id) {
+  const row = state[entity].get(id);
+  if (!row) return null;
+  const key = `${entity}:${id}`;
+  const patch = state.pending.get(key);
+  const refusal = state.refusals.get(key);
+  if (!patch && !refusal) return row;
+  return { ...row, ...(patch || {}), _pending: Boolean(patch), _refusal: refusal || null };
+}
+
+export function rows(entity) {
+  return [...state[entity].keys()].map((id) => view(entity, id));
+}
+
+/**
+ * The one way the console changes a row (TanStack Query's onMutate / onError / onSettled):
+ * show `patch` at once marked pending, keep the server's previous row underneath, then take the
+ * server's answer, or drop the patch (the previous row shows again) and show the server's message.
+ */
+export async function optimistic(entity, id, patch, mutate) {
+  const key = `${entity}:${id}`;
+  state.pending.set(key, patch);
+  state.refusals.delete(key);
+  notify();
+  try {
+    const answer = await mutate();
+    state.pending.delete(key);
+    if (answer && answer.id) upsert(entity, answer);
+    notify();
+    return answer;
+  } catch (error) {
+    state.pending.delete(key);
+    state.refusals.set(key, error.message);
+    notify();
+    return null;
+  }
+}
+
+export function dismissRefusal(entity, id) {
+  state.refusals.delete(`${entity}:${id}`);
+  notify();
+}
+
+let noticeIds = 0;
+export function notice(text, kind = "info") {
+  const id = ++noticeIds;
+  state.notices = [...state.notices, { id, text, kind }];
+  notify();
+  if (kind === "info") setTimeout(() => dismissNotice(id), 6000);
+}
+
+export function dismissNotice(id) {
+  state.notices = state.notices.filter((n) => n.id !== id);
+  notify();
+}
+
+// ------------------------------------------------------------------------------------ reading
+
+export const USER = "id email name role pcStatus isActive createdAt updatedAt";
+export const ACCOUNT = `id userId brokerType accountNumber serverName displayName currency leverage balance
+  credit equity margin marginLevel connectionStatus lastSyncedAt version createdAt updatedAt
+  symbolMap { brokerSymbol symbol }`;
+export const POSITION = `id userId accountId symbol side volume status trailWidth trailMode triggerActionIds
+  trailTriggeredAt triggerReason triggerPrice mtTicket entryPrice entryTime exitPrice exitTime exitReason
+  realizedPL memo version createdAt updatedAt`;
+export const ACTION = `id userId accountId positionId triggerPositionId type status errorMessage retryCount
+  executedAt version createdAt updatedAt`;
+export const ALERT = `id userId accountId positionId actionId relatedPositionIds kind severity message count
+  requiresAction createdAt lastSeenAt acknowledgedAt acknowledgedBy resolvedAt resolvedBy note escalatedAt version`;
+export const CONTROL = "scope targetId state reason updatedAt updatedBy";
+export const SPEC = "symbol pipSize digits contractSize volumeMin volumeStep volumeMax";
+
+export async function discover() {
+  const data = await gql(`{ __schema { queryType { fields { name } } mutationType { fields { name } }
+    subscriptionType { fields { name } } } }`);
+  const s = data.__schema;
+  state.has = {
+    query: new Set(s.queryType.fields.map((f) => f.name)),
+    mutation: new Set(s.mutationType.fields.map((f) => f.name)),
+    subscription: new Set(s.subscriptionType.fields.map((f) => f.name)),
+  };
+}
+
+export const isAdmin = () => state.me?.role === "ADMIN";
+
+/** Read everything the pages show (on sign-in and after every reconnect). */
+export async function loadAll() {
+  const has = state.has.query;
+  const parts = [`me { ${USER} }`, `listAccounts { ${ACCOUNT} }`, `listPositions { ${POSITION} }`,
+    `listActions { ${ACTION} }`];
+  if (isAdmin() || !state.me) parts.push(`listUsers { ${USER} }`);
+  if (has.has("listAlerts")) parts.push(`listAlerts { ${ALERT} }`);
+  if (has.has("tradingControls")) parts.push(`tradingControls { ${CONTROL} }`);
+  if (has.has("symbolSpecs")) parts.push(`symbolSpecs { ${SPEC} }`);
+  const data = await gql(`{ ${parts.join("\n")} }`);
+  state.me = data.me;
+  replaceAll("users", data.listUsers || [data.me]);
+  replaceAll("accounts", data.listAccounts);
+  replaceAll("positions", data.listPositions);
+  replaceAll("actions", data.listActions);
+  if (data.listAlerts) replaceAll("alerts", data.listAlerts);
+  if (data.tradingControls) state.controls = data.tradingControls;
+  if (data.symbolSpecs) state.specs = new Map(data.symbolSpecs.map((s) => [s.symbol, s]));
+  state.loaded = true;
+  notify();
+}

@@ -1,0 +1,92 @@
+"""A PostgreSQL restart while two servers run: the pooled connections it dropped are found at
+checkout and replaced, so no request after the restart fails, and open subscriptions go on."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from tests.api.conftest import (
+    ADMIN_TOKEN,
+    CREATE_ACCOUNT,
+    CREATE_ENTRY,
+    CREATE_USER,
+    GET_POSITION,
+    UPDATE_POSITION,
+)
+from tests.api.test_multiprocess import Process, _start, _until_healthy
+
+from hedge.client.graphql import GraphQLClient
+from hedge.localservices import PostgresServer, RedisServer, start_postgres
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+def restartable_postgres(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
+    """A PostgreSQL of this test's own (the session's is shared by every other test)."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def servers(
+    restartable_postgres: PostgresServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Process, Process]]:
+    database_url = restartable_postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    logs = tmp_path_factory.mktemp("pg-restart")
+    started = [_start(database_url, redis_server.url, logs / f"{n}.log") for n in ("a", "b")]
+    try:
+        for process, name in zip(started, ("a", "b"), strict=True):
+            _until_healthy(process, logs / f"{name}.log")
+        yield started[0], started[1]
+    finally:
+        for process in started:
+            process.proc.terminate()
+            process.proc.wait(timeout=10)
+
+
+async def test_postgres_restart_between_requests_no_client_sees_an_error(
+    servers: tuple[Process, Process], restartable_postgres: PostgresServer
+) -> None:
+    a, b = servers
+    async with GraphQLClient(a.url, ADMIN_TOKEN) as admin:
+        made = (await admin.execute(CREATE_USER, {"email": "r@example.com", "role": "CLIENT"}))["createUser"]
+        account = await admin.execute(CREATE_ACCOUNT, {"userId": made["user"]["id"], "number": "77"})
+    token = made["token"]
+    async with (
+        GraphQLClient(a.url, token) as via_a,
+        GraphQLClient(b.url, token) as via_b,
+        via_b.connection() as on_b,
+    ):
+        entry = await via_a.execute(CREATE_ENTRY, {"accountId": account["createAccount"]["id"]})
+        position_id = entry["createAction"]["position"]["id"]
+        op_id = await on_b.start("subscription { onUpdatePosition { id memo } }")
+        for i in range(20):  # every pooled connection of both processes has been used
+            await asyncio.gather(
+                via_a.execute(UPDATE_POSITION, {"input": {"id": position_id, "memo": f"before {i}"}}),
+                via_b.execute(GET_POSITION, {"id": position_id}),
+            )
+
+        await asyncio.to_thread(restartable_postgres.restart)
+
+        for i in range(20):
+            written, read = await asyncio.gather(
+                via_a.execute(UPDATE_POSITION, {"input": {"id": position_id, "memo": f"after {i}"}}),
+                via_b.execute(GET_POSITION, {"id": position_id}),
+            )
+            assert (
+                written["updatePosition"]["memo"] == f"after {i}" and read["getPosition"]["id"] == position_id
+            )
+        async with asyncio.timeout(10):  # the subscription on B outlived the restart
+            while True:
+                message = await on_b.next_message()
+                assert message["type"] == "next", message
+                if (
+                    message["id"] == op_id
+                    and message["payload"]["data"]["onUpdatePosition"]["memo"] == "after 19"
+                ):
+                    break

@@ -1,0 +1,93 @@
+"""Browser fixtures: one Debian Chromium per test session (Playwright's own download does not
+work here), and a page per test that routes every request and fails on any host but 127.0.0.1.
+
+With CI=true a missing Chromium fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route, sync_playwright
+
+CHROMIUM = os.environ.get("HEDGE_CHROMIUM", "/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    if not shutil.which(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing (CI=true: .ci/run installs the Debian chromium)")
+        pytest.skip(f"{CHROMIUM} is missing")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    yield launched
+    launched.close()
+
+
+@dataclass
+class Watched:
+    """A page with what it tried to reach outside 127.0.0.1 and the errors its scripts raised."""
+
+    page: Page
+    foreign: list[str] = field(default_factory=list)
+    script_errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def assert_clean(self, allowed_console: tuple[str, ...] = ()) -> None:
+        assert self.foreign == [], f"requests left 127.0.0.1: {self.foreign}"
+        assert self.script_errors == [], f"script errors: {self.script_errors}"
+        unexpected = [e for e in self.console_errors if not any(a in e for a in allowed_console)]
+        assert unexpected == [], f"console errors: {unexpected}"
+
+
+def watch(browser: Browser, locale: str = "en-GB") -> Watched:
+    context = browser.new_context(locale=locale, timezone_id="Asia/Tokyo")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    watched = Watched(page)
+
+    def route(r: Route) -> None:
+        if urlparse(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            watched.foreign.append(r.request.url)
+            r.abort()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watched.console_errors.append(message.text)
+
+    context.route("**/*", route)
+    page.on(
+        "websocket",
+        lambda ws: None if urlparse(ws.url).hostname == "127.0.0.1" else watched.foreign.append(ws.url),
+    )
+    page.on("pageerror", lambda error: watched.script_errors.append(str(error)))
+    page.on("console", console)
+    return watched
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[object]:
+    made: list[Watched] = []
+
+    def make(locale: str = "en-GB") -> Watched:
+        watched = watch(browser, locale)
+        made.append(watched)
+        return watched
+
+    yield make
+    for watched in made:
+        watched.page.context.close()
