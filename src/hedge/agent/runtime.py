@@ -47,6 +47,7 @@ from hedge.client.graphql import GraphQLClient, GraphQLClientError, TokenRefused
 from hedge.config import AgentSettings, load_symbol_specs
 from hedge.domain.models import Account, Action, Position
 from hedge.domain.rows import from_mapping, to_image
+from hedge.domain.values import utc_from_ms
 from hedge.ea.protocol import AGENT_NOT_READY, Close, Message, Open
 from hedge.ea.protocol_messages import (
     AccountUpdate,
@@ -370,11 +371,13 @@ class AgentRuntime:
         log.info(
             "triggering actions of position %s (%s at %s)", intent.position_id, intent.reason, intent.price
         )
-        payload = {
+        payload: dict[str, object] = {
             "positionId": intent.position_id,
             "reason": intent.reason.value,
             "price": gql_value(intent.price),
         }
+        if intent.price_time_ms is not None:
+            payload["priceTime"] = gql_value(utc_from_ms(intent.price_time_ms))
         data = (await self.link.mutate(doc.TRIGGER_ACTIONS, {"input": payload}))["triggerActions"]
         started = (
             ", ".join(f"{a['id']} of user {a['userId']}" for a in data["actions"]) or "none (already fired)"
