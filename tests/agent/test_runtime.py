@@ -96,17 +96,17 @@ async def test_orders_file_written_before_a_command_and_read_back_at_start(
     tracker = OrderTracker("pos-A", "acc-1")
     tracker.send(OrderTrigger.SEND_OPEN, "c-2", 1.0)
     runtime.core.orders["pos-A"] = tracker
-    runtime._save_orders()
+    runtime._local.save_orders(runtime.core)
     saved = json.loads((state_dir / "orders.json").read_text())
     assert saved["sent"] == {"pos-A": {"kind": "OPEN", "commandId": "c-2"}}
 
     again = AgentRuntime(runtime.settings)
-    again._restore_orders()
+    again._local.restore_orders(again.core)
     assert again.core.journal == {"pos-A": ("OPEN", "c-2")}
 
 
 async def test_unreadable_orders_file_is_ignored(offline_agent: tuple[AgentRuntime, Path]) -> None:
     runtime, state_dir = offline_agent
     (state_dir / "orders.json").write_text("{not json")
-    runtime._restore_orders()
+    runtime._local.restore_orders(runtime.core)
     assert runtime.core.journal == {}
