@@ -51,6 +51,7 @@ from hedge.ea.protocol_messages import (
     Positions,
     Price,
     Stopped,
+    Symbols,
 )
 
 log = logging.getLogger(__name__)
@@ -371,6 +372,8 @@ class AgentRuntime:
             intents = self.core.on_positions(account.id, msg, now)
         elif isinstance(msg, HistoryResult):
             intents = self.core.on_history(account.id, msg, now)
+        elif isinstance(msg, Symbols):
+            intents = self.core.on_symbols(account.id, msg)
         elif isinstance(msg, AccountUpdate):
             intents = self.core.on_account(account.id, msg)
         else:
