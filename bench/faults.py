@@ -116,6 +116,7 @@ class Campaign:
         self.system = System(workdir)
         self.desks = {name: self._desk(name) for name in ("a", "b")}
         self.triggers: dict[str, str] = {}  # trigger position -> hedge position
+        self.crashes: Counter[str] = Counter()  # processes that died by themselves
         self.seen: set[tuple[str, str]] = set()
 
     def _desk(self, name: str) -> Desk:
@@ -213,23 +214,41 @@ class Campaign:
             time.sleep(self._outage() / 2)
             desk.start_ea(drop_unsent=fault == "ea_restart_drop")
 
-    def _until_ready(self) -> None:
-        """Every process up and linked before the next trial's work goes in."""
-        deadline = time.monotonic() + 30
+    def _revive(self) -> None:
+        """Start again what died by itself (not by a fault): counted in `crashes`, a finding."""
+        if not self.system.server.running:
+            self.crashes["server"] += 1
+            self.system.start_server()
         for desk in self.desks.values():
             if not desk.agent.proc.running:
+                self.crashes["agent"] += 1
                 desk.agent.proc.start()
             if not desk.ea.running:
+                self.crashes["paper-ea"] += 1
                 desk.start_ea()
+
+    def _until_ready(self) -> None:
+        """Every process up, every agent acting and linked, every EA connected."""
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            self._revive()
             try:
-                if all(d.agent.health().get("role") != "STANDBY" and d.account.number in d.agent.ea_numbers()
-                       and d.agent.health()["serverConnected"] for d in self.desks.values()):  # fmt: skip
+                if all(self._ready(d) for d in self.desks.values()):
                     return
             except (httpx.HTTPError, OSError, ValueError, KeyError):
                 pass
             time.sleep(0.05)
-        raise RuntimeError("the system did not come back within 30 s:\n" + self.system.logs_tail(15))
+        raise RuntimeError("the system did not come back within 60 s:\n" + self.system.logs_tail(15))
+
+    @staticmethod
+    def _ready(desk: Desk) -> bool:
+        health = desk.agent.health()
+        accounts = {a["accountNumber"] for a in health["accounts"]}
+        return (
+            health.get("role") != "STANDBY"
+            and bool(health["serverConnected"])
+            and desk.account.number in accounts
+        )
 
     # ------------------------------------------------------------------------------------ checks
 
@@ -240,6 +259,7 @@ class Campaign:
         return found
 
     def _settle(self) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+        self._until_ready()  # the settle window starts once everything is back (a slow start is no fault)
         deadline = time.monotonic() + self.settle_s
         while True:
             try:
@@ -345,12 +365,21 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(result), flush=True)
     finally:
         campaign.close()
-    print(json.dumps({"summary": True, "trials": args.trials, "seed": args.seed,
-                      "faults": dict(sorted(faults.items())), "work": dict(sorted(work.items())),
-                      "violations": len(violations), "violationsByInvariant":
-                      dict(Counter(v["invariant"] for v in violations)), "alertedDifferences": alerted,
-                      "firstViolations": violations[:5], "seconds": round(time.monotonic() - started, 1),
-                      "workdir": str(workdir)}), flush=True)  # fmt: skip
+    summary = {
+        "summary": True,
+        "trials": args.trials,
+        "seed": args.seed,
+        "faults": dict(sorted(faults.items())),
+        "work": dict(sorted(work.items())),
+        "violations": len(violations),
+        "violationsByInvariant": dict(Counter(v["invariant"] for v in violations)),
+        "alertedDifferences": alerted,
+        "crashes": dict(campaign.crashes),
+        "firstViolations": violations[:5],
+        "seconds": round(time.monotonic() - started, 1),
+        "workdir": str(workdir),
+    }
+    print(json.dumps(summary), flush=True)
     return 0
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from hedge.domain.pretrade import TradeLimits
     from hedge.domain.symbols import SymbolCatalog
 
 
@@ -52,6 +53,9 @@ class ServerSettings:
     presence_grace_s: float = 3.0
     alert_escalate_s: float = 900.0  # an open, unacknowledged alert rises one severity step after this
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}
+    action_ttl_s: float = 30.0  # an EXECUTING action must be taken up by its agent within this
+    limits: str = ""  # HEDGE_LIMITS: JSON, or a path to a JSON file (per-account order limits)
+    deadline_sweep_s: float = 1.0  # how often the server fails actions past their deadline
     tls_cert: str = ""  # PEM certificate (chain) file: serve https:// and wss:// (with tls_key)
     tls_key: str = ""  # PEM private key file
     # the periodic jobs (hedge.jobs); see docs/operations.md
@@ -225,3 +229,18 @@ def load_symbol_specs(value: str) -> SymbolCatalog:
     if not isinstance(loaded, dict):
         raise ValueError(f"HEDGE_SYMBOL_SPECS must be a JSON object, was {type(loaded).__name__}")
     return catalog_from_config(loaded)
+
+
+def load_limits(value: str) -> TradeLimits:
+    """HEDGE_LIMITS as limits: inline JSON, or the path of a JSON file; empty = no limits."""
+    from hedge.domain.pretrade import TradeLimits, limits_from_config
+
+    text = value.strip()
+    if not text:
+        return TradeLimits()
+    if not text.startswith("{"):
+        text = Path(text).read_text()
+    loaded = json.loads(text)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"HEDGE_LIMITS must be a JSON object, was {type(loaded).__name__}")
+    return limits_from_config(loaded)

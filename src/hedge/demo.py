@@ -31,9 +31,19 @@ from hedge.config import AgentSettings, ServerSettings
 from hedge.domain.tokens import new_token
 from hedge.ea.paper import PaperEA
 from hedge.ea.paper_config import PaperConfig
+from hedge.ea.paper_shared_market import set_shared_bid
 
 SYMBOL = "USDJPY"
 START_BID, START_ASK = Decimal("150.000"), Decimal("150.010")
+SPREAD_PIPS = Decimal("1")  # ask = bid + 0.010, as START_ASK
+BROKER_OFFSET_PIPS = {1: Decimal("0"), 2: Decimal("0.3")}  # user 2's broker quotes 0.3 pips higher
+TICK_MS = 50  # how often each paper EA reads the shared market
+
+
+def market_file(workdir: Path) -> Path:
+    return workdir / "market.json"
+
+
 TRAIL_PIPS = Decimal("10")
 
 
@@ -88,13 +98,24 @@ class Narrator:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="hedge-demo-"))
+    # everything the demo writes (store, agents' state, the shared market, the tokens) goes in one
+    # folder of its own, removed when the demo stops
+    with tempfile.TemporaryDirectory(prefix="hedge-demo-", ignore_cleanup_errors=True) as folder:
+        return await _demo_in(args, Path(folder))
+
+
+async def _demo_in(args: argparse.Namespace, workdir: Path) -> int:
     database_url = args.database_url or f"sqlite:///{workdir / 'hedge.db'}"
     admin_token = new_token()
     port = args.port if args.port == 0 or _port_free(args.port) else 0
     settings = ServerSettings.from_env({}, database_url=database_url, port=port, admin_token=admin_token)
     narrator = Narrator()
     async with serve(settings) as url:
+        tokens = _write_tokens(workdir / "tokens.txt", admin_token, [])  # the users' join it later
+        print(
+            f"Console (watch the scenario live): {url}/   sign in with the admin token in {tokens}",
+            flush=True,
+        )
         narrator.say(f"server up at {url}/graphql (database {database_url})")
         async with (
             GraphQLClient(url, admin_token) as admin,
@@ -102,14 +123,14 @@ async def _demo(args: argparse.Namespace) -> int:
         ):
             watcher = asyncio.create_task(_watch(admin, narrator))
             try:
-                ok, reason = await _scenario(admin, parties, narrator, args.timeout_s)
+                ok, reason = await _scenario(admin, parties, narrator, args.timeout_s, workdir)
                 if ok:
                     narrator.say("scenario complete: the hedge of position A is open on user 2's account")
                 else:
                     narrator.say(f"scenario FAILED: {reason}")
                 if args.scenario_only:
                     return 0 if ok else 1
-                _print_urls(url, admin_token, parties)
+                _print_urls(url, _write_tokens(tokens, admin_token, parties), parties)
                 await _interrupted()
                 print("\nstopping: agents and EAs, then the server")
             finally:
@@ -134,14 +155,26 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _print_urls(url: str, admin_token: str, parties: list[Party]) -> None:
-    print("\nThe system keeps running; press Ctrl-C to stop.")
-    print(f"  GraphQL API and GraphiQL: {url}/graphql   (admin token: {admin_token})")
+def _write_tokens(path: Path, admin_token: str, parties: list[Party]) -> Path:
+    """The demo's throwaway tokens in a file only this user can read (never on the screen)."""
+    lines = [f"admin (admin@hedge.local): {admin_token}"]
+    lines += [f"{party.name} (trader{i}@demo.local): {party.token}" for i, party in enumerate(parties, 1)]
+    path.touch(mode=0o600)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _print_urls(url: str, tokens: Path, parties: list[Party]) -> None:
+    print("\nThe system keeps running; press Ctrl-C to stop (the demo's folder is removed then).")
+    print(f"  console:                  {url}/   sign in with a token from {tokens}")
+    print(f"  GraphQL API and GraphiQL: {url}/graphql   (Authorization: Bearer <a token from that file>)")
     print(f"  server health:            {url}/healthz    metrics: {url}/metrics")
     for party in parties:
         assert party.agent is not None
         print(f"  {party.name}: agent EA port ws://127.0.0.1:{party.agent.ea_port}/  health: "
-              f"http://127.0.0.1:{party.agent.ea_port}/healthz  token: {party.token}")  # fmt: skip
+              f"http://127.0.0.1:{party.agent.ea_port}/healthz")  # fmt: skip
+    print("  Tokens are secrets: the server shows each one once (createUser, rotateToken) and never logs it;")
+    print("  this demo keeps its throwaway ones in that file, readable only by you, not on the screen.")
     sys.stdout.flush()
 
 
@@ -151,6 +184,7 @@ async def _parties(
 ) -> AsyncIterator[list[Party]]:
     parties: list[Party] = []
     tasks: list[asyncio.Task[None]] = []
+    set_shared_bid(market_file(workdir), SYMBOL, START_BID)  # one market, quoted by both brokers
     for index, name in ((1, "user 1"), (2, "user 2")):
         created = await admin.execute(
             "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } token } }",
@@ -174,9 +208,10 @@ async def _parties(
         party.ea = PaperEA(
             PaperConfig(account_number=number, server_name="Paper-Demo", ea_token=ea_token,
                         agent_url=f"ws://127.0.0.1:{party.agent.ea_port}", symbols=(SYMBOL,), feed="static",
-                        tick_interval_ms=0, seed=index, auth_retry_delay_s=0.2, reconnect_initial_delay_s=0.1)
+                        tick_interval_ms=TICK_MS, seed=index, auth_retry_delay_s=0.2,
+                        reconnect_initial_delay_s=0.1, market_file=market_file(workdir),
+                        market_offset_pips=BROKER_OFFSET_PIPS[index], spread_pips=SPREAD_PIPS)
         )  # fmt: skip
-        party.ea.set_price(SYMBOL, START_BID, START_ASK)
         tasks.append(asyncio.create_task(party.ea.run()))
         await asyncio.wait_for(party.ea.online.wait(), 15)
         narrator.users[user_id] = name
@@ -209,7 +244,7 @@ async def _watch(admin: GraphQLClient, narrator: Narrator) -> None:
 
 
 async def _scenario(
-    admin: GraphQLClient, parties: list[Party], narrator: Narrator, timeout_s: float
+    admin: GraphQLClient, parties: list[Party], narrator: Narrator, timeout_s: float, workdir: Path
 ) -> tuple[bool, str]:
     user1, user2 = parties
     assert user1.ea is not None
@@ -252,8 +287,9 @@ async def _scenario(
     target_bid = START_ASK + TRAIL_PIPS * Decimal("0.01")  # A was bought at the ask
     for step in range(1, 6):
         bid = START_BID + (target_bid - START_BID) * step / 5
-        narrator.say(f"market moves: USDJPY bid {bid:.3f} at user 1's broker")
-        user1.ea.set_price(SYMBOL, bid, bid + Decimal("0.010"))
+        other = bid + BROKER_OFFSET_PIPS[2] * Decimal("0.01")
+        narrator.say(f"market moves: USDJPY bid {bid:.3f} at user 1's broker, {other:.3f} at user 2's")
+        set_shared_bid(market_file(workdir), SYMBOL, bid)
         await asyncio.sleep(0.2)
     if await _until(user2.client, "Position", b_id, "OPEN", deadline) != "OPEN":
         return False, "the hedge (position B) did not open on user 2's account"

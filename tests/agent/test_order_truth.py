@@ -507,3 +507,67 @@ def test_open_searching_history_asks_no_further_sync_while_history_is_pending() 
         intents += agent.decide(2.2 + step * 0.1)
     assert sent(intents, Sync) == []
     assert len(sent(intents, History)) == 1
+
+
+def test_trailing_stop_best_price_starts_from_the_bid_at_the_fill() -> None:
+    from hedge.ea.protocol_messages import Price
+
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(
+        position(P.OPENING, version=2, trail_width=Decimal(10), trail_mode=TrailMode.TRAILING_STOP)
+    )
+    command = sent(agent.decide(0.0), Open)[0]
+    agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.000"), Decimal("150.010"), 1))
+    agent.on_opened(ACCOUNT, Opened.success(command.command_id, "pos-A", "777", Decimal("150.010"), 1), 0.1)
+    row = position(P.OPEN, version=3, entry_price=Decimal("150.010"), mt_ticket="777",
+                   trail_width=Decimal(10), trail_mode=TrailMode.TRAILING_STOP)  # fmt: skip
+    agent.apply_row(row)
+    assert agent.book.best_price(row.id) == Decimal("150.000")  # the bid, not the entry (the ask)
+    assert agent.on_price(ACCOUNT, Price("USDJPY", Decimal("149.905"), Decimal("149.915"), 2)) == []
+    fired = agent.on_price(ACCOUNT, Price("USDJPY", Decimal("149.900"), Decimal("149.910"), 3))
+    assert len(fired) == 1  # 10 pips under the bid at the fill (11 under the entry)
+
+
+def test_unrealized_pl_is_in_the_account_currency_when_the_terminal_gave_the_tick_value() -> None:
+    from hedge.ea.protocol_messages import Price, SymbolInfo, Symbols
+
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(open_row())  # entry 150
+    info = SymbolInfo("USDJPY", 3, Decimal("0.001"), Decimal(100000), Decimal("0.01"), Decimal("0.01"),
+                      Decimal(100), None, Decimal("0.67"))  # fmt: skip
+    agent.on_symbols(ACCOUNT, Symbols((info,)))
+    agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.250"), Decimal("150.260"), 1))
+    shown = agent.open_positions()[0]
+    # 250 points x 0.67 USD per point and lot x 0.1 lot
+    assert Decimal(str(shown["unrealizedPL"])) == Decimal("16.75") and shown["plCurrency"] == "USD"
+
+
+def test_unrealized_pl_falls_back_to_the_terminals_profit_from_positions() -> None:
+    from hedge.ea.protocol_messages import Price
+
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(open_row())  # entry 150
+    held = PositionReport(
+        "pos-A", "777", "USDJPY", Side.BUY, Decimal("0.1"), Decimal("150"), 1, Decimal("16.6")
+    )
+    answer_sync(agent, agent.sync_request(ACCOUNT, 1.0), held, now=1.1)
+    agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.250"), Decimal("150.260"), 1))
+    shown = agent.open_positions()[0]
+    assert shown["unrealizedPL"] == "16.6" and shown["plCurrency"] == "USD"
+
+
+def test_volume_or_side_differing_at_the_terminal_raises_reconciliation_mismatch_and_resolves() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(open_row())
+    odd = PositionReport("pos-A", "777", "USDJPY", Side.SELL, Decimal("0.2"), Decimal("150"), 1, Decimal(0))
+    answer_sync(agent, agent.sync_request(ACCOUNT, 1.0), odd, now=1.1)
+    decided = agent.decide(1.2)
+    mismatch = raised(decided)["RECONCILIATION_MISMATCH"]
+    assert "side BUY" in mismatch.message and "volume 0.1" in mismatch.message
+    record_alerts(agent, decided)
+    answer_sync(agent, agent.sync_request(ACCOUNT, 2.0), report("777"), now=2.1)
+    assert resolved(agent.decide(2.2)) == ["RECONCILIATION_MISMATCH"]

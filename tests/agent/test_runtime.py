@@ -70,3 +70,43 @@ async def test_saved_accounts_let_an_ea_in_while_the_server_is_away(
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_a_new_lease_grant_keeps_the_commands_the_old_core_may_have_sent(
+    offline_agent: tuple[AgentRuntime, Path],
+) -> None:
+    from hedge.domain.orders import OrderTracker, OrderTrigger
+
+    runtime, _ = offline_agent
+    tracker = OrderTracker("pos-A", "acc-1")
+    tracker.send(OrderTrigger.SEND_OPEN, "c-1", 1.0)
+    runtime.core.orders["pos-A"] = tracker
+
+    runtime._fresh_core()  # the lease was lost and granted again
+
+    assert runtime.core.journal == {"pos-A": ("OPEN", "c-1")}
+
+
+async def test_orders_file_written_before_a_command_and_read_back_at_start(
+    offline_agent: tuple[AgentRuntime, Path],
+) -> None:
+    from hedge.domain.orders import OrderTracker, OrderTrigger
+
+    runtime, state_dir = offline_agent
+    tracker = OrderTracker("pos-A", "acc-1")
+    tracker.send(OrderTrigger.SEND_OPEN, "c-2", 1.0)
+    runtime.core.orders["pos-A"] = tracker
+    runtime._local.save_orders(runtime.core)
+    saved = json.loads((state_dir / "orders.json").read_text())
+    assert saved["sent"] == {"pos-A": {"kind": "OPEN", "commandId": "c-2"}}
+
+    again = AgentRuntime(runtime.settings)
+    again._local.restore_orders(again.core)
+    assert again.core.journal == {"pos-A": ("OPEN", "c-2")}
+
+
+async def test_unreadable_orders_file_is_ignored(offline_agent: tuple[AgentRuntime, Path]) -> None:
+    runtime, state_dir = offline_agent
+    (state_dir / "orders.json").write_text("{not json")
+    runtime._local.restore_orders(runtime.core)
+    assert runtime.core.journal == {}

@@ -43,6 +43,9 @@ UPDATE_ACTION = """mutation($input: UpdateActionInput!) {
 TRIGGER = """mutation($positionId: ID!) {
   triggerActions(input: {positionId: $positionId, reason: TRAIL, price: 150.05}) {
     position { id version trailTriggeredAt } actions { id userId status version } } }"""
+OWNER_OF = "query($id: ID!) { getPosition(id: $id) { userId } }"
+SETTLE = """mutation($input: SettlePositionInput!) {
+  settlePosition(input: $input) { id userId status version triggerActionIds trailTriggeredAt memo } }"""
 GET_POSITION = "query($id: ID!) { getPosition(id: $id) { id status version memo triggerActionIds } }"
 GET_ACTION = "query($id: ID!) { getAction(id: $id) { id status version triggerPositionId } }"
 
@@ -75,6 +78,7 @@ class Api:
     engine: Engine
     admin: GraphQLClient
     _clients: list[GraphQLClient] = field(default_factory=list)
+    _people: dict[str, Person] = field(default_factory=dict)  # CLIENT users by id: their agents
 
     def client(self, token: str | None) -> GraphQLClient:
         made = GraphQLClient(self.url, token)
@@ -88,7 +92,10 @@ class Api:
     async def new_user(self, role: str = "CLIENT") -> Person:
         email = f"user{next(_numbers)}@example.com"
         made = (await self.admin.execute(CREATE_USER, {"email": email, "role": role}))["createUser"]
-        return Person(made["user"]["id"], made["token"], self.client(made["token"]))
+        person = Person(made["user"]["id"], made["token"], self.client(made["token"]))
+        if role == "CLIENT":
+            self._people[person.id] = person
+        return person
 
     async def new_account(self, user_id: str) -> str:
         number = str(next(_numbers))
@@ -112,7 +119,9 @@ class Api:
         return person
 
     async def move_position(self, client: GraphQLClient, position_id: str, *statuses: str) -> dict[str, Any]:
-        """Walk a position through `statuses`, giving the fields each one needs."""
+        """Walk a position through `statuses`, giving the fields each one needs. `client` requests
+        the moves; the terminal's word (OPEN, CLOSED, STOPPED) comes from the owner's agent, as
+        the who-writes-what rules say (an ADMIN's own position is settled by the ADMIN instead)."""
         extra: dict[str, dict[str, Any]] = {
             "OPEN": {"entryPrice": 150.0, "mtTicket": "1001"},
             "CLOSED": {"exitPrice": 150.1},
@@ -121,7 +130,16 @@ class Api:
         result: dict[str, Any] = {}
         for status in statuses:
             data = {"id": position_id, "status": status, **extra.get(status, {})}
-            result = (await client.execute(UPDATE_POSITION, {"input": data}))["updatePosition"]
+            if status not in extra:
+                result = (await client.execute(UPDATE_POSITION, {"input": data}))["updatePosition"]
+                continue
+            owner = (await self.admin.execute(OWNER_OF, {"id": position_id}))["getPosition"]["userId"]
+            agent = self._people.get(owner)
+            if agent is not None:
+                result = (await agent.client.execute(UPDATE_POSITION, {"input": data}))["updatePosition"]
+            else:
+                settled = {**data, "reason": "the test's terminal said so"}
+                result = (await self.admin.execute(SETTLE, {"input": settled}))["settlePosition"]
         return result
 
     async def close(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import pytest_asyncio
 
@@ -34,7 +35,7 @@ def _plan_entry(store: Store) -> str:
     return user.id
 
 
-async def _drain(queue: asyncio.Queue[object]) -> list[object]:
+async def _drain(queue: asyncio.Queue[Any]) -> list[object]:
     got: list[object] = []
     while True:
         try:

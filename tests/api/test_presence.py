@@ -87,3 +87,29 @@ async def test_user_left_online_by_a_stopped_sqlite_server_is_offline_after_rest
     finally:
         services.cache.close()
         services.store.close()
+
+
+OPEN_ALERTS = "query($u: ID) { listAlerts(userId: $u, open: true) { kind relatedPositionIds } }"
+ACCOUNT = "query($id: ID!) { getAccount(id: $id) { connectionStatus } }"
+
+
+async def test_agent_gone_with_an_open_position_disconnects_accounts_and_alerts_until_back(
+    shared_api: Api,
+) -> None:
+    alice = await shared_api.trader()
+    await shared_api.move_position(shared_api.admin, alice.position_id, "OPENING", "OPEN")
+    await shared_api.admin.execute(
+        "mutation($id: ID!) { updateAccount(input: {id: $id, connectionStatus: CONNECTED}) { id } }",
+        {"id": alice.account_id},
+    )
+    async with alice.client.connection():
+        pass
+    await until_status(shared_api, alice, "OFFLINE", within_s=3.0)
+    account = (await shared_api.admin.execute(ACCOUNT, {"id": alice.account_id}))["getAccount"]
+    alerts = (await shared_api.admin.execute(OPEN_ALERTS, {"u": alice.id}))["listAlerts"]
+    assert account["connectionStatus"] == "DISCONNECTED"
+    assert alerts == [{"kind": "AGENT_OFFLINE", "relatedPositionIds": [alice.position_id]}]
+
+    async with alice.client.connection():
+        back = (await shared_api.admin.execute(OPEN_ALERTS, {"u": alice.id}))["listAlerts"]
+    assert back == []

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from tests.api.conftest import ADMIN_TOKEN
 
+from hedge.api.cli import plain_http_warning
 from hedge.config import ServerSettings
 from hedge.localservices import free_port
 from hedge.store.sqlite_file import StoreInUse, StoreLock
@@ -102,3 +103,16 @@ def test_default_database_is_hedge_db_in_the_data_folder(tmp_path: Path) -> None
     assert settings.database_url == f"sqlite:///{tmp_path / 'd' / 'hedge.db'}"
     default = ServerSettings.from_env({})
     assert Path(default.data_dir).is_absolute() and default.database_url.endswith("/hedge/hedge.db")
+
+
+@pytest.mark.parametrize(
+    ("host", "tls", "warned"),
+    [("0.0.0.0", False, True), ("192.168.1.5", False, True), ("server.lan", False, True),
+     ("127.0.0.1", False, False), ("::1", False, False), ("localhost", False, False),
+     ("0.0.0.0", True, False)],
+)  # fmt: skip
+def test_plain_http_beyond_loopback_is_warned_about(host: str, tls: bool, warned: bool) -> None:
+    settings = ServerSettings(host=host, tls_cert="c.pem" if tls else "", tls_key="k.pem" if tls else "")
+    message = plain_http_warning(settings)
+    assert (message is not None) is warned
+    assert message is None or "tokens cross the network in clear" in message

@@ -25,13 +25,13 @@ def test_check_token_shorter_than_24_is_refused(token: str) -> None:
 
 @given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=24, max_size=80))
 def test_check_token_of_24_or_more_printable_characters_is_accepted_as_is(token: str) -> None:
-    if token.startswith("-"):
-        with pytest.raises(ValidationError, match="must not begin with '-'"):
-            check_token(token)
-    else:
-        assert check_token(token) == token
+    assert check_token(token) == token  # an operator's choice, even one beginning with "-"
 
 
 def test_check_token_with_surrounding_space_is_refused() -> None:
     with pytest.raises(ValidationError):
         check_token(" " + "x" * 30)
+
+
+def test_check_token_chosen_by_operator_beginning_with_dash_is_taken_as_it_is() -> None:
+    assert check_token("-" + "x" * 30) == "-" + "x" * 30

@@ -132,6 +132,18 @@ def test_trailing_stop_best_starts_at_entry_price(book: Book) -> None:
     assert tick(book, "149.900", "149.910") == [Fired(P1, D("149.900"), TS)]
 
 
+def test_trailing_stop_best_starts_where_the_caller_says(book: Book) -> None:
+    # the agent starts it from the bid at the fill: a BUY filled at the ask 150.010, bid 150.000
+    book.add(P1, "USDJPY", Side.BUY, TS, D("150.010"), D("10"), JPY, best_price=D("150.000"))
+    assert tick(book, "149.905", "149.915") == []  # 9.5 pips under the bid at the fill
+    assert tick(book, "149.900", "149.910") == [Fired(P1, D("149.900"), TS)]
+
+
+def test_from_entry_ignores_a_given_best_price(book: Book) -> None:
+    book.add(P1, "USDJPY", Side.BUY, FE, D("150.000"), D("10"), JPY, best_price=D("151.000"))
+    assert tick(book, "150.100", "150.110") == [Fired(P1, D("150.100"), FE)]
+
+
 def test_trailing_stop_quote_before_add_does_not_raise_best(book: Book) -> None:
     tick(book, "151.000", "151.010")
     assert buy(book, P1, "150.000", "10", TS) == []
@@ -271,6 +283,7 @@ class Add:
     entry_points: int
     width: Decimal
     reuse: int | None  # index of an earlier id to add again, or None for a fresh id
+    best_points: int | None = None  # TRAILING_STOP: start the best this many points from the entry
 
 
 @dataclass(frozen=True)
@@ -299,6 +312,7 @@ OPS = st.one_of(
         st.integers(-150, 150),
         st.sampled_from(WIDTHS),
         st.none() | st.integers(0, 50),
+        st.none() | st.integers(-30, 30),
     ),
     st.builds(Remove, st.integers(0, 50)),
     st.builds(Tick, st.sampled_from(list(SYMBOLS)), st.integers(-150, 150), st.integers(0, 30)),
@@ -307,7 +321,9 @@ OPS = st.one_of(
 
 def add_op(book: Book, pid: PositionId, op: Add) -> list[Fired]:
     entry = quote(op.symbol, op.entry_points)
-    return book.add(pid, op.symbol, op.side, op.mode, entry, op.width, default_spec(op.symbol).pip_size)
+    best = None if op.best_points is None else quote(op.symbol, op.entry_points + op.best_points)
+    pip = default_spec(op.symbol).pip_size
+    return book.add(pid, op.symbol, op.side, op.mode, entry, op.width, pip, best_price=best)
 
 
 def replay(ops: list[Add | Remove | Tick], slack: int, flush_points: int = 1000) -> None:

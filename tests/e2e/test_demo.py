@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from hedge.client.graphql import GraphQLClient
+from hedge.demo import Party, _print_urls, _write_tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -34,3 +40,29 @@ def test_demo_scenario_that_cannot_finish_in_time_exits_non_zero_with_the_reason
     )
     assert done.returncode == 1
     assert "scenario FAILED: position A did not open" in done.stdout
+
+
+def test_demo_removes_its_folder_and_prints_no_token(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "hedge.cli", "demo", "--scenario-only", "--port", "0", "--timeout-s", "30"],
+        capture_output=True, text=True, timeout=90, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list(tmp_path.glob("hedge-demo-*")) == []
+    assert "hs_" not in done.stdout + done.stderr
+    assert "market moves: USDJPY bid 150.110 at user 1's broker, 150.113 at user 2's" in done.stdout
+    assert "position B: SELL 0.1 USDJPY OPEN at 150.113" in done.stdout  # user 2's bid in the shared market
+
+
+def test_demo_keeps_tokens_in_a_file_only_its_user_reads_and_prints_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    party = Party("user 1", "u1", "hs_" + "u" * 43, "acc", "10001", GraphQLClient("http://127.0.0.1:9", None))
+    path = _write_tokens(tmp_path / "tokens.txt", "hs_" + "a" * 43, [party])
+    _print_urls("http://127.0.0.1:8000", path, [])
+
+    shown = capsys.readouterr().out
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert "hs_" + "a" * 43 in path.read_text() and "hs_" + "u" * 43 in path.read_text()
+    assert "hs_" not in shown and str(path) in shown and "http://127.0.0.1:8000/" in shown

@@ -87,12 +87,29 @@ def test_entry_requoted_once_opens_on_the_retry(desk: Desk) -> None:
     assert fills_of(desk.flaky_ea, position["id"]) == 1
 
 
-def test_close_refused_by_ea_returns_position_to_open_and_fails_close_action(desk: Desk) -> None:
+SETTLE = "mutation($input: SettlePositionInput!) { settlePosition(input: $input) { id mtTicket } }"
+
+
+def _record_ticket(system: System, position_id: str, ticket: str) -> None:
+    """A person records a ticket (the broker's fact is no longer editable through updatePosition:
+    settlePosition is the one way, ADMIN only, with a reason)."""
+    facts = {
+        "id": position_id,
+        "status": "OPEN",
+        "mtTicket": ticket,
+        "reason": "ticket read off the statement",
+    }
+    system.admin.execute(SETTLE, {"input": facts})
+
+
+def test_close_refused_by_ea_returns_position_to_open_and_fails_close_action(
+    desk: Desk, system: System
+) -> None:
     api = desk.user.api
     entry, position = api.entry(desk.poor.id)
     api.update_action(entry["id"], status="EXECUTING")
     ticket = api.wait_position(position["id"], "OPEN")["mtTicket"]
-    api.update_position(position["id"], mtTicket="999")  # a ticket the terminal does not know
+    _record_ticket(system, position["id"], "999")  # a ticket the terminal does not know
     close = api.close_action(desk.poor.id, position["id"])
 
     api.update_action(close["id"], status="EXECUTING")
@@ -102,7 +119,7 @@ def test_close_refused_by_ea_returns_position_to_open_and_fails_close_action(des
     reopened = api.wait_position(position["id"], "OPEN")
     assert reopened["exitReason"] is None and reopened["exitPrice"] is None
     # with the real ticket back, a new CLOSE action closes it
-    api.update_position(position["id"], mtTicket=ticket)
+    _record_ticket(system, position["id"], ticket)
     again = api.close_action(desk.poor.id, position["id"])
     api.update_action(again["id"], status="EXECUTING")
     closed = api.wait_position(position["id"], "CLOSED")

@@ -35,14 +35,7 @@ def _run(tmp_path: Path) -> dict[str, object]:
     return summary
 
 
-@pytest.mark.xfail(
-    importlib.util.find_spec("hedge.domain.orders") is None,
-    reason="the agent's order tracker (issue 8, agentcore) is not in this tree: problem 1 still shows",
-    strict=False,
-)
 def test_fault_campaign_20_trials_every_fault_kind_0_violations(tmp_path: Path) -> None:
-    if "--state-file" not in faults.paper_ea_knobs():
-        pytest.skip("the paper EA has no --state-file in this tree (the ea branch builds it)")
     summary = _run(tmp_path)
 
     assert summary["trials"] == 20

@@ -38,12 +38,18 @@ class World:
             account.user_id, account.id, "ENTRY", entry=EntryRequest(symbol, "BUY", volume, trail_width="10")
         )
 
+    @staticmethod
+    def agent(position: Position) -> Actor:
+        """The owner's agent (a CLIENT credential of the position's user): the terminal's word."""
+        return Actor(position.user_id, UserRole.CLIENT)
+
     def open_position(self, position: Position) -> Position:
         """PENDING -> OPENING -> OPEN, as the agent does after the EA's fill."""
         store = self.store
-        opening = store.update_position(self.admin, position.id, {"status": "OPENING"})
+        agent = self.agent(position)
+        opening = store.update_position(agent, position.id, {"status": "OPENING"})
         return store.update_position(
-            self.admin,
+            agent,
             opening.id,
             {
                 "status": "OPEN",

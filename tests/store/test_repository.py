@@ -147,8 +147,10 @@ def test_trigger_actions_open_or_later_is_accepted(world: World, status: str) ->
     store = world.store
     position, _ = _hedged(world)
     path = {"OPEN": [], "CLOSING": ["CLOSING"], "CLOSED": ["CLOSING", "CLOSED"], "STOPPED": ["STOPPED"]}
-    for step in path[status]:
-        position = store.update_position(world.admin, position.id, {"status": step, "exit_price": "149.5"})
+    for step in path[status]:  # the terminal's word comes from the owner's agent (issue 9)
+        final = step in ("CLOSED", "STOPPED")
+        exit_ = {"exit_price": "149.5", "exit_reason": "MANUAL_CLOSE"} if final else {}
+        position = store.update_position(world.agent(position), position.id, {"status": step, **exit_})
     fired, _ = store.trigger_actions(position.id, "TRAIL")
     assert fired.status.value == status and fired.trail_triggered_at is not None
 
@@ -220,9 +222,10 @@ def test_decimal_text_is_kept_exactly_and_follows_a_numerically_equal_change(wor
     _, position = world.entry()
     opened = world.open_position(position)
     assert str(opened.entry_price) == "150.000"
-    store.update_position(world.admin, position.id, {"entry_price": "150.0", "memo": "same number"})
+    # a broker fact is not editable after its move (issue 9), so a plan field shows the same rule
+    store.update_position(world.admin, position.id, {"trail_width": "10.0", "memo": "same number"})
     reread = store.get_position(position.id)
-    assert reread is not None and str(reread.entry_price) == "150.0"
+    assert reread is not None and str(reread.trail_width) == "10.0" and str(reread.entry_price) == "150.000"
 
 
 def test_close_returns_promptly(store_url: str) -> None:
@@ -240,7 +243,9 @@ def test_opening_a_pending_position_starts_its_pending_entry_action_in_the_same_
     world.store.update_position(world.client, position.id, {"status": "OPENING"})
     started = world.store.get_action(action.id)
     assert started is not None and started.status is ActionStatus.EXECUTING
-    events = world.store.read_changes(head)
+    # (the same transaction also raises a MARGIN_LOW note: margin cannot be checked without the
+    # terminal's marginPerLot, issue 9's pre-trade rule)
+    events = [e for e in world.store.read_changes(head) if e.entity != "Alert"]
     assert [(e.entity, e.entity_id) for e in events] == [("Position", position.id), ("Action", action.id)]
     assert events[0].committed_at == events[1].committed_at
 

@@ -47,6 +47,7 @@ def on_opened(core: AgentCore, account_id: str, msg: Opened, now: float) -> list
         core.terminal(account_id).held[pid] = fill  # also what orphans are judged from
         if tracker is not None and tracker.can(OrderTrigger.FILL) and tracker.state is not S.HELD:
             tracker.filled(fill, now)
+            core.fill_heard(pid)
         return []
     if tracker is None or tracker.command_id != msg.command_id or tracker.kind != "OPEN":
         return []  # an answer to a command we no longer wait for (a repeat)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from typing import TYPE_CHECKING
 
-from hedge import eventloop
+from hedge import eventloop, logs
 
 if TYPE_CHECKING:
     from hedge.agent.runtime import AgentRuntime
@@ -61,9 +62,11 @@ def run_agent(args: argparse.Namespace) -> int:
     from hedge.config import AgentSettings
     from hedge.domain.errors import DomainError
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        logs.configure(args.log_level)
+    except ValueError as exc:  # HEDGE_LOG_FORMAT
+        sys.stderr.write(f"cannot start the agent: {exc}\n")
+        return 2
     log = logging.getLogger("hedge")
     try:
         settings = AgentSettings.from_env(

@@ -27,7 +27,7 @@ from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TrailMo
 from hedge.domain.models import Position
 from hedge.domain.orders import Fill, OrderState, OrderTracker, OrderTrigger
 from hedge.domain.symbols import SymbolCatalog, canonical_symbol
-from hedge.domain.trail import TrailBook
+from hedge.domain.trail import TrailBook, closing_price
 from hedge.domain.transitions import FINAL_POSITION_STATES
 from hedge.ea.protocol import Sync
 from hedge.ea.protocol_messages import (
@@ -39,6 +39,7 @@ from hedge.ea.protocol_messages import (
     Positions,
     Price,
     Stopped,
+    Symbols,
 )
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,15 @@ class AgentCore:
         log.info("trail condition met for position %s at %s", position_id, price)
         return intent
 
+    def fill_heard(self, position_id: str) -> None:
+        """A TRAILING_STOP's best price starts from the bid (SELL: the ask) at the fill."""
+        row = self.state.positions.get(position_id)
+        if row is None or row.trail_mode is not TrailMode.TRAILING_STOP or position_id in self.saved_bests:
+            return
+        quote = self.quotes.get((row.account_id, row.symbol))
+        if quote is not None:
+            self.saved_bests[position_id] = closing_price(row.side, quote.bid, quote.ask)
+
     def trigger_settled(self, position_id: str) -> None:
         """The server recorded (or refused for good) the trigger of this position."""
         self.triggers.pop(position_id, None)
@@ -296,6 +306,15 @@ class AgentCore:
         self.quotes[(account_id, symbol)] = Quote(msg.bid, msg.ask, msg.time_ms)
         return [self._fire(f.position_id, f.price) for f in self.book.on_price(key, msg.bid, msg.ask)]
 
+    def on_symbols(self, account_id: str, msg: Symbols) -> list[Intent]:
+        """SYMBOLS: the terminal's figures for its symbols (kept under their canonical names)."""
+        account = self.state.accounts.get(account_id)
+        mapping = account.symbol_map if account else None
+        term = self.terminal(account_id)
+        for info in msg.symbols:
+            term.symbols[canonical_symbol(info.symbol, mapping)] = info
+        return []
+
     def on_account(self, account_id: str, msg: AccountUpdate) -> list[Intent]:
         term = self.terminal(account_id)
         term.snapshot = msg
@@ -337,7 +356,7 @@ class AgentCore:
 
     # ------------------------------------------------------------------ views
 
-    def unrealized(self, pos: Position) -> tuple[Decimal, Decimal] | None:
+    def unrealized(self, pos: Position) -> tuple[Decimal, Decimal, str | None] | None:
         return views.unrealized(self, pos)
 
     def open_positions(self) -> list[dict[str, object]]:

@@ -14,11 +14,13 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from hedge.agent.alerts import Condition
 from hedge.agent.intents import AlertKey, Intent, SendToEA
 from hedge.domain.enums import PositionStatus
+from hedge.domain.models import Position
 from hedge.domain.orders import (
     AWAITING_SYNC,
     EXPECTED_HELD,
@@ -30,7 +32,7 @@ from hedge.domain.orders import (
     OrderTrigger,
 )
 from hedge.ea.protocol import History
-from hedge.ea.protocol_messages import HistoryResult, HistoryState, Positions
+from hedge.ea.protocol_messages import HistoryResult, HistoryState, PositionReport, Positions
 
 if TYPE_CHECKING:
     from hedge.agent.core import AgentCore
@@ -111,6 +113,7 @@ def apply_positions(core: AgentCore, account_id: str, msg: Positions, now: float
         if tracker.state is not S.HELD and tracker.can(OrderTrigger.FILL) and tracker.moved_at <= asked_at:
             log.info("position %s is held by the terminal as ticket %s", pid, fill.mt_ticket)
             tracker.filled(fill, now)
+            core.fill_heard(pid)
     for tracker in list(core.orders.values()):
         if tracker.account_id != account_id or tracker.position_id in term.held:
             continue
@@ -178,6 +181,8 @@ def conditions(core: AgentCore, now: float) -> tuple[list[Condition], set[AlertK
         if not term.connected and term.away_since is None:
             term.away_since = now
     for t in core.orders.values():
+        if t.state is S.HELD:
+            continue  # the common case, and nothing to say about it
         pos = core.state.positions.get(t.position_id)
         status = pos.status.value if pos is not None else "unknown"
         where = f"position {t.position_id} on account {names.get(t.account_id, t.account_id)}"
@@ -276,22 +281,33 @@ def _orphans(core: AgentCore, account_id: str, name: str) -> list[Condition]:
                     requires_action=True,
                 )
             )
-        elif (
-            pos.mt_ticket
-            and fill.mt_ticket
-            and pos.mt_ticket != fill.mt_ticket
-            and pos.status is not P.OPENING
-        ):
-            found.append(
-                Condition(
-                    "RECONCILIATION_MISMATCH",
-                    "WARNING",
-                    f"position {pid} has ticket {pos.mt_ticket} on the server, but the terminal of "
-                    f"account {name} holds it as ticket {fill.mt_ticket}",
-                    account_id,
-                    pid,
+        elif pos.status is not P.OPENING:
+            differences = _differences(pos, fill, term.reports.get(pid))
+            if differences:
+                found.append(
+                    Condition(
+                        "RECONCILIATION_MISMATCH",
+                        "WARNING",
+                        f"position {pid} differs between the server and the terminal of account {name}: "
+                        + "; ".join(differences),
+                        account_id,
+                        pid,
+                    )
                 )
-            )
+    return found
+
+
+def _differences(pos: Position, fill: Fill, report: PositionReport | None) -> list[str]:
+    """What the server's OPEN/CLOSING row and the terminal's word disagree on, in words."""
+    found = []
+    if pos.mt_ticket and fill.mt_ticket and pos.mt_ticket != fill.mt_ticket:
+        found.append(f"ticket {pos.mt_ticket} on the server, {fill.mt_ticket} at the terminal")
+    if report is not None:
+        if report.side is not pos.side:
+            found.append(f"side {pos.side.value} on the server, {report.side.value} at the terminal")
+        planned: Decimal = getattr(pos, "filled_volume", None) or pos.volume
+        if report.volume != planned:
+            found.append(f"volume {planned} on the server, {report.volume} at the terminal")
     return found
 
 

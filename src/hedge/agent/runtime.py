@@ -14,39 +14,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any
 
 from hedge.agent import documents as doc
 from hedge.agent.core import AgentCore
 from hedge.agent.gateway import EAGateway
 from hedge.agent.intents import (
     Intent,
-    RaiseAlert,
-    ResolveAlert,
     SendToEA,
     TriggerActions,
     UpdateAccount,
-    UpdateAction,
-    UpdatePosition,
     busy_key,
 )
 from hedge.agent.lease import AgentLease, LeaseState
 from hedge.agent.link import LINK_ERRORS, ServerLink
+from hedge.agent.local_copy import LocalCopy
+from hedge.agent.mutations import send_mutation
 from hedge.agent.state import Row
 from hedge.agent.supervise import retrieve, supervised
-from hedge.agent.wire import from_gql, gql_value
+from hedge.agent.wire import from_gql
 from hedge.client.graphql import GraphQLClient, GraphQLClientError, TokenRefused
 from hedge.config import AgentSettings, load_symbol_specs
 from hedge.domain.models import Account, Action, Position
-from hedge.domain.rows import from_mapping, to_image
 from hedge.ea.protocol import AGENT_NOT_READY, Close, Message, Open
 from hedge.ea.protocol_messages import (
     AccountUpdate,
@@ -57,11 +51,13 @@ from hedge.ea.protocol_messages import (
     Positions,
     Price,
     Stopped,
+    Symbols,
 )
 
 log = logging.getLogger(__name__)
 
 REFETCH = {"Position": doc.GET_POSITION, "Action": doc.GET_ACTION}
+STOP_TIMEOUT_S = 2.0  # how long a stop waits for each of its steps
 CLOSE_STANDBY = 1013  # "try again later": another agent of this user acts now
 
 
@@ -90,11 +86,7 @@ class AgentRuntime:
         self._acting: asyncio.Task[None] | None = None
         self._core_used = False  # the core has acted: a new grant starts from a fresh one
         self._fatal: asyncio.Future[None] | None = None
-        self._state_file = Path(settings.state_dir) / "accounts.json" if settings.state_dir else None
-        # commands that may be at a terminal and TRAILING_STOP best prices (AgentCore.saved_state)
-        self._orders_file = Path(settings.state_dir) / "orders.json" if settings.state_dir else None
-        self._orders_saved = ""
-        self._orders_saved_at = 0.0
+        self._local = LocalCopy(settings.state_dir)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -102,8 +94,8 @@ class AgentRuntime:
         """Serve the EAs and, while holding the lease, act, until cancelled; a refused token
         raises TokenRefused."""
         self._fatal = asyncio.get_running_loop().create_future()
-        self._restore_accounts()
-        self._restore_orders()
+        self._local.restore_accounts(self.core)
+        self._local.restore_orders(self.core)
         self.ea_port = await self.gateway.start(self.settings.ea_host, self.settings.ea_port)
         self.listening.set()
         log.info(
@@ -113,13 +105,22 @@ class AgentRuntime:
         try:
             await self._fatal
         finally:
-            self._stopping = True  # EAs dropped by the shutdown below are not news for the server
-            for task in [lease, *([self._acting] if self._acting else []), *self._tasks]:
-                task.cancel()
-            await asyncio.gather(lease, *([self._acting] if self._acting else []), return_exceptions=True)
-            await self.lease.release()
-            await self.gateway.close()
-            await self.client.close()
+            await self._shutdown(lease)
+
+    async def _shutdown(self, lease: asyncio.Task[None]) -> None:
+        """Stop acting at once, give the lease up (another agent may take over now), then close.
+        Every step is bounded: a stop never hangs on a slow peer."""
+        self._stopping = True  # no more intents; EAs dropped below are not news for the server
+        running = [lease, *([self._acting] if self._acting else []), *self._tasks]
+        for task in running:
+            task.cancel()
+        await self.lease.release()
+        _, stuck = await asyncio.wait(running, timeout=STOP_TIMEOUT_S) if running else (set(), set())
+        if stuck:
+            log.warning("stopping without waiting for %s", ", ".join(t.get_name() for t in stuck))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.gateway.close(), STOP_TIMEOUT_S)
+        await self.client.close()
 
     def _spawn(self, name: str, run: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
         """A supervised task; a refused token from it stops the agent."""
@@ -201,8 +202,8 @@ class AgentRuntime:
                 await asyncio.wait_for(self._dirty.wait(), period)
             self._dirty.clear()
             self._execute(self.core.decide(time.monotonic()))
-            if time.monotonic() - self._orders_saved_at >= 1.0:
-                self._save_orders()
+            if time.monotonic() - self._local.orders_saved_at >= 1.0:
+                self._local.save_orders(self.core)
 
     async def _push_loop(self) -> None:
         while True:
@@ -220,7 +221,7 @@ class AgentRuntime:
         for row in rows:
             intents += self.core.apply_row(row, now)
         if any(isinstance(r, Account) for r in rows):
-            self._save_accounts()
+            self._local.save_accounts(self.core)
         self._execute(intents)
         self._execute(self.core.decide(time.monotonic()))  # at once: an EXECUTING action is news
 
@@ -256,7 +257,9 @@ class AgentRuntime:
         for intent in intents:
             if isinstance(intent, SendToEA):
                 if isinstance(intent.command, Open | Close):
-                    self._save_orders()  # first on disk: after a crash the command counts as maybe sent
+                    self._local.save_orders(
+                        self.core
+                    )  # first on disk: after a crash the command counts as maybe sent
                 if not self.gateway.send(intent.account_id, intent.command):
                     log.warning(
                         "no EA connected for account %s to send %s", intent.account_id, intent.command.TYPE
@@ -287,7 +290,7 @@ class AgentRuntime:
     async def _mutate(self, intent: Intent, key: str) -> None:
         hold_s = 0.0
         try:
-            rows = await self._send_mutation(intent)
+            rows = await send_mutation(self.link, self.core, intent)
             if isinstance(intent, TriggerActions):
                 self.core.trigger_settled(intent.position_id)
             elif isinstance(intent, UpdateAccount):
@@ -322,66 +325,6 @@ class AgentRuntime:
                     row: Row = from_gql(Position, found) if entity == "Position" else from_gql(Action, found)
                     self._on_rows([row])
         return 0.5 if exc.code in ("INVALID_TRANSITION", "CONFLICT") else 5.0
-
-    async def _send_mutation(self, intent: Intent) -> list[Row]:
-        if isinstance(intent, UpdatePosition):
-            log.info(
-                "position %s → %s (%s)",
-                intent.position_id,
-                intent.changes.get("status", "update"),
-                intent.why,
-            )
-            data = await self.link.mutate(
-                doc.UPDATE_POSITION, {"input": _input(intent.position_id, intent.changes)}
-            )
-            return [from_gql(Position, data["updatePosition"])]
-        if isinstance(intent, UpdateAction):
-            log.info(
-                "action %s → %s (%s)", intent.action_id, intent.changes.get("status", "update"), intent.why
-            )
-            data = await self.link.mutate(
-                doc.UPDATE_ACTION, {"input": _input(intent.action_id, intent.changes)}
-            )
-            return [from_gql(Action, data["updateAction"])]
-        if isinstance(intent, UpdateAccount):
-            data = await self.link.mutate(
-                doc.UPDATE_ACCOUNT, {"input": _input(intent.account_id, intent.changes)}
-            )
-            return [from_gql(Account, data["updateAccount"])]
-        if isinstance(intent, RaiseAlert):
-            alert: dict[str, object] = {
-                "kind": intent.kind,
-                "severity": intent.severity,
-                "message": intent.message,
-                "accountId": intent.key[1],
-                "positionId": intent.key[2],
-                "requiresAction": intent.requires_action,
-            }
-            raised = (await self.link.mutate(doc.RAISE_ALERT, {"input": alert}))["raiseAlert"]
-            self.core.alert_raised(intent.key, str(raised["id"]))
-            return []
-        if isinstance(intent, ResolveAlert):
-            resolve = {"id": intent.alert_id, "automatic": True, "note": "the condition went away"}
-            await self.link.mutate(doc.RESOLVE_ALERT, {"input": resolve})
-            self.core.alert_resolved(intent.key, intent.alert_id)
-            return []
-        assert isinstance(intent, TriggerActions)
-        log.info(
-            "triggering actions of position %s (%s at %s)", intent.position_id, intent.reason, intent.price
-        )
-        payload = {
-            "positionId": intent.position_id,
-            "reason": intent.reason.value,
-            "price": gql_value(intent.price),
-        }
-        data = (await self.link.mutate(doc.TRIGGER_ACTIONS, {"input": payload}))["triggerActions"]
-        started = (
-            ", ".join(f"{a['id']} of user {a['userId']}" for a in data["actions"]) or "none (already fired)"
-        )
-        log.info("position %s fired; actions started: %s", intent.position_id, started)
-        # The moved actions may be other users' (theirs to carry out) and the position's new row
-        # comes through the subscription: nothing here to keep, and a lean answer is a faster one.
-        return []
 
     # ------------------------------------------------------------------ EA side (EAHandler)
 
@@ -429,6 +372,8 @@ class AgentRuntime:
             intents = self.core.on_positions(account.id, msg, now)
         elif isinstance(msg, HistoryResult):
             intents = self.core.on_history(account.id, msg, now)
+        elif isinstance(msg, Symbols):
+            intents = self.core.on_symbols(account.id, msg)
         elif isinstance(msg, AccountUpdate):
             intents = self.core.on_account(account.id, msg)
         else:
@@ -469,54 +414,3 @@ class AgentRuntime:
     def _account_name(self, account_id: str) -> str:
         account = self.core.state.accounts.get(account_id)
         return account.account_number if account else account_id
-
-    def _save_accounts(self) -> None:
-        if self._state_file is None:
-            return
-        self._state_file.parent.mkdir(parents=True, exist_ok=True)
-        images = [to_image(a) for a in self.core.state.accounts.values()]
-        temporary = self._state_file.with_suffix(".tmp")
-        temporary.write_text(json.dumps(images))
-        temporary.replace(self._state_file)
-
-    def _save_orders(self) -> None:
-        self._orders_saved_at = time.monotonic()
-        if self._orders_file is None:
-            return
-        text = json.dumps(self.core.saved_state(), sort_keys=True)
-        if text == self._orders_saved:
-            return
-        self._orders_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self._orders_file.with_suffix(".tmp")
-        temporary.write_text(text)
-        temporary.replace(self._orders_file)
-        self._orders_saved = text
-
-    def _restore_orders(self) -> None:
-        if self._orders_file is None or not self._orders_file.exists():
-            return
-        try:
-            self.core.restore(json.loads(self._orders_file.read_text()))
-        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
-            log.warning("ignoring unreadable %s: %s", self._orders_file, exc)
-            return
-        log.info(
-            "restored %d commands that may be at a terminal and %d trail best prices from %s",
-            len(self.core.journal),
-            len(self.core.saved_bests),
-            self._orders_file,
-        )
-
-    def _restore_accounts(self) -> None:
-        if self._state_file is None or not self._state_file.exists():
-            return
-        try:
-            for image in json.loads(self._state_file.read_text()):
-                self.core.state.apply(from_mapping(Account, image))
-            log.info("restored %d accounts from %s", len(self.core.state.accounts), self._state_file)
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring unreadable %s: %s", self._state_file, exc)
-
-
-def _input(entity_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    return {"id": entity_id, **{name: gql_value(value) for name, value in changes.items()}}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hedge.domain.orders import Fill
-from hedge.ea.protocol_messages import AccountUpdate, PositionReport
+from hedge.ea.protocol_messages import AccountUpdate, PositionReport, SymbolInfo
 
 
 @dataclass
@@ -28,6 +28,7 @@ class Terminal:
     pushed: AccountUpdate | None = None  # the latest one handed to the server
     held: dict[str, Fill] = field(default_factory=dict)  # positionId -> what the terminal holds
     reports: dict[str, PositionReport] = field(default_factory=dict)  # the last POSITIONS, by positionId
+    symbols: dict[str, SymbolInfo] = field(default_factory=dict)  # SYMBOLS, by canonical symbol
 
     @property
     def ready(self) -> bool:

@@ -15,17 +15,30 @@ if TYPE_CHECKING:
     from hedge.agent.core import AgentCore
 
 
-def unrealized(core: AgentCore, pos: Position) -> tuple[Decimal, Decimal] | None:
-    """(currentPrice, unrealizedPL in the quote currency) of an OPEN position, from the last quote.
+def unrealized(core: AgentCore, pos: Position) -> tuple[Decimal, Decimal, str | None] | None:
+    """(currentPrice, unrealizedPL, its currency) of an OPEN position, from the last quote.
 
-    Kept locally and worked out when asked, never written per tick (the seed's LocalCache)."""
+    In the account currency when the terminal reported the symbol's tickValue (SYMBOLS), else the
+    terminal's own profit from the last POSITIONS, else in the quote currency from the contract
+    size. Kept locally and worked out when asked, never written per tick (the seed's LocalCache)."""
     quote = core.quotes.get((pos.account_id, pos.symbol))
     if quote is None or pos.entry_price is None:
         return None
     current = closing_price(pos.side, quote.bid, quote.ask)
     sign = 1 if pos.side is Side.BUY else -1
+    account = core.state.accounts.get(pos.account_id)
+    currency = account.currency if account is not None else None
+    term = core.terminals.get(pos.account_id)
+    info = term.symbols.get(pos.symbol) if term is not None else None
+    if info is not None and info.tick_value is not None:
+        points = (current - pos.entry_price) * sign / info.point
+        return current, points * info.tick_value * pos.volume, currency
+    report = term.reports.get(pos.id) if term is not None else None
+    if report is not None:
+        return current, report.profit, currency
     spec = core.catalog.spec(pos.symbol)
-    return current, (current - pos.entry_price) * sign * pos.volume * spec.contract_size
+    quote_currency = pos.symbol[3:] if len(pos.symbol) == 6 else None
+    return current, (current - pos.entry_price) * sign * pos.volume * spec.contract_size, quote_currency
 
 
 def open_positions(core: AgentCore) -> list[dict[str, object]]:
@@ -43,6 +56,7 @@ def open_positions(core: AgentCore) -> list[dict[str, object]]:
                 "entryPrice": None if pos.entry_price is None else str(pos.entry_price),
                 "currentPrice": None if marked is None else str(marked[0]),
                 "unrealizedPL": None if marked is None else str(marked[1]),
+                "plCurrency": None if marked is None else marked[2],
                 "quoteCurrency": pos.symbol[3:] if len(pos.symbol) == 6 else None,
             }
         )

@@ -26,9 +26,10 @@ from hedge.api.ratelimit import RateLimiter
 from hedge.api.schema import build_schema
 from hedge.api.sessions import SessionGuard
 from hedge.api.view import HedgeGraphQL
-from hedge.config import ServerSettings, load_symbol_specs
+from hedge.config import ServerSettings, load_limits, load_symbol_specs
 from hedge.domain.enums import UserRole
 from hedge.domain.tokens import check_token
+from hedge.jobs.deadlines import expire_forever
 from hedge.jobs.wiring import Jobs
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
@@ -101,6 +102,8 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
         settings.database_url,
         retention=timedelta(seconds=settings.feed_retention_s),
         catalog=load_symbol_specs(settings.symbol_specs),
+        action_ttl=timedelta(seconds=settings.action_ttl_s),
+        limits=load_limits(settings.limits),
     )
     metrics = Metrics()
     cache = EntityCache(store, metrics, settings.redis_url, settings.cache_l1_ttl_s, settings.cache_l2_ttl_s)
@@ -170,12 +173,16 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         services.broker.start()
         heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
         guard = asyncio.create_task(services.sessions.watch_forever(), name="session-guard")
+        deadlines = asyncio.create_task(
+            expire_forever(services.store, settings.deadline_sweep_s), name="deadlines"
+        )
         await jobs.start()
         if services.figures is not None:
             services.figures.start()
         try:
             yield
         finally:
+            deadlines.cancel()
             if services.figures is not None:
                 await services.figures.stop()
             await jobs.stop()

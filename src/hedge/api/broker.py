@@ -3,6 +3,12 @@
 One thread tails the store's feed (woken by commits, LISTEN/NOTIFY on PostgreSQL), invalidates
 the cache, and hands each batch to the event loop, which puts every event on the queue of each
 matching subscription: filtered by entity, operation and userId, per user in commit order.
+
+A subscription given a feed cursor (`after`) first replays, from the store, the matching events
+after the cursor up to the point where it joined the live fan-out, then the live ones: each event
+is delivered once, in feed order (every queued item carries its sequence number). Whatever would
+make a subscriber miss an event (a cursor older than the retained feed, the fan-out's own cursor
+pruned away, a queue overflow) ends the subscription with RESYNC_REQUIRED instead.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from hedge.api import alert_types, convert
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
+from hedge.domain.errors import ValidationError
 from hedge.domain.rows import ENTITY_TYPES, from_mapping
-from hedge.store.feed import ChangeEvent, FeedGap
+from hedge.store.feed import ChangeEvent, FeedGap, head_seq, read_events
 from hedge.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -34,13 +43,20 @@ TO_GRAPHQL: dict[str, Callable[[Any], Any]] = {
     "Action": convert.action,
     "Account": convert.account,
     "User": convert.user,
+    "TradingControl": convert.control,
     "Alert": alert_types.alert,
 }
+ANY = "ANY"  # a subscription's op that takes inserts and updates alike
 MAX_QUEUED = 10_000  # a subscriber this far behind is cut off (it must re-subscribe and reload)
+REPLAY_PAGE = 1000
+_RESYNC = -1  # the sequence number of the queued item that ends a subscription with RESYNC_REQUIRED
 
 
-class SubscriberTooSlow(Exception):
-    """The subscriber's queue overflowed; closing it beats losing events silently."""
+class ResyncRequired(Exception):
+    """The subscriber would miss changes: it must read its rows again and resubscribe."""
+
+
+SubscriberTooSlow = ResyncRequired  # the earlier name (the session guard catches it)
 
 
 @dataclass(eq=False)
@@ -48,8 +64,17 @@ class Subscription:
     entity: str
     op: str
     user_id: str | None  # None: every user (ADMIN)
-    queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
-    overflowed: bool = False
+    queue: asyncio.Queue[tuple[int, Any]] = field(default_factory=asyncio.Queue)
+    joined_at: int = 0  # the fan-out had delivered up to here when this subscription joined it
+    last_seq: int = 0  # delivered to this subscriber up to here
+    ended: bool = False
+
+    def sees(self, event: ChangeEvent) -> bool:
+        return (
+            event.entity == self.entity
+            and event.op == self.op
+            and (self.user_id is None or self.user_id == event.user_id)
+        )
 
 
 class ChangeBroker:
@@ -82,9 +107,12 @@ class ChangeBroker:
                 events = self._store.wait_changes(self.cursor, IDLE_WAIT_S)
             except FeedGap as gap:
                 log.error(
-                    "change feed pruned past this process's cursor (%s); resuming at the oldest kept", gap
+                    "change feed pruned past this process's cursor (%s); resuming at the oldest kept and "
+                    "telling every subscriber to resync",
+                    gap,
                 )
                 self.cursor = gap.oldest - 1
+                self._call_in_loop(self._end_all, f"the change feed lost events before {gap.oldest}")
                 continue
             except Exception:
                 log.exception("change feed read failed; retrying")
@@ -101,11 +129,27 @@ class ChangeBroker:
             self._metrics.feed_lag_events.set(max(0, self._store.signal.head - self.cursor))
             lag = time.time() - events[-1].committed_at.timestamp()
             self._metrics.feed_lag_seconds.set(max(lag, 0.0))
-            assert self._loop is not None
-            try:
-                self._loop.call_soon_threadsafe(self._dispatch, events)
-            except RuntimeError:
+            if not self._call_in_loop(self._dispatch, events):
                 return  # the loop closed: the server is shutting down
+
+    def _call_in_loop(self, fn: Callable[..., None], *args: Any) -> bool:
+        assert self._loop is not None
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            return False
+        return True
+
+    def _end_all(self, reason: str) -> None:
+        for subs in self._subs.values():
+            for sub in list(subs):
+                self._end(sub, reason)
+
+    @staticmethod
+    def _end(sub: Subscription, reason: str) -> None:
+        if not sub.ended:
+            sub.ended = True
+            sub.queue.put_nowait((_RESYNC, reason))
 
     def _committed_here(self, events: list[ChangeEvent]) -> None:
         """This process committed `events`: deliver them now instead of reading them back.
@@ -127,23 +171,24 @@ class ChangeBroker:
             if event.seq <= self.delivered:
                 continue  # already delivered (by the commit hook, or a re-read)
             self.delivered = event.seq
-            targets = self._subs.get((event.entity, event.op))
+            targets = self._subs.get((event.entity, event.op), set()) | self._subs.get(
+                (event.entity, ANY), set()
+            )
             if not targets:
                 continue
             # converted once for every subscriber: the GraphQL object is only read from here on
             value = TO_GRAPHQL[event.entity](from_mapping(ENTITY_TYPES[event.entity], event.image))
             for sub in targets:
-                if sub.user_id is not None and sub.user_id != event.user_id:
+                if sub.ended or (sub.user_id is not None and sub.user_id != event.user_id):
                     continue
                 if sub.queue.qsize() >= MAX_QUEUED:
-                    sub.overflowed = True
-                    sub.queue.put_nowait(None)
+                    self._end(sub, f"more than {MAX_QUEUED} changes queued for this subscriber")
                     continue
-                sub.queue.put_nowait(value)
+                sub.queue.put_nowait((event.seq, value))
 
     @asynccontextmanager
     async def subscribe(self, entity: str, op: str, user_id: str | None) -> AsyncIterator[Subscription]:
-        sub = Subscription(entity, op, user_id)
+        sub = Subscription(entity, op, user_id, joined_at=self.delivered, last_seq=self.delivered)
         self._subs.setdefault((entity, op), set()).add(sub)
         self._metrics.subscriptions_open.inc()
         try:
@@ -152,10 +197,38 @@ class ChangeBroker:
             self._subs[(entity, op)].discard(sub)
             self._metrics.subscriptions_open.dec()
 
+    async def replay(self, sub: Subscription, cursor: int) -> AsyncIterator[Any]:
+        """The subscription's changes after `cursor` that came before it joined the fan-out.
+
+        ResyncRequired when the feed no longer holds them all, or the cursor is ahead of the feed.
+        """
+        if cursor > sub.joined_at and cursor > await run_in_threadpool(head_seq, self._store.engine):
+            raise ValidationError("after", f"must be a cursor this feed has reached, was {cursor}")
+        after = cursor
+        while after < sub.joined_at:
+            try:
+                events = await run_in_threadpool(
+                    read_events, self._store.engine, after, REPLAY_PAGE, strict=True
+                )
+            except FeedGap as gap:
+                raise ResyncRequired(
+                    f"the change feed no longer holds the changes after cursor {cursor} "
+                    f"(oldest kept: {gap.oldest})"
+                ) from None
+            if not events:
+                break
+            for event in events:
+                if event.seq > sub.joined_at:
+                    break
+                if sub.sees(event):
+                    yield TO_GRAPHQL[event.entity](from_mapping(ENTITY_TYPES[event.entity], event.image))
+            after = events[-1].seq
+        sub.last_seq = max(cursor, sub.joined_at)
+
     @asynccontextmanager
     async def watch(self, entity: str, op: str) -> AsyncIterator[Subscription]:
         """Every user's changes of one kind, for the server itself (not counted as a client's)."""
-        sub = Subscription(entity, op, None)
+        sub = Subscription(entity, op, None, joined_at=self.delivered, last_seq=self.delivered)
         self._subs.setdefault((entity, op), set()).add(sub)
         try:
             yield sub
@@ -164,7 +237,10 @@ class ChangeBroker:
 
     async def next_value(self, sub: Subscription) -> Any:
         """The next change for this subscription (a GraphQL object), waiting for it."""
-        value = await sub.queue.get()
-        if sub.overflowed and value is None:
-            raise SubscriberTooSlow(f"more than {MAX_QUEUED} events queued for this subscriber")
-        return value
+        while True:
+            seq, value = await sub.queue.get()
+            if seq == _RESYNC:
+                raise ResyncRequired(str(value))
+            if seq > sub.last_seq:  # queued before a replay that already delivered it: skip
+                sub.last_seq = seq
+                return value

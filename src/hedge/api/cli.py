@@ -7,6 +7,7 @@ import logging
 import socket
 import sys
 
+from hedge import logs
 from hedge.config import ServerSettings
 from hedge.domain.errors import DomainError
 
@@ -35,7 +36,11 @@ def run_server(args: argparse.Namespace) -> int:
     from hedge.api.app import build_app
     from hedge.store.sqlite_file import StoreInUse, StoreLock, absolute_url, sqlite_path
 
-    configure_logging(args.log_level)
+    try:
+        logs.configure(args.log_level)
+    except ValueError as exc:  # HEDGE_LOG_FORMAT
+        sys.stderr.write(f"cannot start the server: {exc}\n")
+        return 2
     log = logging.getLogger("hedge")
     lock: StoreLock | None = None
     try:
@@ -50,6 +55,9 @@ def run_server(args: argparse.Namespace) -> int:
         settings = settings.with_(database_url=absolute_url(settings.database_url))
         log.info("starting server: %s", settings.describe())
         check_tls_files(settings)
+        exposed = plain_http_warning(settings)
+        if exposed:
+            log.warning("%s", exposed)
         listening = bind(settings.host, settings.port)
         lock = StoreLock.acquire(settings.database_url)
         path = sqlite_path(settings.database_url)
@@ -91,8 +99,22 @@ def bind(host: str, port: int) -> socket.socket:
         raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def plain_http_warning(settings: ServerSettings) -> str | None:
+    """A warning when tokens would cross a network in clear: plain HTTP on a non-loopback address."""
+    import ipaddress
+
+    if settings.tls_cert or settings.host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(settings.host).is_loopback:
+            return None
+    except ValueError:
+        pass  # a host name: it may well resolve beyond this machine
+    return (
+        f"serving plain HTTP on {settings.host}: tokens cross the network in clear; "
+        "use --tls-cert/--tls-key, or bind 127.0.0.1 behind a TLS reverse proxy "
+        "(deploy/nginx/hedge.conf), and firewall the port"
+    )
 
 
 def check_tls_files(settings: ServerSettings) -> None:

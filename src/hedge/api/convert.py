@@ -7,7 +7,10 @@ from decimal import Decimal
 import strawberry
 
 from hedge.api import gqltypes as g
+from hedge.api import record_types as r
 from hedge.domain import models as m
+from hedge.domain.account_specs import reported_spec
+from hedge.domain.symbols import SymbolSpec
 
 
 def _f(value: Decimal | None) -> float | None:
@@ -45,6 +48,8 @@ def account(a: m.Account) -> g.Account:
         connection_status=a.connection_status,
         last_synced_at=a.last_synced_at,
         symbol_map=[g.SymbolMapping(broker_symbol=b, symbol=c) for b, c in sorted(a.symbol_map.items())],
+        symbol_specs=[symbol_spec(s) for s in reported_specs(a)],
+        margin_mode=a.margin_mode,
         version=a.version,
         created_at=a.created_at,
         updated_at=a.updated_at,
@@ -74,6 +79,10 @@ def position(p: m.Position) -> g.Position:
         exit_reason=p.exit_reason,
         realized_pl=_f(p.realized_pl),
         memo=p.memo,
+        filled_volume=_f(p.filled_volume),
+        retried_as_position_id=None
+        if p.retried_as_position_id is None
+        else strawberry.ID(p.retried_as_position_id),
         version=p.version,
         created_at=p.created_at,
         updated_at=p.updated_at,
@@ -92,7 +101,41 @@ def action(a: m.Action) -> g.Action:
         error_message=a.error_message,
         retry_count=a.retry_count,
         executed_at=a.executed_at,
+        expires_at=a.expires_at,
+        max_slippage_pips=_f(a.max_slippage_pips),
+        client_request_id=a.client_request_id,
         version=a.version,
         created_at=a.created_at,
         updated_at=a.updated_at,
+    )
+
+
+def symbol_spec(s: SymbolSpec) -> g.SymbolSpec:
+    return g.SymbolSpec(
+        symbol=s.symbol,
+        pip_size=float(s.pip_size),
+        digits=s.digits,
+        contract_size=float(s.contract_size),
+        volume_min=float(s.volume_min),
+        volume_step=float(s.volume_step),
+        volume_max=float(s.volume_max),
+        margin_per_lot=_f(s.margin_per_lot),
+        tick_value=_f(s.tick_value),
+        source=s.source,
+    )
+
+
+def reported_specs(a: m.Account) -> list[SymbolSpec]:
+    return [spec for spec in (reported_spec(a, symbol) for symbol in sorted(a.symbol_specs)) if spec]
+
+
+def control(c: m.TradingControl) -> r.TradingControl:
+    return r.TradingControl(
+        scope=c.scope,
+        target_id=None if c.target_id is None else strawberry.ID(c.target_id),
+        state=c.state,
+        reason=c.reason,
+        updated_at=c.updated_at,
+        updated_by=None if c.updated_by is None else strawberry.ID(c.updated_by),
+        governs=c.user_id,
     )

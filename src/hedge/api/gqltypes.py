@@ -25,6 +25,9 @@ for _enum in (
     enums.TrailMode,
     enums.ExitReason,
     enums.TriggerReason,
+    enums.ChangeSource,
+    enums.TradingScope,
+    enums.TradingState,
 ):
     strawberry.enum(_enum)
 
@@ -61,6 +64,35 @@ class SymbolMappingInput:
     symbol: str
 
 
+@strawberry.type(description="A symbol's spec for an account: its terminal's, configured or built in")
+class SymbolSpec:
+    symbol: str
+    pip_size: float
+    digits: int
+    contract_size: float
+    volume_min: float
+    volume_step: float
+    volume_max: float
+    margin_per_lot: float | None = strawberry.field(
+        description="in the account currency, as the terminal computes it"
+    )
+    tick_value: float | None
+    source: str = strawberry.field(description="TERMINAL, CONFIG or BUILTIN")
+
+
+@strawberry.input(description="A symbol as the account's terminal reports it (canonical name)")
+class SymbolSpecInput:
+    symbol: str
+    digits: int
+    point: float
+    contract_size: float
+    volume_min: float
+    volume_step: float
+    volume_max: float
+    margin_per_lot: float | None = None
+    tick_value: float | None = None
+
+
 @strawberry.type
 class Account:
     id: strawberry.ID
@@ -84,6 +116,8 @@ class Account:
     symbol_map: list[SymbolMapping] = strawberry.field(
         description="broker symbol names (USDJPY.m, #XAUUSD) and the canonical symbols they stand for"
     )
+    symbol_specs: list[SymbolSpec] = strawberry.field(description="what the account's terminal reported")
+    margin_mode: str | None = strawberry.field(description="HEDGING, NETTING or EXCHANGE")
 
 
 @strawberry.type
@@ -114,6 +148,10 @@ class Position:
     version: int
     created_at: datetime
     updated_at: datetime
+    retried_as_position_id: strawberry.ID | None = None
+    filled_volume: float | None = strawberry.field(
+        default=None, description="lots the terminal filled; less than volume on a partial fill"
+    )
 
 
 @strawberry.type
@@ -131,6 +169,11 @@ class Action:
     version: int
     created_at: datetime
     updated_at: datetime
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="EXECUTING must be taken up by its owner's agent by then"
+    )
+    max_slippage_pips: float | None = None
+    client_request_id: str | None = None
 
 
 @strawberry.input
@@ -171,6 +214,8 @@ class UpdateAccountInput:
     connection_status: enums.ConnectionStatus | None = strawberry.UNSET
     leverage: int | None = strawberry.UNSET
     symbol_map: list[SymbolMappingInput] | None = strawberry.UNSET
+    symbol_specs: list[SymbolSpecInput] | None = strawberry.UNSET
+    margin_mode: str | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -184,6 +229,10 @@ class CreateActionInput:
     volume: float | None = None
     trail_width: float | None = None
     trail_mode: enums.TrailMode | None = None
+    client_request_id: str | None = strawberry.field(
+        default=None, description="a retry with the same id (same caller) returns the first result"
+    )
+    max_slippage_pips: float | None = None
 
 
 @strawberry.type
@@ -208,6 +257,7 @@ class UpdatePositionInput:
     exit_reason: enums.ExitReason | None = strawberry.UNSET
     realized_pl: float | None = strawberry.field(default=strawberry.UNSET, name="realizedPL")
     memo: str | None = strawberry.UNSET
+    filled_volume: float | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -225,6 +275,9 @@ class TriggerActionsInput:
     reason: enums.TriggerReason
     price: float | None = strawberry.field(
         default=None, description="the price that met the condition, kept for the audit trail"
+    )
+    price_time: datetime | None = strawberry.field(
+        default=None, description="the EA's time of that price; trailTriggeredAt takes it"
     )
 
 

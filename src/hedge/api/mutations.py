@@ -3,6 +3,7 @@ transaction that reads it (no extra round trip), who may create for whom before 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import strawberry
@@ -28,6 +29,8 @@ def given(input_: object, *names: str) -> dict[str, Any]:
             continue
         if name == "symbol_map":
             out[name] = _pairs(value)
+        elif name == "symbol_specs":
+            out[name] = None if value is None else [dataclasses.asdict(spec) for spec in value]
         else:
             out[name] = [str(i) for i in value] if isinstance(value, list) else value
     return out
@@ -84,7 +87,7 @@ class Mutation:
         c.check_rate()
         changes = given(
             input, "display_name", "balance", "credit", "equity", "margin", "margin_level",
-            "connection_status", "leverage", "symbol_map",
+            "connection_status", "leverage", "symbol_map", "symbol_specs", "margin_mode",
         )  # fmt: skip
         if c.services.figures is not None and coalescible(changes, _version(input.expected_version)):
             try:  # figures only: coalesced with other accounts' reports (hedge.api.coalesce)
@@ -104,9 +107,10 @@ class Mutation:
         self, info: Info[Context, None], input: g.CreateActionInput
     ) -> g.CreateActionPayload:
         c = info.context
-        owner = owner_for_create(c.actor, None if input.user_id is None else str(input.user_id))
         # a CLIENT naming another user's account or position is refused as such, not as bad input
-        await _owned(c, Account, str(input.account_id))
+        account = await _owned(c, Account, str(input.account_id))
+        # userId defaults to the account's owner (an ADMIN acting for a user need not repeat it)
+        owner = owner_for_create(c.actor, account.user_id if input.user_id is None else str(input.user_id))
         if input.position_id is not None:
             await _owned(c, Position, str(input.position_id))
         c.check_rate()
@@ -118,6 +122,9 @@ class Mutation:
             input.type,
             None if input.position_id is None else str(input.position_id),
             entry,
+            actor=c.actor,
+            client_request_id=input.client_request_id,
+            max_slippage_pips=input.max_slippage_pips,
         )
         c.services.cache.written(action)
         c.services.cache.written(position)
@@ -140,7 +147,7 @@ class Mutation:
         c.check_rate()
         changes = given(
             input, "status", "trail_width", "trail_mode", "trigger_action_ids", "mt_ticket", "entry_price",
-            "entry_time", "exit_price", "exit_time", "exit_reason", "realized_pl", "memo",
+            "entry_time", "exit_price", "exit_time", "exit_reason", "realized_pl", "memo", "filled_volume",
         )  # fmt: skip
         position = await c.run(
             c.services.store.update_position,
@@ -159,7 +166,12 @@ class Mutation:
         c = info.context
         c.check_rate()
         position, actions = await c.run(
-            c.services.store.trigger_actions, str(input.position_id), input.reason, input.price, c.actor
+            c.services.store.trigger_actions,
+            str(input.position_id),
+            input.reason,
+            input.price,
+            c.actor,
+            input.price_time,
         )
         c.services.cache.written(position)
         for action in actions:

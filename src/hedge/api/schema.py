@@ -22,10 +22,13 @@ from hedge.api.access import AccessMutation, AccessQuery, AccessSubscription
 from hedge.api.alerts import AlertMutation, AlertQuery
 from hedge.api.errors import ErrorCodes
 from hedge.api.fanout import SharedEventExecutor
+from hedge.api.feed_cursor import FeedQuery
 from hedge.api.gqltypes import DATETIME_SCALAR
 from hedge.api.jobs import JobsQuery
+from hedge.api.lease import LeaseMutation
 from hedge.api.mutations import Mutation
 from hedge.api.queries import Query
+from hedge.api.record_api import RecordMutation, RecordQuery, RecordSubscription
 from hedge.api.stats import StatsQuery
 from hedge.api.subscriptions import Subscription
 from hedge.domain.errors import DomainError
@@ -98,9 +101,13 @@ def build_schema(
     # build a new class on every request, which cost more than the rest of a mutation.
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
-        query=merge_types("Query", (Query, AlertQuery, AccessQuery, JobsQuery, StatsQuery)),
-        mutation=merge_types("Mutation", (Mutation, AlertMutation, AccessMutation)),
-        subscription=merge_types("Subscription", (Subscription, AccessSubscription)),
+        query=merge_types(
+            "Query", (Query, AlertQuery, FeedQuery, AccessQuery, JobsQuery, StatsQuery, RecordQuery)
+        ),
+        mutation=merge_types(
+            "Mutation", (Mutation, AlertMutation, AccessMutation, LeaseMutation, RecordMutation)
+        ),
+        subscription=merge_types("Subscription", (Subscription, AccessSubscription, RecordSubscription)),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),
         extensions=[lambda: RequestGate(max_tokens, rules), lambda: ErrorCodes(count_error)],
         execution_context_class=SharedEventExecutor,

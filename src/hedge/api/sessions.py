@@ -2,13 +2,18 @@
 
 A deactivation or a token rotation is a User change in the change feed, which reaches every
 server process (LISTEN/NOTIFY on PostgreSQL, the feed tail on SQLite, well within 1 s); this
-guard then checks the token of each open socket of that user again and closes the refused ones.
+guard then checks each open socket of that user again and closes the refused ones. A socket is
+held by the hash of the token it stands on: the agent's bearer token, or for the console's
+cookie session the token hash the cookie is signed with; both end when the token is rotated.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
@@ -16,18 +21,23 @@ from starlette.websockets import WebSocket
 
 from hedge.api.broker import ChangeBroker, SubscriberTooSlow
 from hedge.store.repository import Store
+from hedge.store.sessions import user_with_token_hash
 
 log = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
+CHECK_ATTEMPTS = 4
+RETRY_S = 0.5
 
 
 @dataclass(eq=False)
 class Session:
     user_id: str
-    token: str
+    token_hash: str
     websocket: WebSocket
     closed: bool = field(default=False)
+    # the console's sockets authenticate with a session cookie, not a token: checked by this
+    check: Callable[[], Awaitable[bool]] | None = None
 
 
 class SessionGuard:
@@ -36,8 +46,14 @@ class SessionGuard:
         self._broker = broker
         self._open: dict[str, set[Session]] = {}
 
-    def opened(self, user_id: str, token: str, websocket: WebSocket) -> Session:
-        session = Session(user_id, token, websocket)
+    def opened(
+        self,
+        user_id: str,
+        token_hash: str,
+        websocket: WebSocket,
+        check: Callable[[], Awaitable[bool]] | None = None,
+    ) -> Session:
+        session = Session(user_id, token_hash, websocket, check=check)
         self._open.setdefault(user_id, set()).add(session)
         return session
 
@@ -53,8 +69,10 @@ class SessionGuard:
 
         Asked right after a socket registers, too: a change committed between its authentication
         (perhaps from the cache) and its registration here is not missed."""
-        user = await run_in_threadpool(self._store.user_by_token, session.token)
-        return user is not None and user.id == session.user_id and user.is_active
+        if session.check is not None:
+            return await session.check()
+        found = await run_in_threadpool(user_with_token_hash, self._store, session.user_id)
+        return found is not None and found[0].is_active and hmac.compare_digest(found[1], session.token_hash)
 
     async def still_valid(self, session: Session) -> bool:
         """Check one open session; close its socket with 4403 when its token is refused."""
@@ -69,13 +87,27 @@ class SessionGuard:
                 async with self._broker.watch("User", "UPDATE") as sub:
                     while True:
                         user = await self._broker.next_value(sub)
-                        for session in list(self._open.get(str(user.id), ())):
-                            await self.still_valid(session)
+                        await self._check_user(str(user.id))
             except SubscriberTooSlow:
                 log.warning("session guard fell behind the change feed; checking every open socket")
-                for sessions in list(self._open.values()):
-                    for session in list(sessions):
-                        await self.still_valid(session)
+                for user_id in list(self._open):
+                    await self._check_user(user_id)
+
+    async def _check_user(self, user_id: str) -> None:
+        """Check the user's open sockets; if the store cannot say (it is down), retry a few times,
+        then close them: a revoked token must not stay open for want of an answer."""
+        for attempt in range(CHECK_ATTEMPTS):
+            try:
+                for session in list(self._open.get(user_id, ())):
+                    await self.still_valid(session)
+                return
+            except Exception:  # a store error: retried below, then the sockets are closed
+                log.exception(
+                    "session guard could not check the sockets of user %s (attempt %d)", user_id, attempt + 1
+                )
+                await asyncio.sleep(RETRY_S * (attempt + 1))
+        for session in list(self._open.get(user_id, ())):
+            await self._close(session)
 
     async def _close(self, session: Session) -> None:
         if session.closed:

@@ -2,33 +2,47 @@
 
 A CLIENT gets its own rows (userId null means its own); asking for another user's rows is
 refused with FORBIDDEN before any data is sent. ADMIN with userId null sees every user.
+`after` (a `feedCursor`) first replays the changes since that cursor, then the live ones; when
+changes cannot all be delivered the subscription ends with RESYNC_REQUIRED.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from hedge.api import alert_types
 from hedge.api import gqltypes as g
+from hedge.api.broker import ResyncRequired
 from hedge.api.context import Context
+from hedge.api.errors import RESYNC_REQUIRED, coded
+from hedge.api.feed_cursor import parse_cursor
 from hedge.domain.authz import scope_user
+
+AFTER = strawberry.argument(description="a feedCursor: first deliver every change after it, then live ones")
 
 
 async def _stream(
-    info: Info[Context, None], entity: str, op: str, user_id: strawberry.ID | None
+    info: Info[Context, None], entity: str, op: str, user_id: strawberry.ID | None, after: str | None = None
 ) -> AsyncIterator[Any]:
     c = info.context
     scope = scope_user(c.actor, None if user_id is None else str(user_id))  # raises before any data
+    cursor = None if after is None else parse_cursor(after)
     broker = c.services.broker
 
     async def generate() -> AsyncGenerator[Any, None]:
-        async with broker.subscribe(entity, op, scope) as sub:
-            while True:  # values come converted to GraphQL objects, once for all subscribers
-                yield await broker.next_value(sub)
+        try:
+            async with broker.subscribe(entity, op, scope) as sub:
+                if cursor is not None:
+                    async for value in broker.replay(sub, cursor):
+                        yield value
+                while True:  # values come converted to GraphQL objects, once for all subscribers
+                    yield await broker.next_value(sub)
+        except ResyncRequired as exc:
+            raise coded(RESYNC_REQUIRED, f"{exc}; read the rows again and resubscribe") from None
 
     return generate()
 
@@ -37,42 +51,63 @@ async def _stream(
 class Subscription:
     @strawberry.subscription
     async def on_create_position(
-        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+        self,
+        info: Info[Context, None],
+        user_id: strawberry.ID | None = None,
+        after: Annotated[str | None, AFTER] = None,
     ) -> AsyncIterator[g.Position]:
-        return await _stream(info, "Position", "INSERT", user_id)
+        return await _stream(info, "Position", "INSERT", user_id, after)
 
     @strawberry.subscription
     async def on_update_position(
-        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+        self,
+        info: Info[Context, None],
+        user_id: strawberry.ID | None = None,
+        after: Annotated[str | None, AFTER] = None,
     ) -> AsyncIterator[g.Position]:
-        return await _stream(info, "Position", "UPDATE", user_id)
+        return await _stream(info, "Position", "UPDATE", user_id, after)
 
     @strawberry.subscription
     async def on_create_action(
-        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+        self,
+        info: Info[Context, None],
+        user_id: strawberry.ID | None = None,
+        after: Annotated[str | None, AFTER] = None,
     ) -> AsyncIterator[g.Action]:
-        return await _stream(info, "Action", "INSERT", user_id)
+        return await _stream(info, "Action", "INSERT", user_id, after)
 
     @strawberry.subscription
     async def on_update_action(
-        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+        self,
+        info: Info[Context, None],
+        user_id: strawberry.ID | None = None,
+        after: Annotated[str | None, AFTER] = None,
     ) -> AsyncIterator[g.Action]:
-        return await _stream(info, "Action", "UPDATE", user_id)
+        return await _stream(info, "Action", "UPDATE", user_id, after)
 
     @strawberry.subscription
     async def on_update_account(
-        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+        self,
+        info: Info[Context, None],
+        user_id: strawberry.ID | None = None,
+        after: Annotated[str | None, AFTER] = None,
     ) -> AsyncIterator[g.Account]:
-        return await _stream(info, "Account", "UPDATE", user_id)
+        return await _stream(info, "Account", "UPDATE", user_id, after)
 
     @strawberry.subscription
     async def on_create_alert(
-        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+        self,
+        info: Info[Context, None],
+        user_id: strawberry.ID | None = None,
+        after: Annotated[str | None, AFTER] = None,
     ) -> AsyncIterator[alert_types.Alert]:
-        return await _stream(info, "Alert", "INSERT", user_id)
+        return await _stream(info, "Alert", "INSERT", user_id, after)
 
     @strawberry.subscription
     async def on_update_alert(
-        self, info: Info[Context, None], user_id: strawberry.ID | None = None
+        self,
+        info: Info[Context, None],
+        user_id: strawberry.ID | None = None,
+        after: Annotated[str | None, AFTER] = None,
     ) -> AsyncIterator[alert_types.Alert]:
-        return await _stream(info, "Alert", "UPDATE", user_id)
+        return await _stream(info, "Alert", "UPDATE", user_id, after)

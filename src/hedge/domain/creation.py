@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from hedge.domain import values as v
+from hedge.domain.account_specs import spec_for
 from hedge.domain.enums import (
     ActionStatus,
     ActionType,
@@ -85,16 +86,24 @@ class EntryRequest:
 
 
 def new_entry(
-    user_id: UserId, account_id: AccountId, request: EntryRequest, catalog: SymbolCatalog, now: datetime
+    user_id: UserId,
+    account_id: AccountId,
+    request: EntryRequest,
+    catalog: SymbolCatalog,
+    now: datetime,
+    account: Account | None = None,
 ) -> tuple[Action, Position]:
-    """An ENTRY action and the PENDING position it will open (created together)."""
+    """An ENTRY action and the PENDING position it will open (created together). The symbol
+    needs a spec (the account's terminal's when `account` is given, else configured or built
+    in) and the volume must fit it."""
     if request.symbol is None or request.side is None or request.volume is None:
         missing = [n for n in ("symbol", "side", "volume") if getattr(request, n) is None]
         raise ValidationError(missing[0], "is required for an ENTRY action")
     symbol = v.text(request.symbol, "symbol", max_length=16).strip().upper()
     check_symbol(symbol)
     volume: Decimal = v.positive(request.volume, "volume")
-    catalog.spec(symbol).check_volume(volume)
+    spec = catalog.spec(symbol) if account is None else spec_for(account, symbol, catalog)
+    spec.check_volume(volume)
     position = Position(
         id=PositionId(new_id()),
         user_id=user_id,
@@ -136,6 +145,24 @@ def new_close(user_id: UserId, account_id: AccountId, position: Position, now: d
         position_id=position.id,
         type=ActionType.CLOSE,
         status=ActionStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def retry_position(failed: Position, now: datetime) -> Position:
+    """A fresh PENDING position with the plan of a CANCELED one (its ENTRY is being retried):
+    same account, symbol, side, volume and trail; nothing of the old one's outcome."""
+    return Position(
+        id=PositionId(new_id()),
+        user_id=failed.user_id,
+        account_id=failed.account_id,
+        symbol=failed.symbol,
+        side=failed.side,
+        volume=failed.volume,
+        status=PositionStatus.PENDING,
+        trail_mode=failed.trail_mode,
+        trail_width=failed.trail_width,
         created_at=now,
         updated_at=now,
     )

@@ -62,12 +62,35 @@ class ExitReason(StrEnum):
     MANUAL_CLOSE = "MANUAL_CLOSE"
     ACTION_CLOSE = "ACTION_CLOSE"
     STOP_OUT = "STOP_OUT"
+    STOP_LOSS = "STOP_LOSS"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TERMINAL_CLOSE = "TERMINAL_CLOSE"  # closed by hand in the terminal
 
 
 class TriggerReason(StrEnum):
     TRAIL = "TRAIL"
     STOP_OUT = "STOP_OUT"
     MANUAL = "MANUAL"
+
+
+class ChangeSource(StrEnum):
+    USER = "USER"  # a person (an ADMIN credential: the console, GraphiQL)
+    AGENT = "AGENT"  # the owner's agent (a CLIENT credential on its own rows)
+    SERVER = "SERVER"  # one of the server's own rules (deadline, trigger, follow-on moves)
+
+
+class TradingScope(StrEnum):
+    GLOBAL = "GLOBAL"
+    USER = "USER"
+    ACCOUNT = "ACCOUNT"
+
+
+class TradingState(StrEnum):
+    """Ordered from least to most restrictive (the effective state is the most restrictive)."""
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
 
 
 class AlertKind(StrEnum):

@@ -3,6 +3,7 @@
 DomainError
 ├── ValidationError      bad input: field, expected, got          -> VALIDATION
 ├── InvalidTransition    a state-machine move not in the table    -> INVALID_TRANSITION
+│   └── Refused          a move or write a rule refuses, with why  -> INVALID_TRANSITION
 ├── NotFound             an id that does not exist                -> NOT_FOUND
 ├── Conflict             stale expectedVersion / lost race        -> CONFLICT
 └── Forbidden            the caller may not touch this row        -> FORBIDDEN
@@ -44,6 +45,18 @@ class InvalidTransition(DomainError):
         self.entity = entity
         self.from_state = from_state
         self.to_state = to_state
+
+
+class Refused(InvalidTransition):
+    """A move or a field write that the table has but a rule refuses: a final row, a broker fact
+    outside its move, a passed deadline, the kill switch. The message says which rule."""
+
+    def __init__(self, entity: str, from_state: str, to_state: str, reason: str) -> None:
+        DomainError.__init__(self, f"{entity} cannot move from {from_state} to {to_state}: {reason}")
+        self.entity = entity
+        self.from_state = from_state
+        self.to_state = to_state
+        self.reason = reason
 
 
 class NotFound(DomainError):

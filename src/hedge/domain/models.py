@@ -17,6 +17,8 @@ from hedge.domain.enums import (
     PCStatus,
     PositionStatus,
     Side,
+    TradingScope,
+    TradingState,
     TrailMode,
     TriggerReason,
     UserRole,
@@ -58,6 +60,9 @@ class Account:
     last_synced_at: datetime | None = None
     # broker symbol -> canonical symbol, e.g. {"USDJPY.m": "USDJPY"}
     symbol_map: dict[str, str] = field(default_factory=dict)
+    # what the account's terminal reported (SYMBOLS): canonical symbol -> spec fields as text
+    symbol_specs: dict[str, dict[str, str]] = field(default_factory=dict)
+    margin_mode: str | None = None  # HEDGING, NETTING or EXCHANGE, as the EA reported
     version: int = 1
 
 
@@ -86,6 +91,8 @@ class Position:
     exit_reason: ExitReason | None = None
     realized_pl: Decimal | None = None
     memo: str | None = None
+    filled_volume: Decimal | None = None  # lots the terminal filled (less than volume: partial)
+    retried_as_position_id: PositionId | None = None  # the fresh position of a retried ENTRY
     version: int = 1
 
 
@@ -103,6 +110,25 @@ class Action:
     error_message: str | None = None
     retry_count: int = 0
     executed_at: datetime | None = None
+    expires_at: datetime | None = None  # EXECUTING must be taken up by then (HEDGE_ACTION_TTL_S)
+    max_slippage_pips: Decimal | None = None
+    client_request_id: str | None = None
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TradingControl:
+    """One kill-switch setting. `id` is "SCOPE:target"; `user_id` is whose rows it governs
+    ("" for GLOBAL: everyone's), which is who may read it."""
+
+    id: str
+    user_id: str
+    scope: TradingScope
+    target_id: str | None
+    state: TradingState
+    updated_at: datetime
+    reason: str | None = None
+    updated_by: UserId | None = None
     version: int = 1
 
 

@@ -15,17 +15,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar, Union, get_args, get_origin
 
-from hedge.domain.models import Account, Action, Alert, Position, User
+from hedge.domain.models import Account, Action, Alert, Position, TradingControl, User
 from hedge.domain.values import iso_ms, parse_iso
 
-Entity = User | Account | Position | Action | Alert
-T = TypeVar("T", User, Account, Position, Action, Alert)
+Entity = User | Account | Position | Action | Alert | TradingControl
+T = TypeVar("T", User, Account, Position, Action, Alert, TradingControl)
 
 ENTITY_NAMES: dict[type[Any], str] = {
     User: "User",
     Account: "Account",
     Position: "Position",
     Action: "Action",
+    TradingControl: "TradingControl",
     Alert: "Alert",
 }
 ENTITY_TYPES: dict[str, type[Any]] = {name: cls for cls, name in ENTITY_NAMES.items()}

@@ -1,8 +1,10 @@
 """Symbol specifications (pip size, digits, contract size, volume limits) and broker-name mapping.
 
-Defaults: every *JPY pair has a pip of 0.01, other six-letter FX pairs 0.0001, XAUUSD 0.1.
-A `SymbolCatalog` can override any of them; an account's `symbol_map` maps broker names
-(`USDJPY.m`, `EURUSDm`, `#XAUUSD`) to the canonical symbol.
+A symbol's spec comes, in order, from the account's terminal (see `account_specs`), from
+configuration (HEDGE_SYMBOL_SPECS, a `SymbolCatalog`), or from the built-ins: FX pairs of two
+ISO 4217 currencies (JPY-quoted pips 0.01, others 0.0001) and the metals XAU, XAG, XPT, XPD
+against a currency. Anything else has no spec and is refused: a pip is never guessed. An
+account's `symbol_map` maps broker names (`USDJPY.m`, `EURUSDm`, `#XAUUSD`) to canonical symbols.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from hedge.domain.currencies import ISO_4217, MAJORS, METALS
 from hedge.domain.errors import ValidationError
 
 _CANONICAL = re.compile(r"^[A-Z0-9]{3,12}$")
@@ -19,6 +22,9 @@ _FX_PAIR = re.compile(r"^[A-Z]{6}$")
 _CURRENCIES = frozenset(
     "USD EUR JPY GBP AUD NZD CAD CHF SEK NOK DKK PLN HUF CZK TRY ZAR MXN SGD HKD CNH".split()
 )
+BUILTIN = "BUILTIN"
+CONFIG = "CONFIG"
+TERMINAL = "TERMINAL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,9 @@ class SymbolSpec:
     volume_min: Decimal = Decimal("0.01")
     volume_step: Decimal = Decimal("0.01")
     volume_max: Decimal = Decimal("100")
+    margin_per_lot: Decimal | None = None  # in the account currency, as the terminal computes it
+    tick_value: Decimal | None = None
+    source: str = BUILTIN  # TERMINAL, CONFIG or BUILTIN
 
     def pips(self, price_difference: Decimal) -> Decimal:
         """A price difference expressed in pips of this symbol (exact decimal arithmetic)."""
@@ -55,39 +64,88 @@ class SymbolSpec:
             )
 
 
-def default_spec(symbol: str) -> SymbolSpec:
-    """The built-in spec for a canonical symbol (JPY pairs, other FX pairs, gold, or a guess)."""
-    if symbol == "XAUUSD":
-        return SymbolSpec(symbol, Decimal("0.1"), 2, Decimal("100"))
-    if symbol == "XAGUSD":
-        return SymbolSpec(symbol, Decimal("0.01"), 3, Decimal("5000"))
-    if _FX_PAIR.match(symbol) and symbol.endswith("JPY"):
+def pip_for_digits(digits: int, point: Decimal) -> Decimal:
+    """A pip is 10 points on 3- and 5-digit quotes (fractional pips), 1 point otherwise."""
+    return point * 10 if digits in (3, 5) else point
+
+
+_METAL_SPECS = {  # pip, digits, contract size (troy ounces per lot)
+    "XAU": (Decimal("0.1"), 2, Decimal("100")),
+    "XAG": (Decimal("0.01"), 3, Decimal("5000")),
+    "XPT": (Decimal("0.1"), 2, Decimal("100")),
+    "XPD": (Decimal("0.1"), 2, Decimal("100")),
+}
+
+
+def builtin_spec(symbol: str) -> SymbolSpec | None:
+    """The built-in spec of an FX pair of two ISO 4217 currencies or a metal; None for others."""
+    if not _FX_PAIR.match(symbol):
+        return None
+    base, quote = symbol[:3], symbol[3:]
+    if quote not in ISO_4217:
+        return None
+    if base in METALS:
+        pip, digits, contract = _METAL_SPECS[base]
+        return SymbolSpec(symbol, pip, digits, contract)
+    if base not in ISO_4217 or base == quote:
+        return None
+    if quote == "JPY":
         return SymbolSpec(symbol, Decimal("0.01"), 3, Decimal("100000"))
-    if _FX_PAIR.match(symbol):
-        return SymbolSpec(symbol, Decimal("0.0001"), 5, Decimal("100000"))
-    # Indices, CFDs and the like: one pip is one point of the last quoted digit we assume.
-    return SymbolSpec(symbol, Decimal("0.01"), 2, Decimal("1"))
+    return SymbolSpec(symbol, Decimal("0.0001"), 5, Decimal("100000"))
+
+
+def builtin_list() -> list[SymbolSpec]:
+    """The built-ins worth listing: the metals against USD and the pairs of the major currencies
+    (every other pair of two ISO 4217 codes is built in too, but not listed)."""
+    symbols = [f"{metal}USD" for metal in sorted(METALS)]
+    symbols += [a + b for a in MAJORS for b in MAJORS if a != b]
+    return [spec for spec in map(builtin_spec, symbols) if spec is not None]
+
+
+def default_spec(symbol: str) -> SymbolSpec:
+    """The built-in spec, or for the paper EA's simulated market only a made-up one (a server
+    never uses this: it refuses symbols without a spec)."""
+    return builtin_spec(symbol) or SymbolSpec(symbol, Decimal("0.01"), 2, Decimal("1"))
+
+
+class NoSymbolSpec(ValidationError):
+    """A symbol with no spec: not reported by the terminal, not configured, not built in."""
+
+    def __init__(self, symbol: str, field: str = "symbol") -> None:
+        super().__init__(
+            field,
+            f"{symbol[:40]!r} has no spec: the account's terminal did not report it, HEDGE_SYMBOL_SPECS"
+            " does not list it, and it is not a built-in FX pair (two ISO 4217 currencies) or metal",
+        )
+        self.symbol = symbol
 
 
 class SymbolCatalog:
-    """Specs by canonical symbol: built-in defaults, overridable by configuration."""
+    """Specs by canonical symbol: configuration (HEDGE_SYMBOL_SPECS), then the built-ins."""
 
     def __init__(self, overrides: Mapping[str, SymbolSpec] | None = None) -> None:
         self._overrides: dict[str, SymbolSpec] = dict(overrides or {})
         self._cache: dict[str, SymbolSpec] = {}
 
     def spec(self, symbol: str) -> SymbolSpec:
+        """The spec of `symbol`; NoSymbolSpec (a ValidationError) when it has none."""
         found = self._cache.get(symbol)
         if found is None:
             check_symbol(symbol)
-            found = self._overrides.get(symbol) or default_spec(symbol)
+            found = self._overrides.get(symbol) or builtin_spec(symbol)
+            if found is None:
+                raise NoSymbolSpec(symbol)
             self._cache[symbol] = found
         return found
+
+    def configured(self) -> list[SymbolSpec]:
+        """The specs given by configuration, by symbol."""
+        return [self._overrides[symbol] for symbol in sorted(self._overrides)]
 
     def with_pip_size(self, symbol: str, pip_size: Decimal) -> SymbolCatalog:
         """A copy of this catalog whose `symbol` has another pip size."""
         overrides = dict(self._overrides)
-        overrides[symbol] = replace(self.spec(symbol), pip_size=pip_size)
+        overrides[symbol] = replace(self.spec(symbol), pip_size=pip_size, source=CONFIG)
         return SymbolCatalog(overrides)
 
 
@@ -98,14 +156,18 @@ _SPEC_FIELDS = {
     "volumeMin": "volume_min",
     "volumeStep": "volume_step",
     "volumeMax": "volume_max",
+    "marginPerLot": "margin_per_lot",
+    "tickValue": "tick_value",
 }
 
 
 def catalog_from_config(config: Mapping[str, object]) -> SymbolCatalog:
     """A catalog from configuration: `{"XAUUSD": {"pipSize": "0.01", "volumeMax": "20"}, ...}`.
 
-    Each symbol starts from its built-in spec and takes the fields given; numbers may be JSON
-    numbers or decimal text. Raises ValidationError naming the symbol and field that is wrong.
+    A built-in symbol starts from its built-in spec and takes the fields given; any other symbol
+    (US30, BTCUSD) must give `pipSize` or `digits` (pips then follow the digits); its
+    contractSize is 1 unless given. Numbers may be JSON numbers or decimal text. Raises
+    ValidationError naming the symbol and field that is wrong.
     """
     overrides: dict[str, SymbolSpec] = {}
     for symbol, fields in config.items():
@@ -126,8 +188,22 @@ def catalog_from_config(config: Mapping[str, object]) -> SymbolCatalog:
                 changes[name] = value
             else:
                 changes[name] = _positive_decimal(value, where)
-        overrides[symbol] = replace(default_spec(symbol), **changes)  # type: ignore[arg-type]
+        overrides[symbol] = _configured(symbol, changes)
     return SymbolCatalog(overrides)
+
+
+def _configured(symbol: str, changes: dict[str, object]) -> SymbolSpec:
+    base = builtin_spec(symbol)
+    if base is None:
+        if not ({"pip_size", "digits"} & set(changes)):
+            raise ValidationError(
+                f"symbol specs.{symbol}", "is not a built-in FX pair or metal, so it needs pipSize or digits"
+            )
+        digits = changes.get("digits", 2)
+        assert isinstance(digits, int)
+        pip = changes.get("pip_size") or pip_for_digits(digits, Decimal(1).scaleb(-digits))
+        base = SymbolSpec(symbol, pip, digits, Decimal(1))  # type: ignore[arg-type]
+    return replace(base, source=CONFIG, **changes)  # type: ignore[arg-type]
 
 
 def _positive_decimal(value: object, where: str) -> Decimal:

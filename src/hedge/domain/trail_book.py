@@ -28,14 +28,7 @@ from heapq import heapify, heappop, heappush
 from hedge.domain.enums import Side, TrailMode
 from hedge.domain.errors import ValidationError
 from hedge.domain.ids import PositionId
-from hedge.domain.trail_rules import (
-    Fired,
-    check_quote,
-    check_watch,
-    closing_price,
-    improved_best,
-    should_fire,
-)
+from hedge.domain.trail_rules import Fired, check_quote, check_watch, closing_price, should_fire
 
 _MINUS_INFINITY = Decimal("-Infinity")
 
@@ -246,15 +239,15 @@ class TrailBook:
     ) -> list[Fired]:
         """Watch a position; a one-element list if the last known quote already meets its rule.
 
-        `best_price` (TRAILING_STOP) is a best price seen before, e.g. by an earlier run of the
-        agent: the rule then trails from the better of it and the entry."""
+        `best_price` (TRAILING_STOP) is where the best price starts instead of the entry: the
+        closing price at the fill, or the best an earlier run of the agent had seen."""
         check_watch(entry_price, width_pips, pip_size)
         if position_id in self._watches:
             raise ValidationError("positionId", f"is already watched: {position_id}")
         start = entry_price
         if mode is TrailMode.TRAILING_STOP and best_price is not None:
             check_watch(best_price, width_pips, pip_size)
-            start = improved_best(side, entry_price, best_price)
+            start = best_price
         last = self._last_quote.get(symbol)
         if last is not None:
             price = closing_price(side, *last)

@@ -68,12 +68,19 @@ class ReferenceTrail:
         entry_price: Decimal,
         width_pips: Decimal,
         pip_size: Decimal,
+        best_price: Decimal | None = None,
     ) -> list[Fired]:
-        """Watch a position; judged at once on the symbol's last known price, if there is one."""
+        """Watch a position; judged at once on the symbol's last known price, if there is one.
+
+        `best_price` (TRAILING_STOP): where the best price starts instead of the entry."""
         check_watch(entry_price, width_pips, pip_size)
         if position_id in self._watches:
             raise ValidationError("positionId", f"is already watched: {position_id}")
-        watch = TrailWatch(position_id, symbol, side, mode, entry_price, width_pips, pip_size, entry_price)
+        start = entry_price
+        if mode is TrailMode.TRAILING_STOP and best_price is not None:
+            check_watch(best_price, width_pips, pip_size)
+            start = best_price
+        watch = TrailWatch(position_id, symbol, side, mode, entry_price, width_pips, pip_size, start)
         last = self._last_quote.get(symbol)
         if last is not None:
             fired = watch.judge_earlier(*last)

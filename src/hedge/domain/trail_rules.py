@@ -9,8 +9,10 @@ FROM_ENTRY     fires once the price has moved W pips in the position's favour fr
                (BUY: bid - entry >= W pips; SELL: entry - ask >= W pips).
 TRAILING_STOP  fires once the price has retraced W pips from the best price since entry
                (BUY: best - bid >= W pips; SELL: ask - best >= W pips). The best price starts at
-               the entry price and is improved by every price evaluated after the position was
-               watched, the current one included (BUY: max(entry, bids), SELL: min(entry, asks)).
+               the entry price, or where the caller says (the agent: the bid (SELL: the ask) at
+               the fill, or the best an earlier run had seen), and is improved by every price
+               evaluated after the position was watched, the current one included
+               (BUY: max(start, bids), SELL: min(start, asks)).
                A price seen before the position was watched never raises it.
 Width 0        fires on the first price evaluated, in both modes ("0 fires as soon as OPEN"). For
                TRAILING_STOP that is what the rule gives anyway (best - price >= 0 once the price

@@ -9,26 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from hedge.domain import values as v
+from hedge.domain.account_specs import terminal_specs
 from hedge.domain.enums import (
     ActionStatus,
     ActionType,
+    ChangeSource,
     ConnectionStatus,
     ExitReason,
     PositionStatus,
     TrailMode,
     TriggerReason,
 )
-from hedge.domain.errors import InvalidTransition, ValidationError
+from hedge.domain.errors import Forbidden, InvalidTransition, Refused, ValidationError
 from hedge.domain.ids import ActionId
 from hedge.domain.models import Account, Action, Position
 from hedge.domain.symbols import symbol_map
 from hedge.domain.transitions import ActionTrigger, apply_action, check_action_move, check_position_move
+from hedge.domain.writes import check_action_write, check_position_write
 
+MAX_CLOCK_SKEW = timedelta(seconds=60)  # an EA's clock ahead of the server's by more is refused
 TRIGGERABLE = frozenset(
     {PositionStatus.OPEN, PositionStatus.CLOSING, PositionStatus.CLOSED, PositionStatus.STOPPED}
 )
@@ -55,6 +59,7 @@ POSITION_FIELDS = frozenset(
         "exit_reason",
         "realized_pl",
         "memo",
+        "filled_volume",
     }
 )
 
@@ -74,10 +79,16 @@ def trigger_ids(value: Any, field: str = "triggerActionIds") -> tuple[ActionId, 
     return ids
 
 
-def apply_position_update(position: Position, changes: Mapping[str, Any], now: datetime) -> Position:
-    """The position after `changes`; InvalidTransition or ValidationError when they break a rule."""
+def apply_position_update(
+    position: Position, changes: Mapping[str, Any], now: datetime, writer: ChangeSource | None = None
+) -> Position:
+    """The position after `changes`; InvalidTransition or ValidationError when they break a rule.
+
+    `writer` (USER or AGENT) is checked against the who-writes-what table (domain.writes);
+    None is the server's own rules, which the table does not limit."""
     _reject_unknown(changes, POSITION_FIELDS, "Position")
     fields: dict[str, Any] = {}
+    target = None
     if "status" in changes:
         target = v.enum_value(PositionStatus, changes["status"], "status")
         # A move to the current state is not in the table either: two writers asking for the
@@ -112,6 +123,14 @@ def apply_position_update(position: Position, changes: Mapping[str, Any], now: d
         fields["memo"] = _optional(
             changes["memo"], lambda x, f: v.text(x, f, max_length=v.MAX_MEMO, allow_empty=True), "memo"
         )
+    if "filled_volume" in changes:
+        fields["filled_volume"] = _optional(changes["filled_volume"], v.positive, "filledVolume")
+        if fields["filled_volume"] is not None and fields["filled_volume"] > position.volume:
+            raise ValidationError(
+                "filledVolume", f"must not exceed the volume {position.volume}, was {fields['filled_volume']}"
+            )
+    if writer is not None:  # after the values: a malformed value is VALIDATION whoever sends it
+        check_position_write(writer, position.status, target, changes.keys())
     updated = replace(position, **fields)
     _check_position_complete(position.status, updated)
     if updated == position:
@@ -128,8 +147,8 @@ def _check_position_complete(before: PositionStatus, after: Position) -> None:
             raise ValidationError("entryPrice", "is required to move a position to OPEN")
         if after.mt_ticket is None:
             raise ValidationError("mtTicket", "is required to move a position to OPEN")
-    if after.status is PositionStatus.CLOSED and after.exit_price is None:
-        raise ValidationError("exitPrice", "is required to move a position to CLOSED")
+    if after.status in (PositionStatus.CLOSED, PositionStatus.STOPPED) and after.exit_price is None:
+        raise ValidationError("exitPrice", f"is required to move a position to {after.status.value}")
 
 
 def default_exit_reason(position: Position) -> Position:
@@ -140,18 +159,35 @@ def default_exit_reason(position: Position) -> Position:
 
 
 def trigger_position(
-    position: Position, reason: TriggerReason, price: Decimal | None, now: datetime
+    position: Position,
+    reason: TriggerReason,
+    price: Decimal | None,
+    now: datetime,
+    price_time: datetime | None = None,
 ) -> Position | None:
-    """The position with its trigger stamped, or None when it already fired (a repeat changes nothing)."""
+    """The position with its trigger stamped, or None when it already fired (a repeat changes nothing).
+
+    Accepted when the price that met the condition came while the position was open: at
+    `price_time` (the EA's time of that price; now when not given) no exit had happened yet.
+    `trailTriggeredAt` takes that time."""
     if position.status not in TRIGGERABLE:
         raise InvalidTransition(
             "Position", position.status.value, "TRIGGER", tuple(s.value for s in sorted(TRIGGERABLE))
         )
     if position.trail_triggered_at is not None:
         return None
+    at = now if price_time is None else price_time
+    if price_time is not None and price_time > now + MAX_CLOCK_SKEW:
+        raise ValidationError("priceTime", f"must not be in the future, was {v.iso_ms(price_time)}")
+    if position.exit_time is not None and at > position.exit_time:
+        raise Refused(
+            "Position", position.status.value, "TRIGGER",
+            f"the price that met the condition came at {v.iso_ms(at)}, after the position's exit at"
+            f" {v.iso_ms(position.exit_time)}",
+        )  # fmt: skip
     return replace(
         position,
-        trail_triggered_at=now,
+        trail_triggered_at=at,
         trigger_reason=reason,
         trigger_price=price,
         version=position.version + 1,
@@ -159,19 +195,29 @@ def trigger_position(
     )
 
 
-def start_action(action: Action, now: datetime) -> Action | None:
-    """A triggered action moved PENDING -> EXECUTING; None when it is not PENDING (left as is)."""
+def start_action(action: Action, now: datetime, expires_at: datetime | None = None) -> Action | None:
+    """A triggered action moved PENDING -> EXECUTING, to be taken up by `expires_at`; None when
+    it is not PENDING (left as is)."""
     if action.status is not ActionStatus.PENDING:
         return None
-    return replace(action, status=ActionStatus.EXECUTING, version=action.version + 1, updated_at=now)
+    return replace(
+        action,
+        status=ActionStatus.EXECUTING,
+        expires_at=expires_at,
+        version=action.version + 1,
+        updated_at=now,
+    )
 
 
 _ENTRY_FOLLOWS = {PositionStatus.OPENING: ActionTrigger.START, PositionStatus.CANCELED: ActionTrigger.CANCEL}
 
 
-def entry_follows(action: Action, position: Position, now: datetime) -> Action | None:
-    """A PENDING ENTRY action follows its position out of PENDING: OPENING starts it (EXECUTING),
-    CANCELED cancels it. None when the action is not one to move."""
+def entry_follows(
+    action: Action, position: Position, now: datetime, expires_at: datetime | None = None
+) -> Action | None:
+    """A PENDING ENTRY action follows its position out of PENDING: OPENING starts it (EXECUTING,
+    already taken up, so its deadline is met), CANCELED cancels it. None when the action is not
+    one to move."""
     trigger = _ENTRY_FOLLOWS.get(position.status)
     if (
         trigger is None
@@ -181,23 +227,36 @@ def entry_follows(action: Action, position: Position, now: datetime) -> Action |
     ):
         return None
     status = apply_action(action.status, trigger)
-    return replace(action, status=status, version=action.version + 1, updated_at=now)
+    deadline = expires_at if status is ActionStatus.EXECUTING else action.expires_at
+    return replace(action, status=status, expires_at=deadline, version=action.version + 1, updated_at=now)
 
 
 ACTION_FIELDS = frozenset({"status", "error_message", "retry_count"})
 
 
-def apply_action_update(action: Action, changes: Mapping[str, Any], now: datetime) -> Action:
+def apply_action_update(
+    action: Action,
+    changes: Mapping[str, Any],
+    now: datetime,
+    writer: ChangeSource | None = None,
+    expires_at: datetime | None = None,
+) -> Action:
+    """The action after `changes`; a move to EXECUTING takes `expires_at` as its deadline."""
     _reject_unknown(changes, ACTION_FIELDS, "Action")
     fields: dict[str, Any] = {}
     if "status" in changes:
         target = v.enum_value(ActionStatus, changes["status"], "status")
         check_action_move(action.status, target)  # a move to the current state is refused too
+        if writer is not None:
+            check_action_write(writer, action.status, target)
         fields["status"] = target
         if target is ActionStatus.EXECUTED:
             fields["executed_at"] = now
-        if target is ActionStatus.PENDING:  # FAILED -> PENDING is a retry
+        if target is ActionStatus.EXECUTING:
+            fields["expires_at"] = expires_at
+        if target is ActionStatus.PENDING:  # FAILED -> PENDING is a retry, with a new deadline later
             fields["retry_count"] = action.retry_count + 1
+            fields["expires_at"] = None
     if "error_message" in changes:
         fields["error_message"] = _optional(
             changes["error_message"],
@@ -228,14 +287,33 @@ ACCOUNT_FIELDS = frozenset(
         "connection_status",
         "leverage",
         "symbol_map",
+        "symbol_specs",
+        "margin_mode",
     }
 )
+TERMINAL_ACCOUNT_FIELDS = frozenset({"symbol_specs", "margin_mode"})  # the terminal's word
+MARGIN_MODES = frozenset({"HEDGING", "NETTING", "EXCHANGE"})
 _SNAPSHOT_FIELDS = ("balance", "credit", "equity", "margin", "margin_level")
 
 
-def apply_account_update(account: Account, changes: Mapping[str, Any], now: datetime) -> Account:
+def apply_account_update(
+    account: Account, changes: Mapping[str, Any], now: datetime, writer: ChangeSource | None = None
+) -> Account:
     _reject_unknown(changes, ACCOUNT_FIELDS, "Account")
     fields: dict[str, Any] = {}
+    reported = sorted(TERMINAL_ACCOUNT_FIELDS & set(changes))
+    if reported and writer is ChangeSource.USER:
+        name = "symbolSpecs" if reported[-1] == "symbol_specs" else "marginMode"
+        raise Forbidden(f"{name} is what the account's terminal reports: only the owner's agent writes it")
+    if "symbol_specs" in changes:
+        fields["symbol_specs"] = terminal_specs(changes["symbol_specs"] or [])
+    if "margin_mode" in changes:
+        mode = changes["margin_mode"]
+        if mode is not None and mode not in MARGIN_MODES:
+            raise ValidationError(
+                "marginMode", f"must be one of {', '.join(sorted(MARGIN_MODES))}, was {str(mode)[:20]!r}"
+            )
+        fields["margin_mode"] = mode
     if "display_name" in changes:
         fields["display_name"] = v.text(changes["display_name"], "displayName")
     if "symbol_map" in changes:

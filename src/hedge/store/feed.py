@@ -88,13 +88,19 @@ class FeedSignal:
                 self._waiters -= 1
 
 
-def read_events(engine: Engine, after_seq: int, limit: int = 1000) -> list[ChangeEvent]:
-    """The committed events after `after_seq`, oldest first; FeedGap if some were pruned."""
+def read_events(
+    engine: Engine, after_seq: int, limit: int = 1000, *, strict: bool = False
+) -> list[ChangeEvent]:
+    """The committed events after `after_seq`, oldest first; FeedGap if some were pruned.
+
+    `strict`: a cursor of 0 (taken from an empty feed) is checked too, as a client's resume
+    cursor must be; the server's own tail starts from 0 on a pruned feed without complaint.
+    """
     with engine.connect() as conn:
         rows = conn.execute(
             select(changes).where(changes.c.seq > after_seq).order_by(changes.c.seq).limit(limit)
         ).all()
-        if after_seq > 0 and (not rows or rows[0].seq != after_seq + 1):
+        if (after_seq > 0 or strict) and (not rows or rows[0].seq != after_seq + 1):
             oldest = conn.execute(select(func.min(changes.c.seq))).scalar()
             if oldest is not None and oldest > after_seq + 1:
                 raise FeedGap(after_seq, oldest)

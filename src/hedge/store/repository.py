@@ -11,39 +11,43 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from hedge.domain import creation, updates
-from hedge.domain.authz import Actor, check_owner, check_trigger_owners
+from hedge.domain.authz import Actor
 from hedge.domain.clock import Clock, SystemClock
-from hedge.domain.enums import ActionStatus, ActionType, PCStatus, PositionStatus, TriggerReason
-from hedge.domain.errors import Conflict, NotFound, ValidationError
-from hedge.domain.ids import AccountId, PositionId, UserId
+from hedge.domain.enums import ActionStatus, PCStatus, PositionStatus, TriggerReason
+from hedge.domain.errors import ValidationError
 from hedge.domain.models import Account, Action, Position, User
+from hedge.domain.pretrade import TradeLimits
 from hedge.domain.rows import from_mapping
 from hedge.domain.symbols import SymbolCatalog
 from hedge.domain.tokens import check_token, new_token
-from hedge.domain.values import enum_value
+from hedge.domain.values import enum_value, parse_iso
 from hedge.domain.values import price as checked
-from hedge.store import audit
+from hedge.domain.writes import source_of
+from hedge.store import audit, moves, presence_effects
 from hedge.store import presence as presence_rows
 from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
 from hedge.store.engine import begin_write, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
+from hedge.store.guards import GuardRefused, Rules
+from hedge.store.history import Cause
+from hedge.store.lease import LeaseStore
 from hedge.store.migrate import upgrade
+from hedge.store.record import TradeRecord
 from hedge.store.tables import accounts, actions, changes, positions, users
 from hedge.store.unit import Unit, select_by_id
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", User, Account, Position, Action)
+R = TypeVar("R")
 
 
 def hash_token(token: str) -> str:
@@ -51,7 +55,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Store(AlertStore):
+class Store(TradeRecord, AlertStore, LeaseStore):
     """The system of record. Thread-safe: each call takes its own connection from the pool."""
 
     def __init__(
@@ -62,10 +66,13 @@ class Store(AlertStore):
         clock: Clock | None = None,
         retention: timedelta = timedelta(hours=24),
         migrate: bool = True,
+        action_ttl: timedelta = timedelta(seconds=30),
+        limits: TradeLimits | None = None,
     ) -> None:
         self.engine: Engine = make_engine(url)
         self.postgres = is_postgres(self.engine)
         self.catalog = catalog or SymbolCatalog()
+        self.rules = Rules(self.catalog, action_ttl, limits or TradeLimits())
         self.clock = clock or SystemClock()
         self.retention = retention
         if migrate:
@@ -93,10 +100,12 @@ class Store(AlertStore):
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
     @contextmanager
-    def _unit(self) -> Iterator[Unit]:
+    def _unit(self, cause: Cause | None = None) -> Iterator[Unit]:
         with self.engine.connect() as conn, conn.begin():
             begin_write(conn)
             unit = Unit(conn, self.now(), self.postgres)
+            if cause is not None:
+                unit.cause = cause
             yield unit
             unit.flush_events()
         if unit.last_seq:
@@ -234,10 +243,7 @@ class Store(AlertStore):
 
     def set_pc_status(self, user_id: str, status: PCStatus) -> User:
         with self._unit() as unit:
-            user = unit.require(User, user_id)
-            if user.pc_status is status:
-                return user
-            return unit.update(user, _bump(user, self.now(), pc_status=status))
+            return self._set_status(unit, unit.require(User, user_id), status)
 
     # ---------------------------------------------------------------- presence (pcStatus)
 
@@ -278,9 +284,7 @@ class Store(AlertStore):
 
     @staticmethod
     def _set_status(unit: Unit, user: User, status: PCStatus) -> User:
-        if user.pc_status is status:
-            return user
-        return unit.update(user, _bump(user, unit.now, pc_status=status))
+        return presence_effects.set_pc_status(unit, user, status)
 
     def create_account(
         self,
@@ -321,54 +325,15 @@ class Store(AlertStore):
         expected_version: int | None = None,
         actor: Actor | None = None,
     ) -> Account:
-        with self._unit() as unit:
+        with self._unit(Cause.of(actor)) as unit:
             account = _expect(_owned_by(actor, unit.require(Account, account_id)), expected_version)
-            after = unit.update(account, updates.apply_account_update(account, changes_, unit.now))
+            writer = None if actor is None else source_of(actor)
+            after = unit.update(account, updates.apply_account_update(account, changes_, unit.now, writer))
             if after is not account and (actor is None or actor.is_admin or audited_account_change(changes_)):
                 audit.record(unit, "updateAccount", "Account", account.id, audit_values(changes_))
             return after
 
     # ---------------------------------------------------------------- actions and positions
-
-    def create_action(
-        self,
-        user_id: str,
-        account_id: str,
-        type_: Any,
-        position_id: str | None = None,
-        entry: creation.EntryRequest | None = None,
-    ) -> tuple[Action, Position]:
-        """An ENTRY action with its new PENDING position, or a CLOSE action for a position."""
-        action_type = enum_value(ActionType, type_, "type")
-        with self._unit() as unit:
-            account = unit.require(Account, account_id, lock=False)
-            if account.user_id != user_id:
-                raise ValidationError("accountId", f"must be an account of user {user_id!r}")
-            if action_type is ActionType.ENTRY:
-                if position_id is not None:
-                    raise ValidationError("positionId", "must be omitted for ENTRY (a position is created)")
-                action, position = creation.new_entry(
-                    UserId(user_id),
-                    AccountId(account_id),
-                    entry or creation.EntryRequest(None, None, None),
-                    self.catalog,
-                    unit.now,
-                )
-                unit.insert(position)
-            else:
-                if position_id is None:
-                    raise ValidationError("positionId", "is required for a CLOSE action")
-                if entry is not None and any(
-                    value is not None
-                    for value in (entry.symbol, entry.side, entry.volume, entry.trail_width, entry.trail_mode)
-                ):
-                    raise ValidationError(
-                        "symbol", "side, volume and trail settings are for ENTRY actions only"
-                    )
-                position = unit.require(Position, position_id, lock=False)
-                action = creation.new_close(UserId(user_id), AccountId(account_id), position, unit.now)
-            unit.insert(action)
-        return action, position
 
     def update_action(
         self,
@@ -377,104 +342,53 @@ class Store(AlertStore):
         expected_version: int | None = None,
         actor: Actor | None = None,
     ) -> Action:
-        with self._unit() as unit:
-            action = _expect(_owned_by(actor, unit.require(Action, action_id)), expected_version)
-            return unit.update(action, updates.apply_action_update(action, changes_, unit.now))
+        return self._guarded(
+            actor,
+            lambda unit: moves.update_action(unit, self.rules, actor, action_id, changes_, expected_version),
+        )
 
     def update_position(
         self, actor: Actor, position_id: str, changes_: Mapping[str, Any], expected_version: int | None = None
     ) -> Position:
-        with self._unit() as unit:
-            position = _expect(_owned_by(actor, unit.require(Position, position_id)), expected_version)
-            after = updates.default_exit_reason(updates.apply_position_update(position, changes_, unit.now))
-            if after.trigger_action_ids != position.trigger_action_ids:
-                self._link_trigger_actions(unit, actor, position, after)
-            stopped = after.status is PositionStatus.STOPPED and position.status is not PositionStatus.STOPPED
-            fired = (
-                updates.trigger_position(after, TriggerReason.STOP_OUT, after.exit_price, unit.now)
-                if stopped
-                else None
-            )
-            if fired is not None:  # the stop and its trigger stamp are one change of the row
-                after = replace(fired, version=after.version)
-            after = unit.update(position, after)
-            if fired is not None:
-                self._start_trigger_actions(unit, after)
-            if position.status is PositionStatus.PENDING and after.status is not PositionStatus.PENDING:
-                for action in unit.actions_of(after.id):
-                    moved = updates.entry_follows(action, after, unit.now)
-                    if moved is not None:
-                        unit.update(action, moved)
-            return after
+        return self._guarded(
+            actor,
+            lambda unit: moves.update_position(
+                unit, self.rules, actor, position_id, changes_, expected_version
+            ),
+        )
+
+    def _guarded(self, actor: Actor | None, write: Callable[[Unit], R]) -> R:
+        """Run `write` in a transaction; when a guard refuses a move that takes up a triggered
+        action, fail that action (and alert) in a transaction of its own, then refuse."""
+        try:
+            with self._unit(Cause.of(actor)) as unit:
+                return write(unit)
+        except GuardRefused as refusal:
+            with self._unit(Cause.of(None, refusal.error.message)) as unit:
+                moves.fail_refused(unit, refusal)
+            raise refusal.error from None
 
     def trigger_actions(
-        self, position_id: str, reason: Any, price: Any = None, actor: Actor | None = None
+        self,
+        position_id: str,
+        reason: Any,
+        price: Any = None,
+        actor: Actor | None = None,
+        price_time: Any = None,
     ) -> tuple[Position, list[Action]]:
         """Stamp the trigger once and move the position's PENDING trigger actions to EXECUTING."""
         trigger_reason = enum_value(TriggerReason, reason, "reason")
         checked_price = None if price is None else checked(price)
-        with self._unit() as unit:
-            position = _owned_by(actor, unit.require(Position, position_id))
-            return self._fire(unit, position, trigger_reason, checked_price)
-
-    def _fire(
-        self, unit: Unit, position: Position, reason: TriggerReason, price: Decimal | None
-    ) -> tuple[Position, list[Action]]:
-        fired = updates.trigger_position(position, reason, price, unit.now)
-        if fired is None:
-            return position, []
-        position = unit.update(position, fired)
-        return position, self._start_trigger_actions(unit, position)
-
-    def _start_trigger_actions(self, unit: Unit, position: Position) -> list[Action]:
-        """Move the position's PENDING trigger actions to EXECUTING (others are left as they are)."""
-        started: list[Action] = []
-        found = unit.get_many(Action, list(position.trigger_action_ids))
-        for action_id in position.trigger_action_ids:
-            action = found.get(action_id)
-            moved = None if action is None else updates.start_action(action, unit.now)
-            if action is not None and moved is not None:
-                started.append(unit.update(action, moved))
-        return started
-
-    def _link_trigger_actions(self, unit: Unit, actor: Actor, before: Position, after: Position) -> None:
-        """Check the listed actions and point their triggerPositionId at this position."""
-        listed = unit.get_many(Action, list(after.trigger_action_ids))
-        for action_id in after.trigger_action_ids:
-            if action_id not in listed:
-                raise NotFound("Action", action_id)
-            if listed[action_id].position_id == after.id and listed[action_id].type is ActionType.ENTRY:
-                raise ValidationError("triggerActionIds", "must not list the position's own entry action")
-        check_trigger_owners(actor, after.user_id, ((a.id, a.user_id) for a in listed.values()))
-        foreign = sorted(a.id for a in listed.values() if a.user_id != after.user_id)
-        if foreign and after.trigger_action_ids != before.trigger_action_ids:
-            audit.record(unit, "linkTriggerActions", "Position", after.id, {"otherUsersActionIds": foreign})
-        for action in listed.values():
-            if action.trigger_position_id != after.id:
-                unit.update(action, _bump(action, unit.now, trigger_position_id=PositionId(after.id)))
-        dropped = [i for i in before.trigger_action_ids if i not in after.trigger_action_ids]
-        for action in unit.get_many(Action, dropped).values():
-            if action.trigger_position_id == after.id:
-                unit.update(action, _bump(action, unit.now, trigger_position_id=None))
+        at = None if price_time is None else parse_iso(price_time, "priceTime")
+        with self._unit(Cause.of(actor, f"{trigger_reason.value} at {checked_price}")) as unit:
+            return moves.trigger_actions(
+                unit, self.rules, actor, position_id, trigger_reason, checked_price, at
+            )
 
 
-def _owned_by(actor: Actor | None, entity: T) -> T:
-    """The row, if `actor` may write it (checked in the transaction that writes it)."""
-    if actor is not None:
-        check_owner(
-            actor, entity.id if isinstance(entity, User) else entity.user_id, type(entity).__name__, entity.id
-        )
-    return entity
-
-
-def _expect(entity: T, expected_version: int | None) -> T:
-    if expected_version is not None and expected_version != entity.version:
-        raise Conflict(type(entity).__name__, entity.id, expected_version, entity.version)
-    return entity
-
-
-def _bump(entity: T, now: datetime, **fields: Any) -> T:
-    return replace(entity, version=entity.version + 1, updated_at=now, **fields)
+_owned_by = moves.owned_by
+_expect = moves.expect
+_bump = moves.bump
 
 
 # an agent reports balances every 30 s: those are not admin changes; the account's settings are

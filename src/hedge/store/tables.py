@@ -54,6 +54,8 @@ accounts = Table(
     Column("connection_status", String(16), nullable=False),
     Column("last_synced_at", UtcDateTime),
     Column("symbol_map", JSON, nullable=False),
+    Column("symbol_specs", JSON, nullable=False),
+    Column("margin_mode", String(16)),
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -84,6 +86,8 @@ positions = Table(
     Column("exit_reason", String(16)),
     Column("realized_pl", DecimalText),
     Column("memo", Text),
+    Column("filled_volume", DecimalText),
+    Column("retried_as_position_id", String(64)),
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -102,9 +106,15 @@ actions = Table(
     Column("error_message", Text),
     Column("retry_count", Integer, nullable=False),
     Column("executed_at", UtcDateTime),
+    Column("expires_at", UtcDateTime),
+    Column("max_slippage_pips", DecimalText),
+    Column("client_request_id", String(128)),
+    Column("requested_by", String(64)),  # the caller whose clientRequestId this is
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_actions_status_expires", "status", "expires_at"),
+    Index("ux_actions_request", "requested_by", "client_request_id", unique=True),
 )
 
 # The change feed: one row per committed change of an entity row, in commit order.
@@ -133,6 +143,38 @@ presence = Table(
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
 
+# Every version of every position, action and trading control, with who or what made it. Written
+# in the transaction that writes the row; never pruned with the feed (archived with its row).
+row_history = Table(
+    "row_history",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("entity", String(16), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("by_user", String(64)),
+    Column("source", String(8), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("reason", Text),
+    Column("image", JSON, nullable=False),
+    Index("ix_row_history_entity", "entity", "entity_id", "version"),
+)
+
+# The kill switch: one row per scope and target (GLOBAL has target_id NULL); no row = ACTIVE.
+trading_controls = Table(
+    "trading_controls",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("user_id", String(64), nullable=False, index=True),
+    Column("scope", String(8), nullable=False),
+    Column("target_id", String(64)),
+    Column("state", String(16), nullable=False),
+    Column("reason", Text),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(64)),
+    Column("version", Integer, nullable=False),
+)
 # Alerts (hedge.domain.alerts): never deleted; at most one open (resolved_at NULL) per condition.
 alerts = Table(
     "alerts",

@@ -15,13 +15,14 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, Connection, Select, Table, TextClause, bindparam, insert, select, text, update
 
 from hedge.domain.errors import Conflict, NotFound
-from hedge.domain.models import Account, Action, Alert, Position, User
+from hedge.domain.models import Account, Action, Alert, Position, TradingControl, User
 from hedge.domain.rows import Entity, changed_columns, entity_name, from_mapping, to_image, to_row
 from hedge.store.feed import FEED_LOCK_KEY, NOTIFY_CHANNEL, ChangeEvent
-from hedge.store.tables import accounts, actions, alerts, changes, positions, users
+from hedge.store.history import HISTORY_TYPES, SERVER_RULE, Cause, history_rows, insert_history
+from hedge.store.tables import accounts, actions, alerts, changes, positions, trading_controls, users
 from hedge.store.types import UtcDateTime
 
-T = TypeVar("T", User, Account, Position, Action, Alert)
+T = TypeVar("T", User, Account, Position, Action, Alert, TradingControl)
 
 TABLES: dict[type[Any], Table] = {
     User: users,
@@ -29,6 +30,7 @@ TABLES: dict[type[Any], Table] = {
     Position: positions,
     Action: actions,
     Alert: alerts,
+    TradingControl: trading_controls,
 }
 
 _BY_ID: dict[type[Any], Select[Any]] = {
@@ -66,6 +68,9 @@ class Unit:
     events: list[tuple[Entity, str]] = field(default_factory=list)
     last_seq: int = 0
     appended: list[ChangeEvent] = field(default_factory=list)  # this transaction's feed events
+    cause: Cause = SERVER_RULE  # who or what makes this transaction's changes (the row history)
+    # per event of a history-kept entity: (index in events, fields changed, cause)
+    history: list[tuple[int, tuple[str, ...], Cause]] = field(default_factory=list)
 
     def get(self, cls: type[T], entity_id: str, *, lock: bool = True) -> T | None:
         query = _BY_ID_FOR_UPDATE[cls] if lock and self.postgres else _BY_ID[cls]
@@ -95,12 +100,17 @@ class Unit:
             query = query.with_for_update()
         return [from_mapping(Action, row) for row in self.conn.execute(query).mappings()]
 
-    def insert(self, entity: Entity, **extra: Any) -> None:
-        self.conn.execute(_INSERT[type(entity)], {**to_row(entity), **extra})
+    def insert(self, entity: Entity, *, cause: Cause | None = None, **extra: Any) -> None:
+        row = to_row(entity)
+        self.conn.execute(_INSERT[type(entity)], {**row, **extra})
+        if type(entity) in HISTORY_TYPES:
+            given = tuple(name for name, value in row.items() if value is not None and value != [])
+            self.history.append((len(self.events), given, cause or self.cause))
         self.events.append((entity, "INSERT"))
 
-    def update(self, before: T, after: T) -> T:
-        """Write `after` if the row is still at `before.version`; Conflict otherwise."""
+    def update(self, before: T, after: T, *, cause: Cause | None = None) -> T:
+        """Write `after` if the row is still at `before.version`; Conflict otherwise. `cause`
+        (default: the transaction's) is kept in the row history."""
         if after is before:
             return after
         cls = type(after)
@@ -112,6 +122,8 @@ class Unit:
         if result.rowcount != 1:
             current = self.conn.execute(_VERSION_OF[cls], {"by_id": before.id}).scalar()
             raise Conflict(entity_name(before), before.id, before.version, current)
+        if cls in HISTORY_TYPES:
+            self.history.append((len(self.events), tuple(values)[:-2], cause or self.cause))
         self.events.append((after, "UPDATE"))
         return after
 
@@ -142,6 +154,8 @@ class Unit:
         numbers = sorted(int(seq) for seq in seqs)
         self.last_seq = numbers[-1]
         self.appended = [replace(event, seq=seq) for seq, event in zip(numbers, events, strict=True)]
+        if self.history:
+            insert_history(self.conn, history_rows(self.history, events))
 
 
 _FEED_COLUMNS = ("entity", "op", "entity_id", "user_id", "version", "image", "committed_at")

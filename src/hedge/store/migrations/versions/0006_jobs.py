@@ -2,7 +2,7 @@
 archive batches, and the alert delivery outbox with its feed cursor.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from hedge.store.types import DecimalText, UtcDateTime
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
