@@ -326,7 +326,7 @@ def test_trail_fires_once_on_the_price_that_meets_it() -> None:
     assert agent.apply_row(opened) == []
     assert agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.099"), Decimal("150.109"), 1)) == []
     fired = agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.100"), Decimal("150.110"), 2))
-    assert fired == [TriggerActions("pos-A", TriggerReason.TRAIL, Decimal("150.100"))]
+    assert fired == [TriggerActions("pos-A", TriggerReason.TRAIL, Decimal("150.100"), 2)]
     assert agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.200"), Decimal("150.210"), 3)) == []
 
 
@@ -413,7 +413,7 @@ def test_broker_symbol_names_are_used_towards_the_ea_and_mapped_back_from_it() -
     agent.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150.000"), mt_ticket="7",
                              trail_width=Decimal("10")))  # fmt: skip
     fired = agent.on_price(ACCOUNT, Price("USDJPY.m", Decimal("150.100"), Decimal("150.110"), 1))
-    assert fired == [TriggerActions("pos-A", TriggerReason.TRAIL, Decimal("150.100"))]
+    assert fired == [TriggerActions("pos-A", TriggerReason.TRAIL, Decimal("150.100"), 1)]
 
 
 def test_open_positions_show_current_price_and_unrealized_pl_from_the_last_quote() -> None:

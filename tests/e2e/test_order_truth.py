@@ -268,3 +268,31 @@ async def test_trailing_stop_best_price_survives_an_agent_restart(system: System
     fired = await wait_for_async(lambda: user.api.position(pid)["trailTriggeredAt"], 5, "the trail to fire")
     assert fired
     await back.close()
+
+
+async def test_failed_entry_retried_opens_a_fresh_position(system: System) -> None:
+    user, account, _agent, ea = await _desk(system, "retry-entry")
+    action, position = user.api.entry(account.id)
+    user.api.update_action(action["id"], status="EXECUTING")
+    first = await ea.expect("OPEN")
+    refusal = {"type": "OPENED", "commandId": first["commandId"], "positionId": position["id"],
+               "status": "FAILED", "errorCode": "NOT_ENOUGH_MONEY", "message": "needs margin"}  # fmt: skip
+    await ea.send(refusal)
+    await wait_for_async(lambda: _status(user.api.action(action["id"]), "FAILED"), 5, "FAILED")
+    await wait_for_async(lambda: _status(user.api.position(position["id"]), "CANCELED"), 5, "CANCELED")
+
+    retried = user.api.update_action(action["id"], status="PENDING")  # a fresh PENDING position
+    fresh = retried["positionId"]
+    assert fresh != position["id"]
+    user.api.update_action(action["id"], status="EXECUTING")
+    again = await ea.expect("OPEN")
+    assert again["positionId"] == fresh
+    await ea.send(opened_success(again, "880050", 150.1))
+
+    opened = await wait_for_async(
+        lambda: _status(user.api.position(fresh), "OPEN"), 5, "the retried leg OPEN"
+    )
+    assert opened["mtTicket"] == "880050"
+    await wait_for_async(lambda: _status(user.api.action(action["id"]), "EXECUTED"), 5, "EXECUTED")
+    assert user.api.position(position["id"])["status"] == "CANCELED"
+    await ea.close()

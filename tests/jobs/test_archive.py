@@ -32,8 +32,8 @@ def closed_position(world: World, final: str = "CLOSED") -> tuple[str, str]:
     steps = {"CLOSED": [{"status": "OPENING"}, {"status": "OPEN", "entry_price": "150", "mt_ticket": "7"},
                         {"status": "CLOSING"}, {"status": "CLOSED", "exit_price": "150.2"}],
              "CANCELED": [{"status": "CANCELED"}]}[final]  # fmt: skip
-    for change in steps:
-        store.update_position(world.admin, position.id, change)
+    for change in steps:  # the terminal's word comes from the owner's agent (issue 9)
+        store.update_position(world.agent(position), position.id, change)
     if final == "CLOSED":
         store.update_action(action.id, {"status": "EXECUTED"})
     return position.id, action.id

@@ -23,6 +23,7 @@ from hedge.agent.intents import AlertKey, Intent, SendToEA, TriggerActions, Upda
 from hedge.agent.state import LocalState, Quote, Row
 from hedge.agent.terminals import Terminal
 from hedge.config import AgentSettings
+from hedge.domain.clock import Clock, SystemClock
 from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TrailMode, TriggerReason
 from hedge.domain.models import Position
 from hedge.domain.orders import Fill, OrderState, OrderTracker, OrderTrigger
@@ -39,6 +40,7 @@ from hedge.ea.protocol_messages import (
     Positions,
     Price,
     Stopped,
+    SymbolInfo,
     Symbols,
 )
 
@@ -49,14 +51,18 @@ S = OrderState
 
 
 class AgentCore:
-    def __init__(self, settings: AgentSettings, catalog: SymbolCatalog | None = None) -> None:
+    def __init__(
+        self, settings: AgentSettings, catalog: SymbolCatalog | None = None, clock: Clock | None = None
+    ) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()  # wall time, for the actions' deadlines
         self.catalog = catalog or SymbolCatalog()
         self.state = LocalState()
         self.orders: dict[str, OrderTracker] = {}  # one per position the agent has work or word for
         self.terminals: dict[str, Terminal] = {}  # one per account
         self.alerts = AlertBook()
         self.book = TrailBook()
+        self.expired: set[str] = set()  # actions seen past their deadline (logged once)
         self.triggers: dict[str, TriggerActions] = {}  # fired, not yet recorded by the server
         self.quotes: dict[tuple[str, str], Quote] = {}
         self.account_outbox: dict[str, dict[str, Any]] = {}  # account changes until recorded
@@ -169,8 +175,8 @@ class AgentCore:
         )
         return [self._fire(f.position_id, f.price) for f in fired]
 
-    def _fire(self, position_id: str, price: Decimal) -> Intent:
-        intent = TriggerActions(position_id, TriggerReason.TRAIL, price)
+    def _fire(self, position_id: str, price: Decimal, time_ms: int | None = None) -> Intent:
+        intent = TriggerActions(position_id, TriggerReason.TRAIL, price, time_ms)
         self.triggers[position_id] = intent
         self.saved_bests.pop(position_id, None)
         log.info("trail condition met for position %s at %s", position_id, price)
@@ -235,6 +241,8 @@ class AgentCore:
                 margin_mode,
             )
         self._outbox(account_id, {"connectionStatus": "CONNECTED"})
+        if margin_mode is not None:
+            self._outbox(account_id, {"marginMode": margin_mode})
         return [*self.outbox_intents(), *self.sync_request(account_id, now)]
 
     def ea_disconnected(self, account_id: str, now: float = 0.0) -> list[Intent]:
@@ -304,7 +312,8 @@ class AgentCore:
         symbol = canonical_symbol(msg.symbol, account.symbol_map if account else None)
         key = _quote_key(account_id, symbol)
         self.quotes[(account_id, symbol)] = Quote(msg.bid, msg.ask, msg.time_ms)
-        return [self._fire(f.position_id, f.price) for f in self.book.on_price(key, msg.bid, msg.ask)]
+        fired = self.book.on_price(key, msg.bid, msg.ask)
+        return [self._fire(f.position_id, f.price, msg.time_ms) for f in fired]
 
     def on_symbols(self, account_id: str, msg: Symbols) -> list[Intent]:
         """SYMBOLS: the terminal's figures for its symbols (kept under their canonical names)."""
@@ -313,6 +322,8 @@ class AgentCore:
         term = self.terminal(account_id)
         for info in msg.symbols:
             term.symbols[canonical_symbol(info.symbol, mapping)] = info
+        self._outbox(account_id, {"symbolSpecs": [_spec_input(symbol, info) for symbol, info in
+                                                  sorted(term.symbols.items())]})  # fmt: skip
         return []
 
     def on_account(self, account_id: str, msg: AccountUpdate) -> list[Intent]:
@@ -369,8 +380,18 @@ class AgentCore:
 def _fill_of(pos: Position) -> Fill:
     """The fill facts the server already holds for an OPEN/CLOSING row."""
     time_ms = int(pos.entry_time.timestamp() * 1000) if pos.entry_time is not None else 0
-    volume: Decimal | None = getattr(pos, "filled_volume", None)  # a field of the trade record
-    return Fill(pos.mt_ticket or "", pos.entry_price or Decimal(0), time_ms, volume)
+    return Fill(pos.mt_ticket or "", pos.entry_price or Decimal(0), time_ms, pos.filled_volume)
+
+
+def _spec_input(symbol: str, info: SymbolInfo) -> dict[str, object]:
+    """A SymbolSpecInput (canonical symbol name) from the terminal's SYMBOLS item."""
+    return {
+        "symbol": symbol, "digits": info.digits, "point": float(info.point),
+        "contractSize": float(info.contract_size), "volumeMin": float(info.volume_min),
+        "volumeStep": float(info.volume_step), "volumeMax": float(info.volume_max),
+        "marginPerLot": None if info.margin_per_lot is None else float(info.margin_per_lot),
+        "tickValue": None if info.tick_value is None else float(info.tick_value),
+    }  # fmt: skip
 
 
 def _quote_key(account_id: str, symbol: str) -> str:

@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 P = PositionStatus
 S = OrderState
-_HAS_FILLED_VOLUME = "filled_volume" in Position.__dataclass_fields__  # the trade record's field
 
 
 def decide(core: AgentCore, now: float) -> list[Intent]:
@@ -67,6 +66,8 @@ def _carry_out(core: AgentCore, action: Action, now: float) -> list[Intent]:
     pos = core.state.positions.get(action.position_id)
     if pos is None:
         return []
+    if _expired(core, action, pos):
+        return []  # past its deadline: not taken up; the server fails it (ACTION_EXPIRED)
     if action.type is ActionType.ENTRY:
         if pos.status is P.PENDING:
             return [UpdatePosition(pos.id, {"status": "OPENING"}, f"ENTRY action {action.id}")]
@@ -93,6 +94,18 @@ def _carry_out(core: AgentCore, action: Action, now: float) -> list[Intent]:
     return []  # OPENING or CLOSING: wait for the position
 
 
+def _expired(core: AgentCore, action: Action, pos: Position) -> bool:
+    """An action not yet taken up whose deadline has passed: starting it now would be too late."""
+    not_started = pos.status is (P.PENDING if action.type is ActionType.ENTRY else P.OPEN)
+    if action.expires_at is None or not not_started or core.clock.now() <= action.expires_at:
+        return False
+    if action.id not in core.expired:
+        core.expired.add(action.id)
+        log.warning("action %s expired at %s before it was taken up; not started", action.id,
+                    action.expires_at.isoformat())  # fmt: skip
+    return True
+
+
 def _opening(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> list[Intent]:
     if t.state in (S.HELD, S.EXITED) and t.fill is not None:
         fill = t.fill
@@ -102,7 +115,7 @@ def _opening(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> lis
             "entryTime": iso_ms(utc_from_ms(fill.time_ms)),
             "mtTicket": fill.mt_ticket,
         }
-        if _HAS_FILLED_VOLUME and fill.volume is not None:
+        if fill.volume is not None:
             changes["filledVolume"] = fill.volume
         return [UpdatePosition(pos.id, changes, f"filled as ticket {fill.mt_ticket}")]
     if t.state is S.OPEN_FAILED:
@@ -252,7 +265,7 @@ def _exit_reason(exit_: Exit, *, closing: bool, by_action: bool) -> ExitReason:
         return ExitReason.ACTION_CLOSE if by_action else ExitReason.MANUAL_CLOSE
     if exit_.reason == "STOP_OUT":
         return ExitReason.STOP_OUT
-    # STOP_LOSS, TAKE_PROFIT, TERMINAL_CLOSE once the trade record's ExitReason has them
+    # STOP_LOSS, TAKE_PROFIT, TERMINAL_CLOSE; an older EA's unknown word: MANUAL_CLOSE
     return ExitReason.__members__.get(exit_.reason, ExitReason.MANUAL_CLOSE)
 
 

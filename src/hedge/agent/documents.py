@@ -5,11 +5,11 @@ from __future__ import annotations
 POSITION_FIELDS = """
 id userId accountId symbol side volume status trailWidth trailMode triggerActionIds
 trailTriggeredAt mtTicket entryPrice entryTime exitPrice exitTime exitReason realizedPL memo
-version createdAt updatedAt
+filledVolume retriedAsPositionId version createdAt updatedAt
 """
 ACTION_FIELDS = """
 id userId accountId positionId triggerPositionId type status errorMessage retryCount executedAt
-version createdAt updatedAt
+expiresAt maxSlippagePips version createdAt updatedAt
 """
 ACCOUNT_FIELDS = """
 id userId brokerType accountNumber serverName displayName currency leverage balance credit equity

@@ -35,6 +35,7 @@ class TriggerActions:
     position_id: str
     reason: TriggerReason
     price: Decimal | None
+    price_time_ms: int | None = None  # the EA's time of that price (trailTriggeredAt takes it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from hedge.agent.link import ServerLink
 from hedge.agent.state import Row
 from hedge.agent.wire import from_gql, gql_value
 from hedge.domain.models import Account, Action, Position
+from hedge.domain.values import utc_from_ms
 
 log = logging.getLogger("hedge.agent.runtime")  # the runtime's log lines, as before the split
 
@@ -61,11 +62,13 @@ async def send_mutation(link: ServerLink, core: AgentCore, intent: Intent) -> li
         return []
     assert isinstance(intent, TriggerActions)
     log.info("triggering actions of position %s (%s at %s)", intent.position_id, intent.reason, intent.price)
-    payload = {
+    payload: dict[str, object] = {
         "positionId": intent.position_id,
         "reason": intent.reason.value,
         "price": gql_value(intent.price),
     }
+    if intent.price_time_ms is not None:  # the EA's time of the price that met the trail
+        payload["priceTime"] = gql_value(utc_from_ms(intent.price_time_ms))
     data = (await link.mutate(doc.TRIGGER_ACTIONS, {"input": payload}))["triggerActions"]
     started = ", ".join(f"{a['id']} of user {a['userId']}" for a in data["actions"]) or "none (already fired)"
     log.info("position %s fired; actions started: %s", intent.position_id, started)

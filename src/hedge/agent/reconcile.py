@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from hedge.agent.alerts import Condition
@@ -305,7 +304,7 @@ def _differences(pos: Position, fill: Fill, report: PositionReport | None) -> li
     if report is not None:
         if report.side is not pos.side:
             found.append(f"side {pos.side.value} on the server, {report.side.value} at the terminal")
-        planned: Decimal = getattr(pos, "filled_volume", None) or pos.volume
+        planned = pos.filled_volume or pos.volume
         if report.volume != planned:
             found.append(f"volume {planned} on the server, {report.volume} at the terminal")
     return found
