@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "console"
 CHROMIUM = os.environ.get("HEDGE_CHROMIUM", "/usr/bin/chromium")
 PAGES = ("dashboard", "users", "accounts", "positions", "actions", "hedges", "alerts", "controls")
-LINK = re.compile(r"Console \(watch the scenario live\): (http://\S+)/#token=(\S+)")
+LINK = re.compile(
+    r"Console \(watch the scenario live\): (http://\S+?)/\s+sign in with the admin token in (\S+)"
+)
 
 
 def start_demo() -> tuple[subprocess.Popen[str], str, str]:
@@ -38,8 +40,9 @@ def start_demo() -> tuple[subprocess.Popen[str], str, str]:
     for line in demo.stdout:
         sys.stdout.write(line)
         found = LINK.search(line)
-        if found:
-            url, token = found.group(1), found.group(2)
+        if found:  # the demo keeps its tokens in a file of its own, never on the screen
+            url, tokens = found.group(1), Path(found.group(2))
+            token = tokens.read_text().splitlines()[0].split(": ", 1)[1]
         if "scenario complete" in line or "scenario FAILED" in line or time.monotonic() > deadline:
             break
     if not url:

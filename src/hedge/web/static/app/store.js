@@ -14,7 +14,7 @@ export const state = {
   alerts: new Map(),
   controls: [],
   specs: new Map(),
-  pending: new Map(), // "positions:<id>" -> the optimistic patch shown until the server answers
+  pending: new Map(), // "positions:<id>" -> [{ticket, patch}]: the optimistic changes still awaiting an answer
   refusals: new Map(), // "positions:<id>" -> the server's message when it refused
   notices: [], // {id, text, kind}: messages not tied to one row (a failed form, a reconnect)
   equity: new Map(), // accountId -> [[unix s, equity]]
@@ -84,10 +84,11 @@ export function view(entity, id) {
   const row = state[entity].get(id);
   if (!row) return null;
   const key = `${entity}:${id}`;
-  const patch = state.pending.get(key);
+  const waiting = state.pending.get(key);
   const refusal = state.refusals.get(key);
-  if (!patch && !refusal) return row;
-  return { ...row, ...(patch || {}), _pending: Boolean(patch), _refusal: refusal || null };
+  if (!waiting && !refusal) return row;
+  const patch = Object.assign({}, ...(waiting || []).map((w) => w.patch));
+  return { ...row, ...patch, _pending: Boolean(waiting), _refusal: refusal || null };
 }
 
 export function rows(entity) {
@@ -99,19 +100,26 @@ export function rows(entity) {
  * show `patch` at once marked pending, keep the server's previous row underneath, then take the
  * server's answer, or drop the patch (the previous row shows again) and show the server's message.
  */
+let tickets = 0;
 export async function optimistic(entity, id, patch, mutate) {
   const key = `${entity}:${id}`;
-  state.pending.set(key, patch);
+  const ticket = ++tickets; // several changes of one row may be in flight: each settles its own
+  state.pending.set(key, [...(state.pending.get(key) || []), { ticket, patch }]);
   state.refusals.delete(key);
   notify();
+  const settle = () => {
+    const left = (state.pending.get(key) || []).filter((w) => w.ticket !== ticket);
+    if (left.length) state.pending.set(key, left);
+    else state.pending.delete(key);
+  };
   try {
     const answer = await mutate();
-    state.pending.delete(key);
+    settle();
     if (answer && answer.id) upsert(entity, answer);
     notify();
     return answer;
   } catch (error) {
-    state.pending.delete(key);
+    settle();
     state.refusals.set(key, error.message);
     notify();
     return null;
