@@ -33,7 +33,7 @@ def closed_position(world: World, final: str = "CLOSED") -> tuple[str, str]:
                         {"status": "CLOSING"}, {"status": "CLOSED", "exit_price": "150.2"}],
              "CANCELED": [{"status": "CANCELED"}]}[final]  # fmt: skip
     for change in steps:
-        store.update_position(world.admin, position.id, change)
+        store.update_position(world.client, position.id, change)  # the owner (its agent) reports fills
     if final == "CLOSED":
         store.update_action(action.id, {"status": "EXECUTED"})
     return position.id, action.id
