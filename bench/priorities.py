@@ -29,7 +29,7 @@ import httpx
 from hedge.client.graphql import GraphQLClient
 from hedge.localservices import free_port
 
-ADMIN = "bench-admin-token"
+ADMIN = "bench-admin-token-for-priorities"
 CREATE_USER = (
     'mutation($e: String!) { createUser(input: {email: $e, name: "B", role: CLIENT}) { user { id } token } }'
 )
@@ -131,7 +131,7 @@ async def measure(trader: GraphQLClient, account_id: str, moves: int) -> list[fl
 
 
 def p99(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[98]
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 async def main(moves: int, accounts: int) -> dict[str, object]:

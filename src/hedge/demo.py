@@ -111,6 +111,11 @@ async def _demo_in(args: argparse.Namespace, workdir: Path) -> int:
     settings = ServerSettings.from_env({}, database_url=database_url, port=port, admin_token=admin_token)
     narrator = Narrator()
     async with serve(settings) as url:
+        tokens = _write_tokens(workdir / "tokens.txt", admin_token, [])  # the users' join it later
+        print(
+            f"Console (watch the scenario live): {url}/   sign in with the admin token in {tokens}",
+            flush=True,
+        )
         narrator.say(f"server up at {url}/graphql (database {database_url})")
         async with (
             GraphQLClient(url, admin_token) as admin,
@@ -125,7 +130,7 @@ async def _demo_in(args: argparse.Namespace, workdir: Path) -> int:
                     narrator.say(f"scenario FAILED: {reason}")
                 if args.scenario_only:
                     return 0 if ok else 1
-                _print_urls(url, _write_tokens(workdir, admin_token, parties), parties)
+                _print_urls(url, _write_tokens(tokens, admin_token, parties), parties)
                 await _interrupted()
                 print("\nstopping: agents and EAs, then the server")
             finally:
@@ -150,9 +155,8 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _write_tokens(workdir: Path, admin_token: str, parties: list[Party]) -> Path:
+def _write_tokens(path: Path, admin_token: str, parties: list[Party]) -> Path:
     """The demo's throwaway tokens in a file only this user can read (never on the screen)."""
-    path = workdir / "tokens.txt"
     lines = [f"admin (admin@hedge.local): {admin_token}"]
     lines += [f"{party.name} (trader{i}@demo.local): {party.token}" for i, party in enumerate(parties, 1)]
     path.touch(mode=0o600)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from hedge.agent import documents as doc
-from hedge.agent.link import ServerLink, resumable
+from hedge.agent.link import ResyncRequired, ServerLink, _raise_for, resumable
 from hedge.agent.state import Row
 from hedge.api.runner import serve
-from hedge.client.graphql import GraphQLClient, GraphQLClientError
+from hedge.client.graphql import GraphQLClient, GraphQLClientError, TokenRefused
 from hedge.config import ServerSettings
 from hedge.domain.enums import PositionStatus
 from hedge.domain.models import Position
@@ -69,3 +69,12 @@ def test_resumable_adds_the_after_argument_to_each_subscription_document() -> No
             assert resumed.count("$after") == 2  # declared once, passed once
     with pytest.raises(ValueError, match="not a one-field subscription"):
         resumable("query { me { id } }")
+
+
+def test_link_error_codes_resync_required_and_unauthenticated_have_their_own_exceptions() -> None:
+    with pytest.raises(ResyncRequired, match="feed gap"):
+        _raise_for([{"message": "feed gap", "extensions": {"code": "RESYNC_REQUIRED"}}])
+    with pytest.raises(TokenRefused):
+        _raise_for([{"message": "a valid token is required", "extensions": {"code": "UNAUTHENTICATED"}}])
+    _raise_for([{"message": "no", "extensions": {"code": "FORBIDDEN"}}])  # others: the caller's to handle
+    _raise_for([])

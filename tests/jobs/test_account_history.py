@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -131,16 +132,20 @@ HISTORY = "query($a: ID!, $s: DateTime) { accountHistory(accountId: $a, since: $
 PUSH = "mutation($a: ID!, $e: Float!) { updateAccount(input: {id: $a, balance: 1000, equity: $e}) { id } }"
 
 
-async def test_account_history_query_shows_the_owner_its_points(api: Api) -> None:
-    owner = await api.trader()
-    await owner.client.execute(PUSH, {"a": owner.account_id, "e": 1234.5})
-    async with asyncio.timeout(20):  # the job runs at start and then every HEDGE_SNAPSHOT_INTERVAL_S
-        while True:
-            points = (await owner.client.execute(HISTORY, {"a": owner.account_id}))["accountHistory"]
-            if points:
-                break
-            await asyncio.sleep(0.2)
-    assert points[-1]["equity"] == 1234.5 and points[-1]["resolutionS"] in (30, 300)
+async def test_account_history_query_shows_the_owner_its_points(tmp_path: Path) -> None:
+    from tests.api.conftest import settings_for, start_api
+
+    settings = settings_for(f"sqlite:///{tmp_path / 'h.db'}", snapshot_interval_s=0.2)
+    async for api in start_api(settings):
+        owner = await api.trader()
+        await owner.client.execute(PUSH, {"a": owner.account_id, "e": 1234.5})
+        async with asyncio.timeout(30):  # the job runs every HEDGE_SNAPSHOT_INTERVAL_S; no event to await
+            while True:
+                points = (await owner.client.execute(HISTORY, {"a": owner.account_id}))["accountHistory"]
+                if points:
+                    break
+                await asyncio.sleep(0.1)
+    assert points[-1]["equity"] == 1234.5 and points[-1]["resolutionS"] == 30
 
 
 async def test_account_history_of_another_users_account_is_forbidden(api: Api) -> None:

@@ -104,3 +104,16 @@ async def test_update_account_figures_of_another_users_account_is_forbidden(api:
     owner, other = await api.trader(), await api.trader()
     body = await other.client.raw(PUSH, {"i": {"id": owner.account_id, "equity": 1}})
     assert error_code(body) == "FORBIDDEN"
+
+
+async def test_reports_beyond_the_in_flight_limit_wait_their_turn_and_all_get_written(store: Store) -> None:
+    actor, accounts = _accounts(store, 3)
+    figures = FigureCoalescer(store, pause_s=0.0, in_flight=1)
+    try:
+        reports = [figures.submit(a, {"equity": Decimal("7")}, actor) for a in accounts]
+        results = await asyncio.gather(*reports)
+    finally:
+        await figures.stop()
+
+    assert figures.batches == 3  # one at a time: no batch could gather a second report
+    assert [r.equity for r in results] == [Decimal("7")] * 3

@@ -82,3 +82,20 @@ def test_two_server_processes_run_each_job_once_per_interval(
     for earlier, later in itertools.pairwise(runs):  # never two at a time
         assert later.started_at >= earlier.finished_at
     assert after and all(r.process_id != first_holder for r in after)
+
+
+CHANNELS = "{ notifyChannels { name up pending sent lastError } }"
+
+
+async def test_notify_channels_lists_the_configured_channels_to_an_admin(tmp_path: Path) -> None:
+    from tests.api.conftest import settings_for, start_api
+
+    settings = settings_for(
+        f"sqlite:///{tmp_path / 'h.db'}", notify='[{"url": "https://127.0.0.1:9/x", "name": "ops"}]'
+    )
+    async for api in start_api(settings):
+        found = (await api.admin.execute(CHANNELS))["notifyChannels"]
+        client = await api.new_user()
+        refused = await client.client.raw(CHANNELS)
+    assert found == [{"name": "ops", "up": True, "pending": 0, "sent": 0, "lastError": None}]
+    assert error_code(refused) == "FORBIDDEN"

@@ -50,8 +50,10 @@ def test_unsupported_url_is_refused(url: str) -> None:
         open_store(url)
 
 
-def test_default_folder_sits_beside_a_sqlite_database(tmp_path: Path) -> None:
+def test_default_folder_sits_beside_a_sqlite_database_or_in_the_data_dir(tmp_path: Path) -> None:
     assert beside_database(f"sqlite:///{tmp_path / 'h.db'}", "reports") == (tmp_path / "reports").as_uri()
+    pg = "postgresql://h@127.0.0.1/hedge"
+    assert beside_database(pg, "backups", str(tmp_path)) == (tmp_path / "backups").as_uri()
 
 
 def test_location_splits_into_its_folder_and_key() -> None:

@@ -1,5 +1,7 @@
-"""Browser fixtures: one Debian Chromium per test session (Playwright's own download does not
-work here), and a page per test that routes every request and fails on any host but 127.0.0.1.
+"""Browser fixtures: one Debian Chromium per test module (Playwright's own download does not
+work here; module scope because sync Playwright keeps an event loop running, which the asyncio
+tests of the next module cannot share), and a page per test that routes every request and fails
+on any host but 127.0.0.1.
 
 With CI=true a missing Chromium fails instead of skipping.
 """
@@ -19,7 +21,7 @@ CHROMIUM = os.environ.get("HEDGE_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     if not shutil.which(CHROMIUM):
         if IN_CI:
@@ -29,7 +31,7 @@ def playwright_driver() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     launched = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
     yield launched

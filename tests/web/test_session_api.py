@@ -3,6 +3,7 @@ handshake with the cookie, sign-out, and what a CLIENT's session may read."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ import pytest
 import pytest_asyncio
 from tests.api.conftest import Api, Person, settings_for, start_api
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from hedge.web import sessions
@@ -245,3 +246,41 @@ async def test_console_page_allows_only_its_own_origin(server: Api) -> None:
     assert module.status_code == 200 and "javascript" in module.headers["content-type"]
     assert graphiql.status_code == 200 and "/assets/vendor/graphiql/graphiql.min.js" in graphiql.text
     assert not re.search(r"(src|href)=\"https?://", graphiql.text + page.text)
+
+
+@pytest.mark.parametrize(
+    "revoke",
+    [
+        'mutation { rotateToken(userId: "%s") { token } }',
+        'mutation { updateUser(input: {id: "%s", isActive: false}) { id } }',
+    ],
+    ids=["rotated", "deactivated"],
+)
+async def test_revoking_the_token_ends_the_console_session_and_closes_its_socket_4403(
+    server: Api, revoke: str
+) -> None:
+    person = await server.new_user()
+    page = Browser(server.url)
+    await page.sign_in(person.token)
+    ws_url = server.url.replace("http://", "ws://") + "/graphql"
+    async with connect(
+        ws_url,
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        additional_headers={"Cookie": f"{sessions.COOKIE_NAME}={page.cookie}"},
+        origin=server.url,  # type: ignore[arg-type]
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+
+        await server.admin.execute(revoke % person.id)
+
+        with pytest.raises(ConnectionClosed) as closed:
+            async with asyncio.timeout(5):
+                while True:
+                    await ws.recv()
+    await asyncio.sleep(1.1)  # the cookie check's cache
+    refused = await page.graphql("{ me { id } }")
+    await page.http.aclose()
+
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    assert code(refused) == "UNAUTHENTICATED"

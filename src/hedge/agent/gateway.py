@@ -25,6 +25,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from hedge.agent.page import PAGE_HTML, PAGE_JS
 from hedge.agent.supervise import retrieve
 from hedge.domain.models import Account
 from hedge.ea.errors import BadMessage, FrameTooLarge
@@ -127,9 +128,12 @@ class EAGateway:
         return True
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        if request.path.split("?")[0] != "/healthz":
-            return None
+        path = request.path.split("?")[0]
         remote = connection.remote_address[0] if connection.remote_address else ""
+        if path in PAGES and request.headers.get("Upgrade", "").lower() != "websocket":
+            return page_response(remote, path)
+        if path != "/healthz":
+            return None
         body = json.dumps(health_for(remote, self._handler.health())).encode()
         # one Content-Type: connection.respond() would add text/plain beside ours
         headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -233,6 +237,30 @@ class EAGateway:
                 await session.connection.close(CLOSE_DEAD, "no frame within the liveness window")
                 return
             session.send(Ping(next(self._ping_ids)))
+
+
+PAGES = {"/": (PAGE_HTML, "text/html; charset=utf-8"), "/page.js": (PAGE_JS, "text/javascript")}
+
+
+def page_response(remote_host: str, path: str) -> Response:
+    """The agent's own page (hedge.agent.page), for this PC only: others get 403."""
+    if not _loopback(remote_host):
+        body = b"the agent's page is shown only on its own PC\n"
+        headers = Headers([("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return Response(HTTPStatus.FORBIDDEN.value, HTTPStatus.FORBIDDEN.phrase, headers, body)
+    text, kind = PAGES[path]
+    body = text.encode()
+    headers = Headers(
+        [("Content-Type", kind), ("Content-Length", str(len(body))), ("Cache-Control", "no-cache")]
+    )
+    return Response(HTTPStatus.OK.value, HTTPStatus.OK.phrase, headers, body)
+
+
+def _loopback(remote_host: str) -> bool:
+    try:
+        return ipaddress.ip_address(remote_host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def health_for(remote_host: str, details: dict[str, object]) -> dict[str, object]:

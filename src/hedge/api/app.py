@@ -30,7 +30,7 @@ from hedge.config import ServerSettings, load_limits, load_symbol_specs
 from hedge.domain.enums import UserRole
 from hedge.domain.tokens import check_token
 from hedge.jobs.deadlines import expire_forever
-from hedge.jobs.wiring import build_scheduler
+from hedge.jobs.wiring import Jobs
 from hedge.store.feed import head_seq
 from hedge.store.repository import Store
 from hedge.web.console import routes as console_routes
@@ -153,7 +153,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         count_error=lambda code: services.metrics.errors.labels(code).inc(),
     )
     graphql = HedgeGraphQL(services, schema)
-    scheduler = build_scheduler(services)
+    jobs = Jobs(services)  # the scheduler's jobs and alert delivery (hedge.jobs)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -165,8 +165,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         )
 
     async def metrics(_: Request) -> Response:
-        if scheduler.metrics is not None:
-            await run_in_threadpool(scheduler.metrics.refresh, services.store.engine)
+        await run_in_threadpool(jobs.refresh_metrics)
         return Response(services.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @asynccontextmanager
@@ -177,7 +176,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         deadlines = asyncio.create_task(
             expire_forever(services.store, settings.deadline_sweep_s), name="deadlines"
         )
-        await scheduler.start()
+        await jobs.start()
         if services.figures is not None:
             services.figures.start()
         try:
@@ -186,7 +185,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
             deadlines.cancel()
             if services.figures is not None:
                 await services.figures.stop()
-            await scheduler.stop()
+            await jobs.stop()
             heartbeat.cancel()
             guard.cancel()
             services.broker.stop()
@@ -206,7 +205,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.scheduler = scheduler
+    app.state.jobs = jobs
     app.add_middleware(
         LimitsMiddleware, max_body_bytes=settings.max_body_bytes, timeout_s=settings.request_timeout_s
     )

@@ -4,8 +4,10 @@ An `updateAccount` that carries only figures (balance, credit, equity, margin, m
 no expectedVersion joins a queue keyed by account: a second report for an account still waiting
 merges into the first (the latest value of each field wins) and both callers get the one
 result. One writer drains the queue into a single transaction, then pauses `pause_s`, so however
-many agents push, figures cost at most one transaction per pause and never queue in front of
-status changes, fills and triggers, which keep their own direct path.
+many agents push, figures cost at most one transaction per pause. At most `in_flight` figure
+reports are worked on at a time (the others wait, which costs nothing), so a flood of them adds
+few steps to the event loop in front of status changes, fills and triggers, which keep their own
+direct path. Agents wait for each report's answer, so the waiting is bounded by their number.
 """
 
 from __future__ import annotations
@@ -40,12 +42,13 @@ class _Waiting:
 
 
 class FigureCoalescer:
-    def __init__(self, store: Store, pause_s: float = 0.1) -> None:
+    def __init__(self, store: Store, pause_s: float = 0.1, in_flight: int = 4) -> None:
         self._store = store
         self._pause_s = pause_s
         self._waiting: dict[str, _Waiting] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._gate = asyncio.Semaphore(in_flight)
         self.batches = 0  # transactions written (tests and the benchmark read it)
 
     def start(self) -> None:
@@ -61,6 +64,10 @@ class FigureCoalescer:
                 future.cancel()
 
     async def submit(self, account_id: str, changes: Mapping[str, Any], actor: Actor | None) -> Account:
+        async with self._gate:
+            return await self._submit(account_id, changes, actor)
+
+    async def _submit(self, account_id: str, changes: Mapping[str, Any], actor: Actor | None) -> Account:
         if self._task is None:  # not started (a store used without the server's lifespan)
             self.start()
         future: asyncio.Future[Account] = asyncio.get_running_loop().create_future()

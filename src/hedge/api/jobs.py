@@ -1,4 +1,4 @@
-"""GraphQL reads of the periodic jobs: `jobRuns` (ADMIN), `accountHistory`, `latestStats`."""
+"""GraphQL reads of the periodic jobs: `jobRuns` and `notifyChannels` (ADMIN), `accountHistory`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from hedge.api.context import Context
 from hedge.domain.authz import check_owner, require_admin
 from hedge.domain.errors import NotFound, ValidationError
 from hedge.domain.models import Account
+from hedge.jobs.notify_config import parse_channels
 from hedge.store import jobs as rows
-from hedge.store import snapshots
+from hedge.store import outbox, snapshots
 
 
 @strawberry.type(description="One run of a periodic job, by whichever server process ran it")
@@ -45,8 +46,35 @@ def _f(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+@strawberry.type(description="An alert delivery channel of HEDGE_NOTIFY and how it is doing")
+class NotifyChannel:
+    name: str
+    up: bool = strawberry.field(description="false when its oldest waiting delivery failed 3 times or more")
+    pending: int
+    sent: int
+    last_error: str | None
+
+
 @strawberry.type
 class JobsQuery:
+    @strawberry.field
+    async def notify_channels(self, info: Info[Context, None]) -> list[NotifyChannel]:
+        """The configured delivery channels (and any with deliveries left in the outbox) (ADMIN)."""
+        c = info.context
+        require_admin(c.actor, "notifyChannels")
+        configured = [ch.name for ch in parse_channels(c.services.settings.notify)]
+        health = {h.channel: h for h in await c.run(outbox.health, c.services.store.engine)}
+        return [
+            NotifyChannel(
+                name=name,
+                up=health[name].up if name in health else True,
+                pending=health[name].pending if name in health else 0,
+                sent=health[name].sent if name in health else 0,
+                last_error=health[name].last_error if name in health else None,
+            )
+            for name in sorted(set(configured) | set(health))
+        ]
+
     @strawberry.field
     async def account_history(
         self, info: Info[Context, None], account_id: strawberry.ID, since: datetime | None = None

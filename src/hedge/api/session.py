@@ -98,6 +98,13 @@ class SessionAuth:
         found = await self._session(conn.cookies.get(sessions.COOKIE_NAME))
         return None if found is None else found[0]
 
+    async def websocket_still_valid(self, conn: HTTPConnection) -> bool:
+        """Whether the cookie an open console socket signed in with still signs for an active
+        user (read from the store, not the cache: the session guard asks after a User change)."""
+        value = conn.cookies.get(sessions.COOKIE_NAME)
+        self._checked.pop(value or "", None)
+        return await self._session(value) is not None
+
     # ------------------------------------------------------------------------------ the routes
 
     def _signed_in(self, user: User, token_hash: str, request: Request, status: int = 200) -> Response:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
@@ -35,6 +36,8 @@ class Session:
     token_hash: str
     websocket: WebSocket
     closed: bool = field(default=False)
+    # the console's sockets authenticate with a session cookie, not a token: checked by this
+    check: Callable[[], Awaitable[bool]] | None = None
 
 
 class SessionGuard:
@@ -43,8 +46,14 @@ class SessionGuard:
         self._broker = broker
         self._open: dict[str, set[Session]] = {}
 
-    def opened(self, user_id: str, token_hash: str, websocket: WebSocket) -> Session:
-        session = Session(user_id, token_hash, websocket)
+    def opened(
+        self,
+        user_id: str,
+        token_hash: str,
+        websocket: WebSocket,
+        check: Callable[[], Awaitable[bool]] | None = None,
+    ) -> Session:
+        session = Session(user_id, token_hash, websocket, check=check)
         self._open.setdefault(user_id, set()).add(session)
         return session
 
@@ -60,13 +69,10 @@ class SessionGuard:
 
         Asked right after a socket registers, too: a change committed between its authentication
         (perhaps from the cache) and its registration here is not missed."""
+        if session.check is not None:
+            return await session.check()
         found = await run_in_threadpool(user_with_token_hash, self._store, session.user_id)
         return found is not None and found[0].is_active and hmac.compare_digest(found[1], session.token_hash)
-
-    async def current_hash(self, user_id: str) -> str | None:
-        """The hash of the user's token now (for a cookie session, whose cookie holds no token)."""
-        found = await run_in_threadpool(user_with_token_hash, self._store, user_id)
-        return None if found is None else found[1]
 
     async def still_valid(self, session: Session) -> bool:
         """Check one open session; close its socket with 4403 when its token is refused."""

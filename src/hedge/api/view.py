@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -83,8 +84,10 @@ class HedgeGraphQL(GraphQLOverHTTP):
         token = bearer(context.connection_params.get("authorization"))
         if token is None and context.session_user is not None:
             context.user = context.session_user  # the console, not an agent: no presence
-            token_hash = await self.services.sessions.current_hash(context.user.id)
-            await self._guard(context, context.user, token_hash or "")
+            console: WebSocket = context.socket
+            await self._guard(
+                context, context.user, "", check=lambda: self.sessions.websocket_still_valid(console)
+            )
             return None
         user = await self._user_for(token)
         if user is None:
@@ -95,10 +98,17 @@ class HedgeGraphQL(GraphQLOverHTTP):
             await self.services.presence.connected(user.id)
         return None
 
-    async def _guard(self, context: Context, user: User, token_hash: str) -> None:
-        """Register the socket with the session guard (closed with 4403 when its token goes)."""
+    async def _guard(
+        self,
+        context: Context,
+        user: User,
+        token_hash: str,
+        check: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
+        """Register the socket with the session guard (closed with 4403 when its token goes, or,
+        for the console's cookie session, when `check` says the session is no longer good)."""
         socket: WebSocket = context.socket
-        session = self.services.sessions.opened(user.id, token_hash, socket)
+        session = self.services.sessions.opened(user.id, token_hash, socket, check=check)
         socket.scope[SESSION_KEY] = session
         if not await self.services.sessions.valid(session):
             raise ConnectionRejectionError({"reason": "a valid token is required in connection_init"})

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import Engine
 
 from hedge.store import jobs as rows
+from hedge.store import outbox
 from hedge.store.jobs import JobRun
 
 
@@ -44,3 +45,29 @@ class JobMetrics:
         self.last_run.labels(run.job).set(run.started_at.timestamp())
         self.last_duration.labels(run.job).set(run.duration_s)
         self.last_ok.labels(run.job).set(1.0 if run.outcome == "OK" else 0.0)
+
+
+class NotifyMetrics:
+    """Alert delivery per channel, from the outbox (whichever process sends)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.up = Gauge(
+            "hedge_notify_channel_up",
+            "0 when the channel's oldest waiting delivery has failed 3 times or more (a dead channel)",
+            ["channel"],
+            registry=registry,
+        )
+        self.pending = Gauge(
+            "hedge_notify_pending", "deliveries waiting for the channel", ["channel"], registry=registry
+        )
+        self.sent = Gauge(
+            "hedge_notify_sent", "deliveries the channel has taken", ["channel"], registry=registry
+        )
+
+    def refresh(self, engine: Engine, channels: list[str]) -> None:
+        seen = {h.channel: h for h in outbox.health(engine)}
+        for name in sorted(set(channels) | set(seen)):
+            health = seen.get(name)
+            self.up.labels(name).set(1.0 if health is None or health.up else 0.0)
+            self.pending.labels(name).set(0 if health is None else health.pending)
+            self.sent.labels(name).set(0 if health is None else health.sent)

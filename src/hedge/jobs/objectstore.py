@@ -174,12 +174,12 @@ def open_store(url: str, endpoint_url: str | None = None) -> ObjectStore:
     raise ObjectStoreError(f"object storage must be file:///path or s3://bucket/prefix, was {url!r}")
 
 
-def beside_database(database_url: str, folder: str) -> str:
-    """`folder` next to a SQLite database file, or in the working directory for PostgreSQL."""
+def beside_database(database_url: str, folder: str, data_dir: str = "") -> str:
+    """`folder` next to a SQLite database file; for PostgreSQL in `data_dir` (else the working directory)."""
     parsed = make_url(database_url)
     if parsed.drivername.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
         return (Path(parsed.database).resolve().parent / folder).as_uri()
-    return (Path.cwd() / folder).as_uri()
+    return ((Path(data_dir) if data_dir else Path.cwd()).resolve() / folder).as_uri()
 
 
 def split_location(location: str) -> tuple[str, str]:

@@ -28,6 +28,7 @@ class Period:
     realized_pl: Decimal = Decimal(0)
     closed_positions: int = 0
     trail_fires: int = 0
+    triggers_fired: int = 0  # any reason: trail, stop-out, by hand
     actions_executed: int = 0
     actions_failed: int = 0
     hedge_leg_failures: int = 0
@@ -69,11 +70,11 @@ class StatsReport:
                 {
                     "userId": uid,
                     "email": email,
-                    **_camel_dict(_sum(a for a in self.accounts if a.user_id == uid)),
+                    **camel_dict(_sum(a for a in self.accounts if a.user_id == uid)),
                 }
                 for uid, email in sorted(self.users.items())
             ],
-            "accounts": [_camel_dict(asdict(a)) for a in self.accounts],
+            "accounts": [camel_dict(asdict(a)) for a in self.accounts],
         }
 
     def accounts_csv(self) -> str:
@@ -132,9 +133,9 @@ def compute(
             if p.exit_time is not None and p.exit_time >= start:
                 period.closed_positions += 1
                 period.realized_pl += p.realized_pl or Decimal(0)
-            if (p.trail_triggered_at is not None and p.trail_triggered_at >= start
-                    and p.trigger_reason is TriggerReason.TRAIL):  # fmt: skip
-                period.trail_fires += 1
+            if p.trail_triggered_at is not None and p.trail_triggered_at >= start:
+                period.triggers_fired += 1
+                period.trail_fires += 1 if p.trigger_reason is TriggerReason.TRAIL else 0
     for x in actions:
         stats = by_account.get(x.account_id)
         if stats is None:
@@ -166,8 +167,8 @@ def _sum(accounts: Iterable[AccountStats]) -> dict[str, object]:
         for symbol, lots in a.exposure.items():
             exposure[symbol] += lots
         for mine, theirs in ((total.today, a.today), (total.month, a.month)):
-            for name in ("realized_pl", "closed_positions", "trail_fires", "actions_executed",
-                         "actions_failed", "hedge_leg_failures"):  # fmt: skip
+            for name in ("realized_pl", "closed_positions", "trail_fires", "triggers_fired",
+                         "actions_executed", "actions_failed", "hedge_leg_failures"):  # fmt: skip
                 setattr(mine, name, getattr(mine, name) + getattr(theirs, name))
         for severity, count in a.alerts_open.items():
             total.alerts_open[severity] = total.alerts_open.get(severity, 0) + count
@@ -179,7 +180,7 @@ def _sum(accounts: Iterable[AccountStats]) -> dict[str, object]:
     return summed
 
 
-def _camel_dict(value: dict[str, object]) -> dict[str, object]:
+def camel_dict(value: dict[str, object]) -> dict[str, object]:
     return {str(_camel_key(k)): _camel(v) for k, v in value.items()}
 
 

@@ -9,21 +9,24 @@ from hedge.jobs.alert_escalation import alert_escalation_job
 from hedge.jobs.archive import daily
 from hedge.jobs.backup import backup
 from hedge.jobs.feed_retention import feed_retention_job, prune_interval_s
-from hedge.jobs.metrics import JobMetrics
+from hedge.jobs.metrics import JobMetrics, NotifyMetrics
+from hedge.jobs.notifier import Notifier
+from hedge.jobs.notify_config import parse_channels
 from hedge.jobs.objectstore import ObjectStore, beside_database, open_store
 from hedge.jobs.scheduler import Job, Scheduler, daily_at
 from hedge.jobs.stats_job import stats_job
+from hedge.jobs.summary import summary_job
 from hedge.store.repository import Store
 
 
 def reports_store(settings: ServerSettings) -> ObjectStore:
-    url = settings.reports_url or beside_database(settings.database_url, "reports")
+    url = settings.reports_url or beside_database(settings.database_url, "reports", settings.data_dir)
     return open_store(url, settings.s3_endpoint_url)
 
 
 def daily_job(store: Store, reports: ObjectStore, settings: ServerSettings) -> Job:
     """Archive and clean-up, then a backup, once a day at HEDGE_ARCHIVE_AT (UTC)."""
-    target = settings.backup_url or beside_database(settings.database_url, "backups")
+    target = settings.backup_url or beside_database(settings.database_url, "backups", settings.data_dir)
 
     def make_backup() -> str:
         return backup(
@@ -46,6 +49,8 @@ def build_jobs(services: Services) -> list[Job]:
         stats_job(services.store, reports, settings.stats_interval_s),
     ]
     jobs.append(daily_job(services.store, reports, settings))
+    if settings.summary_at:
+        jobs.append(summary_job(services.store, parse_channels(settings.notify), settings.summary_at))
     if settings.alert_escalate_s > 0:  # HEDGE_ALERT_ESCALATE_S=0 turns escalation off
         jobs.append(alert_escalation_job(services.store, settings.alert_escalate_s))
     return jobs
@@ -56,3 +61,32 @@ def build_scheduler(services: Services) -> Scheduler:
     return Scheduler(
         store.engine, build_jobs(services), store.clock, metrics=JobMetrics(services.metrics.registry)
     )
+
+
+def build_notifier(services: Services) -> Notifier:
+    settings = services.settings
+    return Notifier(services.store, parse_channels(settings.notify), settings.notify_secret)
+
+
+class Jobs:
+    """Everything periodic in one server process: the scheduler, alert delivery, their metrics."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.scheduler = build_scheduler(services)
+        self.notifier = build_notifier(services)
+        self.notify_metrics = NotifyMetrics(services.metrics.registry)
+
+    async def start(self) -> None:
+        await self.scheduler.start()
+        self.notifier.start()
+
+    async def stop(self) -> None:
+        await self.notifier.stop()
+        await self.scheduler.stop()
+
+    def refresh_metrics(self) -> None:
+        engine = self.services.store.engine
+        if self.scheduler.metrics is not None:
+            self.scheduler.metrics.refresh(engine)
+        self.notify_metrics.refresh(engine, list(self.notifier.channels))

@@ -146,3 +146,32 @@ def read_cursor(conn: Connection, name: str) -> int | None:
 def write_cursor(conn: Connection, name: str, seq: int) -> None:
     if conn.execute(update(job_cursors).where(job_cursors.c.name == name).values(seq=seq)).rowcount == 0:
         conn.execute(insert(job_cursors).values(name=name, seq=seq))
+
+
+def hold_lease(engine: Engine, name: str, holder: str, now: datetime, until: datetime) -> bool:
+    """Take or keep a standing lease (a job that runs all the time, on one process)."""
+    ensure_job(engine, name, now)
+    statement = (
+        update(job_schedule)
+        .where(
+            job_schedule.c.job == name,
+            or_(
+                job_schedule.c.lease_until.is_(None),
+                job_schedule.c.lease_until < now,
+                job_schedule.c.holder == holder,
+            ),
+        )
+        .values(holder=holder, lease_until=until)
+    )
+    with writing(engine) as conn:
+        return conn.execute(statement).rowcount == 1
+
+
+def release_lease(engine: Engine, name: str, holder: str) -> None:
+    statement = (
+        update(job_schedule)
+        .where(job_schedule.c.job == name, job_schedule.c.holder == holder)
+        .values(holder=None, lease_until=None)
+    )
+    with writing(engine) as conn:
+        conn.execute(statement)

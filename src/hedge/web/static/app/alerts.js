@@ -40,7 +40,8 @@ export function Alerts() {
       <thead><tr><th>${t("severity")}</th><th>${t("kind")}</th><th>${t("message")}</th><th>${t("user")}</th>
         <th>${t("account")}</th><th>${t("position")}</th><th>${t("count")}</th><th>${t("lastSeen")}</th>
         <th>${t("status")}</th><th>${t("operations")}</th></tr></thead>
-      <tbody>${shown.length ? shown.map((a) => html`<tr key=${a.id} data-id=${a.id} class=${a.requiresAction ? "needs-person" : ""}>
+      <tbody>${shown.length ? shown.map((a) => html`<tr key=${a.id} data-id=${a.id} class=${a.requiresAction ? "needs-person" : ""}
+        aria-busy=${a._pending ? "true" : "false"}>
         <td><${Status} value=${a.severity} /></td>
         <td>${a.kind}${a.requiresAction ? html` <strong>${t("requiresAction")}</strong>` : ""}</td>
         <td>${a.message}<${Refusal} entity="alerts" row=${a} /></td>

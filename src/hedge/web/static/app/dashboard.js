@@ -48,6 +48,7 @@ function EquityChart() {
     const colours = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
     const plot = new uPlot({
       width: Math.min(900, ref.current.clientWidth || 900), height: 220, spanGaps: true,
+      axes: [{}, { size: 80 }],
       series: [{}, ...series.map(([id], i) => ({ label: accountName(id), stroke: colours[i % colours.length], width: 2 }))],
     }, data, ref.current);
     return () => plot.destroy();

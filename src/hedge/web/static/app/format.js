@@ -19,31 +19,40 @@ export function spec(symbol) {
   return state.specs.get(symbol) || fallbackSpec(symbol);
 }
 
+// Intl formatters are costly to build: one per shape, kept (a table of 1,000 rows uses thousands)
+const formatters = new Map();
+function fixed(min, max) {
+  const key = `${min}:${max}`;
+  if (!formatters.has(key)) {
+    formatters.set(key, new Intl.NumberFormat(locale, { minimumFractionDigits: min, maximumFractionDigits: max }));
+  }
+  return formatters.get(key);
+}
+
+const missing = (value) => value === null || value === undefined;
+
 export function price(symbol, value) {
-  if (value === null || value === undefined) return "—";
+  if (missing(value)) return "—";
   const digits = spec(symbol).digits;
-  return Number(value).toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return fixed(digits, digits).format(value);
 }
 
 export function pips(value) {
-  if (value === null || value === undefined) return "—";
-  return `${Number(value).toLocaleString(locale, { maximumFractionDigits: 1 })} pips`;
+  return missing(value) ? "—" : `${fixed(0, 1).format(value)} pips`;
 }
 
 export function money(value, currency) {
-  if (value === null || value === undefined) return "—";
-  const text = Number(value).toLocaleString(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  if (missing(value)) return "—";
+  const text = fixed(2, 2).format(value);
   return currency ? `${text} ${currency}` : text;
 }
 
 export function lots(value) {
-  if (value === null || value === undefined) return "—";
-  return Number(value).toLocaleString(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return missing(value) ? "—" : fixed(2, 2).format(value);
 }
 
 export function percent(value) {
-  if (value === null || value === undefined) return "—";
-  return `${Number(value).toLocaleString(locale, { maximumFractionDigits: 1 })} %`;
+  return missing(value) ? "—" : `${fixed(0, 1).format(value)} %`;
 }
 
 const timeFormat = new Intl.DateTimeFormat(locale, {

@@ -25,12 +25,17 @@ function firstError(body) {
   return error ? new ApiError(body.errors.map((e) => e.message).join("; "), error.extensions?.code) : null;
 }
 
-export async function gql(query, variables = {}) {
+/** A query as nobody in particular (no cookie): the schema's shape, read while signing in. */
+export function gqlAnonymous(query) {
+  return gql(query, {}, "omit");
+}
+
+export async function gql(query, variables = {}, credentials = "same-origin") {
   let response;
   try {
     response = await fetch("/graphql", {
       method: "POST",
-      credentials: "same-origin",
+      credentials,
       headers: { "content-type": "application/json", "x-csrf-token": csrfToken || "" },
       body: JSON.stringify({ query, variables }),
     });

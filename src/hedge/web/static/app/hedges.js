@@ -21,8 +21,7 @@ function Leg({ position, root, seen }) {
   if (!position || seen.has(position.id)) return null;
   seen.add(position.id);
   return html`<div class="leg">
-    <span class="box"><strong>${shortId(position.id)}</strong> ${accountName(position.accountId)} · ${position.symbol}
-      ${position.side} ${lots(position.volume)} @ ${price(position.symbol, position.entryPrice)}
+    <span class="box"><strong>${shortId(position.id)}</strong> ${accountName(position.accountId)} · ${position.symbol}${" "}${position.side}${" "}${lots(position.volume)} @ ${price(position.symbol, position.entryPrice)}
       <${Status} value=${position.status} /></span>
     ${position.triggerActionIds.length > 0 && html`<ul>
       ${position.triggerActionIds.map((id) => {

@@ -37,6 +37,8 @@ const STRINGS = {
     criticalAlert: "Critical alert", setState: "Set", scope: "Scope", target: "Target", state: "State",
     confirmHalt: "Halting stops every order, closes included. Type HALT to confirm.",
     confirm: "Confirm", asOf: "as of {t}", noRows: "Nothing to show.",
+    pages: "Pages", previous: "Previous", next: "Next", rowsPerPage: "Rows per page", rowsOf: "{first}–{last} of {total}",
+    entryPlan: "Entry",
   },
   ja: {
     app: "Hedge System", token: "トークン", signIn: "サインイン", signOut: "サインアウト",
@@ -75,6 +77,8 @@ const STRINGS = {
     criticalAlert: "重大アラート", setState: "設定", scope: "範囲", target: "対象", state: "状態",
     confirmHalt: "停止すると決済を含むすべての注文が止まります。確認のため HALT と入力してください。",
     confirm: "確定", asOf: "{t} 時点", noRows: "表示するものはありません。",
+    pages: "ページ", previous: "前へ", next: "次へ", rowsPerPage: "1 ページの行数", rowsOf: "{total} 件中 {first}–{last}",
+    entryPlan: "エントリー",
   },
 };
 

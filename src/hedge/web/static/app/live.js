@@ -1,6 +1,6 @@
 // Live data: one subscription per entity over graphql-transport-ws, applied to the store; a lost
 // connection shows a banner, and a reconnect re-reads everything the pages show.
-import { connectLive, subscribe } from "./gql.js";
+import { connectLive, gql, subscribe } from "./gql.js";
 import { t } from "./i18n.js";
 import { ACCOUNT, ACTION, ALERT, CONTROL, POSITION, USER, loadAll, notice, notify, state, upsert } from "./store.js";
 
@@ -18,14 +18,20 @@ const FEEDS = [
 
 let stops = [];
 
-function subscribeAll() {
+// Subscriptions start before the rows are read, so nothing committed during the read is missed
+// (rows carry versions: an event older than what was read is ignored). Where the server resumes
+// a feed from a cursor (`after`), the feeds start exactly at the head read before them.
+async function subscribeAll() {
   for (const stop of stops) stop();
   stops = [];
+  const cursor = state.has.query.has("feedCursor") ? (await gql("{ feedCursor }")).feedCursor : null;
   for (const [field, fields, entity] of FEEDS) {
     if (!state.has.subscription.has(field)) continue;
-    stops.push(
-      subscribe(`subscription { ${field} { ${fields} } }`, {}, (data) => upsert(entity, data[field]), onFeedError),
-    );
+    const resumes = cursor !== null && state.has.resumable.has(field);
+    const query = resumes
+      ? `subscription($after: String) { ${field}(after: $after) { ${fields} } }`
+      : `subscription { ${field} { ${fields} } }`;
+    stops.push(subscribe(query, resumes ? { after: cursor } : {}, (data) => upsert(entity, data[field]), onFeedError));
   }
   if (state.has.subscription.has("onUpdateTradingControl")) {
     stops.push(
@@ -45,19 +51,23 @@ function onFeedError(error) {
   if (resyncing) return;
   resyncing = setTimeout(async () => {
     resyncing = null;
+    await subscribeAll();
     await loadAll();
-    subscribeAll();
   }, 500);
 }
 
+/** Connect and subscribe; resolves once the WebSocket is up (then read the rows). */
 export function startLive() {
   let first = true;
+  let up;
+  const connected = new Promise((resolve) => (up = resolve));
   connectLive({
     onConnected: async (wasRetry) => {
       state.connection = "live";
       notify();
       if (first) {
         first = false;
+        up();
         return;
       }
       if (wasRetry) {
@@ -70,5 +80,5 @@ export function startLive() {
       notify();
     },
   });
-  subscribeAll();
+  return subscribeAll().then(() => connected);
 }

@@ -99,7 +99,7 @@ export function PlanForm() {
   return html`<form class="plan" onSubmit=${submit} aria-label=${t("newPlan")}>
     <h2>${t("newPlan")}</h2>
     <p class="help">${t("planHelp")}</p>
-    <fieldset><legend>${t("entry")}</legend>
+    <fieldset><legend>${t("entryPlan")}</legend>
       <${Field} label=${t("account")}><${AccountSelect} value=${entry.accountId} onChange=${(v) => setEntry({ ...entry, accountId: v })} /><//>
       <${Field} label=${t("symbol")}><input value=${entry.symbol} onInput=${set("symbol")} required list="symbols" /><//>
       <datalist id="symbols">${[...state.specs.keys()].map((k) => html`<option value=${k} />`)}</datalist>

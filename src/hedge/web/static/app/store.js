@@ -2,11 +2,11 @@
 // changes on top of them, the refusals to show, and the connection state. Components read it
 // through useStore() and re-render when it changes.
 import { useEffect, useState } from "preact/hooks";
-import { gql } from "./gql.js";
+import { gql, gqlAnonymous } from "./gql.js";
 
 export const state = {
   me: null,
-  has: { query: new Set(), mutation: new Set(), subscription: new Set() },
+  has: { query: new Set(), mutation: new Set(), subscription: new Set(), resumable: new Set() },
   users: new Map(),
   accounts: new Map(),
   positions: new Map(),
@@ -19,6 +19,7 @@ export const state = {
   notices: [], // {id, text, kind}: messages not tied to one row (a failed form, a reconnect)
   equity: new Map(), // accountId -> [[unix s, equity]]
   connection: "connecting", // "connecting" | "live" | "lost"
+  names: 0, // bumped when a user or account changes: rows that show their names redraw
   loaded: false,
 };
 
@@ -55,6 +56,7 @@ export function upsert(entity, row) {
   const old = table.get(row.id);
   if (!newer(old, row)) return;
   table.set(row.id, old ? { ...old, ...row } : row);
+  if (entity === "users" || entity === "accounts") state.names += 1;
   if (entity === "accounts" && row.equity !== null && row.equity !== undefined) {
     const at = Date.parse(row.lastSyncedAt || row.updatedAt) / 1000;
     const series = state.equity.get(row.id) || [];
@@ -72,6 +74,7 @@ export function replaceAll(entity, rows) {
     if (row && !newer(old, row)) fresh.set(id, old); // a live event already brought a newer one
   }
   state[entity] = fresh;
+  state.names += 1;
   for (const row of rows) if (entity === "accounts") upsert("accounts", row);
   notify();
 }
@@ -150,13 +153,14 @@ export const CONTROL = "scope targetId state reason updatedAt updatedBy";
 export const SPEC = "symbol pipSize digits contractSize volumeMin volumeStep volumeMax";
 
 export async function discover() {
-  const data = await gql(`{ __schema { queryType { fields { name } } mutationType { fields { name } }
-    subscriptionType { fields { name } } } }`);
+  const data = await gqlAnonymous(`{ __schema { queryType { fields { name } } mutationType { fields { name } }
+    subscriptionType { fields { name args { name } } } } }`);
   const s = data.__schema;
   state.has = {
     query: new Set(s.queryType.fields.map((f) => f.name)),
     mutation: new Set(s.mutationType.fields.map((f) => f.name)),
     subscription: new Set(s.subscriptionType.fields.map((f) => f.name)),
+    resumable: new Set(s.subscriptionType.fields.filter((f) => f.args.some((a) => a.name === "after")).map((f) => f.name)),
   };
 }
 

@@ -9,6 +9,7 @@ by what a person sees: roles, labels and names, never CSS classes.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect
-from tests.e2e.harness import ADMIN_TOKEN, Account, System, User, ramp_csv, wait_for
+from tests.e2e.harness import ADMIN_TOKEN, Account, Agent, Api, System, User, ramp_csv, wait_for
 from tests.web.conftest import Watched
+
+from hedge.agent.gateway import page_response
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +31,8 @@ WORDS = {
         "plan": "New hedge plan", "Account": "Account", "Side": "Side", "Volume": "Volume",
         "Trail": "Trail (pips)", "Add leg": "Add leg", "leg": "Hedge leg 1", "Save plan": "Save plan",
         "Execute": "Execute", "Close": "Close", "fired": "fired", "Refused": "Refused",
-        "lost": "Connection to the server lost", "saved": "Plan saved",
+        "lost": "Connection to the server lost", "saved": "Plan saved", "Alerts": "Alerts",
+        "critical": "Critical alert", "Acknowledge": "Acknowledge", "Resolve": "Resolve",
     },
     "ja": {
         "Token": "トークン", "Sign in": "サインイン", "Dashboard": "ダッシュボード", "Users": "ユーザー",
@@ -36,7 +40,8 @@ WORDS = {
         "plan": "新しいヘッジ計画", "Account": "口座", "Side": "売買", "Volume": "数量",
         "Trail": "トレール (pips)", "Add leg": "脚を追加", "leg": "ヘッジ脚 1", "Save plan": "計画を保存",
         "Execute": "実行", "Close": "決済", "fired": "発火", "Refused": "拒否",
-        "lost": "サーバーとの接続が切れました", "saved": "計画を保存しました",
+        "lost": "サーバーとの接続が切れました", "saved": "計画を保存しました", "Alerts": "アラート",
+        "critical": "重大アラート", "Acknowledge": "確認", "Resolve": "解決",
     },
 }  # fmt: skip
 STATUS_COLUMN = 6  # the Positions table's Status cell
@@ -56,6 +61,7 @@ class Pair:
     user2: User
     rising: Account  # user 1's: the bid rises a pip per tick
     hedge: Account  # user 2's: static prices
+    agent1: Agent
 
 
 def make_pair(system: System, feeds: Path) -> Pair:
@@ -69,7 +75,7 @@ def make_pair(system: System, feeds: Path) -> Pair:
     system.paper_ea(agent2, hedge, wait=False)
     agent1.wait_ea(rising.number)
     agent2.wait_ea(hedge.number)
-    return Pair(user1, user2, rising, hedge)
+    return Pair(user1, user2, rising, hedge, agent1)
 
 
 @pytest.fixture(scope="module")
@@ -229,6 +235,93 @@ def test_a_client_sees_none_of_another_users_rows(
     assert page.get_by_role("link", name=WORDS[lang]["Users"], exact=True).count() == 0
     assert pair.user1.id not in page.content() and foreign["id"] not in page.content()
     watched.assert_clean()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_new_critical_alert_shows_on_every_page_and_is_acknowledged_in_place(
+    system: System, pair: Pair, new_page: Callable[..., Watched], lang: str
+) -> None:
+    w = WORDS[lang]
+    watched = new_page()
+    page = watched.page
+    sign_in(page, system.url, lang, ADMIN_TOKEN)
+    go(page, lang, "Positions")
+    message = f"console test {lang}: account {pair.rising.number} needs a look"
+
+    raised = system.admin.execute(
+        "mutation($i: RaiseAlertInput!) { raiseAlert(input: $i) { id } }",
+        {"i": {"userId": pair.user1.id, "accountId": pair.rising.id, "kind": "RECONCILIATION_MISMATCH",
+               "severity": "CRITICAL", "message": message, "requiresAction": True}},
+    )["raiseAlert"]  # fmt: skip
+
+    banner = page.get_by_role("alert").filter(has_text=w["critical"])
+    expect(banner).to_contain_text(message)
+    row = go(page, lang, "Alerts").locator(f'tr[data-id="{raised["id"]}"]')
+    row.get_by_role("button", name=w["Acknowledge"]).click()
+    expect(row.get_by_role("button", name=w["Acknowledge"])).to_have_count(0)
+    expect(banner.filter(has_text=message)).to_have_count(0)
+    row.get_by_role("button", name=w["Resolve"]).click()
+    expect(row.get_by_role("button", name=w["Resolve"])).to_have_count(0)
+    expect(row).not_to_have_attribute("aria-busy", "true")
+    settled = system.admin.execute(
+        "query($id: ID!) { getAlert(id: $id) { acknowledgedAt resolvedAt } }", {"id": raised["id"]}
+    )["getAlert"]
+    assert settled["acknowledgedAt"] is not None and settled["resolvedAt"] is not None
+    watched.assert_clean()
+
+
+def test_admin_creates_a_user_sees_its_token_once_rotates_it_and_deactivates_it(
+    system: System, new_page: Callable[..., Watched]
+) -> None:
+    watched = new_page()
+    page = watched.page
+    sign_in(page, system.url, "en", ADMIN_TOKEN)
+    users = go(page, "en", "Users")
+    email = f"console-{int(time.time() * 1000)}@e2e.local"
+    form = page.get_by_role("form", name="Create user")
+    form.get_by_label("Email").fill(email)
+    form.get_by_label("Name").fill("Console Made")
+    form.get_by_role("button", name="Create user").click()
+
+    shown = page.get_by_role("dialog", name="The new token (shown once):")
+    first = shown.get_by_label("Token").inner_text()
+    assert Api(system.url, first).execute("{ me { email } }")["me"]["email"] == email
+    shown.get_by_role("button", name="Dismiss").click()
+    row = users.get_by_role("row").filter(has_text=email)
+    row.get_by_role("button", name="Rotate token").click()
+    second = page.get_by_role("dialog", name="The new token (shown once):").get_by_label("Token").inner_text()
+    assert second != first
+    assert Api(system.url, first).raw("{ me { email } }")["errors"]
+    assert Api(system.url, second).execute("{ me { email } }")["me"]["email"] == email
+    row.get_by_role("button", name="Deactivate").click()
+    expect(row.get_by_role("button", name="Activate")).to_be_visible()
+
+    assert Api(system.url, second).raw("{ me { email } }")["errors"]
+    watched.assert_clean()
+
+
+def test_agents_own_page_shows_its_link_eas_and_open_positions_live(
+    pair: Pair, new_page: Callable[..., Watched]
+) -> None:
+    _, position = pair.user1.api.entry(pair.rising.id)
+    watched = new_page()
+    page = watched.page
+    page.goto(f"http://127.0.0.1:{pair.agent1.port}/")
+
+    expect(page.get_by_role("status")).to_have_text("connected")
+    expect(page.get_by_role("table", name="Connected EAs")).to_contain_text(pair.rising.number)
+    pair.user1.api.update_position(position["id"], status="OPENING")
+    positions = page.get_by_role("table", name="Open positions")
+    expect(positions).to_contain_text(position["id"])
+    first = positions.inner_text()
+    expect(positions).not_to_have_text(first)  # the price moves a pip per tick, shown as it moves
+    watched.assert_clean()
+
+
+def test_agents_own_page_is_refused_to_other_hosts() -> None:
+    assert page_response("192.168.1.20", "/").status_code == 403
+    assert page_response("127.0.0.1", "/").status_code == 200
+    assert page_response("::1", "/page.js").status_code == 200
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
