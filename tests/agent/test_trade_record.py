@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tests.agent.test_core import ACCOUNT, T0, action, connect_and_sync, core, position, position_updates
 
-from hedge.agent.intents import TriggerActions, UpdateAccount
+from hedge.agent.intents import TriggerActions, UpdateAccount, UpdateAction
 from hedge.domain.clock import ManualClock
 from hedge.domain.enums import ActionType, PositionStatus
 from hedge.ea.protocol_messages import Price, SymbolInfo, Symbols
@@ -69,3 +69,16 @@ def test_symbols_and_margin_mode_go_to_the_server_with_canonical_names_until_rec
     ]  # fmt: skip
     agent.account_recorded(ACCOUNT, changes)
     assert [i for i in agent.decide(0.2) if isinstance(i, UpdateAccount)] == []
+
+
+def test_opening_refused_by_a_pre_trade_check_cancels_and_fails_the_entry_saying_why() -> None:
+    agent = core()
+    connect_and_sync(agent)
+    agent.apply_row(position())
+    agent.apply_row(action())
+    assert position_updates(agent.decide(1.0)) == [{"status": "OPENING"}]
+    agent.opening_refused("pos-A", "volume needs 5000.00 USD of margin", 1.1)
+    intents = agent.decide(1.2)
+    assert {"status": "CANCELED"} in position_updates(intents)
+    failed = [i.changes for i in intents if isinstance(i, UpdateAction)]
+    assert "5000.00 USD of margin" in str(failed[0]["errorMessage"])

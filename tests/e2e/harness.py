@@ -296,6 +296,8 @@ class System:
         settings = {
             "HEDGE_AGENT_RECONNECT_MAX_S": "0.5",
             "HEDGE_AGENT_RETRY_BACKOFF_S": "0.05",
+            # a killed agent's lease expires soon, so its restart (a new agent id) takes over
+            "HEDGE_AGENT_LEASE_TTL_S": "2",
             **(env or {}),
         }
         proc = self._proc(

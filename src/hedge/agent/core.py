@@ -195,6 +195,15 @@ class AgentCore:
         """The server recorded (or refused for good) the trigger of this position."""
         self.triggers.pop(position_id, None)
 
+    def opening_refused(self, position_id: str, message: str, now: float) -> None:
+        """The server refused the move to OPENING (a pre-trade check): the ENTRY fails, nothing was sent."""
+        pos = self.state.positions.get(position_id)
+        if pos is None or pos.status is not P.PENDING:
+            return
+        tracker = self.orders.setdefault(position_id, OrderTracker(position_id, pos.account_id, moved_at=now))
+        if tracker.can(OrderTrigger.REFUSE):
+            tracker.refused(f"the server refused to open it: {message}", now)
+
     def server_linked(self) -> None:
         """The server link is (back) up: reconcile every EA now."""
         for term in self.terminals.values():

@@ -70,6 +70,14 @@ def _carry_out(core: AgentCore, action: Action, now: float) -> list[Intent]:
         return []  # past its deadline: not taken up; the server fails it (ACTION_EXPIRED)
     if action.type is ActionType.ENTRY:
         if pos.status is P.PENDING:
+            refused = core.orders.get(pos.id)
+            if refused is not None and refused.state is S.OPEN_FAILED:  # the server refused OPENING
+                message = refused.failure or "the server refused to open it"
+                failed = {"status": "FAILED", "errorMessage": message}
+                return [
+                    UpdatePosition(pos.id, {"status": "CANCELED"}, message),
+                    UpdateAction(action.id, failed, message),
+                ]
             return [UpdatePosition(pos.id, {"status": "OPENING"}, f"ENTRY action {action.id}")]
         if pos.status in (P.OPEN, P.CLOSING, P.CLOSED, P.STOPPED):
             return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is open")]

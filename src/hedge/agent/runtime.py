@@ -30,6 +30,7 @@ from hedge.agent.intents import (
     SendToEA,
     TriggerActions,
     UpdateAccount,
+    UpdatePosition,
     busy_key,
 )
 from hedge.agent.lease import AgentLease, LeaseState
@@ -312,6 +313,13 @@ class AgentRuntime:
 
     async def _mutation_refused(self, intent: Intent, key: str, exc: GraphQLClientError) -> float:
         log.warning("server refused %s for %s: %s", type(intent).__name__, key, exc)
+        if (
+            isinstance(intent, UpdatePosition)
+            and intent.changes.get("status") == "OPENING"
+            and exc.code == "VALIDATION"
+        ):  # a pre-trade check refused it: nothing was sent, the ENTRY fails saying why
+            self.core.opening_refused(intent.position_id, exc.message, time.monotonic())
+            return 0.0
         if isinstance(intent, TriggerActions) and exc.code in (
             "INVALID_TRANSITION",
             "NOT_FOUND",
