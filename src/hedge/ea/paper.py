@@ -240,19 +240,18 @@ class PaperEA:
     async def _authenticate(self, ws: ClientConnection) -> str | SessionEnd:
         """The accountId of AUTH_OK, or how to go on when the agent did not accept us."""
         config = self.config
-        await ws.send(
-            encode(
-                Auth(
-                    config.ea_token,
-                    config.account_number,
-                    config.server_name,
-                    config.platform,
-                    config.ea_version,
-                    config.margin_mode.value,
-                )
-            )
+        auth = Auth(
+            config.ea_token,
+            config.account_number,
+            config.server_name,
+            config.platform,
+            config.ea_version,
+            config.margin_mode.value,
         )
         try:
+            # inside the try: an agent that dies mid-handshake closes the socket under our AUTH,
+            # which is a reason to reconnect, not to stop the terminal
+            await ws.send(encode(auth))
             async with asyncio.timeout(config.auth_timeout_s):
                 frame = await ws.recv()
         except TimeoutError:
