@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from tests.e2e.harness import Account, Agent, FakeEA, System, User, opened_success, wait_for_async
 
+from hedge.ea.protocol import AGENT_NOT_READY
+
 pytestmark = pytest.mark.e2e
 
 EA_WAIT_S = 1.0
@@ -40,10 +42,19 @@ async def _desk(system: System, label: str) -> tuple[User, Account, Agent, FakeE
     return user, account, agent, ea
 
 
-async def _reconnect(agent: Agent, account: Account) -> FakeEA:
-    ea = FakeEA(agent, account.number)
-    assert (await ea.auth())["type"] == "AUTH_OK"
-    return ea
+async def _reconnect(agent: Agent, account: Account, within_s: float = 10.0) -> FakeEA:
+    """The EA back at its agent, retrying AUTH as a real EA does while the agent answers "agent not
+    ready" (a restarted agent is a new claimant: it stands by until the killed one's lease expires)."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        ea = FakeEA(agent, account.number)
+        answer = await ea.auth()
+        if answer["type"] == "AUTH_OK":
+            return ea
+        await ea.close()
+        assert answer.get("reason") == AGENT_NOT_READY, answer
+        assert asyncio.get_running_loop().time() < deadline, "the agent was not ready in time"
+        await asyncio.sleep(0.2)
 
 
 async def _stays(api_row: Any, status: str, seconds: float) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,6 +29,7 @@ from hedge.api.sessions import SessionGuard
 from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings, load_limits, load_symbol_specs
 from hedge.domain.enums import UserRole
+from hedge.domain.errors import ValidationError
 from hedge.domain.tokens import check_token
 from hedge.jobs.deadlines import expire_forever
 from hedge.jobs.wiring import Jobs
@@ -136,7 +138,14 @@ def ensure_admin(store: Store, token: str | None) -> None:
             "creates the first one; use rotateToken to change an admin's token, then unset it"
         )
         return
-    store.create_user("admin@hedge.local", "Administrator", UserRole.ADMIN, token=token)
+    try:
+        store.create_user("admin@hedge.local", "Administrator", UserRole.ADMIN, token=token)
+    except (ValidationError, IntegrityError):
+        # several server processes started together on one fresh store: another one made it first
+        if not any(u.role is UserRole.ADMIN for u in store.list_users()):
+            raise
+        log.info("the first ADMIN user was created by another server process at the same time")
+        return
     log.info("created the first ADMIN user admin@hedge.local with the token from HEDGE_ADMIN_TOKEN")
 
 

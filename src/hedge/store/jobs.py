@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hedge.store.engine import begin_write
 from hedge.store.job_tables import job_cursors, job_runs, job_schedule
@@ -37,10 +39,12 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 
 def ensure_job(engine: Engine, job: str, first_due: datetime) -> None:
+    """The job's schedule row, made once: several server processes starting together on one fresh
+    store all ask, and the first insert wins (the others change nothing)."""
+    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(job_schedule).values(job=job, next_due_at=first_due)
     with writing(engine) as conn:
-        found = conn.execute(select(job_schedule.c.job).where(job_schedule.c.job == job)).first()
-        if found is None:
-            conn.execute(insert(job_schedule).values(job=job, next_due_at=first_due))
+        conn.execute(statement.on_conflict_do_nothing(index_elements=[job_schedule.c.job]))
 
 
 def next_due(engine: Engine, job: str) -> datetime | None:
