@@ -121,6 +121,17 @@ def _closes(books: Path) -> dict[str, dict[str, object]]:
     return {c["position_id"]: c for c in json.loads(books.read_text())["closes"]}
 
 
+def _sent(desk: CutDesk, position_id: str, state: str) -> None:
+    """Wait until the agent says its command is with the EA (its tracker in `state`): cutting the
+    link before that would keep the command from the terminal, not its answer from the agent."""
+
+    def with_the_ea() -> bool:
+        orders = desk.agent.health().get("orders", [])
+        return any(o["positionId"] == position_id and o["state"] == state for o in orders)
+
+    wait_for(with_the_ea, 10, f"the agent to hand the command to the EA ({state})")
+
+
 def _stays(api: Api, position_id: str, status: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -136,6 +147,7 @@ def test_open_filled_while_the_link_is_cut_past_the_ea_wait_opens_with_the_termi
     action, position = api.entry(desk.account.id)
     api.update_action(action["id"], status="EXECUTING")
     api.wait_position(position["id"], "OPENING")  # the OPEN goes out after OPENING has committed
+    _sent(desk, position["id"], "OPEN_SENT")
 
     desk.proxy.cut()  # the terminal fills 1.5 s later, with nobody to tell
     wait_for(lambda: position["id"] in _held(books), 10, "the paper terminal to fill the OPEN")
@@ -158,6 +170,7 @@ def test_close_done_while_the_link_is_cut_past_the_ea_wait_closes_at_the_termina
     close = api.close_action(desk.account.id, position["id"])
     api.update_action(close["id"], status="EXECUTING")
     api.wait_position(position["id"], "CLOSING")
+    _sent(desk, position["id"], "CLOSE_SENT")
 
     desk.proxy.cut()
     wait_for(lambda: position["id"] in _closes(books), 10, "the paper terminal to close the position")
