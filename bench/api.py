@@ -9,7 +9,7 @@ the same uvicorn that takes the same JSON body and, per request, commits one con
 and one feed row through the bare driver (sqlite3 / psycopg): what any server must at least do.
 Every server runs in its own process (uvicorn); the clients run here.
 
-    uv run python bench/api.py [--seconds 3] [--events 200]
+    uv run python bench/api.py [--seconds 3] [--events 200] [--engines sqlite,postgres]
 """
 
 from __future__ import annotations
@@ -313,31 +313,38 @@ async def fanout_events_per_s(url: str, token: str | None, position_id: str, eve
 async def measure(
     url: str, token: str | None, ids: list[str], seconds: float, events: int
 ) -> dict[str, float]:
-    # fan-out runs are short and the machine is shared: take the median of three
-    fanouts = [await fanout_events_per_s(url, token, ids[0], events) for _ in range(3)]
-    return {
+    figures = {
         "mutations_per_s_1_client": round(await mutations_per_s(url, token, ids[:1], seconds), 1),
         "mutations_per_s_16_clients": round(await mutations_per_s(url, token, ids[:16], seconds), 1),
-        "fanout_events_per_s_100_subscribers": round(statistics.median(fanouts), 1),
     }
+    if events:
+        # fan-out runs are short and the machine is shared: take the median of three
+        fanouts = [await fanout_events_per_s(url, token, ids[0], events) for _ in range(3)]
+        figures["fanout_events_per_s_100_subscribers"] = round(statistics.median(fanouts), 1)
+    return figures
 
 
-async def main(seconds: float, events: int) -> dict[str, Any]:
+async def main(
+    seconds: float, events: int, engines: tuple[str, ...] = ("sqlite", "postgres")
+) -> dict[str, Any]:
     report: dict[str, Any] = {"bench": "api", "seconds": seconds, "fanout_events": events}
     async with process(*baseline_server()) as url:
         baseline = await measure(url, None, [f"p{i}" for i in range(16)], seconds, events)
     report["baseline"] = baseline
-    postgres = start_postgres()
+    postgres = start_postgres() if "postgres" in engines else None
     try:
         with tempfile.TemporaryDirectory() as tmp:
             stores = {
-                "sqlite": (f"sqlite:///{Path(tmp) / 'bench.db'}", f"sqlite:///{Path(tmp) / 'floor.db'}"),
-                "postgres": (
+                "sqlite": (f"sqlite:///{Path(tmp) / 'bench.db'}", f"sqlite:///{Path(tmp) / 'floor.db'}")
+            }
+            if postgres is not None:
+                stores["postgres"] = (
                     postgres.create_database(f"bench_{uuid.uuid4().hex[:8]}"),
                     postgres.create_database(f"floor_{uuid.uuid4().hex[:8]}"),
-                ),
-            }
+                )
             for name, (database_url, floor_url) in stores.items():
+                if name not in engines:
+                    continue
                 async with process(*hedge_server(database_url)) as url:
                     token, ids = await hedge_positions(url, 16)
                     ours = await measure(url, token, ids, seconds, events)
@@ -356,14 +363,17 @@ async def main(seconds: float, events: int) -> dict[str, Any]:
                 report[f"{name}_vs_baseline"] = {k: round(ours[k] / baseline[k], 3) for k in ours}
                 report[f"{name}_vs_floor"] = {k: round(ours[k] / floor[k], 3) for k in floor}
     finally:
-        postgres.stop()
+        if postgres is not None:
+            postgres.stop()
+    report["load_avg_1m"] = os.getloadavg()[0]
     return report
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--events", type=int, default=100, help="fan-out events (0: no fan-out run)")
+    parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--baseline-server", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--floor-server", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -372,4 +382,5 @@ if __name__ == "__main__":
     elif args.floor_server is not None:
         run_floor(int(args.floor_server[0]), args.floor_server[1])
     else:
-        print(json.dumps(asyncio.run(main(args.seconds, args.events))))
+        engines = tuple(name.strip() for name in args.engines.split(",") if name.strip())
+        print(json.dumps(asyncio.run(main(args.seconds, args.events, engines))))

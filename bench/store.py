@@ -6,8 +6,10 @@ engine (SQLite file in WAL mode, PostgreSQL started here with fsync on).
 
 The floor replays, through the bare driver (sqlite3 / psycopg) on a copy of the database, the very
 statements and parameters the store sent for the same number of updates (recorded from the
-store's own cursor), each call in its own transaction as the store does: so it keeps in step with
-whatever the store's write path sends (the row, its change event, its history).
+store's own cursor: SQLAlchemy's `before_cursor_execute` for what still goes through SQLAlchemy and
+the raw path's listener for the hot statements, hedge.store.raw), each call in its own transaction
+as the store does: so it keeps in step with whatever the store's write path sends (the row, its
+change event, its history).
 """
 
 from __future__ import annotations
@@ -75,7 +77,13 @@ def record_statements(store: Store, count: int) -> tuple[list[Statement], list[l
         batch = many and isinstance(params, list) and bool(params) and isinstance(params[0], tuple | dict)
         current.append((statement, params, batch))
 
+    def capture_raw(statement: str, params: Any) -> None:
+        if threading.get_ident() == caller:
+            current.append((statement, params, False))
+
     event.listen(store.engine, "before_cursor_execute", capture)
+    if store.raw is not None:
+        store.raw.listen(capture_raw)
     try:
         actor, position_id, version = _prepare(store, "floor")
         setup = current.copy()
@@ -89,6 +97,8 @@ def record_statements(store: Store, count: int) -> tuple[list[Statement], list[l
             current.clear()
     finally:
         event.remove(store.engine, "before_cursor_execute", capture)
+        if store.raw is not None:
+            store.raw.unlisten(capture_raw)
     return setup, calls
 
 
