@@ -181,6 +181,16 @@ def run_floor(port: int, database_url: str) -> None:
 # ---------------------------------------------------------------- servers as processes
 
 
+_SERVER_PIDS: dict[str, int] = {}  # the server process behind each URL (its CPU time is read)
+
+
+def server_cpu_s(url: str) -> float:
+    """User + system CPU seconds of the server process at `url` so far (Linux /proc)."""
+    with open(f"/proc/{_SERVER_PIDS[url]}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @asynccontextmanager
 async def process(argv: list[str], port: int, env: dict[str, str]) -> AsyncIterator[str]:
     proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before any timing
@@ -197,8 +207,10 @@ async def process(argv: list[str], port: int, env: dict[str, str]) -> AsyncItera
                     break
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
+        _SERVER_PIDS[url] = proc.pid
         yield url
     finally:
+        _SERVER_PIDS.pop(url, None)
         proc.terminate()
         proc.wait(timeout=10)
 
@@ -256,6 +268,14 @@ async def hedge_positions(url: str, count: int) -> tuple[str, list[str]]:
 
 
 async def mutations_per_s(url: str, token: str | None, ids: list[str], seconds: float) -> float:
+    return (await mutation_figures(url, token, ids, seconds))[0]
+
+
+async def mutation_figures(
+    url: str, token: str | None, ids: list[str], seconds: float
+) -> tuple[float, float]:
+    """Mutations per second, and the server's CPU microseconds per mutation (steadier than the
+    rate on a shared machine: what the server spent, not how long it waited for a core)."""
     done = 0
     deadline = time.perf_counter() + seconds
 
@@ -266,9 +286,10 @@ async def mutations_per_s(url: str, token: str | None, ids: list[str], seconds: 
                 await client.execute(UPDATE, {"id": position_id, "m": f"m{done}"})
                 done += 1
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), server_cpu_s(url)
     await asyncio.gather(*(one(i) for i in ids))
-    return done / (time.perf_counter() - started)
+    elapsed, cpu = time.perf_counter() - started, server_cpu_s(url) - cpu_started
+    return done / elapsed, cpu / max(done, 1) * 1e6
 
 
 async def fanout_events_per_s(url: str, token: str | None, position_id: str, events: int) -> float:
@@ -313,8 +334,10 @@ async def fanout_events_per_s(url: str, token: str | None, position_id: str, eve
 async def measure(
     url: str, token: str | None, ids: list[str], seconds: float, events: int
 ) -> dict[str, float]:
+    rate, cpu_us = await mutation_figures(url, token, ids[:1], seconds)
     figures = {
-        "mutations_per_s_1_client": round(await mutations_per_s(url, token, ids[:1], seconds), 1),
+        "mutations_per_s_1_client": round(rate, 1),
+        "server_cpu_us_per_mutation_1_client": round(cpu_us, 1),
         "mutations_per_s_16_clients": round(await mutations_per_s(url, token, ids[:16], seconds), 1),
     }
     if events:
@@ -350,10 +373,10 @@ async def main(
                     ours = await measure(url, token, ids, seconds, events)
                 async with process(*floor_server(floor_url)) as url:
                     floor_ids = [f"p{i}" for i in range(16)]
+                    rate, cpu_us = await mutation_figures(url, None, floor_ids[:1], seconds)
                     floor = {
-                        "mutations_per_s_1_client": round(
-                            await mutations_per_s(url, None, floor_ids[:1], seconds), 1
-                        ),
+                        "mutations_per_s_1_client": round(rate, 1),
+                        "server_cpu_us_per_mutation_1_client": round(cpu_us, 1),
                         "mutations_per_s_16_clients": round(
                             await mutations_per_s(url, None, floor_ids, seconds), 1
                         ),
@@ -362,6 +385,9 @@ async def main(
                 report[f"{name}_floor"] = floor
                 report[f"{name}_vs_baseline"] = {k: round(ours[k] / baseline[k], 3) for k in ours}
                 report[f"{name}_vs_floor"] = {k: round(ours[k] / floor[k], 3) for k in floor}
+                # CPU: the floor's share of ours (the goal's direction: higher is closer to the floor)
+                key = "server_cpu_us_per_mutation_1_client"
+                report[f"{name}_vs_floor"][key] = round(floor[key] / ours[key], 3)
     finally:
         if postgres is not None:
             postgres.stop()
