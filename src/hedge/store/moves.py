@@ -139,11 +139,24 @@ def start_trigger_actions(unit: Unit, rules: Rules, position: Position) -> list[
     for action_id in position.trigger_action_ids:
         action = found.get(action_id)
         moved = (
-            None if action is None else updates.start_action(action, unit.now, unit.now + rules.action_ttl)
+            None
+            if action is None
+            else updates.start_action(
+                action, unit.now, unit.now + rules.action_ttl, _price_for(unit, action, position)
+            )
         )
         if action is not None and moved is not None:
             started.append(unit.update(action, moved, cause=cause))
     return started
+
+
+def _price_for(unit: Unit, action: Action, trigger: Position) -> Decimal | None:
+    """The trigger's price as the action's triggering price, when both are of one symbol (a
+    price of another symbol says nothing about this one's slippage)."""
+    if trigger.trigger_price is None:
+        return None
+    own = unit.get(Position, action.position_id, lock=False)
+    return trigger.trigger_price if own is not None and own.symbol == trigger.symbol else None
 
 
 def link_trigger_actions(unit: Unit, actor: Actor, before: Position, after: Position) -> None:
@@ -191,7 +204,26 @@ def update_action(
             unit.insert(fresh, cause=retry)
             unit.update(old, bump(old, unit.now, retried_as_position_id=fresh.id), cause=retry)
             after = replace(after, position_id=fresh.id)
-    return unit.update(action, after)
+    updated = unit.update(action, after)
+    if action.status is ActionStatus.EXECUTING and after.status is ActionStatus.FAILED:
+        _triggered_failed(unit, updated)
+    return updated
+
+
+def _triggered_failed(unit: Unit, action: Action) -> None:
+    """An agent (or a person) reports that a triggered action failed, e.g. its terminal refused
+    the order or its price slipped too far: HEDGE_LEG_FAILED for every leg's owner, naming all
+    legs, in the transaction of that report (the agent sees neither the other users' legs nor
+    may it alert their owners)."""
+    if action.trigger_position_id is None:
+        return
+    position = unit.require(Position, action.position_id, lock=False)
+    legs = hedge_legs(unit, position)
+    if all(leg.id != action.trigger_position_id for leg in legs):  # a triggered CLOSE: name its trigger
+        trigger = unit.get(Position, action.trigger_position_id, lock=False)
+        legs = [*([] if trigger is None else [trigger]), *legs]
+    what = "was not opened" if action.type is ActionType.ENTRY else "was not closed"
+    leg_failed(unit, legs, position, f"{what}: {action.error_message or 'its action failed'}", action.id)
 
 
 def fail_refused(unit: Unit, refusal: GuardRefused) -> None:

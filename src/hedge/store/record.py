@@ -27,7 +27,7 @@ from hedge.domain.values import enum_value
 from hedge.store import audit, history, moves, plans
 from hedge.store.guards import Rules
 from hedge.store.history import Cause, Change
-from hedge.store.legs import hedge_legs, leg_failed
+from hedge.store.legs import hedge_legs, leg_failed, leg_failure_open
 from hedge.store.record_alerts import RecordAlert, record_alert, resolve_for_position
 from hedge.store.tables import actions, positions, trading_controls
 from hedge.store.unit import Unit
@@ -250,8 +250,8 @@ class TradeRecord:
                 gone = [
                     p for p in legs if p.id != leg.id and p.status.value in FINAL and p.updated_at < cutoff
                 ]
-                if not gone:
-                    continue
+                if not gone or leg_failure_open(unit, [p.id for p in gone]):
+                    continue  # nothing final yet, or that leg's failure is alerted already
                 why = (
                     f"stays {leg.status.value} while {', '.join(f'{p.id} is {p.status.value}' for p in gone)}"
                 )
