@@ -71,7 +71,7 @@ def _carry_out(core: AgentCore, action: Action, now: float) -> list[Intent]:
         return []  # past its deadline: not taken up; the server fails it (ACTION_EXPIRED)
     if action.type is ActionType.ENTRY:
         if pos.status is P.PENDING:
-            refusal = guards.open_refusal(core, pos, now)
+            refusal = guards.open_refusal(core, pos, now, to_terminal=False)
             if refusal is not None:  # the kill switch: not even the move to OPENING
                 core.refuse_pending(pos.id, refusal, now)
             refused = core.orders.get(pos.id)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from hedge.agent.controls import OfflineReducing
 from hedge.domain.account_specs import spec_for
 from hedge.domain.enums import ActionStatus, ActionType, Side, TradingState
 from hedge.domain.errors import Refused, ValidationError
@@ -48,15 +49,16 @@ def entry_action(core: AgentCore, pos: Position) -> Action | None:
     return found[0] if found else None
 
 
-def open_refusal(core: AgentCore, pos: Position, now: float) -> str | None:
-    """Why the trading state forbids opening `pos` now, or None.
+def open_refusal(core: AgentCore, pos: Position, now: float, *, to_terminal: bool = True) -> str | None:
+    """Why the trading state forbids opening `pos` now, or None. Not `to_terminal` (the move to
+    OPENING, which needs the server anyway): an unheard server is no reason, only a control is.
 
     REDUCING lets through a hedge leg that pairs an open position (hedge.domain.trading.reduces),
     judged here when the agent holds that position's row (its own user's). A leg of another
     user's position is judged by the server at the move to OPENING, where both rows are seen;
     the agent does not refuse it for a pairing it cannot see."""
     state = core.controls.state_for(pos.user_id, pos.account_id, now)
-    if state.state is TradingState.ACTIVE:
+    if state.state is TradingState.ACTIVE or (isinstance(state, OfflineReducing) and not to_terminal):
         return None
     action = entry_action(core, pos)
     head_id = None if action is None else action.trigger_position_id
