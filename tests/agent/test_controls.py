@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,8 @@ from tests.agent.test_core import (
 
 from hedge.agent.controls import ControlBook, OfflineReducing, control_from_gql
 from hedge.agent.core import AgentCore
+from hedge.agent.runtime import AgentRuntime
+from hedge.config import AgentSettings
 from hedge.domain.enums import ActionType, PositionStatus, Side, TradingState
 from hedge.domain.errors import ValidationError
 from hedge.domain.ids import PositionId, UserId
@@ -317,3 +320,13 @@ def test_server_unheard_past_the_offline_limit_still_sends_a_close() -> None:
     connect_and_sync(agent)
     open_with_close(agent, P.CLOSING)
     assert len(sent(agent.decide(500.0), Close)) == 1
+
+
+def test_new_lease_grant_keeps_the_halt_the_old_core_heard(tmp_path: Path) -> None:
+    runtime = AgentRuntime(AgentSettings(server_url="http://127.0.0.1:9", token="t", ea_token="e",
+                                         state_dir=str(tmp_path)))  # fmt: skip
+    runtime.core.controls.apply_data([control("GLOBAL", "HALTED")])
+    old = runtime.core
+    runtime._fresh_core()
+    assert runtime.core is not old
+    assert runtime.core.controls.state_for(USER, ACCOUNT, 0).state is TradingState.HALTED
