@@ -159,3 +159,15 @@ def test_symbol_without_any_spec_fails_instead_of_guessing_a_pip() -> None:
     intents = agent.decide(1.0)
     assert sent(intents, Open) == []
     assert "maxSlippagePips cannot be checked" in str(action_updates(intents)[0]["errorMessage"])
+
+
+def test_trail_width_uses_the_terminals_pips_too() -> None:
+    # XAUUSD on a 2-digit terminal: a 3-pip trail is 0.03, not the built-in 0.3
+    agent = ready()
+    info = SymbolInfo("XAUUSD", 2, Decimal("0.01"), Decimal(100), Decimal("0.01"), Decimal("0.01"),
+                      Decimal(50), None, None)  # fmt: skip
+    agent.on_symbols(ACCOUNT, Symbols((info,)))
+    agent.apply_row(position(P.OPEN, version=3, symbol="XAUUSD", entry_price=Decimal("2000.00"),
+                             mt_ticket="7", trail_width=Decimal("3")))  # fmt: skip
+    assert agent.on_price(ACCOUNT, Price("XAUUSD", Decimal("2000.02"), Decimal("2000.05"), 1)) == []
+    assert len(agent.on_price(ACCOUNT, Price("XAUUSD", Decimal("2000.03"), Decimal("2000.06"), 2))) == 1
