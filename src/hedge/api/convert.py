@@ -104,6 +104,7 @@ def action(a: m.Action) -> g.Action:
         expires_at=a.expires_at,
         max_slippage_pips=_f(a.max_slippage_pips),
         client_request_id=a.client_request_id,
+        correlation_id=a.correlation_id,
         version=a.version,
         created_at=a.created_at,
         updated_at=a.updated_at,

@@ -113,6 +113,7 @@ class Action:
     expires_at: datetime | None = None  # EXECUTING must be taken up by then (HEDGE_ACTION_TTL_S)
     max_slippage_pips: Decimal | None = None
     client_request_id: str | None = None
+    correlation_id: str | None = None  # the trigger that started it, in every process's logs
     version: int = 1
 
 

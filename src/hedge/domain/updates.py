@@ -195,15 +195,18 @@ def trigger_position(
     )
 
 
-def start_action(action: Action, now: datetime, expires_at: datetime | None = None) -> Action | None:
-    """A triggered action moved PENDING -> EXECUTING, to be taken up by `expires_at`; None when
-    it is not PENDING (left as is)."""
+def start_action(
+    action: Action, now: datetime, expires_at: datetime | None = None, correlation_id: str | None = None
+) -> Action | None:
+    """A triggered action moved PENDING -> EXECUTING, to be taken up by `expires_at`, carrying the
+    trigger's `correlation_id`; None when it is not PENDING (left as is)."""
     if action.status is not ActionStatus.PENDING:
         return None
     return replace(
         action,
         status=ActionStatus.EXECUTING,
         expires_at=expires_at,
+        correlation_id=correlation_id or action.correlation_id,
         version=action.version + 1,
         updated_at=now,
     )

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from hedge.domain import creation, updates
+from hedge.domain import correlation, creation, updates
 from hedge.domain.authz import Actor
 from hedge.domain.clock import Clock, SystemClock
 from hedge.domain.enums import ActionStatus, PCStatus, PositionStatus, TriggerReason
@@ -375,14 +375,16 @@ class Store(TradeRecord, AlertStore, LeaseStore):
         price: Any = None,
         actor: Actor | None = None,
         price_time: Any = None,
+        correlation_id: Any = None,
     ) -> tuple[Position, list[Action]]:
         """Stamp the trigger once and move the position's PENDING trigger actions to EXECUTING."""
         trigger_reason = enum_value(TriggerReason, reason, "reason")
         checked_price = None if price is None else checked(price)
         at = None if price_time is None else parse_iso(price_time, "priceTime")
+        cid = correlation.checked(correlation_id)
         with self._unit(Cause.of(actor, f"{trigger_reason.value} at {checked_price}")) as unit:
             return moves.trigger_actions(
-                unit, self.rules, actor, position_id, trigger_reason, checked_price, at
+                unit, self.rules, actor, position_id, trigger_reason, checked_price, at, cid
             )
 
 

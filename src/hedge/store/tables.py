@@ -110,6 +110,7 @@ actions = Table(
     Column("max_slippage_pips", DecimalText),
     Column("client_request_id", String(128)),
     Column("requested_by", String(64)),  # the caller whose clientRequestId this is
+    Column("correlation_id", String(128)),  # hedge.domain.correlation
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
