@@ -19,7 +19,7 @@ from hedge.domain.ids import PositionId
 from hedge.domain.models import Account, Action, Position, TradingControl, User
 from hedge.domain.values import iso_ms
 from hedge.domain.writes import source_of
-from hedge.store import audit
+from hedge.store import admin_audit, audit
 from hedge.store.guards import GuardRefused, Rules, check_closing, check_opening
 from hedge.store.history import Cause
 from hedge.store.legs import hedge_legs, leg_failed
@@ -88,6 +88,7 @@ def update_position(
                 unit, legs, after, f"was closed outside the system (exitReason {reason}) and fired nothing"
             )
     after = unit.update(position, after)
+    admin_audit.for_other_user(unit, actor, "updatePosition", after, changes)
     if fired is not None:
         start_trigger_actions(unit, rules, after, stop_out)
     if position.status is P.PENDING and after.status is not P.PENDING:
@@ -209,6 +210,7 @@ def update_action(
             after = replace(after, position_id=fresh.id)
     if action.status is not ActionStatus.EXECUTING:  # moved to EXECUTING by hand: the server's id
         after = correlation.correlated(after, correlation.MANUAL, unit.now)
+    admin_audit.for_other_user(unit, actor, "updateAction", action, changes)
     return unit.update(action, after)
 
 

@@ -30,7 +30,7 @@ from hedge.domain.tokens import check_token, new_token
 from hedge.domain.values import enum_value, parse_iso
 from hedge.domain.values import price as checked
 from hedge.domain.writes import source_of
-from hedge.store import audit, moves, presence_effects
+from hedge.store import admin_audit, audit, moves, presence_effects
 from hedge.store import presence as presence_rows
 from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
@@ -330,7 +330,7 @@ class Store(TradeRecord, AlertStore, LeaseStore):
             writer = None if actor is None else source_of(actor)
             after = unit.update(account, updates.apply_account_update(account, changes_, unit.now, writer))
             if after is not account and (actor is None or actor.is_admin or audited_account_change(changes_)):
-                audit.record(unit, "updateAccount", "Account", account.id, audit_values(changes_))
+                audit.record(unit, "updateAccount", "Account", account.id, admin_audit.json_ready(changes_))
             return after
 
     # ---------------------------------------------------------------- actions and positions
@@ -401,8 +401,3 @@ def audited_account_change(changes_: Mapping[str, Any]) -> bool:
     return bool(_ACCOUNT_SETTINGS & set(changes_))
 
 
-def audit_values(changes_: Mapping[str, Any]) -> dict[str, Any]:
-    """The changed fields as JSON-ready values (Decimals and enums as strings)."""
-    return {
-        k: v if v is None or isinstance(v, bool | int | str | list) else str(v) for k, v in changes_.items()
-    }
