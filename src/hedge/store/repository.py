@@ -399,5 +399,3 @@ _ACCOUNT_SETTINGS = frozenset({"display_name", "leverage", "symbol_map"})
 
 def audited_account_change(changes_: Mapping[str, Any]) -> bool:
     return bool(_ACCOUNT_SETTINGS & set(changes_))
-
-
