@@ -25,6 +25,7 @@ from hedge.agent.order_guards import pip_size
 from hedge.agent.state import LocalState, Quote, Row
 from hedge.agent.terminals import Terminal
 from hedge.config import AgentSettings
+from hedge.domain import correlation
 from hedge.domain.clock import Clock, SystemClock
 from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TrailMode, TriggerReason
 from hedge.domain.models import Position
@@ -180,10 +181,13 @@ class AgentCore:
         return [self._fire(f.position_id, f.price) for f in fired]
 
     def _fire(self, position_id: str, price: Decimal, time_ms: int | None = None) -> Intent:
-        intent = TriggerActions(position_id, TriggerReason.TRAIL, price, time_ms)
+        at_ms = time_ms if time_ms is not None else int(self.clock.now().timestamp() * 1000)
+        cid = correlation.made(correlation.TRIGGER, position_id, at_ms)
+        intent = TriggerActions(position_id, TriggerReason.TRAIL, price, time_ms, correlation_id=cid)
         self.triggers[position_id] = intent
         self.saved_bests.pop(position_id, None)
-        log.info("trail condition met for position %s at %s", position_id, price)
+        log.info("trail condition met for position %s at %s", position_id, price,
+                 extra={"correlation_id": cid})  # fmt: skip
         return intent
 
     def fill_heard(self, position_id: str) -> None:

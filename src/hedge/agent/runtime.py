@@ -41,6 +41,7 @@ from hedge.agent.local_copy import LocalCopy
 from hedge.agent.mutations import send_mutation
 from hedge.agent.state import Row
 from hedge.agent.supervise import retrieve, supervised
+from hedge.agent.tracing import correlation_of, position_correlation
 from hedge.agent.wire import from_gql
 from hedge.client.graphql import GraphQLClient, GraphQLClientError, TokenRefused
 from hedge.config import AgentSettings, load_symbol_specs
@@ -57,6 +58,7 @@ from hedge.ea.protocol_messages import (
     Stopped,
     Symbols,
 )
+from hedge.logs import correlated
 
 log = logging.getLogger(__name__)
 
@@ -288,32 +290,32 @@ class AgentRuntime:
             return
         for intent in intents:
             if isinstance(intent, SendToEA):
-                if isinstance(intent.command, Open | Close):
-                    self._local.save_orders(
-                        self.core
-                    )  # first on disk: after a crash the command counts as maybe sent
-                if hops.ON and isinstance(intent.command, Open):
-                    hops.stamp("a2.open_sent", intent.command.position_id)
-                if not self.gateway.send(intent.account_id, intent.command):
-                    log.warning(
-                        "no EA connected for account %s to send %s", intent.account_id, intent.command.TYPE
-                    )
-                else:
-                    log.info(
-                        "→ EA %s: %s (%s)",
-                        self._account_name(intent.account_id),
-                        intent.command.TYPE,
-                        intent.why,
-                    )
+                with correlated(correlation_of(self.core.state, intent)):
+                    self._send_to_ea(intent)
                 continue
             key = busy_key(intent)
             if key is None or key in self._busy:
                 continue
             self._busy.add(key)
-            task = asyncio.get_running_loop().create_task(self._mutate(intent, key), name=f"mutate {key}")
+            with correlated(correlation_of(self.core.state, intent)):  # the task's log lines carry it
+                task = asyncio.get_running_loop().create_task(self._mutate(intent, key), name=f"mutate {key}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             task.add_done_callback(self._mutation_ended)
+
+    def _send_to_ea(self, intent: SendToEA) -> None:
+        if isinstance(intent.command, Open | Close):
+            self._local.save_orders(
+                self.core
+            )  # first on disk: after a crash the command counts as maybe sent
+        if hops.ON and isinstance(intent.command, Open):
+            hops.stamp("a2.open_sent", intent.command.position_id)
+        if not self.gateway.send(intent.account_id, intent.command):
+            log.warning("no EA connected for account %s to send %s", intent.account_id, intent.command.TYPE)
+        else:
+            log.info(
+                "→ EA %s: %s (%s)", self._account_name(intent.account_id), intent.command.TYPE, intent.why
+            )
 
     def _mutation_ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and isinstance(task.exception(), TokenRefused):
@@ -425,7 +427,12 @@ class AgentRuntime:
                 self.core.on_error(account.id, msg)
             return
         if not isinstance(msg, Price):
-            log.info("← EA %s: %s", account.account_number, msg.TYPE)
+            cid = (
+                position_correlation(self.core.state, msg.position_id)
+                if isinstance(msg, Opened | Closed)
+                else None
+            )
+            log.info("← EA %s: %s", account.account_number, msg.TYPE, extra={"correlation_id": cid})
         self._execute(intents)
         if intents or not isinstance(msg, Price):
             self._execute(self.core.decide(now))

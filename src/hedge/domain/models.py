@@ -116,6 +116,7 @@ class Action:
     # the price that met its trigger, on this action's symbol (None: started by hand, or the
     # trigger was on another symbol): what the agent checks maxSlippagePips against
     trigger_price: Decimal | None = None
+    correlation_id: str | None = None  # the trigger that started it, in every process's logs
     version: int = 1
 
 

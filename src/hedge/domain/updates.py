@@ -196,11 +196,15 @@ def trigger_position(
 
 
 def start_action(
-    action: Action, now: datetime, expires_at: datetime | None = None, trigger_price: Decimal | None = None
+    action: Action,
+    now: datetime,
+    expires_at: datetime | None = None,
+    trigger_price: Decimal | None = None,
+    correlation_id: str | None = None,
 ) -> Action | None:
     """A triggered action moved PENDING -> EXECUTING, to be taken up by `expires_at`, with the
-    price that met the trigger (None when that price is of another symbol); None when it is not
-    PENDING (left as is)."""
+    price that met the trigger (None when that price is of another symbol) and the trigger's
+    `correlation_id`; None when it is not PENDING (left as is)."""
     if action.status is not ActionStatus.PENDING:
         return None
     return replace(
@@ -208,6 +212,7 @@ def start_action(
         status=ActionStatus.EXECUTING,
         expires_at=expires_at,
         trigger_price=trigger_price,
+        correlation_id=correlation_id or action.correlation_id,
         version=action.version + 1,
         updated_at=now,
     )

@@ -24,7 +24,7 @@ from hedge.domain.settle import settle
 from hedge.domain.symbols import SymbolSpec
 from hedge.domain.trading import check_target, control_id, set_control
 from hedge.domain.values import enum_value
-from hedge.store import audit, history, moves, plans
+from hedge.store import admin_audit, audit, history, moves, plans
 from hedge.store.guards import Rules
 from hedge.store.history import Cause, Change
 from hedge.store.legs import hedge_legs, leg_failed, leg_failure_open
@@ -80,9 +80,13 @@ class TradeRecord:
                 found = plans.earlier(unit, caller, key)
                 if found is not None:
                     return found, unit.require(Position, found.position_id, lock=False)
-                return plans.create_action(
+                made = plans.create_action(
                     unit, self.rules, user_id, account_id, action_type, position_id, entry, caller, key, slip
                 )
+                admin_audit.for_other_user(
+                    unit, actor, "createAction", made[0], {"type": action_type.value, "accountId": account_id}
+                )
+                return made
 
         return self._once(write, key)
 

@@ -13,7 +13,7 @@ from alembic import op
 from hedge.store.types import DecimalText
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
