@@ -16,12 +16,25 @@ from hedge.ea.protocol import comment_for
 
 if TYPE_CHECKING:
     from tests.ea.conftest import AgentDouble, EAStarter
+    from websockets.asyncio.server import ServerConnection
+
+    from hedge.ea.paper import PaperEA
 
 D = Decimal
 
 
 def open_cmd(command_id: str, position_id: str, volume: str = "0.10", side: Side = Side.BUY) -> wire.Open:
     return wire.Open(command_id, position_id, "USDJPY", side, D(volume), comment_for(position_id))
+
+
+async def open_one(
+    agent: AgentDouble, start_ea: EAStarter, command: wire.Open
+) -> tuple[PaperEA, ServerConnection, wire.Opened]:
+    """Start a paper EA, accept it and send it one OPEN: the EA, its socket and the OPENED answer."""
+    ea, _ = await start_ea()
+    ws, _ = await agent.accept()
+    await agent.send(ws, command)
+    return ea, ws, await agent.expect(ws, wire.Opened)
 
 
 async def test_paper_ea_first_frame_is_auth_then_account_after_auth_ok(
@@ -42,10 +55,7 @@ async def test_paper_ea_first_frame_is_auth_then_account_after_auth_ok(
 async def test_open_answers_opened_and_repeat_with_new_command_id_gives_same_ticket(
     agent: AgentDouble, start_ea: EAStarter
 ) -> None:
-    ea, _ = await start_ea()
-    ws, _ = await agent.accept()
-    await agent.send(ws, open_cmd("c1", "p1"))
-    first = await agent.expect(ws, wire.Opened)
+    ea, ws, first = await open_one(agent, start_ea, open_cmd("c1", "p1"))
     await agent.send(ws, open_cmd("c2", "p1"))
     again = await agent.expect(ws, wire.Opened)
     assert first.status is wire.CommandStatus.SUCCESS and first.price == D("150.010") and first.mt_ticket
@@ -61,10 +71,7 @@ async def test_open_answers_opened_and_repeat_with_new_command_id_gives_same_tic
 async def test_repeated_command_id_is_answered_again_with_the_same_answer(
     agent: AgentDouble, start_ea: EAStarter
 ) -> None:
-    await start_ea()
-    ws, _ = await agent.accept()
-    await agent.send(ws, open_cmd("c1", "p1"))
-    first = await agent.expect(ws, wire.Opened)
+    _, ws, first = await open_one(agent, start_ea, open_cmd("c1", "p1"))
     await agent.send(ws, open_cmd("c1", "p1"))
     assert await agent.expect(ws, wire.Opened) == first
 
@@ -72,10 +79,7 @@ async def test_repeated_command_id_is_answered_again_with_the_same_answer(
 async def test_close_answers_closed_with_profit_and_repeat_gets_recorded_close(
     agent: AgentDouble, start_ea: EAStarter
 ) -> None:
-    ea, _ = await start_ea()
-    ws, _ = await agent.accept()
-    await agent.send(ws, open_cmd("c1", "p1", "1"))
-    opened = await agent.expect(ws, wire.Opened)
+    ea, ws, opened = await open_one(agent, start_ea, open_cmd("c1", "p1", "1"))
     assert opened.mt_ticket
     ea.set_price("USDJPY", D("151.000"), D("151.010"))
     await agent.send(ws, wire.Close("c2", "p1", opened.mt_ticket))
@@ -109,10 +113,7 @@ async def test_close_of_unknown_ticket_answers_failed_unknown(
 async def test_sync_answers_positions_with_hedge_system_positions(
     agent: AgentDouble, start_ea: EAStarter
 ) -> None:
-    ea, _ = await start_ea()
-    ws, _ = await agent.accept()
-    await agent.send(ws, open_cmd("c1", "p1", "0.30", Side.SELL))
-    opened = await agent.expect(ws, wire.Opened)
+    ea, ws, opened = await open_one(agent, start_ea, open_cmd("c1", "p1", "0.30", Side.SELL))
     ea.terminal.open_externally("EURUSD", Side.BUY, D("0.1"), "by hand")
     await agent.send(ws, wire.Sync("c2"))
     positions = await agent.expect(ws, wire.Positions)
@@ -249,10 +250,7 @@ async def test_stop_out_sends_stopped_for_the_largest_loss_first(
 
 
 async def test_external_close_sends_stopped_manual(agent: AgentDouble, start_ea: EAStarter) -> None:
-    ea, _ = await start_ea()
-    ws, _ = await agent.accept()
-    await agent.send(ws, open_cmd("c1", "p1"))
-    opened = await agent.expect(ws, wire.Opened)
+    ea, ws, opened = await open_one(agent, start_ea, open_cmd("c1", "p1"))
     assert opened.mt_ticket
     record = ea.close_externally(opened.mt_ticket)
     stopped = await agent.expect(ws, wire.Stopped)
@@ -266,10 +264,7 @@ async def test_external_close_sends_stopped_manual(agent: AgentDouble, start_ea:
 async def test_event_made_while_offline_is_sent_after_reconnect(
     agent: AgentDouble, start_ea: EAStarter
 ) -> None:
-    ea, _ = await start_ea()
-    ws, _ = await agent.accept()
-    await agent.send(ws, open_cmd("c1", "p1"))
-    opened = await agent.expect(ws, wire.Opened)
+    ea, _ws, opened = await open_one(agent, start_ea, open_cmd("c1", "p1"))
     assert opened.mt_ticket
     port = agent.port
     await agent.stop()

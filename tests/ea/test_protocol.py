@@ -194,21 +194,26 @@ def test_decode_open_with_bad_volume_says_what_was_expected(volume: str, expecte
     assert error.message == expected and error.command_id == "c1" and error.frame_type == "OPEN"
 
 
+BAD_BID = [
+    ("NaN", "PRICE.bid must be a finite number, was NaN"),
+    ("Infinity", "PRICE.bid must be a finite number, was Infinity"),
+    ("-Infinity", "PRICE.bid must be a finite number, was -Infinity"),
+    ("0", "PRICE.bid must be > 0, was 0"),
+    ("-150.1", "PRICE.bid must be > 0, was -150.1"),
+    ('"150.1"', 'PRICE.bid must be a JSON number, was string "150.1"'),
+    ("false", "PRICE.bid must be a JSON number, was boolean false"),
+]
+BAD_TIME_MS = [
+    ("-1", "PRICE.timeMs must be >= 0, was -1"),
+    ("1.5", "PRICE.timeMs must be an integer, was number 1.5"),
+    ('"1"', 'PRICE.timeMs must be an integer, was string "1"'),
+    ("true", "PRICE.timeMs must be an integer, was boolean true"),
+]
+
+
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
-    [
-        ("bid", "NaN", "PRICE.bid must be a finite number, was NaN"),
-        ("bid", "Infinity", "PRICE.bid must be a finite number, was Infinity"),
-        ("bid", "-Infinity", "PRICE.bid must be a finite number, was -Infinity"),
-        ("bid", "0", "PRICE.bid must be > 0, was 0"),
-        ("bid", "-150.1", "PRICE.bid must be > 0, was -150.1"),
-        ("bid", '"150.1"', 'PRICE.bid must be a JSON number, was string "150.1"'),
-        ("bid", "false", "PRICE.bid must be a JSON number, was boolean false"),
-        ("timeMs", "-1", "PRICE.timeMs must be >= 0, was -1"),
-        ("timeMs", "1.5", "PRICE.timeMs must be an integer, was number 1.5"),
-        ("timeMs", '"1"', 'PRICE.timeMs must be an integer, was string "1"'),
-        ("timeMs", "true", "PRICE.timeMs must be an integer, was boolean true"),
-    ],
+    [("bid", *case) for case in BAD_BID] + [("timeMs", *case) for case in BAD_TIME_MS],
 )
 def test_decode_price_with_a_bad_bid_or_time_says_what_was_expected(
     field: str, value: str, expected: str
