@@ -104,6 +104,8 @@ def action(a: m.Action) -> g.Action:
         expires_at=a.expires_at,
         max_slippage_pips=_f(a.max_slippage_pips),
         client_request_id=a.client_request_id,
+        trigger_price=_f(a.trigger_price),
+        correlation_id=a.correlation_id,
         version=a.version,
         created_at=a.created_at,
         updated_at=a.updated_at,

@@ -110,6 +110,8 @@ actions = Table(
     Column("max_slippage_pips", DecimalText),
     Column("client_request_id", String(128)),
     Column("requested_by", String(64)),  # the caller whose clientRequestId this is
+    Column("trigger_price", DecimalText),  # the price that met its trigger (maxSlippagePips)
+    Column("correlation_id", String(128)),  # hedge.domain.correlation
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
