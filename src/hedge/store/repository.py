@@ -143,9 +143,13 @@ class Store(TradeRecord, AlertStore, LeaseStore):
             yield unit
             unit.flush_events()
         if unit.last_seq:
-            self.signal.advance(unit.last_seq)
-            for hook in self._commit_hooks:
-                hook(unit.appended)
+            # the hooks first: the broker's applies its own commit before the signal wakes its tail
+            # thread, which then has nothing to read back (api/broker.py)
+            try:
+                for hook in self._commit_hooks:
+                    hook(unit.appended)
+            finally:
+                self.signal.advance(unit.last_seq)
 
     def transaction(self) -> AbstractContextManager[Unit]:
         """One write transaction, for store functions kept in other modules (store/users.py)."""
@@ -153,8 +157,9 @@ class Store(TradeRecord, AlertStore, LeaseStore):
 
     def add_commit_hook(self, hook: Callable[[list[ChangeEvent]], None]) -> None:
         """Call `hook` with the feed events of every transaction this Store commits, right after
-        the commit, in the committing thread (so that this process can deliver them without
-        reading them back; other processes' commits still arrive through the feed)."""
+        the commit and before `signal` advances, in the committing thread (so that this process
+        can deliver them without reading them back; other processes' commits still arrive
+        through the feed)."""
         self._commit_hooks.append(hook)
 
     # ---------------------------------------------------------------- reads
