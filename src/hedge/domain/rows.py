@@ -75,6 +75,8 @@ def _field_converters(cls: type[Any]) -> tuple[tuple[str, Converter | None], ...
 _CONVERTERS: dict[type[Any], tuple[tuple[str, Converter | None], ...]] = {
     cls: _field_converters(cls) for cls in ENTITY_NAMES
 }
+# per entity class: (field name, converter from a stored or JSON value, None: taken as it is)
+FIELD_CONVERTERS = _CONVERTERS
 FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(name for name, _ in converters) for cls, converters in _CONVERTERS.items()
 }

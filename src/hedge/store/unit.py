@@ -94,7 +94,7 @@ class Unit:
         if self.raw is not None:
             reader = self.raw.by_id(TABLES[cls], lock and self.postgres)
             found = self._raw(reader.compiled, {"by_id": entity_id}).fetchone()
-            return None if found is None else from_mapping(cls, reader.mapping(found))
+            return None if found is None else reader.entity(cls, found)
         query = _BY_ID_FOR_UPDATE[cls] if lock and self.postgres else _BY_ID[cls]
         row = self.conn.execute(query, {"by_id": entity_id}).mappings().first()
         return None if row is None else from_mapping(cls, row)
@@ -115,7 +115,7 @@ class Unit:
             reader = self.raw.by_ids(table, len(wanted), self.postgres)
             params = {f"id_{i}": entity_id for i, entity_id in enumerate(wanted)}
             rows = self._raw(reader.compiled, params).fetchall()
-            return {row[0]: from_mapping(cls, reader.mapping(row)) for row in rows}
+            return {row[0]: reader.entity(cls, row) for row in rows}
         query = select(table).where(table.c.id.in_(sorted(set(ids)))).order_by(table.c.id)
         if self.postgres:
             query = query.with_for_update()
@@ -126,7 +126,7 @@ class Unit:
         if self.raw is not None:
             reader = self.raw.by_column(actions, "position_id", self.postgres)
             rows = self._raw(reader.compiled, {"by_value": position_id}).fetchall()
-            return [from_mapping(Action, reader.mapping(row)) for row in rows]
+            return [reader.entity(Action, row) for row in rows]
         query = select(actions).where(actions.c.position_id == position_id).order_by(actions.c.id)
         if self.postgres:
             query = query.with_for_update()
