@@ -14,8 +14,9 @@ from enum import StrEnum
 from typing import Any
 
 from hedge.domain.enums import AlertKind, AlertSeverity
-from hedge.domain.errors import InvalidTransition, ValidationError
+from hedge.domain.errors import ValidationError
 from hedge.domain.ids import AccountId, ActionId, PositionId, UserId, new_id
+from hedge.domain.machine import apply_move
 from hedge.domain.models import Alert
 from hedge.domain.values import MAX_MEMO, MAX_TEXT, enum_value, text
 
@@ -64,11 +65,7 @@ def state_of(alert: Alert) -> AlertState:
 
 def apply_alert(state: AlertState, trigger: AlertTrigger) -> AlertState:
     """The state an Alert reaches from `state` on `trigger`; InvalidTransition otherwise."""
-    to = ALERT_TABLE.get((state, trigger))
-    if to is None:
-        allowed = tuple(t.value for (s, t) in ALERT_TABLE if s == state)
-        raise InvalidTransition("Alert", state.value, trigger.value, allowed)
-    return to
+    return apply_move(ALERT_TABLE, "Alert", state, trigger)
 
 
 @dataclass(frozen=True, slots=True)
