@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import StrEnum, auto
 
 import pytest
 
@@ -10,15 +10,15 @@ from hedge.domain.errors import InvalidTransition
 from hedge.domain.machine import apply_move, final_states, trigger_between
 
 
-class Lamp(StrEnum):
-    OFF = "OFF"
-    ON = "ON"
-    BROKEN = "BROKEN"
+class Lamp(StrEnum):  # auto(): the lower-case names ("off", "on", "broken")
+    OFF = auto()
+    ON = auto()
+    BROKEN = auto()
 
 
 class Press(StrEnum):
-    SWITCH = "SWITCH"
-    SMASH = "SMASH"
+    SWITCH = auto()
+    SMASH = auto()
 
 
 TABLE = {
@@ -36,7 +36,7 @@ def test_apply_move_unlisted_line_raises_with_the_allowed_triggers() -> None:
     with pytest.raises(InvalidTransition) as raised:
         apply_move(TABLE, "Lamp", Lamp.OFF, Press.SMASH)
     assert raised.value.entity == "Lamp"
-    assert "allowed from OFF: SWITCH" in str(raised.value)
+    assert "allowed from off: switch" in str(raised.value)
 
 
 def test_apply_move_from_final_state_says_none_is_allowed() -> None:
@@ -49,7 +49,7 @@ def test_trigger_between_two_states_finds_the_line_that_joins_them() -> None:
 
 
 def test_trigger_between_unjoined_states_raises_with_the_reachable_states() -> None:
-    with pytest.raises(InvalidTransition, match="allowed from OFF: ON"):
+    with pytest.raises(InvalidTransition, match="allowed from off: on"):
         trigger_between(TABLE, "Lamp", Lamp.OFF, Lamp.BROKEN)
 
 
