@@ -8,7 +8,7 @@ person settled it); RESOLVED is final. One open alert stands for one condition: 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -100,6 +100,12 @@ def key_of(alert: Alert) -> ConditionKey:
 
 def _optional_id(value: Any, field: str) -> str | None:
     return None if value is None else text(value, field, max_length=MAX_TEXT)
+
+
+def checked(draft: AlertDraft) -> AlertDraft:
+    """`draft` with every field checked as `checked_draft` checks raw input (a raiser's draft is
+    checked again where it is stored)."""
+    return checked_draft(**{f.name: getattr(draft, f.name) for f in fields(draft)})
 
 
 def checked_draft(
