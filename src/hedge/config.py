@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,9 +97,6 @@ class ServerSettings:
         values.setdefault("data_dir", default_data_dir())
         values.setdefault("database_url", default_database_url(values["data_dir"]))
         return cls(**values)
-
-    def with_(self, **changes: Any) -> ServerSettings:
-        return replace(self, **changes)
 
     def describe(self) -> dict[str, Any]:
         """The settings for logs, with secrets masked."""
