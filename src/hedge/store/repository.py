@@ -232,10 +232,6 @@ class Store(TradeRecord, AlertStore, LeaseStore):
         with self.engine.connect() as conn:
             return conn.execute(select(users.c.id).where(users.c.email == email)).first() is not None
 
-    def set_pc_status(self, user_id: str, status: PCStatus) -> User:
-        with self._unit() as unit:
-            return self._set_status(unit, unit.require(User, user_id), status)
-
     # ---------------------------------------------------------------- presence (pcStatus)
 
     def presence_join(self, user_id: str, process_id: str, connections: int, ttl: timedelta) -> User:
