@@ -64,6 +64,7 @@ from hedge.ea.protocol import (
     decode,
     encode,
 )
+from hedge.eventloop import within
 
 log = logging.getLogger("hedge.ea.paper")
 
@@ -338,12 +339,7 @@ class PaperEA:
 
     async def _heard_within(self, seconds: float) -> bool:
         self._heard.clear()
-        try:
-            async with asyncio.timeout(seconds):
-                await self._heard.wait()
-        except TimeoutError:
-            return False
-        return True
+        return await within(seconds, self._heard.wait())
 
     async def _account_timer(self) -> None:
         while True:
