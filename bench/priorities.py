@@ -11,8 +11,12 @@ Fair measuring on a shared 2-core machine:
 - The pushers run in a process of their own (this script with --push), standing for agents on
   other PCs: in the bench's own event loop their HTTP work would delay the bench's reading of the
   events it times, and so count the load generator's cost against the server. That process runs
-  at nice 10 so that its CPU does not compete with the server's (an agent's CPU is on its own PC);
-  the pushes it achieves are printed, so a starved generator shows.
+  at nice 10 (--load-nice) so that its CPU does not compete with the server's (an agent's CPU is
+  on its own PC); the pushes it achieves are printed, so a starved generator shows (on a machine
+  with a load average far above its cores a niced generator falls short of 100/s: say so).
+- --control adds rounds with the same rate of plain account reads (foreground requests, no write,
+  no change event): what 100 requests a second cost the status path by themselves, on top of
+  which the figures' writes, feed rows and fan-out must add nothing.
 - Quiet and loaded rounds alternate (the pusher process is stopped with SIGSTOP for quiet rounds
   and continued with SIGCONT, with a settling second before measuring), so both p99s see the same
   background load of the machine, which changes from minute to minute.
@@ -148,20 +152,20 @@ def p99(values: list[float]) -> float:
 
 
 def start_pushers(
-    url: str, owners: list[tuple[str, str]], workdir: Path, mode: str
+    url: str, owners: list[tuple[str, str]], workdir: Path, mode: str, nice: int
 ) -> tuple[subprocess.Popen[bytes], Path]:
-    """The load generator's process, at nice 10, stopped (SIGSTOP) once it is ready."""
+    """The load generator's process, at `nice`, stopped (SIGSTOP) once it is ready."""
     (workdir / "owners.json").write_text(json.dumps(owners))
     out = workdir / f"{mode}.json"
     argv = [sys.executable, __file__, "--push", str(workdir / "owners.json"), "--url", url, "--out", str(out),
             *(["--reads"] if mode == "reads" else [])]  # fmt: skip
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, preexec_fn=lambda: os.nice(10))
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, preexec_fn=lambda: os.nice(nice))
     assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
     proc.send_signal(signal.SIGSTOP)  # quiet until the first loaded round
     return proc, out
 
 
-async def main(moves: int, accounts: int, rounds: int, control: bool) -> dict[str, object]:
+async def main(moves: int, accounts: int, rounds: int, control: bool, nice: int) -> dict[str, object]:
     modes = ["figures", "reads"] if control else ["figures"]
     with tempfile.TemporaryDirectory() as tmp:
         env = {"HEDGE_MUTATION_RATE_PER_S": "100000", "HEDGE_MUTATION_BURST": "100000"}
@@ -174,9 +178,11 @@ async def main(moves: int, accounts: int, rounds: int, control: bool) -> dict[st
                 made = await admin.execute(CREATE_ACCOUNT, {"u": trader_id, "n": "T1"})
                 account = made["createAccount"]["id"]
                 owners = await make_pushers(admin, accounts)
-            loads = {
-                m: await asyncio.to_thread(start_pushers, server.url, owners, Path(tmp), m) for m in modes
-            }
+            loads = {}
+            for mode in modes:  # one load process per mode, each stopped until its rounds
+                loads[mode] = await asyncio.to_thread(
+                    start_pushers, server.url, owners, Path(tmp), mode, nice
+                )
             latencies: dict[str, list[float]] = {"quiet": [], **{m: [] for m in modes}}
             windows: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
             per_round = max(moves // ((1 + len(modes)) * rounds), 4)
@@ -208,6 +214,7 @@ async def main(moves: int, accounts: int, rounds: int, control: bool) -> dict[st
         "engine": "sqlite",
         "rounds": rounds,
         "accounts_pushing_every_s": accounts,
+        "load_process_nice": nice,
         "moves_quiet": len(quiet),
         "status_p50_ms_quiet": round(statistics.median(quiet), 2),
         "status_p99_ms_quiet": round(p99(quiet), 2),
@@ -251,6 +258,7 @@ if __name__ == "__main__":
         "--control", action="store_true",
         help="also rounds with the same rate of account reads (no write): what the requests alone cost",
     )  # fmt: skip
+    parser.add_argument("--load-nice", type=int, default=10, help="the load processes' niceness (0: none)")
     parser.add_argument("--reads", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--push", type=Path, help=argparse.SUPPRESS)  # the load generator's own process
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -260,4 +268,8 @@ if __name__ == "__main__":
         owners = [(str(t), str(a)) for t, a in json.loads(args.push.read_text())]
         asyncio.run(push_forever(args.url, owners, args.out, args.reads))
     else:
-        print(json.dumps(asyncio.run(main(args.moves, args.accounts, args.rounds, args.control))))
+        print(
+            json.dumps(
+                asyncio.run(main(args.moves, args.accounts, args.rounds, args.control, args.load_nice))
+            )
+        )
