@@ -17,7 +17,7 @@ from hedge.api.lanes import Lanes
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
-from hedge.api.sessions import SessionGuard
+from hedge.api.socket_guard import SocketGuard
 from hedge.config import ServerSettings
 from hedge.domain.authz import Actor
 from hedge.domain.errors import DomainError
@@ -37,7 +37,7 @@ class Services:
     limiter: RateLimiter
     presence: Presence
     metrics: Metrics
-    sessions: SessionGuard
+    socket_guard: SocketGuard
     figures: FigureCoalescer | None = None  # account figures, coalesced (hedge.api.coalesce)
     lanes: Lanes | None = None  # figure pushes behind every other request (hedge.api.lanes)
 
