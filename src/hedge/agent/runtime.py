@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 
 from hedge import hops
 from hedge.agent import documents as doc
+from hedge.agent import figures
 from hedge.agent.core import AgentCore
 from hedge.agent.gateway import EAGateway
 from hedge.agent.intents import (
@@ -211,6 +212,14 @@ class AgentRuntime:
         while True:
             await asyncio.sleep(self.settings.account_push_interval_s)
             self._execute(self.core.push_accounts())
+            await self._report_figures()
+
+    async def _report_figures(self) -> None:
+        """The OPEN positions' figures for the console (best effort: the next report replaces them)."""
+        try:
+            await figures.report(self.link, self.core)
+        except (GraphQLClientError, *LINK_ERRORS) as exc:
+            log.warning("position figures not recorded (%s); the next report replaces them", exc)
 
     def kick(self) -> None:
         self._dirty.set()

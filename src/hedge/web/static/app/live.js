@@ -56,8 +56,26 @@ function onFeedError(error) {
   }, 500);
 }
 
-/** Connect and subscribe; resolves once the WebSocket is up (then read the rows). */
+// Every row feed resumes from the cursor read before it: the rows may then be read while the
+// WebSocket is still connecting (what is committed meanwhile is replayed from the cursor).
+function resumesAll() {
+  if (!state.has.query.has("feedCursor")) return false;
+  return FEEDS.every(([field]) => !state.has.subscription.has(field) || state.has.resumable.has(field));
+}
+
+async function rereadControls() {
+  // onUpdateTradingControl has no cursor: what changed before it was subscribed is read again
+  if (!state.has.query.has("tradingControls")) return;
+  state.controls = (await gql(`{ tradingControls { ${CONTROL} } }`)).tradingControls;
+  notify();
+}
+
+/**
+ * Connect and subscribe; resolves once the rows may be read: at once when every feed resumes from
+ * its cursor, else once the WebSocket is up.
+ */
 export function startLive() {
+  const early = resumesAll();
   let first = true;
   let up;
   const connected = new Promise((resolve) => (up = resolve));
@@ -68,6 +86,7 @@ export function startLive() {
       if (first) {
         first = false;
         up();
+        if (early) rereadControls().catch((e) => console.warn("trading controls:", e.message));
         return;
       }
       if (wasRetry) {
@@ -80,5 +99,5 @@ export function startLive() {
       notify();
     },
   });
-  return subscribeAll().then(() => connected);
+  return subscribeAll().then(() => (early ? undefined : connected));
 }

@@ -107,6 +107,7 @@ function Shell({ onSignedOut }) {
     </header>
     ${s.connection === "lost" && html`<div role="alert" class="banner lost">${t("disconnected")}</div>`}
     <${CriticalBanner} />
+    ${s.loaded && !s.complete && html`<p role="status" class="help">${t("readingRest")}</p>`}
     <div class="notices" aria-live="polite">
       ${s.notices.map((n) => html`<div class=${`notice ${n.kind}`} role=${n.kind === "error" ? "alert" : "status"}>
         ${n.text} <button type="button" onClick=${() => dismissNotice(n.id)}>${t("dismiss")}</button></div>`)}
