@@ -6,6 +6,7 @@ import { lots, money, percent, pips, shortId, time } from "./format.js";
 import { rows, state, useStore } from "./store.js";
 import { Empty, Status, accountName, userName } from "./ui.js";
 import { EquityChart } from "./equity-chart.js";
+import { OpenPositions } from "./open-positions.js";
 
 function floating(a) {
   return a.equity === null || a.balance === null ? null : a.equity - a.balance;
@@ -71,6 +72,7 @@ export function Dashboard() {
       ${state.has.query.has("listAlerts") && html`<section aria-label=${t("openAlerts")}><h2>${t("openAlerts")} (${alerts.length})</h2>
         <ul>${alerts.slice(0, 10).map((a) => html`<li><${Status} value=${a.severity} /> ${a.message}</li>`)}</ul></section>`}
     </div>
+    <${OpenPositions} />
     <${EquityChart} />
   </section>`;
 }

@@ -18,6 +18,7 @@ export const state = {
   refusals: new Map(), // "positions:<id>" -> the server's message when it refused
   notices: [], // {id, text, kind}: messages not tied to one row (a failed form, a reconnect)
   equity: new Map(), // accountId -> [[unix s, equity]]
+  figures: new Map(), // positionId -> the figures its agent last reported (open-positions.js)
   connection: "connecting", // "connecting" | "live" | "lost"
   names: 0, // bumped when a user or account changes: rows that show their names redraw
   loaded: false, // the first read is in: the pages can be drawn
