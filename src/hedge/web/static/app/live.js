@@ -17,6 +17,18 @@ const FEEDS = [
 ];
 
 let stops = [];
+let sessionCursor = null;
+
+/** The feed head /session gave at sign-in (read before the rows): saves the first feedCursor read. */
+export function takeSessionCursor(cursor) {
+  sessionCursor = cursor || null;
+}
+
+async function headCursor() {
+  const given = sessionCursor;
+  sessionCursor = null; // once: a re-subscription later needs the head of its own time
+  return given ?? (await gql("{ feedCursor }")).feedCursor;
+}
 
 // Subscriptions start before the rows are read, so nothing committed during the read is missed
 // (rows carry versions: an event older than what was read is ignored). Where the server resumes
@@ -24,7 +36,7 @@ let stops = [];
 async function subscribeAll() {
   for (const stop of stops) stop();
   stops = [];
-  const cursor = state.has.query.has("feedCursor") ? (await gql("{ feedCursor }")).feedCursor : null;
+  const cursor = state.has.query.has("feedCursor") ? await headCursor() : null;
   for (const [field, fields, entity] of FEEDS) {
     if (!state.has.subscription.has(field)) continue;
     const resumes = cursor !== null && state.has.resumable.has(field);

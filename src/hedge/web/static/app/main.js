@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut } from "./gql.js";
 import { html } from "./html.js";
 import { lang, languageHref, t } from "./i18n.js";
-import { startLive } from "./live.js";
+import { startLive, takeSessionCursor } from "./live.js";
 import { discover, dismissNotice, loadAll, useStore } from "./store.js";
 import { Dashboard } from "./dashboard.js";
 import { Users } from "./users.js";
@@ -50,9 +50,9 @@ function SignIn({ onSignedIn }) {
     setBusy(true);
     setError(null);
     try {
-      await signIn(token);
+      const session = await signIn(token);
       setToken("");
-      await onSignedIn();
+      await onSignedIn(session);
     } catch (e) {
       setError(e.message);
     } finally {
@@ -121,8 +121,9 @@ const discovered = discover().then(() => true, () => false);
 
 function App() {
   const [signedIn, setSignedIn] = useState(null);
-  async function start() {
+  async function start(session) {
     performance.mark("hedge:session");
+    takeSessionCursor(session?.feedCursor);
     if (!(await discovered)) await discover();
     performance.mark("hedge:discovered");
     await startLive();
