@@ -24,6 +24,15 @@ export function takeSessionCursor(cursor) {
   sessionCursor = cursor || null;
 }
 
+/**
+ * Whether the rows may be read before subscribing: every feed resumes from a cursor and the
+ * session gave one read before the rows (what is committed meanwhile is replayed from it), so
+ * the first read does not share the server with the socket's start.
+ */
+export function readsBeforeSubscribing() {
+  return sessionCursor !== null && resumesAll();
+}
+
 async function headCursor() {
   const given = sessionCursor;
   sessionCursor = null; // once: a re-subscription later needs the head of its own time

@@ -4,8 +4,8 @@ import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut } from "./gql.js";
 import { html } from "./html.js";
 import { lang, languageHref, t } from "./i18n.js";
-import { startLive, takeSessionCursor } from "./live.js";
-import { discover, dismissNotice, loadAll, useStore } from "./store.js";
+import { readsBeforeSubscribing, startLive, takeSessionCursor } from "./live.js";
+import { afterPaint, discover, dismissNotice, loadAll, useStore } from "./store.js";
 import { Dashboard } from "./dashboard.js";
 import { Users } from "./users.js";
 import { Accounts } from "./accounts.js";
@@ -126,6 +126,15 @@ function App() {
     takeSessionCursor(session?.feedCursor);
     if (!(await discovered)) await discover();
     performance.mark("hedge:discovered");
+    if (readsBeforeSubscribing()) {
+      await loadAll();
+      performance.mark("hedge:loaded");
+      setSignedIn(true); // drawn first; then the socket starts, from the session's cursor
+      await afterPaint();
+      await startLive();
+      performance.mark("hedge:live");
+      return;
+    }
     await startLive();
     performance.mark("hedge:live");
     await loadAll();

@@ -189,6 +189,17 @@ export const FIRST_PAGE = 100; // the Positions page's first page: what the firs
 
 const readStarted = () => clock;
 
+/** Resolves once the browser has drawn a frame (or after 200 ms, for a tab in the background). */
+export function afterPaint() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 200);
+    requestAnimationFrame(() => setTimeout(() => {
+      clearTimeout(timer);
+      resolve();
+    }, 0));
+  });
+}
+
 /**
  * Read what the pages show (on sign-in and after every reconnect), in two steps: first the small
  * tables and the newest FIRST_PAGE positions with the count of all (the pages are drawn then),
@@ -215,7 +226,7 @@ export async function loadAll() {
   if (paged) {
     state.positionTotal = data.positionPage.total;
     for (const row of data.positionPage.positions) upsert("positions", row);
-    state.rest = loadRest();
+    state.rest = afterPaint().then(loadRest); // the first page is drawn before the rest is asked for
   } else {
     takeRows(data, since);
     state.rest = Promise.resolve();
