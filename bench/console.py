@@ -15,6 +15,9 @@ through its graphql-transport-ws subscription (the fetch's answer is not given t
 One clock (the page's performance.now) stamps both ends. Baseline, same run: the same mutation's
 HTTP answer (the commit and its round trip, before the change is fanned out and drawn).
 
+Each time is the page's own performance.now() in the first animation frame that met the
+condition (stamped by the waiting predicate), from navigation start.
+
 Run: `uv run python bench/console.py [--positions 1000] [--loads 5] [--updates 100]`.
 Prints one JSON line. Goals: first load < 1000 ms, commit-to-screen p95 < 100 ms.
 """
@@ -61,7 +64,7 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
          "--database-url", f"sqlite:///{workdir / 'hedge.db'}"],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HEDGE_ADMIN_TOKEN": ADMIN_TOKEN},
     )  # fmt: skip
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a loaded machine imports slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).json().get("ok"):
@@ -119,14 +122,18 @@ def signed_in_state(browser: Browser, url: str) -> Any:
     return state
 
 
-REST_READ = "document.querySelector(\"table[aria-label='Positions']\").getAttribute('aria-busy') === 'false'"
+# The predicates stamp the frame in which the page first met them (window.__stamps), so a
+# figure is the browser's own time, not that plus the trip back to this process.
+REST_READ = """() => document.querySelector("table[aria-label='Positions']")
+  .getAttribute('aria-busy') === 'false' && ((window.__stamps ??= {}).rest ??= performance.now()) > 0"""
 BARE_FETCH = """async ([query, token]) => { const t0 = performance.now();
   const r = await fetch('/graphql', {method: 'POST',
     headers: {'content-type': 'application/json', authorization: 'Bearer ' + token},
     body: JSON.stringify({query})});
   await r.json(); return performance.now() - t0; }"""
 FIRST_PAGE = """([rows, total]) => document.querySelectorAll(rows).length >= Math.min(100, total)
-  && document.querySelector("nav[aria-label='Pages'] [role='status']")?.textContent.includes(`of ${total}`)"""
+  && document.querySelector("nav[aria-label='Pages'] [role='status']")?.textContent.includes(`of ${total}`)
+  && ((window.__stamps ??= {}).first ??= performance.now()) > 0"""
 ALL_ROWS = """async ([rows, total]) => {
   const select = document.querySelector("nav[aria-label='Pages'] select");
   const t0 = performance.now();
@@ -156,10 +163,10 @@ def first_loads(browser: Browser, url: str, state: Any, rows: int, loads: int) -
         page = context.new_page()
         page.goto(f"{url}/?lang=en#/positions")
         page.wait_for_function(FIRST_PAGE, arg=[ROWS, rows], timeout=30_000, polling="raf")
-        page_ms.append(page.evaluate("performance.now()"))
+        page_ms.append(page.evaluate("window.__stamps.first"))
         marks.append(page.evaluate(MARKS))
         page.wait_for_function(REST_READ, timeout=30_000, polling="raf")
-        rest_ms.append(page.evaluate("performance.now()"))
+        rest_ms.append(page.evaluate("window.__stamps.rest"))
         all_ms.append(page.evaluate(ALL_ROWS, [ROWS, rows]))
         fetch_ms.append(page.evaluate(BARE_FETCH, [FIRST_QUERY, ADMIN_TOKEN]))
         fetch_all_ms.append(page.evaluate(BARE_FETCH, [ALL_QUERY, ADMIN_TOKEN]))
