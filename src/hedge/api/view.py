@@ -21,6 +21,7 @@ from hedge.api.context import Context, Services
 from hedge.api.errors import FORBIDDEN, UNAUTHENTICATED, VALIDATION
 from hedge.api.fastpath import FastMutations
 from hedge.api.http_spec import GraphQLOverHTTP, response_media_type
+from hedge.api.lanes import is_figures_push
 from hedge.api.schema import HedgeSchema
 from hedge.api.session import SessionAuth
 from hedge.domain.enums import UserRole
@@ -169,11 +170,25 @@ class HedgeGraphQL(GraphQLOverHTTP):
         return Response(json.dumps(body, separators=(",", ":")), media_type=response_media_type(accept))
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Strawberry's HTTP handling, with a request it cannot read answered in JSON with a code."""
+        """Strawberry's HTTP handling (a prepared mutation first, api/fastpath.py), with a request
+        it cannot read answered in JSON with a code; account-figure pushes go behind every other
+        request (hedge.api.lanes)."""
         request = Request(scope=scope, receive=receive)
-        try:
+        lanes = self.services.lanes
+
+        async def respond() -> Response:
             fast = await self._fast(request) if self.fast is not None and request.method == "POST" else None
-            response = fast if fast is not None else await self.run(request)
+            return fast if fast is not None else await self.run(request)
+
+        try:
+            if lanes is None:
+                response = await respond()
+            elif scope.get("method") == "POST" and is_figures_push(await request.body()):
+                await lanes.background_turn()
+                response = await respond()
+            else:
+                with lanes.foreground():
+                    response = await respond()
         except HTTPException as exc:
             code = {401: UNAUTHENTICATED, 403: FORBIDDEN}.get(exc.status_code, VALIDATION)
             self.services.metrics.errors.labels(code).inc()

@@ -11,9 +11,18 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from hedge.domain import correlation, updates
+from hedge.domain.alerts import AlertDraft
 from hedge.domain.authz import Actor, check_owner, check_trigger_owners
 from hedge.domain.creation import retry_position
-from hedge.domain.enums import ActionStatus, ActionType, ExitReason, PositionStatus, TriggerReason
+from hedge.domain.enums import (
+    ActionStatus,
+    ActionType,
+    AlertKind,
+    AlertSeverity,
+    ExitReason,
+    PositionStatus,
+    TriggerReason,
+)
 from hedge.domain.errors import Conflict, NotFound, ValidationError
 from hedge.domain.ids import PositionId
 from hedge.domain.models import Account, Action, Position, TradingControl, User
@@ -23,7 +32,7 @@ from hedge.store import admin_audit, audit
 from hedge.store.guards import GuardRefused, Rules, check_closing, check_opening
 from hedge.store.history import Cause
 from hedge.store.legs import hedge_legs, leg_failed
-from hedge.store.record_alerts import RecordAlert, record_alert, record_alert_once
+from hedge.store.record_alerts import record_alert, record_alert_once
 from hedge.store.unit import Unit
 
 T = TypeVar("T", User, Account, Position, Action, TradingControl)
@@ -103,10 +112,10 @@ def update_position(
     if unknown is not None:
         record_alert_once(
             unit,
-            RecordAlert(
+            AlertDraft(
                 user_id=after.user_id,
-                kind="MARGIN_LOW",
-                severity="INFO",
+                kind=AlertKind.MARGIN_LOW,
+                severity=AlertSeverity.INFO,
                 message=f"{unknown}; the order was let through",
                 account_id=after.account_id,
             ),
@@ -292,10 +301,10 @@ def expire_action(unit: Unit, action: Action, why: str | None = None) -> None:
     for owner in owners:
         record_alert(
             unit,
-            RecordAlert(
+            AlertDraft(
                 user_id=owner,
-                kind="ACTION_EXPIRED",
-                severity="CRITICAL",
+                kind=AlertKind.ACTION_EXPIRED,
+                severity=AlertSeverity.CRITICAL,
                 message=f"{action.type.value} action {action.id} on account {action.account_id}: {message}",
                 account_id=action.account_id if owner == action.user_id else None,
                 position_id=action.position_id if owner == action.user_id else action.trigger_position_id,
