@@ -189,3 +189,15 @@ def test_documents_outside_the_plan_shapes_are_left_to_strawberry() -> None:
     ]
     for text in not_planned:
         assert fast.plan(text) is None, text
+
+
+def test_a_schema_with_an_extension_the_plans_do_not_do_is_left_to_strawberry() -> None:
+    from strawberry.extensions import SchemaExtension
+
+    from hedge.api.fastpath import covers
+    from hedge.api.schema import build_schema
+
+    schema = build_schema()
+    assert covers(schema)
+    schema.extensions = (*schema.extensions, SchemaExtension)
+    assert not covers(schema)

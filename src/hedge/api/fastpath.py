@@ -96,6 +96,16 @@ class _Info:
         self.context = context
 
 
+def covers(schema: Any) -> bool:
+    """Whether the plans do all the schema's extensions do per operation (RequestGate's limits at
+    planning, ErrorCodes' codes and counts on errors). A schema with another extension is left
+    to Strawberry entirely, so that no extension is skipped unnoticed."""
+    from hedge.api.schema import RequestGate
+
+    kinds = {type(factory()) if callable(factory) else type(factory) for factory in schema.extensions}
+    return kinds <= {RequestGate, ErrorCodes}
+
+
 class FastMutations:
     """Prepared plans by document text, and their execution."""
 

@@ -19,7 +19,7 @@ from strawberry.types.unset import UnsetType
 
 from hedge.api.context import Context, Services
 from hedge.api.errors import FORBIDDEN, UNAUTHENTICATED, VALIDATION
-from hedge.api.fastpath import FastMutations
+from hedge.api.fastpath import FastMutations, covers
 from hedge.api.http_spec import GraphQLOverHTTP, response_media_type
 from hedge.api.lanes import is_figures_push
 from hedge.api.schema import HedgeSchema
@@ -54,7 +54,7 @@ class HedgeGraphQL(GraphQLOverHTTP):
         self.sessions = SessionAuth(services)
         self.fast = (
             FastMutations(schema, schema.max_tokens, schema.limit_rules, schema.count_error)
-            if services.settings.fast_mutations and isinstance(schema, HedgeSchema)
+            if services.settings.fast_mutations and isinstance(schema, HedgeSchema) and covers(schema)
             else None
         )
 
