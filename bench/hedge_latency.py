@@ -505,6 +505,8 @@ HOPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("s.sub_yield", [("s.sub_yield", "H")]),  # the first subscription generator yielded it
     ("a2.rx", [("a2.rx", "H")]),  # agent 2's link read the subscription message
     ("a2.opening_sent", [("a2.opening_sent", "B")]),  # agent 2 sent updatePosition OPENING
+    ("s.opening_received", [("s.received", "B")]),  # the resolver started on it
+    ("s.opening_committed", [("s.committed", "B")]),  # its commit (commit hook)
     # committed: the mutation's answer, or the OPENING row's event, whichever came first
     ("a2.opening_committed", [("a2.opening_committed", "B"), ("a2.rx", "B")]),
     ("a2.open_sent", [("a2.open_sent", "B")]),  # OPEN handed to EA 2's WebSocket
