@@ -41,7 +41,6 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +59,7 @@ from bench.hedge_latency import (
     run_floor,
     until,
 )
-from bench.scale_parts import JITTERED, TRIGGER, Sampler, ScaleEA, run_agent_host
+from bench.scale_parts import BALANCE, JITTERED, TRIGGER, Sampler, ScaleEA, plan, run_agent_host, seed_store
 
 from hedge.client.graphql import GraphQLClient, GraphQLClientError
 from hedge.ea.paper_config import PaperConfig
@@ -93,6 +92,7 @@ class Run:
     admin: GraphQLClient | None = None
     watch: Watch = field(default_factory=Watch)
     seeded: int = 0
+    seed_rate: float = 0.0  # background positions written per second
     hedges: list[tuple[int, int, str]] = field(default_factory=list)  # (user i, user j, position B)
     late: int = 0  # OPENs not at their EA within the wait (checked again at the end)
 
@@ -150,9 +150,15 @@ async def system(run: Run, database_url: str, redis_url: str | None, servers: in
                 await until(lambda: _ok(http, f"{urls[-1]}/healthz", "ok"), "a server", 60)
             run.admin = GraphQLClient(urls[0], admin_token)
             accounts = await gather_limited(8, [_user(run.admin, n) for n in range(args.users)])
+            books: dict[str, Path] = {}
+            if args.seed_via == "store":  # before the agents start: they load them as at any start
+                started = time.monotonic()
+                pairs = [(user_id, account_id) for _, user_id, account_id in accounts]
+                books = await asyncio.to_thread(seed_store, database_url, pairs, args.positions, run.workdir)
+                run.seeded, run.seed_rate = args.positions, args.positions / (time.monotonic() - started)
             specs: list[list[dict[str, Any]]] = [[] for _ in range(args.agent_procs)]
             configs = []
-            for n, (token, account_id) in enumerate(accounts):
+            for n, (token, _, account_id) in enumerate(accounts):
                 ea_port, ea_token = free_port(), secrets.token_urlsafe(12)
                 specs[n % args.agent_procs].append(
                     {"server": urls[n % servers], "token": token, "eaToken": ea_token, "eaPort": ea_port,
@@ -171,8 +177,8 @@ async def system(run: Run, database_url: str, redis_url: str | None, servers: in
                 config = PaperConfig(
                     account_number=_number(n), server_name=SERVER_NAME, ea_token=ea_token,
                     agent_url=f"ws://127.0.0.1:{ea_port}", symbols=(*JITTERED, TRIGGER),
-                    tick_interval_ms=tick_interval_ms(args.rates[0], args.users), balance=_BALANCE,
-                    leverage=500, seed=n,
+                    tick_interval_ms=tick_interval_ms(args.rates[0], args.users), balance=BALANCE,
+                    leverage=500, seed=n, state_file=books.get(account_id),
                 )  # fmt: skip
                 ea = ScaleEA(config, seed=n)
                 tasks.append(asyncio.create_task(ea.run(), name=f"paper-ea-{n}"))
@@ -191,14 +197,11 @@ async def system(run: Run, database_url: str, redis_url: str | None, servers: in
         run.stop()
 
 
-_BALANCE = Decimal("10000000")
-
-
 def _number(n: int) -> str:
     return f"7{n:06d}"
 
 
-async def _user(admin: GraphQLClient, n: int) -> tuple[str, str]:
+async def _user(admin: GraphQLClient, n: int) -> tuple[str, str, str]:
     user = (
         await admin.execute(
             CREATE_USER, {"i": {"email": f"scale{n}@bench.local", "name": f"Scale {n}", "role": "CLIENT"}}
@@ -209,7 +212,7 @@ async def _user(admin: GraphQLClient, n: int) -> tuple[str, str]:
         "serverName": SERVER_NAME, "displayName": f"scale {n}", "leverage": 500,
     }  # fmt: skip
     account_id = (await admin.execute(CREATE_ACCOUNT, {"i": account}))["createAccount"]["id"]
-    return str(user["token"]), str(account_id)
+    return str(user["token"]), str(user["user"]["id"]), str(account_id)
 
 
 def tick_interval_ms(rate: int, users: int) -> int:
@@ -255,9 +258,9 @@ async def seed(run: Run) -> float:
     started = time.monotonic()
 
     async def one(k: int) -> None:
-        party, m = parties[k % len(parties)], k // len(parties)  # the user's m-th position
-        trail = (100.0, "FROM_ENTRY") if m % 2 == 0 else (50.0, "TRAILING_STOP")
-        made = await entry(party, JITTERED[(m // 2) % 2], "BUY" if m % 8 < 4 else "SELL", trail)
+        party = parties[k % len(parties)]
+        symbol, side, width, mode = plan(k // len(parties))  # the user's m-th position
+        made = await entry(party, symbol, side, (width, mode))
         executed = run.watch.reached(made["action"]["id"], "EXECUTED")
         await execute(party, made["action"]["id"])
         await asyncio.wait_for(executed, 600)
@@ -394,9 +397,13 @@ async def run_engine(args: argparse.Namespace, floor: list[float], database_url:
         watcher = asyncio.create_task(run.watch.run(run.admin))
         try:
             await run.watch.ready
-            rate = await seed(run)
-            setup = {"bench": "scale", "engine": args.engine_now, "setup": "opened by the system, no ticks",
-                     "positions": run.seeded, "per_s": round(rate, 1), "servers": servers,
+            if args.seed_via == "system":
+                run.seed_rate = await seed(run)
+            how = (
+                "through the store and the terminals' books" if args.seed_via == "store" else "by the system"
+            )
+            setup = {"bench": "scale", "engine": args.engine_now, "setup": f"opened {how}, no ticks",
+                     "positions": run.seeded, "per_s": round(run.seed_rate, 1), "servers": servers,
                      "agent_processes": args.agent_procs, "workdir": str(run.workdir)}  # fmt: skip
             print(json.dumps(setup), flush=True)
             roles = {
@@ -448,6 +455,12 @@ def main() -> None:
     parser.add_argument("--pg-servers", type=int, default=2, help="server processes on PostgreSQL")
     parser.add_argument("--floor-triggers", type=int, default=200)
     parser.add_argument("--log-level", default="warning", help="of the server and agent processes")
+    parser.add_argument(
+        "--seed-via",
+        choices=["store", "system"],
+        default="store",
+        help="write the background positions through the store (fast) or open each through agent and EA",
+    )
     parser.add_argument(
         "--hops", action="store_true", help="stamp each hop (HEDGE_TRACE_HOPS), p50/p99 per hop"
     )

@@ -16,7 +16,7 @@ import asyncio
 import json
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ JITTERED = ("USDJPY", "EURUSD")  # the background positions' symbols: ticks on e
 TRIGGER = "GBPUSD"  # the hedges' trigger positions: quoted only when the bench bumps it
 JITTER_PIPS = 3  # background prices stay within +-3 pips of the start: 50/100-pip trails never fire
 BUMP_PIPS = Decimal(3)  # a bump lifts the trigger symbol 3 pips: meets a 1-pip FROM_ENTRY trail
+BALANCE = Decimal("10000000")
+MAGIC = 7077001  # PaperConfig's default: the terminal reports these positions as the system's
 
 
 # ---------------------------------------------------------------- the agent host
@@ -62,6 +64,97 @@ def run_agent_host(spec_file: str, log_level: str) -> None:
 
     eventloop.tune_threads()
     eventloop.run(serve())
+
+
+# ---------------------------------------------------------------- the background positions
+
+
+def plan(m: int) -> tuple[str, str, float, str]:
+    """A user's m-th background position: symbol, side, trail width (pips) and trail mode."""
+    trail = (100.0, "FROM_ENTRY") if m % 2 == 0 else (50.0, "TRAILING_STOP")
+    return JITTERED[(m // 2) % 2], "BUY" if m % 8 < 4 else "SELL", *trail
+
+
+def seed_store(
+    database_url: str, accounts: list[tuple[str, str]], total: int, folder: Path
+) -> dict[str, Path]:
+    """`total` OPEN positions, round robin over `accounts` ((userId, accountId)), in the store and in
+    each account's paper terminal books (the state file of each is returned). The agents then load
+    them and reconcile them with SYNC, as at any start.
+
+    One position of each kind (plan's symbol x side x trail mode) is made by the moves its agent
+    would make (ENTRY EXECUTING, OPENING, OPEN with its ticket, EXECUTED); the others are copies of
+    these rows with their own ids, account and ticket, written in one transaction through the
+    store's table definitions (the store's own path takes minutes for 10,000 on a loaded machine)."""
+    from sqlalchemy import select
+
+    from hedge.domain.authz import Actor
+    from hedge.domain.creation import EntryRequest
+    from hedge.domain.enums import Side, UserRole
+    from hedge.domain.ids import new_id
+    from hedge.ea.paper_account import HeldPosition
+    from hedge.ea.paper_state import Books, save_state
+    from hedge.store.repository import Store
+    from hedge.store.tables import actions, positions
+
+    store = Store(database_url)
+    held: dict[str, list[HeldPosition]] = {account_id: [] for _, account_id in accounts}
+    opened_ms = int(time.time() * 1000) // 1000 * 1000
+    opened = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(opened_ms / 1000))
+    templates: dict[tuple[str, str, float, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+    copies: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    volume = Decimal("0.01")
+    try:
+        user_id, account_id = accounts[0]
+        actor = Actor(user_id, UserRole.CLIENT)  # type: ignore[arg-type]
+        for m in range(8):  # the first account's first 8 positions, one of each kind
+            symbol, side, width, mode = kind = plan(m)
+            action, position = store.create_action(
+                user_id, account_id, "ENTRY", entry=EntryRequest(symbol, side, str(volume), width, mode)
+            )
+            store.update_action(action.id, {"status": "EXECUTING"}, None, actor)
+            store.update_position(actor, position.id, {"status": "OPENING"})
+            ticket, price = str(59_000_000_001 + m), entry_price(symbol, side)
+            facts = {"status": "OPEN", "mt_ticket": ticket, "entry_price": str(price), "entry_time": opened}
+            store.update_position(actor, position.id, facts)
+            store.update_action(action.id, {"status": "EXECUTED"}, None, actor)
+            with store.engine.connect() as conn:
+                made = conn.execute(select(positions).where(positions.c.id == position.id)).mappings().one()
+                act = conn.execute(select(actions).where(actions.c.id == action.id)).mappings().one()
+            templates[kind] = (dict(made), dict(act))
+            held[account_id].append(
+                HeldPosition(ticket, position.id, symbol, Side(side), volume, price, opened_ms, "", MAGIC)
+            )
+        for k in range(8, total):
+            user_id, account_id = accounts[k % len(accounts)]
+            symbol, side, _, _ = kind = plan(k // len(accounts))
+            row, entry_row = templates[kind]
+            ticket, position_id, price = str(60_000_000_001 + k), new_id(), entry_price(symbol, side)
+            copies[0].append({**row, "id": position_id, "user_id": user_id, "account_id": account_id,
+                              "mt_ticket": ticket})  # fmt: skip
+            copies[1].append({**entry_row, "id": new_id(), "user_id": user_id, "account_id": account_id,
+                              "position_id": position_id, "client_request_id": None})  # fmt: skip
+            held[account_id].append(
+                HeldPosition(ticket, position_id, symbol, Side(side), volume, price, opened_ms, "", MAGIC)
+            )
+        if copies[0]:
+            with store.engine.begin() as conn:
+                conn.execute(positions.insert(), copies[0])
+                conn.execute(actions.insert(), copies[1])
+    finally:
+        store.close()
+    files = {}
+    for account_id, mine in held.items():
+        books = Books(balance=BALANCE, next_ticket=70_000_000_001, held={p.ticket: p for p in mine},
+                      journal={p.position_id or "": p for p in mine})  # fmt: skip
+        files[account_id] = folder / f"terminal-{account_id}.json"
+        save_state(files[account_id], books)
+    return files
+
+
+def entry_price(symbol: str, side: str) -> Decimal:
+    """Where a background position filled: at the start price's ask (BUY) or bid (SELL)."""
+    return START_PRICES[symbol] + (default_spec(symbol).price_offset(Decimal(1)) if side == "BUY" else 0)
 
 
 # ---------------------------------------------------------------- the paper EA of the bench
@@ -95,7 +188,8 @@ class ScaleEA(PaperEA):
     """The paper EA, counting the PRICE frames it streams and stamping each OPEN on arrival."""
 
     def __init__(self, config: PaperConfig, seed: int) -> None:
-        super().__init__(config, feed=JitterFeed(seed))
+        super().__init__(config, feed=JitterFeed(seed))  # the books from config.state_file, if any
+        self.config = replace(config, state_file=None)  # no file written on every change
         self.prices_sent = 0
         self.open_at: dict[str, int] = {}  # positionId -> monotonic_ns of the first OPEN for it
         self.opens: dict[str, int] = {}  # positionId -> OPEN frames received (a resend counts)
