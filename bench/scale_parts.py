@@ -70,7 +70,7 @@ def run_agent_host(spec_file: str, log_level: str) -> None:
             running += [asyncio.create_task(runtime.run()) for runtime in group]
             deadline = time.monotonic() + 120
             linked = all(r.link.connected for r in group)  # the runtime offers no event for it
-            while not linked and time.monotonic() < deadline:  # noqa: ASYNC110
+            while not linked and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
                 linked = all(r.link.connected for r in group)
         await asyncio.gather(*running)
