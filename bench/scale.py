@@ -95,6 +95,7 @@ class Run:
     seed_rate: float = 0.0  # background positions written per second
     hedges: list[tuple[int, int, str]] = field(default_factory=list)  # (user i, user j, position B)
     late: int = 0  # OPENs not at their EA within the wait (checked again at the end)
+    stalled: int = 0  # trigger positions not OPEN within a minute (no PRICE sent for them)
 
     def start(self, role: str, argv: list[str], env: dict[str, str]) -> None:
         log = (self.workdir / f"{role}{len(self.procs.get(role, []))}.log").open("wb")
@@ -281,7 +282,11 @@ async def hedge_once(run: Run, i: int, j: int) -> float | None:
     await call(run.admin, UPDATE_POSITION, {"i": link})
     executed = run.watch.reached(trigger["action"]["id"], "EXECUTED")
     await execute(one, trigger["action"]["id"])
-    await asyncio.wait_for(executed, 60)  # i's agent holds it OPEN and watches its trail
+    try:
+        await asyncio.wait_for(executed, 60)  # i's agent holds it OPEN and watches its trail
+    except TimeoutError:  # e.g. its agent stood by: its lease expired on a starved machine
+        run.stalled += 1
+        return None
     arrival = other.ea.expect_open(b_id)
     sent = one.ea.bump()
     run.hedges.append((i, j, b_id))
@@ -302,7 +307,7 @@ async def measure(run: Run, rate: int, floor: list[float], sampler: Sampler) -> 
         party.ea.ticking = True
     await asyncio.sleep(1.0)  # the new interval in effect everywhere
     samples: list[float] = []
-    hedges_before, late_before = len(run.hedges), run.late
+    hedges_before, late_before, stalled_before = len(run.hedges), run.late, run.stalled
     pipelines = max(1, min(4, args.users // 2))
     period = pipelines / args.trigger_rate
     prices_before = sum(p.ea.prices_sent for p in run.parties)
@@ -341,6 +346,7 @@ async def measure(run: Run, rate: int, floor: list[float], sampler: Sampler) -> 
         "seconds": round(elapsed, 1),
         "hedges": len(run.hedges) - hedges_before,
         "late": run.late - late_before,
+        "trigger_positions_stalled": run.stalled - stalled_before,
     }
     if samples:
         p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
@@ -385,6 +391,7 @@ async def books(run: Run) -> dict[str, Any]:
         "server_open": len(server_open["listPositions"]),
         "held_at_terminals": at_terminals,
         "expected_open": run.seeded + 2 * len(run.hedges),
+        "trigger_positions_stalled": run.stalled,  # each may be OPEN by now too (not in expected_open)
     }
 
 

@@ -44,5 +44,6 @@ def test_short_scale_run_opens_every_triggered_hedge_once_and_books_agree(engine
     assert books["lost"] == 0
     assert books["doubled"] == 0
     assert books["open_frames_repeated"] == 0
+    assert books["trigger_positions_stalled"] == 0
     expected = 40 + 2 * int(str(books["hedges"]))  # each hedge: its trigger position and the hedge
     assert books["server_open"] == books["held_at_terminals"] == books["expected_open"] == expected
