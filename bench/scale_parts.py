@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import time
 from dataclasses import dataclass, field, replace
@@ -64,7 +65,7 @@ def run_agent_host(spec_file: str, log_level: str) -> None:
         """Start the agents STARTING_TOGETHER at a time, each group once the one before is linked:
         100 agents loading their rows at once time out on a loaded 2-core machine, reconnect and
         load again (docs/performance.md, the scale run)."""
-        running = []
+        running = [asyncio.create_task(loop_lag())]
         for k in range(0, len(runtimes), STARTING_TOGETHER):
             group = runtimes[k : k + STARTING_TOGETHER]
             running += [asyncio.create_task(runtime.run()) for runtime in group]
@@ -77,6 +78,21 @@ def run_agent_host(spec_file: str, log_level: str) -> None:
 
     eventloop.tune_threads()
     eventloop.run(serve())
+
+
+async def loop_lag() -> None:
+    """Every 10 s, log how late a 100 ms sleep of this host's event loop woke (p50/max): a loop
+    that all its agents keep busy shows here before anything else."""
+    log = logging.getLogger("bench.scale.host")
+    late: list[float] = []
+    while True:
+        asked = time.monotonic()
+        await asyncio.sleep(0.1)
+        late.append((time.monotonic() - asked - 0.1) * 1000)
+        if len(late) == 100:
+            late.sort()
+            log.warning("event loop lag over 10 s: p50 %.1f ms, max %.1f ms", late[50], late[-1])
+            late.clear()
 
 
 # ---------------------------------------------------------------- the background positions
