@@ -21,11 +21,12 @@ from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
 from hedge.api.coalesce import FigureCoalescer
 from hedge.api.context import Services
+from hedge.api.lanes import Lanes
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
 from hedge.api.schema import build_schema
-from hedge.api.sessions import SessionGuard
+from hedge.api.socket_guard import SocketGuard
 from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings, load_limits, load_symbol_specs
 from hedge.domain.enums import UserRole
@@ -110,6 +111,7 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
     metrics = Metrics()
     cache = EntityCache(store, metrics, settings.redis_url, settings.cache_l1_ttl_s, settings.cache_l2_ttl_s)
     broker = ChangeBroker(store, cache, metrics)
+    lanes = Lanes()
     return Services(
         settings=settings,
         store=store,
@@ -118,8 +120,9 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
         limiter=RateLimiter(settings.mutation_rate_per_s, settings.mutation_burst),
         presence=Presence(store, settings.presence_grace_s),
         metrics=metrics,
-        sessions=SessionGuard(store, broker),
-        figures=FigureCoalescer(store),
+        socket_guard=SocketGuard(store, broker),
+        figures=FigureCoalescer(store, lanes=lanes),
+        lanes=lanes,
     )
 
 
@@ -181,7 +184,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         services.broker.start()
         heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
-        guard = asyncio.create_task(services.sessions.watch_forever(), name="session-guard")
+        guard = asyncio.create_task(services.socket_guard.watch_forever(), name="socket-guard")
         deadlines = asyncio.create_task(
             expire_forever(services.store, settings.deadline_sweep_s), name="deadlines"
         )

@@ -7,11 +7,15 @@ Enums are the domain's own StrEnums, registered with Strawberry.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from hedge.domain import enums
 from hedge.domain.values import iso_ms, parse_iso
+
+if TYPE_CHECKING:
+    from hedge.api.figures import PositionFigures
 
 for _enum in (
     enums.UserRole,
@@ -153,6 +157,14 @@ class Position:
         default=None, description="lots the terminal filled; less than volume on a partial fill"
     )
 
+    @strawberry.field
+    async def figures(
+        self, info: strawberry.Info
+    ) -> Annotated[PositionFigures, strawberry.lazy("hedge.api.figures")] | None:
+        from hedge.api.figures import figures_of  # the figures' module reads the store: kept apart
+
+        return await figures_of(info, str(self.id))
+
 
 @strawberry.type
 class Action:
@@ -174,6 +186,15 @@ class Action:
     )
     max_slippage_pips: float | None = None
     client_request_id: str | None = None
+    trigger_price: float | None = strawberry.field(
+        default=None,
+        description="the price that met its trigger, on this action's symbol; null when started by hand",
+    )
+    correlation_id: str | None = strawberry.field(
+        default=None,
+        description="the trigger that moved it to EXECUTING, as every process's logs name it"
+        " (agent 1's id, or the server's for a stop-out or a manual execute)",
+    )
 
 
 @strawberry.input
@@ -278,6 +299,11 @@ class TriggerActionsInput:
     )
     price_time: datetime | None = strawberry.field(
         default=None, description="the EA's time of that price; trailTriggeredAt takes it"
+    )
+    correlation_id: str | None = strawberry.field(
+        default=None,
+        description="the caller's id for this trigger decision (1-128 of A-Z a-z 0-9 . _ : -),"
+        " kept on each action it moves and logged by every process; the server makes one if none",
     )
 
 

@@ -19,6 +19,7 @@ from strawberry.types.unset import UnsetType
 from hedge.api.context import Context, Services
 from hedge.api.errors import FORBIDDEN, UNAUTHENTICATED, VALIDATION
 from hedge.api.http_spec import GraphQLOverHTTP, response_media_type
+from hedge.api.lanes import is_figures_push
 from hedge.api.session import SessionAuth
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
@@ -27,7 +28,7 @@ from hedge.store.repository import hash_token
 from hedge.web.console import graphiql_html
 
 CONTEXT_KEY = "hedge.context"
-SESSION_KEY = "hedge.session"
+GUARDED_KEY = "hedge.guarded_socket"
 
 
 def bearer(value: object) -> str | None:
@@ -105,12 +106,12 @@ class HedgeGraphQL(GraphQLOverHTTP):
         token_hash: str,
         check: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
-        """Register the socket with the session guard (closed with 4403 when its token goes, or,
+        """Register the socket with the socket guard (closed with 4403 when its token goes, or,
         for the console's cookie session, when `check` says the session is no longer good)."""
         socket: WebSocket = context.socket
-        session = self.services.sessions.opened(user.id, token_hash, socket, check=check)
-        socket.scope[SESSION_KEY] = session
-        if not await self.services.sessions.valid(session):
+        guarded = self.services.socket_guard.opened(user.id, token_hash, socket, check=check)
+        socket.scope[GUARDED_KEY] = guarded
+        if not await self.services.socket_guard.valid(guarded):
             raise ConnectionRejectionError({"reason": "a valid token is required in connection_init"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,9 +122,9 @@ class HedgeGraphQL(GraphQLOverHTTP):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            session = scope.get(SESSION_KEY)
-            if session is not None:
-                self.services.sessions.closed(session)
+            guarded = scope.get(GUARDED_KEY)
+            if guarded is not None:
+                self.services.socket_guard.closed(guarded)
             context: Context | None = scope.get(CONTEXT_KEY)
             if (
                 context is not None
@@ -134,9 +135,19 @@ class HedgeGraphQL(GraphQLOverHTTP):
                 self.services.presence.disconnected(context.user.id)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Strawberry's HTTP handling, with a request it cannot read answered in JSON with a code."""
+        """Strawberry's HTTP handling, with a request it cannot read answered in JSON with a code;
+        account-figure pushes go behind every other request (hedge.api.lanes)."""
+        request = Request(scope=scope, receive=receive)
+        lanes = self.services.lanes
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            if lanes is None:
+                response = await self.run(request)
+            elif scope.get("method") == "POST" and is_figures_push(await request.body()):
+                await lanes.background_turn()
+                response = await self.run(request)
+            else:
+                with lanes.foreground():
+                    response = await self.run(request)
         except HTTPException as exc:
             code = {401: UNAUTHENTICATED, 403: FORBIDDEN}.get(exc.status_code, VALIDATION)
             self.services.metrics.errors.labels(code).inc()
