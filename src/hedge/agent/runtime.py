@@ -313,10 +313,9 @@ class AgentRuntime:
             task.add_done_callback(self._mutation_ended)
 
     def _send_to_ea(self, intent: SendToEA) -> None:
-        if isinstance(intent.command, Open | Close):
-            self._local.save_orders(
-                self.core
-            )  # first on disk: after a crash the command counts as maybe sent
+        if isinstance(intent.command, Open | Close):  # first on disk: after a crash the
+            command = intent.command  # command counts as maybe sent
+            self._local.sent(command.TYPE, command.position_id, command.command_id)
         if hops.ON and isinstance(intent.command, Open):
             hops.stamp("a2.open_sent", intent.command.position_id)
         if not self.gateway.send(intent.account_id, intent.command):
