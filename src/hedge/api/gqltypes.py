@@ -174,6 +174,10 @@ class Action:
     )
     max_slippage_pips: float | None = None
     client_request_id: str | None = None
+    trigger_price: float | None = strawberry.field(
+        default=None,
+        description="the price that met its trigger, on this action's symbol; null when started by hand",
+    )
     correlation_id: str | None = strawberry.field(
         default=None,
         description="the trigger that moved it to EXECUTING, as every process's logs name it"

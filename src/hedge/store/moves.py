@@ -11,9 +11,18 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from hedge.domain import correlation, updates
+from hedge.domain.alerts import AlertDraft
 from hedge.domain.authz import Actor, check_owner, check_trigger_owners
 from hedge.domain.creation import retry_position
-from hedge.domain.enums import ActionStatus, ActionType, ExitReason, PositionStatus, TriggerReason
+from hedge.domain.enums import (
+    ActionStatus,
+    ActionType,
+    AlertKind,
+    AlertSeverity,
+    ExitReason,
+    PositionStatus,
+    TriggerReason,
+)
 from hedge.domain.errors import Conflict, NotFound, ValidationError
 from hedge.domain.ids import PositionId
 from hedge.domain.models import Account, Action, Position, TradingControl, User
@@ -23,7 +32,7 @@ from hedge.store import admin_audit, audit
 from hedge.store.guards import GuardRefused, Rules, check_closing, check_opening
 from hedge.store.history import Cause
 from hedge.store.legs import hedge_legs, leg_failed
-from hedge.store.record_alerts import RecordAlert, record_alert, record_alert_once
+from hedge.store.record_alerts import record_alert, record_alert_once
 from hedge.store.unit import Unit
 
 T = TypeVar("T", User, Account, Position, Action, TradingControl)
@@ -103,10 +112,10 @@ def update_position(
     if unknown is not None:
         record_alert_once(
             unit,
-            RecordAlert(
+            AlertDraft(
                 user_id=after.user_id,
-                kind="MARGIN_LOW",
-                severity="INFO",
+                kind=AlertKind.MARGIN_LOW,
+                severity=AlertSeverity.INFO,
                 message=f"{unknown}; the order was let through",
                 account_id=after.account_id,
             ),
@@ -156,11 +165,26 @@ def start_trigger_actions(
         moved = (
             None
             if action is None
-            else updates.start_action(action, unit.now, unit.now + rules.action_ttl, correlation_id)
+            else updates.start_action(
+                action,
+                unit.now,
+                unit.now + rules.action_ttl,
+                _price_for(unit, action, position),
+                correlation_id,
+            )
         )
         if action is not None and moved is not None:
             started.append(unit.update(action, moved, cause=cause))
     return started
+
+
+def _price_for(unit: Unit, action: Action, trigger: Position) -> Decimal | None:
+    """The trigger's price as the action's triggering price, when both are of one symbol (a
+    price of another symbol says nothing about this one's slippage)."""
+    if trigger.trigger_price is None:
+        return None
+    own = unit.get(Position, action.position_id, lock=False)
+    return trigger.trigger_price if own is not None and own.symbol == trigger.symbol else None
 
 
 def link_trigger_actions(unit: Unit, actor: Actor, before: Position, after: Position) -> None:
@@ -211,7 +235,26 @@ def update_action(
     if action.status is not ActionStatus.EXECUTING:  # moved to EXECUTING by hand: the server's id
         after = correlation.correlated(after, correlation.MANUAL, unit.now)
     admin_audit.for_other_user(unit, actor, "updateAction", action, changes)
-    return unit.update(action, after)
+    updated = unit.update(action, after)
+    if action.status is ActionStatus.EXECUTING and after.status is ActionStatus.FAILED:
+        _triggered_failed(unit, updated)
+    return updated
+
+
+def _triggered_failed(unit: Unit, action: Action) -> None:
+    """An agent (or a person) reports that a triggered action failed, e.g. its terminal refused
+    the order or its price slipped too far: HEDGE_LEG_FAILED for every leg's owner, naming all
+    legs, in the transaction of that report (the agent sees neither the other users' legs nor
+    may it alert their owners)."""
+    if action.trigger_position_id is None:
+        return
+    position = unit.require(Position, action.position_id, lock=False)
+    legs = hedge_legs(unit, position)
+    if all(leg.id != action.trigger_position_id for leg in legs):  # a triggered CLOSE: name its trigger
+        trigger = unit.get(Position, action.trigger_position_id, lock=False)
+        legs = [*([] if trigger is None else [trigger]), *legs]
+    what = "was not opened" if action.type is ActionType.ENTRY else "was not closed"
+    leg_failed(unit, legs, position, f"{what}: {action.error_message or 'its action failed'}", action.id)
 
 
 def fail_refused(unit: Unit, refusal: GuardRefused) -> None:
@@ -258,10 +301,10 @@ def expire_action(unit: Unit, action: Action, why: str | None = None) -> None:
     for owner in owners:
         record_alert(
             unit,
-            RecordAlert(
+            AlertDraft(
                 user_id=owner,
-                kind="ACTION_EXPIRED",
-                severity="CRITICAL",
+                kind=AlertKind.ACTION_EXPIRED,
+                severity=AlertSeverity.CRITICAL,
                 message=f"{action.type.value} action {action.id} on account {action.account_id}: {message}",
                 account_id=action.account_id if owner == action.user_id else None,
                 position_id=action.position_id if owner == action.user_id else action.trigger_position_id,

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from hedge.domain import correlation, creation, updates
@@ -155,11 +155,7 @@ class Store(TradeRecord, AlertStore, LeaseStore):
         return [from_mapping(User, r) for r in rows]
 
     def list_accounts(self, user_id: str | None = None) -> list[Account]:
-        query = select(accounts).order_by(accounts.c.created_at, accounts.c.id)
-        if user_id is not None:
-            query = query.where(accounts.c.user_id == user_id)
-        with self.engine.connect() as conn:
-            return [from_mapping(Account, r) for r in conn.execute(query).mappings()]
+        return self._listed(accounts, Account, user_id=user_id)
 
     def account_by_number(self, account_number: str, server_name: str) -> Account | None:
         query = select(accounts).where(
@@ -172,28 +168,23 @@ class Store(TradeRecord, AlertStore, LeaseStore):
     def list_positions(
         self, user_id: str | None = None, account_id: str | None = None, status: PositionStatus | None = None
     ) -> list[Position]:
-        query = select(positions).order_by(positions.c.created_at, positions.c.id)
-        if user_id is not None:
-            query = query.where(positions.c.user_id == user_id)
-        if account_id is not None:
-            query = query.where(positions.c.account_id == account_id)
-        if status is not None:
-            query = query.where(positions.c.status == status.value)
-        with self.engine.connect() as conn:
-            return [from_mapping(Position, r) for r in conn.execute(query).mappings()]
+        state = None if status is None else status.value
+        return self._listed(positions, Position, user_id=user_id, account_id=account_id, status=state)
 
     def list_actions(
         self, user_id: str | None = None, position_id: str | None = None, status: ActionStatus | None = None
     ) -> list[Action]:
-        query = select(actions).order_by(actions.c.created_at, actions.c.id)
-        if user_id is not None:
-            query = query.where(actions.c.user_id == user_id)
-        if position_id is not None:
-            query = query.where(actions.c.position_id == position_id)
-        if status is not None:
-            query = query.where(actions.c.status == status.value)
+        state = None if status is None else status.value
+        return self._listed(actions, Action, user_id=user_id, position_id=position_id, status=state)
+
+    def _listed(self, table: Table, model: type[T], **equal: str | None) -> list[T]:
+        """The rows of `table` whose columns equal the given values (None: any), oldest first."""
+        query = select(table).order_by(table.c.created_at, table.c.id)
+        for column, value in equal.items():
+            if value is not None:
+                query = query.where(table.c[column] == value)
         with self.engine.connect() as conn:
-            return [from_mapping(Action, r) for r in conn.execute(query).mappings()]
+            return [from_mapping(model, r) for r in conn.execute(query).mappings()]
 
     # ---------------------------------------------------------------- feed
 
@@ -240,10 +231,6 @@ class Store(TradeRecord, AlertStore, LeaseStore):
     def _email_taken(self, email: str) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(select(users.c.id).where(users.c.email == email)).first() is not None
-
-    def set_pc_status(self, user_id: str, status: PCStatus) -> User:
-        with self._unit() as unit:
-            return self._set_status(unit, unit.require(User, user_id), status)
 
     # ---------------------------------------------------------------- presence (pcStatus)
 
