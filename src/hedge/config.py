@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,9 +98,6 @@ class ServerSettings:
         values.setdefault("database_url", default_database_url(values["data_dir"]))
         return cls(**values)
 
-    def with_(self, **changes: Any) -> ServerSettings:
-        return replace(self, **changes)
-
     def describe(self) -> dict[str, Any]:
         """The settings for logs, with secrets masked."""
         shown: dict[str, Any] = {}
@@ -153,6 +150,7 @@ class AgentSettings:
     symbol_specs: str = ""  # as the server's HEDGE_SYMBOL_SPECS: give both the same
     ca_file: str = ""  # PEM CAs that verify the server's certificate (https/wss); empty = the system's
     lease_ttl_s: float = 15.0  # the agent lease (one acting agent per user), renewed every ttl/3
+    offline_reducing_s: float = 60.0  # this long without the server: act as if trading is REDUCING
 
     @classmethod
     def from_env(
@@ -220,27 +218,26 @@ def load_symbol_specs(value: str) -> SymbolCatalog:
     """HEDGE_SYMBOL_SPECS as a catalog: inline JSON, or the path of a JSON file; empty = defaults."""
     from hedge.domain.symbols import SymbolCatalog, catalog_from_config
 
-    text = value.strip()
-    if not text:
-        return SymbolCatalog()
-    if not text.startswith("{"):
-        text = Path(text).read_text()
-    loaded = json.loads(text)
-    if not isinstance(loaded, dict):
-        raise ValueError(f"HEDGE_SYMBOL_SPECS must be a JSON object, was {type(loaded).__name__}")
-    return catalog_from_config(loaded)
+    loaded = _json_object(value, "HEDGE_SYMBOL_SPECS")
+    return SymbolCatalog() if loaded is None else catalog_from_config(loaded)
 
 
 def load_limits(value: str) -> TradeLimits:
     """HEDGE_LIMITS as limits: inline JSON, or the path of a JSON file; empty = no limits."""
     from hedge.domain.pretrade import TradeLimits, limits_from_config
 
+    loaded = _json_object(value, "HEDGE_LIMITS")
+    return TradeLimits() if loaded is None else limits_from_config(loaded)
+
+
+def _json_object(value: str, name: str) -> dict[str, Any] | None:
+    """The JSON object a setting holds inline or in the file it names; None when it is empty."""
     text = value.strip()
     if not text:
-        return TradeLimits()
+        return None
     if not text.startswith("{"):
         text = Path(text).read_text()
     loaded = json.loads(text)
     if not isinstance(loaded, dict):
-        raise ValueError(f"HEDGE_LIMITS must be a JSON object, was {type(loaded).__name__}")
-    return limits_from_config(loaded)
+        raise ValueError(f"{name} must be a JSON object, was {type(loaded).__name__}")
+    return loaded

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -25,3 +25,13 @@ def tune_threads() -> None:
     of Python's 5 ms: every store call hands work between the event loop and a worker thread, and
     on a busy machine each hand-over waited up to a whole switch interval (docs/performance.md)."""
     sys.setswitchinterval(float(os.environ.get("HEDGE_GIL_SWITCH_MS", "0.5")) / 1000)
+
+
+async def within(seconds: float, done: Awaitable[object]) -> bool:
+    """True when `done` ends within `seconds`; False when the time ran out (it is then cancelled)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await done
+    except TimeoutError:
+        return False
+    return True

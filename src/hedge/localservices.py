@@ -90,12 +90,7 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc, wait_s=15)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
@@ -159,6 +154,16 @@ def _wait_accepting(port: int, proc: subprocess.Popen[bytes], timeout_s: float =
             time.sleep(0.05)
 
 
+def stop_process(proc: subprocess.Popen[bytes], wait_s: float) -> None:
+    """Ask a server process to end (SIGTERM); kill it when it has not ended within `wait_s`."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 @dataclass
 class RedisServer:
     port: int
@@ -169,12 +174,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc, wait_s=10)
 
 
 def start_redis(port: int | None = None) -> RedisServer:

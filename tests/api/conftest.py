@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -52,7 +52,7 @@ GET_ACTION = "query($id: ID!) { getAction(id: $id) { id status version triggerPo
 
 def settings_for(database_url: str, **overrides: Any) -> ServerSettings:
     base = ServerSettings(port=0, database_url=database_url, admin_token=ADMIN_TOKEN, presence_grace_s=0.2)
-    return base.with_(**overrides)
+    return replace(base, **overrides)
 
 
 def error_code(body: dict[str, Any]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from tests.api.conftest import Api, Person
@@ -76,7 +77,8 @@ async def test_user_left_online_by_a_stopped_sqlite_server_is_offline_after_rest
 
     store = Store(sqlite_url)
     user, _ = store.create_user("left@x.io", "Left", "CLIENT")
-    store.set_pc_status(user.id, PCStatus.ONLINE)  # as a server that died with the agent connected
+    # as a server that died with the agent connected: ONLINE, its presence row left to expire
+    store.presence_join(user.id, "dead-server", 1, timedelta(seconds=-1))
     store.close()
 
     app = build_app(ServerSettings.from_env({}, database_url=sqlite_url))

@@ -255,7 +255,9 @@ class Agent:
 class System:
     """One server process and everything the tests start against it."""
 
-    def __init__(self, workdir: Path, server_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, server_env: dict[str, str] | None = None, server_log_level: str = "warning"
+    ) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -263,7 +265,7 @@ class System:
         self.server = self._proc(
             "server",
             ["server", "--port", str(self.port), "--database-url", f"sqlite:///{workdir / 'hedge.db'}",
-             "--log-level", "warning"],
+             "--log-level", server_log_level],
             {"HEDGE_ADMIN_TOKEN": ADMIN_TOKEN, "HEDGE_PRESENCE_GRACE_S": "1", **(server_env or {})},
         )  # fmt: skip
         self.start_server()

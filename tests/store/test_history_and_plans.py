@@ -45,7 +45,11 @@ def test_history_keeps_every_version_with_who_what_and_why(store_url: str) -> No
             follow.source is ChangeSource.SERVER
             and follow.reason == f"follows position {position.id} to OPENING"
         )
-        assert sorted(follow.fields) == ["expires_at", "status"]
+        assert sorted(follow.fields) == [
+            "correlation_id",
+            "expires_at",
+            "status",
+        ]  # the server gives it an id
         with pytest.raises(Forbidden):
             world.store.changes(world.other, position.id, None)
         with pytest.raises(Forbidden):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
-from hedge.domain.enums import PCStatus
 from hedge.localservices import PostgresServer, start_postgres
 from hedge.store.repository import Store
 
@@ -43,6 +43,6 @@ def test_first_calls_after_postgres_restart_succeed_on_fresh_connections(restart
 
         for _ in range(6):  # more calls than pooled (dead) connections
             assert store.user_by_token(token) == user
-        assert store.set_pc_status(user.id, PCStatus.ONLINE).version == 2
+        assert store.presence_join(user.id, "process-a", 1, timedelta(seconds=30)).version == 2
     finally:
         store.close()

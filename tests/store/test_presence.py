@@ -9,6 +9,8 @@ import pytest
 from tests.store.conftest import ClockedUser
 
 from hedge.domain.enums import PCStatus
+from hedge.domain.models import User
+from hedge.store import presence_effects
 from hedge.store.repository import Store
 
 TTL = timedelta(seconds=15)
@@ -63,7 +65,8 @@ def test_a_refreshed_hold_outlives_its_first_expiry(clocked: ClockedUser) -> Non
 
 def test_user_online_without_any_hold_is_swept_offline(clocked: ClockedUser) -> None:
     store, _, user_id = clocked
-    store.set_pc_status(user_id, PCStatus.ONLINE)  # as left by a server that died long ago
+    with store._unit() as unit:  # as left by a server that died long ago (its row swept since)
+        presence_effects.set_pc_status(unit, unit.require(User, user_id), PCStatus.ONLINE)
     store.presence_sweep()
     assert _status(store, user_id) is PCStatus.OFFLINE
 

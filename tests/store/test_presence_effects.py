@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from tests.store.conftest import World
 
-from hedge.domain.enums import AlertKind, AlertSeverity, ConnectionStatus, PCStatus
+from hedge.domain.enums import AlertKind, AlertSeverity, ConnectionStatus
 from hedge.domain.errors import NotFound
 from hedge.domain.models import Alert
 
@@ -74,9 +74,9 @@ def test_back_online_resolves_agent_offline_by_itself(world: World) -> None:
 
 def test_going_offline_twice_counts_on_the_open_alert(world: World) -> None:
     world.open_position(world.entry()[1])
-    world.store.set_pc_status(world.client.user_id, PCStatus.ONLINE)
-    world.store.set_pc_status(world.client.user_id, PCStatus.OFFLINE)
-    world.store.set_pc_status(world.client.user_id, PCStatus.OFFLINE)  # no change: nothing new
+    world.store.presence_join(world.client.user_id, "process-a", 1, timedelta(seconds=30))
+    world.store.presence_leave(world.client.user_id, "process-a")
+    world.store.presence_leave(world.client.user_id, "process-a")  # no change: nothing new
     (alert,) = _agent_offline(world, world.client.user_id)
     assert alert.count == 1
 
@@ -93,4 +93,4 @@ def test_sweep_of_a_dead_process_takes_accounts_offline_too(world: World) -> Non
 
 def test_status_change_of_unknown_user_is_not_found(world: World) -> None:
     with pytest.raises(NotFound):
-        world.store.set_pc_status("nobody", PCStatus.OFFLINE)
+        world.store.presence_leave("nobody", "process-a")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -44,10 +46,10 @@ def test_create_user_repeated_email_or_token_is_refused(store: Store) -> None:
     assert len(store.list_users()) == 1
 
 
-def test_set_pc_status_changes_once_and_repeat_is_a_no_op(store: Store) -> None:
+def test_pc_status_changes_once_and_a_repeated_join_is_a_no_op(store: Store) -> None:
     user, _ = store.create_user("a@example.com", "Alice", "CLIENT")
-    online = store.set_pc_status(user.id, PCStatus.ONLINE)
+    online = store.presence_join(user.id, "process-a", 1, timedelta(seconds=30))
     assert online.pc_status is PCStatus.ONLINE and online.version == 2
     head = store.signal.head
-    assert store.set_pc_status(user.id, PCStatus.ONLINE) == online
+    assert store.presence_join(user.id, "process-a", 2, timedelta(seconds=30)) == online
     assert store.read_changes(head) == []

@@ -1,15 +1,13 @@
 """Credentials an operator manages: updateUser (deactivation), rotateToken, onUpdateUser, auditLog.
 
 A deactivated user's or a rotated token is refused at once on HTTP, and its open WebSockets are
-closed with 4403 by the session guard (api/sessions.py) on every server process.
+closed with 4403 by the socket guard (api/socket_guard.py) on every server process.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -18,7 +16,7 @@ from hedge.api import convert
 from hedge.api import gqltypes as g
 from hedge.api.context import Context
 from hedge.api.mutations import given
-from hedge.api.subscriptions import AFTER, _stream
+from hedge.api.subscriptions import feed
 from hedge.domain.authz import require_admin
 from hedge.domain.errors import ValidationError
 from hedge.store import audit
@@ -111,11 +109,4 @@ def _seq(value: str) -> int:
 
 @strawberry.type
 class AccessSubscription:
-    @strawberry.subscription
-    async def on_update_user(
-        self,
-        info: Info[Context, None],
-        user_id: strawberry.ID | None = None,
-        after: Annotated[str | None, AFTER] = None,
-    ) -> AsyncIterator[g.User]:
-        return await _stream(info, "User", "UPDATE", user_id, after)
+    on_update_user = feed("User", "UPDATE", g.User)

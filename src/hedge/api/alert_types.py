@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from hedge.api.images import image
 from hedge.domain import enums
 from hedge.domain import models as m
 
@@ -69,30 +70,5 @@ class ResolveAlertInput:
     )
 
 
-def _id(value: str | None) -> strawberry.ID | None:
-    return None if value is None else strawberry.ID(value)
-
-
 def alert(a: m.Alert) -> Alert:
-    return Alert(
-        id=strawberry.ID(a.id),
-        user_id=strawberry.ID(a.user_id),
-        account_id=_id(a.account_id),
-        position_id=_id(a.position_id),
-        action_id=_id(a.action_id),
-        related_position_ids=[strawberry.ID(i) for i in a.related_position_ids],
-        kind=a.kind,
-        severity=a.severity,
-        message=a.message,
-        count=a.count,
-        requires_action=a.requires_action,
-        created_at=a.created_at,
-        last_seen_at=a.last_seen_at,
-        acknowledged_at=a.acknowledged_at,
-        acknowledged_by=_id(a.acknowledged_by),
-        resolved_at=a.resolved_at,
-        resolved_by=_id(a.resolved_by),
-        note=a.note,
-        escalated_at=a.escalated_at,
-        version=a.version,
-    )
+    return image(a, Alert)

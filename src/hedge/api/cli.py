@@ -6,6 +6,7 @@ import argparse
 import logging
 import socket
 import sys
+from dataclasses import replace
 
 from hedge import eventloop, logs
 from hedge.config import ServerSettings
@@ -53,7 +54,7 @@ def run_server(args: argparse.Namespace) -> int:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
         )
-        settings = settings.with_(database_url=absolute_url(settings.database_url))
+        settings = replace(settings, database_url=absolute_url(settings.database_url))
         log.info("starting server: %s", settings.describe())
         check_tls_files(settings)
         exposed = plain_http_warning(settings)

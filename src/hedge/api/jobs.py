@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import strawberry
 from strawberry.types import Info
 
 from hedge.api.context import Context
+from hedge.api.images import image
 from hedge.domain.authz import check_owner, require_admin
 from hedge.domain.errors import NotFound, ValidationError
 from hedge.domain.models import Account
@@ -40,10 +40,6 @@ class AccountSnapshot:
     equity: float | None
     margin: float | None
     margin_level: float | None
-
-
-def _f(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
 
 
 @strawberry.type(description="An alert delivery channel of HEDGE_NOTIFY and how it is doing")
@@ -89,19 +85,7 @@ class JobsQuery:
         now = c.services.store.now()
         start = since if since is not None else now - timedelta(days=1)
         found = await c.run(snapshots.history, c.services.store.engine, account.id, start, now)
-        return [
-            AccountSnapshot(
-                account_id=strawberry.ID(p.account_id),
-                at=p.at,
-                resolution_s=p.resolution_s,
-                balance=_f(p.balance),
-                credit=_f(p.credit),
-                equity=_f(p.equity),
-                margin=_f(p.margin),
-                margin_level=_f(p.margin_level),
-            )
-            for p in found
-        ]
+        return [image(p, AccountSnapshot) for p in found]
 
     @strawberry.field
     async def job_runs(
@@ -113,15 +97,4 @@ class JobsQuery:
         if not 1 <= limit <= 1000:
             raise ValidationError("limit", f"must be between 1 and 1000, was {limit}")
         found = await c.run(rows.list_runs, c.services.store.engine, job, limit)
-        return [
-            JobRun(
-                job=r.job,
-                process_id=r.process_id,
-                started_at=r.started_at,
-                finished_at=r.finished_at,
-                duration_s=r.duration_s,
-                outcome=r.outcome,
-                detail=r.detail,
-            )
-            for r in found
-        ]
+        return [image(r, JobRun) for r in found]

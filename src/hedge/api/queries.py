@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import strawberry
 from strawberry.types import Info
 
@@ -12,6 +14,17 @@ from hedge.domain import enums
 from hedge.domain.authz import check_owner, scope_user
 from hedge.domain.errors import NotFound
 from hedge.domain.models import Account, Action, Position
+
+R = TypeVar("R", Account, Position, Action)
+
+
+async def _owned(c: Context, model: type[R], id: strawberry.ID) -> R | None:
+    """The row `id` of `model` (from the cache), None when there is none; FORBIDDEN when it is
+    another user's and the caller is a CLIENT."""
+    found = await c.run(c.services.cache.get, model, str(id))
+    if found is not None:
+        check_owner(c.actor, found.user_id, model.__name__, found.id)
+    return found
 
 
 @strawberry.type
@@ -39,12 +52,8 @@ class Query:
 
     @strawberry.field
     async def get_account(self, info: Info[Context, None], id: strawberry.ID) -> g.Account | None:
-        c = info.context
-        found = await c.run(c.services.cache.get, Account, str(id))
-        if found is None:
-            return None
-        check_owner(c.actor, found.user_id, "Account", found.id)
-        return convert.account(found)
+        found = await _owned(info.context, Account, id)
+        return None if found is None else convert.account(found)
 
     @strawberry.field
     async def list_accounts(
@@ -60,12 +69,8 @@ class Query:
 
     @strawberry.field
     async def get_position(self, info: Info[Context, None], id: strawberry.ID) -> g.Position | None:
-        c = info.context
-        found = await c.run(c.services.cache.get, Position, str(id))
-        if found is None:
-            return None
-        check_owner(c.actor, found.user_id, "Position", found.id)
-        return convert.position(found)
+        found = await _owned(info.context, Position, id)
+        return None if found is None else convert.position(found)
 
     @strawberry.field
     async def list_positions(
@@ -82,12 +87,8 @@ class Query:
 
     @strawberry.field
     async def get_action(self, info: Info[Context, None], id: strawberry.ID) -> g.Action | None:
-        c = info.context
-        found = await c.run(c.services.cache.get, Action, str(id))
-        if found is None:
-            return None
-        check_owner(c.actor, found.user_id, "Action", found.id)
-        return convert.action(found)
+        found = await _owned(info.context, Action, id)
+        return None if found is None else convert.action(found)
 
     @strawberry.field
     async def list_actions(

@@ -12,6 +12,7 @@ from hedge.api import convert
 from hedge.api import gqltypes as g
 from hedge.api import record_types as r
 from hedge.api.context import Context
+from hedge.api.images import image
 from hedge.domain import exposure as x
 from hedge.domain.creation import EntryRequest
 from hedge.domain.enums import ActionType
@@ -21,16 +22,7 @@ from hedge.store.plans import LegRequest, Plan
 
 
 def change(c: Change) -> r.Change:
-    return r.Change(
-        entity=c.entity,
-        id=strawberry.ID(c.id),
-        version=c.version,
-        at=c.at,
-        by=None if c.by is None else strawberry.ID(c.by),
-        source=c.source,
-        fields=list(c.fields),
-        reason=c.reason,
-    )
+    return image(c, r.Change)
 
 
 def _lines(lines: tuple[x.Line, ...]) -> list[r.ExposureLine]:

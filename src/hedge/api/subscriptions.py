@@ -51,67 +51,30 @@ async def _stream(
     return generate()
 
 
+def feed(entity: str, op: str, shows: type) -> Any:
+    """The subscription field for `entity`'s `op` (INSERT or UPDATE) changes, each shown as `shows`.
+
+    Every onCreateX / onUpdateX field takes the same arguments (userId, after) and reads the same
+    stream; only the entity, the operation and the GraphQL type differ, so one resolver serves all.
+    """
+
+    async def resolve(
+        info: Info[Context, None],
+        user_id: strawberry.ID | None = None,
+        after: Annotated[str | None, AFTER] = None,
+    ) -> AsyncIterator[Any]:
+        return await _stream(info, entity, op, user_id, after)
+
+    resolve.__annotations__["return"] = AsyncIterator[shows]  # type: ignore[valid-type]
+    return strawberry.subscription(resolver=resolve)
+
+
 @strawberry.type
 class Subscription:
-    @strawberry.subscription
-    async def on_create_position(
-        self,
-        info: Info[Context, None],
-        user_id: strawberry.ID | None = None,
-        after: Annotated[str | None, AFTER] = None,
-    ) -> AsyncIterator[g.Position]:
-        return await _stream(info, "Position", "INSERT", user_id, after)
-
-    @strawberry.subscription
-    async def on_update_position(
-        self,
-        info: Info[Context, None],
-        user_id: strawberry.ID | None = None,
-        after: Annotated[str | None, AFTER] = None,
-    ) -> AsyncIterator[g.Position]:
-        return await _stream(info, "Position", "UPDATE", user_id, after)
-
-    @strawberry.subscription
-    async def on_create_action(
-        self,
-        info: Info[Context, None],
-        user_id: strawberry.ID | None = None,
-        after: Annotated[str | None, AFTER] = None,
-    ) -> AsyncIterator[g.Action]:
-        return await _stream(info, "Action", "INSERT", user_id, after)
-
-    @strawberry.subscription
-    async def on_update_action(
-        self,
-        info: Info[Context, None],
-        user_id: strawberry.ID | None = None,
-        after: Annotated[str | None, AFTER] = None,
-    ) -> AsyncIterator[g.Action]:
-        return await _stream(info, "Action", "UPDATE", user_id, after)
-
-    @strawberry.subscription
-    async def on_update_account(
-        self,
-        info: Info[Context, None],
-        user_id: strawberry.ID | None = None,
-        after: Annotated[str | None, AFTER] = None,
-    ) -> AsyncIterator[g.Account]:
-        return await _stream(info, "Account", "UPDATE", user_id, after)
-
-    @strawberry.subscription
-    async def on_create_alert(
-        self,
-        info: Info[Context, None],
-        user_id: strawberry.ID | None = None,
-        after: Annotated[str | None, AFTER] = None,
-    ) -> AsyncIterator[alert_types.Alert]:
-        return await _stream(info, "Alert", "INSERT", user_id, after)
-
-    @strawberry.subscription
-    async def on_update_alert(
-        self,
-        info: Info[Context, None],
-        user_id: strawberry.ID | None = None,
-        after: Annotated[str | None, AFTER] = None,
-    ) -> AsyncIterator[alert_types.Alert]:
-        return await _stream(info, "Alert", "UPDATE", user_id, after)
+    on_create_position = feed("Position", "INSERT", g.Position)
+    on_update_position = feed("Position", "UPDATE", g.Position)
+    on_create_action = feed("Action", "INSERT", g.Action)
+    on_update_action = feed("Action", "UPDATE", g.Action)
+    on_update_account = feed("Account", "UPDATE", g.Account)
+    on_create_alert = feed("Alert", "INSERT", alert_types.Alert)
+    on_update_alert = feed("Alert", "UPDATE", alert_types.Alert)

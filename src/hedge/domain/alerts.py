@@ -8,14 +8,15 @@ person settled it); RESOLVED is final. One open alert stands for one condition: 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from hedge.domain.enums import AlertKind, AlertSeverity
-from hedge.domain.errors import InvalidTransition, ValidationError
+from hedge.domain.errors import ValidationError
 from hedge.domain.ids import AccountId, ActionId, PositionId, UserId, new_id
+from hedge.domain.machine import apply_move
 from hedge.domain.models import Alert
 from hedge.domain.values import MAX_MEMO, MAX_TEXT, enum_value, text
 
@@ -64,11 +65,7 @@ def state_of(alert: Alert) -> AlertState:
 
 def apply_alert(state: AlertState, trigger: AlertTrigger) -> AlertState:
     """The state an Alert reaches from `state` on `trigger`; InvalidTransition otherwise."""
-    to = ALERT_TABLE.get((state, trigger))
-    if to is None:
-        allowed = tuple(t.value for (s, t) in ALERT_TABLE if s == state)
-        raise InvalidTransition("Alert", state.value, trigger.value, allowed)
-    return to
+    return apply_move(ALERT_TABLE, "Alert", state, trigger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +100,12 @@ def key_of(alert: Alert) -> ConditionKey:
 
 def _optional_id(value: Any, field: str) -> str | None:
     return None if value is None else text(value, field, max_length=MAX_TEXT)
+
+
+def checked(draft: AlertDraft) -> AlertDraft:
+    """`draft` with every field checked as `checked_draft` checks raw input (a raiser's draft is
+    checked again where it is stored)."""
+    return checked_draft(**{f.name: getattr(draft, f.name) for f in fields(draft)})
 
 
 def checked_draft(

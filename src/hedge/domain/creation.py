@@ -119,17 +119,7 @@ def new_entry(
         created_at=now,
         updated_at=now,
     )
-    action = Action(
-        id=ActionId(new_id()),
-        user_id=user_id,
-        account_id=account_id,
-        position_id=position.id,
-        type=ActionType.ENTRY,
-        status=ActionStatus.PENDING,
-        created_at=now,
-        updated_at=now,
-    )
-    return action, position
+    return _pending(ActionType.ENTRY, position, now), position
 
 
 def new_close(user_id: UserId, account_id: AccountId, position: Position, now: datetime) -> Action:
@@ -138,12 +128,17 @@ def new_close(user_id: UserId, account_id: AccountId, position: Position, now: d
         raise ValidationError("positionId", "must name a position of the action's own user")
     if position.account_id != account_id:
         raise ValidationError("positionId", f"must name a position of account {account_id!r}")
+    return _pending(ActionType.CLOSE, position, now)
+
+
+def _pending(kind: ActionType, position: Position, now: datetime) -> Action:
+    """A PENDING action of `kind` on `position`, of the position's user and account."""
     return Action(
         id=ActionId(new_id()),
-        user_id=user_id,
-        account_id=account_id,
+        user_id=position.user_id,
+        account_id=position.account_id,
         position_id=position.id,
-        type=ActionType.CLOSE,
+        type=kind,
         status=ActionStatus.PENDING,
         created_at=now,
         updated_at=now,

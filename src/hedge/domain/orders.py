@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from hedge.domain.errors import InvalidTransition
+from hedge.domain.machine import apply_move, final_states
 
 
 class OrderState(StrEnum):
@@ -108,7 +108,7 @@ ORDER_TABLE: dict[tuple[OrderState, OrderTrigger], OrderState] = {
     (S.UNEXPLAINED, T.NOT_HELD): S.MISSING,  # asked again at the next reconciliation
 }
 
-FINAL_ORDER_STATES = frozenset(s for s in OrderState if not any(frm == s for (frm, _) in ORDER_TABLE))
+FINAL_ORDER_STATES = final_states(ORDER_TABLE, OrderState)
 IN_FLIGHT = frozenset({S.OPEN_SENT, S.CLOSE_SENT})
 IN_DOUBT = frozenset({S.OPEN_UNKNOWN, S.OPEN_SEARCHING, S.CLOSE_UNKNOWN})  # OUTCOME_UNKNOWN
 SEARCHING = frozenset({S.OPEN_SEARCHING, S.MISSING})  # waiting for HISTORY_RESULT
@@ -121,11 +121,7 @@ EXPECTED_HELD = frozenset(
 
 def apply_order(state: OrderState, trigger: OrderTrigger) -> OrderState:
     """The state an order tracker reaches from `state` on `trigger`; InvalidTransition otherwise."""
-    to = ORDER_TABLE.get((state, trigger))
-    if to is None:
-        allowed = tuple(t.value for (s, t) in ORDER_TABLE if s == state)
-        raise InvalidTransition("Order", state.value, trigger.value, allowed)
-    return to
+    return apply_move(ORDER_TABLE, "Order", state, trigger)
 
 
 def allows(state: OrderState, trigger: OrderTrigger) -> bool:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from hedge.domain.errors import ValidationError
 from hedge.domain.models import Account, Position
 from hedge.domain.symbols import SymbolSpec
+from hedge.domain.values import number_or_none
 
 _LIMIT_FIELDS = {
     "maxOpenLotsPerSymbol": "max_open_lots_per_symbol",
@@ -65,15 +66,8 @@ def _account_limits(raw: object, where: str) -> AccountLimits:
                 raise ValidationError(f"{where}.{key}", f"must be a whole number >= 0, was {value!r}")
             values[name] = value
         else:
-            try:
-                number = (
-                    Decimal(str(value))
-                    if isinstance(value, int | float | str) and not isinstance(value, bool)
-                    else None
-                )
-            except ArithmeticError:
-                number = None
-            if number is None or not number.is_finite() or number < 0:
+            number = number_or_none(value)
+            if number is None or number < 0:
                 raise ValidationError(f"{where}.{key}", f"must be a number of lots >= 0, was {value!r}")
             values[name] = number
     return AccountLimits(**values)  # type: ignore[arg-type]

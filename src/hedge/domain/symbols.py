@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from hedge.domain.currencies import ISO_4217, MAJORS, METALS
 from hedge.domain.errors import ValidationError
+from hedge.domain.values import number_or_none
 
 _CANONICAL = re.compile(r"^[A-Z0-9]{3,12}$")
 _FX_PAIR = re.compile(r"^[A-Z]{6}$")
@@ -207,15 +208,8 @@ def _configured(symbol: str, changes: dict[str, object]) -> SymbolSpec:
 
 
 def _positive_decimal(value: object, where: str) -> Decimal:
-    try:
-        number = (
-            Decimal(str(value))
-            if isinstance(value, int | float | str) and not isinstance(value, bool)
-            else None
-        )
-    except ArithmeticError:
-        number = None
-    if number is None or not number.is_finite() or number <= 0:
+    number = number_or_none(value)
+    if number is None or number <= 0:
         raise ValidationError(where, f"must be a positive number, was {value!r}")
     return number
 

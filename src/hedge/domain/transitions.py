@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from hedge.domain.enums import ActionStatus, PositionStatus
-from hedge.domain.errors import InvalidTransition
+from hedge.domain.machine import apply_move, final_states, trigger_between
 
 
 class PositionTrigger(StrEnum):
@@ -56,38 +56,22 @@ ACTION_TABLE: dict[tuple[ActionStatus, ActionTrigger], ActionStatus] = {
 
 def apply_position(state: PositionStatus, trigger: PositionTrigger) -> PositionStatus:
     """The state a Position reaches from `state` on `trigger`; InvalidTransition otherwise."""
-    to = POSITION_TABLE.get((state, trigger))
-    if to is None:
-        allowed = tuple(t.value for (s, t) in POSITION_TABLE if s == state)
-        raise InvalidTransition("Position", state.value, trigger.value, allowed)
-    return to
+    return apply_move(POSITION_TABLE, "Position", state, trigger)
 
 
 def apply_action(state: ActionStatus, trigger: ActionTrigger) -> ActionStatus:
     """The state an Action reaches from `state` on `trigger`; InvalidTransition otherwise."""
-    to = ACTION_TABLE.get((state, trigger))
-    if to is None:
-        allowed = tuple(t.value for (s, t) in ACTION_TABLE if s == state)
-        raise InvalidTransition("Action", state.value, trigger.value, allowed)
-    return to
+    return apply_move(ACTION_TABLE, "Action", state, trigger)
 
 
 def position_trigger_for(state: PositionStatus, target: PositionStatus) -> PositionTrigger:
     """The trigger that moves a Position from `state` to `target` (the API sets statuses)."""
-    for (frm, trigger), to in POSITION_TABLE.items():
-        if frm == state and to == target:
-            return trigger
-    allowed = tuple(to.value for (frm, _), to in POSITION_TABLE.items() if frm == state)
-    raise InvalidTransition("Position", state.value, target.value, allowed)
+    return trigger_between(POSITION_TABLE, "Position", state, target)
 
 
 def action_trigger_for(state: ActionStatus, target: ActionStatus) -> ActionTrigger:
     """The trigger that moves an Action from `state` to `target`."""
-    for (frm, trigger), to in ACTION_TABLE.items():
-        if frm == state and to == target:
-            return trigger
-    allowed = tuple(to.value for (frm, _), to in ACTION_TABLE.items() if frm == state)
-    raise InvalidTransition("Action", state.value, target.value, allowed)
+    return trigger_between(ACTION_TABLE, "Action", state, target)
 
 
 def check_position_move(state: PositionStatus, target: PositionStatus) -> None:
@@ -100,7 +84,5 @@ def check_action_move(state: ActionStatus, target: ActionStatus) -> None:
     action_trigger_for(state, target)
 
 
-FINAL_POSITION_STATES = frozenset(
-    s for s in PositionStatus if not any(frm == s for (frm, _) in POSITION_TABLE)
-)
-FINAL_ACTION_STATES = frozenset(s for s in ActionStatus if not any(frm == s for (frm, _) in ACTION_TABLE))
+FINAL_POSITION_STATES = final_states(POSITION_TABLE, PositionStatus)
+FINAL_ACTION_STATES = final_states(ACTION_TABLE, ActionStatus)

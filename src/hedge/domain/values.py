@@ -44,6 +44,18 @@ def to_decimal(value: object, field: str) -> Decimal:
     return result
 
 
+def number_or_none(value: object) -> Decimal | None:
+    """A finite Decimal from a config value (JSON number or numeric text); None for anything else,
+    so that the caller words the error with the range it expects."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
 def price(value: object, field: str = "price") -> Decimal:
     """A finite, strictly positive price."""
     result = to_decimal(value, field)

@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from hedge.domain.clock import Clock
 from hedge.ea.errors import ProtocolError
 from hedge.ea.protocol import Message, Ping, Pong, decode, encode
+from hedge.eventloop import within
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +100,7 @@ class Peer:
 
     async def wait_closed(self, timeout_s: float) -> bool:
         """True when the EA's side closed within `timeout_s`."""
-        try:
-            async with asyncio.timeout(timeout_s):
-                await self._ws.wait_closed()
-        except TimeoutError:
-            return False
-        return True
+        return await within(timeout_s, self._ws.wait_closed())
 
     async def close(self, code: int, reason: str) -> None:
         await self._ws.close(code, reason)

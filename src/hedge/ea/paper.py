@@ -19,6 +19,7 @@ import functools
 import logging
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import backoff
@@ -63,6 +64,7 @@ from hedge.ea.protocol import (
     decode,
     encode,
 )
+from hedge.eventloop import within
 
 log = logging.getLogger("hedge.ea.paper")
 
@@ -151,11 +153,8 @@ class PaperEA:
             self._commands.put_nowait(None)
         self._persist()
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done = await _first_to_end(tasks)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             self._went_offline()
         for task in done:
             task.result()  # re-raise AuthRejected or a defect
@@ -224,11 +223,8 @@ class PaperEA:
             asyncio.create_task(self._account_timer()),
         ]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            done = await _first_to_end(tasks)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             self._went_offline()
         for task in done:
             if not isinstance(task.exception(), ConnectionClosed):
@@ -343,12 +339,7 @@ class PaperEA:
 
     async def _heard_within(self, seconds: float) -> bool:
         self._heard.clear()
-        try:
-            async with asyncio.timeout(seconds):
-                await self._heard.wait()
-        except TimeoutError:
-            return False
-        return True
+        return await within(seconds, self._heard.wait())
 
     async def _account_timer(self) -> None:
         while True:
@@ -459,3 +450,14 @@ def _describe(msg: Message) -> str:
     if isinstance(msg, Positions):
         parts.append(f"positions={len(msg.positions)}")
     return f"{msg.TYPE} " + " ".join(parts)
+
+
+async def _first_to_end(tasks: list[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
+    """Wait until one of `tasks` ends, then cancel the others and wait for them; the ended ones."""
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return done

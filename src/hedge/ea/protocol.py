@@ -1,9 +1,9 @@
 """The EA wire protocol: typed messages, JSON codec, comment helpers and handler dispatch.
 
 This is the one import for the agent, the paper EA and the conformance kit; the message classes
-live in protocol_messages, the codec in protocol_codec. Routing follows Strawberry's
-graphql-transport-ws handlers: a receiver defines `handle_<type>` (e.g. `handle_open`,
-`handle_account` for ACCOUNT) and calls `dispatch(receiver, msg)`.
+live in protocol_messages, the values they carry in protocol_values, the codec in protocol_codec.
+Routing follows Strawberry's graphql-transport-ws handlers: a receiver defines `handle_<type>`
+(e.g. `handle_open`, `handle_account` for ACCOUNT) and calls `dispatch(receiver, msg)`.
 """
 
 from __future__ import annotations
@@ -11,91 +11,17 @@ from __future__ import annotations
 import inspect
 import re
 
+from hedge.ea import protocol_messages, protocol_values
 from hedge.ea.errors import BadMessage, FrameTooLarge, ProtocolError, UnhandledMessage
 from hedge.ea.protocol_codec import camel, decode, encode
-from hedge.ea.protocol_messages import (
-    AGENT_NOT_READY,
-    CLOSE_AUTH_FAILED,
-    CLOSE_REPLACED,
-    CLOSE_TOO_BIG,
-    MAX_FRAME_BYTES,
-    MESSAGE_CLASSES,
-    MESSAGE_TYPES,
-    AccountUpdate,
-    Auth,
-    AuthFailed,
-    AuthOk,
-    Close,
-    Closed,
-    Command,
-    CommandStatus,
-    Direction,
-    Error,
-    ErrorCode,
-    ErrorFrameCode,
-    History,
-    HistoryEntry,
-    HistoryResult,
-    HistoryState,
-    MarginMode,
-    Message,
-    Open,
-    Opened,
-    Ping,
-    Pong,
-    PositionReport,
-    Positions,
-    Price,
-    Stopped,
-    StopReason,
-    Subscribe,
-    SymbolInfo,
-    Symbols,
-    Sync,
-)
+from hedge.ea.protocol_messages import *  # noqa: F403 - this module is the one import for all of them
+from hedge.ea.protocol_messages import Message
+from hedge.ea.protocol_values import *  # noqa: F403
 
 __all__ = [
-    "AGENT_NOT_READY",
-    "CLOSE_AUTH_FAILED",
-    "CLOSE_REPLACED",
-    "CLOSE_TOO_BIG",
-    "MAX_FRAME_BYTES",
-    "MESSAGE_CLASSES",
-    "MESSAGE_TYPES",
-    "AccountUpdate",
-    "Auth",
-    "AuthFailed",
-    "AuthOk",
     "BadMessage",
-    "Close",
-    "Closed",
-    "Command",
-    "CommandStatus",
-    "Direction",
-    "Error",
-    "ErrorCode",
-    "ErrorFrameCode",
     "FrameTooLarge",
-    "History",
-    "HistoryEntry",
-    "HistoryResult",
-    "HistoryState",
-    "MarginMode",
-    "Message",
-    "Open",
-    "Opened",
-    "Ping",
-    "Pong",
-    "PositionReport",
-    "Positions",
-    "Price",
     "ProtocolError",
-    "StopReason",
-    "Stopped",
-    "Subscribe",
-    "SymbolInfo",
-    "Symbols",
-    "Sync",
     "UnhandledMessage",
     "adispatch",
     "camel",
@@ -106,6 +32,8 @@ __all__ = [
     "handler_name",
     "position_id_from_comment",
 ]
+__all__ += protocol_messages.__all__
+__all__ += protocol_values.__all__
 
 COMMENT_PREFIX = "HedgeSystem"
 _COMMENT = re.compile(r"^HedgeSystem\[([^\[\]]+)\]$")

@@ -16,7 +16,8 @@ from enum import StrEnum
 from typing import Any, get_type_hints
 
 from hedge.ea.errors import BadMessage, FrameTooLarge
-from hedge.ea.protocol_messages import MAX_FRAME_BYTES, MESSAGE_TYPES, Message
+from hedge.ea.protocol_messages import MESSAGE_TYPES, Message
+from hedge.ea.protocol_values import MAX_FRAME_BYTES
 
 _KNOWN_TYPES = ", ".join(MESSAGE_TYPES)
 _CONSTANTS = {"NaN": Decimal("NaN"), "Infinity": Decimal("Infinity"), "-Infinity": Decimal("-Infinity")}

@@ -32,17 +32,7 @@ ESCALATE_BATCH = 500
 
 def raise_alert(unit: Unit, draft: AlertDraft) -> Alert:
     """A new open alert, or the open alert of the same condition raised once more."""
-    draft = rules.checked_draft(
-        user_id=draft.user_id,
-        kind=draft.kind,
-        severity=draft.severity,
-        message=draft.message,
-        account_id=draft.account_id,
-        position_id=draft.position_id,
-        action_id=draft.action_id,
-        related_position_ids=draft.related_position_ids,
-        requires_action=draft.requires_action,
-    )
+    draft = rules.checked(draft)
     if unit.get(User, draft.user_id, lock=False) is None:
         raise NotFound("User", draft.user_id)
     _lock_condition(unit, draft.key)

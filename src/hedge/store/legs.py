@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hedge.domain.enums import ActionType
+from hedge.domain.alerts import AlertDraft
+from hedge.domain.enums import ActionType, AlertKind, AlertSeverity
 from hedge.domain.models import Action, Position
 from hedge.domain.rows import from_mapping
-from hedge.store.record_alerts import RecordAlert, record_alert, record_alert_once
-from hedge.store.tables import actions
+from hedge.store.record_alerts import record_alert, record_alert_once
+from hedge.store.tables import actions, alerts
 from hedge.store.unit import Unit
 
 
@@ -59,10 +60,10 @@ def leg_failed(
     for owner in sorted({leg.user_id for leg in legs}):
         made = (record_alert_once if once else record_alert)(
             unit,
-            RecordAlert(
+            AlertDraft(
                 user_id=owner,
-                kind="HEDGE_LEG_FAILED",
-                severity="CRITICAL",
+                kind=AlertKind.HEDGE_LEG_FAILED,
+                severity=AlertSeverity.CRITICAL,
                 message=f"hedge leg {failed.id} ({failed.side.value} {failed.volume} {failed.symbol} on"
                 f" account {failed.account_id}) {why}; the hedge is not whole: check the other legs"
                 f" ({', '.join(leg.id for leg in legs if leg.id != failed.id) or 'none'})",
@@ -75,3 +76,14 @@ def leg_failed(
         )
         raised = raised or made is not None
     return raised
+
+
+def leg_failure_open(unit: Unit, leg_ids: list[str]) -> bool:
+    """Whether a HEDGE_LEG_FAILED naming one of `leg_ids` as the failed leg is still open (its
+    failure was alerted when it happened: a leg left alone because of it is not news)."""
+    query = select(alerts.c.id).where(
+        alerts.c.kind == "HEDGE_LEG_FAILED",
+        alerts.c.resolved_at.is_(None),
+        alerts.c.position_id.in_(leg_ids),
+    )
+    return unit.conn.execute(query.limit(1)).first() is not None

@@ -14,8 +14,16 @@ from sqlalchemy.exc import IntegrityError
 
 from hedge.domain import creation
 from hedge.domain.account_specs import listed_specs
+from hedge.domain.alerts import AlertDraft
 from hedge.domain.authz import Actor, check_owner, require_admin
-from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TradingScope
+from hedge.domain.enums import (
+    ActionStatus,
+    ActionType,
+    AlertKind,
+    AlertSeverity,
+    PositionStatus,
+    TradingScope,
+)
 from hedge.domain.errors import NotFound, ValidationError
 from hedge.domain.exposure import Exposure, exposure
 from hedge.domain.models import Account, Action, Position, TradingControl, User
@@ -24,11 +32,11 @@ from hedge.domain.settle import settle
 from hedge.domain.symbols import SymbolSpec
 from hedge.domain.trading import check_target, control_id, set_control
 from hedge.domain.values import enum_value
-from hedge.store import audit, history, moves, plans
+from hedge.store import admin_audit, audit, history, moves, plans
 from hedge.store.guards import Rules
 from hedge.store.history import Cause, Change
-from hedge.store.legs import hedge_legs, leg_failed
-from hedge.store.record_alerts import RecordAlert, record_alert, resolve_for_position
+from hedge.store.legs import hedge_legs, leg_failed, leg_failure_open
+from hedge.store.record_alerts import record_alert, resolve_for_position
 from hedge.store.tables import actions, positions, trading_controls
 from hedge.store.unit import Unit
 
@@ -80,9 +88,13 @@ class TradeRecord:
                 found = plans.earlier(unit, caller, key)
                 if found is not None:
                     return found, unit.require(Position, found.position_id, lock=False)
-                return plans.create_action(
+                made = plans.create_action(
                     unit, self.rules, user_id, account_id, action_type, position_id, entry, caller, key, slip
                 )
+                admin_audit.for_other_user(
+                    unit, actor, "createAction", made[0], {"type": action_type.value, "accountId": account_id}
+                )
+                return made
 
         return self._once(write, key)
 
@@ -156,10 +168,12 @@ class TradeRecord:
             for user_id in self._governed_users(unit, after):
                 record_alert(
                     unit,
-                    RecordAlert(
+                    AlertDraft(
                         user_id=user_id,
-                        kind="TRADING_HALTED",
-                        severity="CRITICAL" if after.state.value == "HALTED" else "WARNING",
+                        kind=AlertKind.TRADING_HALTED,
+                        severity=AlertSeverity.CRITICAL
+                        if after.state.value == "HALTED"
+                        else AlertSeverity.WARNING,
                         message=f"trading {after.state.value} for {after.scope.value}"
                         f"{'' if after.target_id is None else ' ' + after.target_id} by {actor.user_id}:"
                         f" {after.reason}",
@@ -250,8 +264,8 @@ class TradeRecord:
                 gone = [
                     p for p in legs if p.id != leg.id and p.status.value in FINAL and p.updated_at < cutoff
                 ]
-                if not gone:
-                    continue
+                if not gone or leg_failure_open(unit, [p.id for p in gone]):
+                    continue  # nothing final yet, or that leg's failure is alerted already
                 why = (
                     f"stays {leg.status.value} while {', '.join(f'{p.id} is {p.status.value}' for p in gone)}"
                 )

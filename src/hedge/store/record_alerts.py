@@ -5,14 +5,12 @@ call `hedge.store.alerts.raise_alert(unit, draft)`; and the alerts a settlement 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from hedge.domain import alerts as rules
 from hedge.domain.alerts import AlertDraft
-from hedge.domain.enums import AlertKind, AlertSeverity
 from hedge.domain.models import Alert, Position
 from hedge.domain.rows import from_mapping
 from hedge.store.alerts import raise_alert
@@ -22,44 +20,18 @@ from hedge.store.unit import Unit
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class RecordAlert:
-    user_id: str
-    kind: str  # an AlertKind value
-    severity: str  # INFO, WARNING or CRITICAL
-    message: str
-    account_id: str | None = None
-    position_id: str | None = None
-    action_id: str | None = None
-    related_position_ids: tuple[str, ...] = ()
-    requires_action: bool = False
-
-
-def record_alert(unit: Unit, alert: RecordAlert) -> Alert:
+def record_alert(unit: Unit, alert: AlertDraft) -> Alert:
     """Raise `alert` inside `unit` (it commits or rolls back with the change), and log it."""
-    log.warning("alert %s for user %s: %s", alert.kind, alert.user_id, alert.message)
-    return raise_alert(
-        unit,
-        AlertDraft(
-            user_id=alert.user_id,
-            kind=AlertKind(alert.kind),
-            severity=AlertSeverity(alert.severity),
-            message=alert.message,
-            account_id=alert.account_id,
-            position_id=alert.position_id,
-            action_id=alert.action_id,
-            related_position_ids=alert.related_position_ids,
-            requires_action=alert.requires_action,
-        ),
-    )
+    log.warning("alert %s for user %s: %s", alert.kind.value, alert.user_id, alert.message)
+    return raise_alert(unit, alert)
 
 
-def record_alert_once(unit: Unit, alert: RecordAlert) -> Alert | None:
+def record_alert_once(unit: Unit, alert: AlertDraft) -> Alert | None:
     """Raise `alert` unless the same condition is already open (a note that would otherwise be
     raised again on every order, such as a margin that cannot be checked)."""
     query = select(alerts.c.id).where(
         alerts.c.user_id == alert.user_id,
-        alerts.c.kind == alert.kind,
+        alerts.c.kind == alert.kind.value,
         alerts.c.resolved_at.is_(None),
         _same(alerts.c.account_id, alert.account_id),
         _same(alerts.c.position_id, alert.position_id),

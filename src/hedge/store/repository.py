@@ -14,10 +14,10 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from hedge.domain import creation, updates
+from hedge.domain import correlation, creation, updates
 from hedge.domain.authz import Actor
 from hedge.domain.clock import Clock, SystemClock
 from hedge.domain.enums import ActionStatus, PCStatus, PositionStatus, TriggerReason
@@ -30,7 +30,7 @@ from hedge.domain.tokens import check_token, new_token
 from hedge.domain.values import enum_value, parse_iso
 from hedge.domain.values import price as checked
 from hedge.domain.writes import source_of
-from hedge.store import audit, moves, presence_effects
+from hedge.store import admin_audit, audit, moves, presence_effects
 from hedge.store import presence as presence_rows
 from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
@@ -155,11 +155,7 @@ class Store(TradeRecord, AlertStore, LeaseStore):
         return [from_mapping(User, r) for r in rows]
 
     def list_accounts(self, user_id: str | None = None) -> list[Account]:
-        query = select(accounts).order_by(accounts.c.created_at, accounts.c.id)
-        if user_id is not None:
-            query = query.where(accounts.c.user_id == user_id)
-        with self.engine.connect() as conn:
-            return [from_mapping(Account, r) for r in conn.execute(query).mappings()]
+        return self._listed(accounts, Account, user_id=user_id)
 
     def account_by_number(self, account_number: str, server_name: str) -> Account | None:
         query = select(accounts).where(
@@ -172,28 +168,23 @@ class Store(TradeRecord, AlertStore, LeaseStore):
     def list_positions(
         self, user_id: str | None = None, account_id: str | None = None, status: PositionStatus | None = None
     ) -> list[Position]:
-        query = select(positions).order_by(positions.c.created_at, positions.c.id)
-        if user_id is not None:
-            query = query.where(positions.c.user_id == user_id)
-        if account_id is not None:
-            query = query.where(positions.c.account_id == account_id)
-        if status is not None:
-            query = query.where(positions.c.status == status.value)
-        with self.engine.connect() as conn:
-            return [from_mapping(Position, r) for r in conn.execute(query).mappings()]
+        state = None if status is None else status.value
+        return self._listed(positions, Position, user_id=user_id, account_id=account_id, status=state)
 
     def list_actions(
         self, user_id: str | None = None, position_id: str | None = None, status: ActionStatus | None = None
     ) -> list[Action]:
-        query = select(actions).order_by(actions.c.created_at, actions.c.id)
-        if user_id is not None:
-            query = query.where(actions.c.user_id == user_id)
-        if position_id is not None:
-            query = query.where(actions.c.position_id == position_id)
-        if status is not None:
-            query = query.where(actions.c.status == status.value)
+        state = None if status is None else status.value
+        return self._listed(actions, Action, user_id=user_id, position_id=position_id, status=state)
+
+    def _listed(self, table: Table, model: type[T], **equal: str | None) -> list[T]:
+        """The rows of `table` whose columns equal the given values (None: any), oldest first."""
+        query = select(table).order_by(table.c.created_at, table.c.id)
+        for column, value in equal.items():
+            if value is not None:
+                query = query.where(table.c[column] == value)
         with self.engine.connect() as conn:
-            return [from_mapping(Action, r) for r in conn.execute(query).mappings()]
+            return [from_mapping(model, r) for r in conn.execute(query).mappings()]
 
     # ---------------------------------------------------------------- feed
 
@@ -240,10 +231,6 @@ class Store(TradeRecord, AlertStore, LeaseStore):
     def _email_taken(self, email: str) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(select(users.c.id).where(users.c.email == email)).first() is not None
-
-    def set_pc_status(self, user_id: str, status: PCStatus) -> User:
-        with self._unit() as unit:
-            return self._set_status(unit, unit.require(User, user_id), status)
 
     # ---------------------------------------------------------------- presence (pcStatus)
 
@@ -330,7 +317,7 @@ class Store(TradeRecord, AlertStore, LeaseStore):
             writer = None if actor is None else source_of(actor)
             after = unit.update(account, updates.apply_account_update(account, changes_, unit.now, writer))
             if after is not account and (actor is None or actor.is_admin or audited_account_change(changes_)):
-                audit.record(unit, "updateAccount", "Account", account.id, audit_values(changes_))
+                audit.record(unit, "updateAccount", "Account", account.id, admin_audit.json_ready(changes_))
             return after
 
     # ---------------------------------------------------------------- actions and positions
@@ -375,14 +362,16 @@ class Store(TradeRecord, AlertStore, LeaseStore):
         price: Any = None,
         actor: Actor | None = None,
         price_time: Any = None,
+        correlation_id: Any = None,
     ) -> tuple[Position, list[Action]]:
         """Stamp the trigger once and move the position's PENDING trigger actions to EXECUTING."""
         trigger_reason = enum_value(TriggerReason, reason, "reason")
         checked_price = None if price is None else checked(price)
         at = None if price_time is None else parse_iso(price_time, "priceTime")
+        cid = correlation.checked(correlation_id)
         with self._unit(Cause.of(actor, f"{trigger_reason.value} at {checked_price}")) as unit:
             return moves.trigger_actions(
-                unit, self.rules, actor, position_id, trigger_reason, checked_price, at
+                unit, self.rules, actor, position_id, trigger_reason, checked_price, at, cid
             )
 
 
@@ -397,10 +386,3 @@ _ACCOUNT_SETTINGS = frozenset({"display_name", "leverage", "symbol_map"})
 
 def audited_account_change(changes_: Mapping[str, Any]) -> bool:
     return bool(_ACCOUNT_SETTINGS & set(changes_))
-
-
-def audit_values(changes_: Mapping[str, Any]) -> dict[str, Any]:
-    """The changed fields as JSON-ready values (Decimals and enums as strings)."""
-    return {
-        k: v if v is None or isinstance(v, bool | int | str | list) else str(v) for k, v in changes_.items()
-    }

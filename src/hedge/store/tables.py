@@ -20,25 +20,33 @@ from hedge.store.types import DecimalText, UtcDateTime
 
 metadata = MetaData()
 
-users = Table(
+
+def entity_table(name: str, *columns: Column[object] | Index) -> Table:
+    """An entity's table: its `id`, the given columns, then the `version` (+1 on every change) and
+    the two stamps every entity row carries."""
+    return Table(
+        name,
+        metadata,
+        Column("id", String(64), primary_key=True),
+        *columns,
+        Column("version", Integer, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+    )
+
+
+users = entity_table(
     "users",
-    metadata,
-    Column("id", String(64), primary_key=True),
     Column("email", String(256), nullable=False, unique=True),
     Column("name", String(256), nullable=False),
     Column("role", String(16), nullable=False),
     Column("pc_status", String(16), nullable=False),
     Column("is_active", Boolean, nullable=False),
     Column("token_hash", String(128), nullable=False, unique=True),
-    Column("version", Integer, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
 )
 
-accounts = Table(
+accounts = entity_table(
     "accounts",
-    metadata,
-    Column("id", String(64), primary_key=True),
     Column("user_id", String(64), ForeignKey("users.id"), nullable=False, index=True),
     Column("broker_type", String(8), nullable=False),
     Column("account_number", String(64), nullable=False),
@@ -56,16 +64,11 @@ accounts = Table(
     Column("symbol_map", JSON, nullable=False),
     Column("symbol_specs", JSON, nullable=False),
     Column("margin_mode", String(16)),
-    Column("version", Integer, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
     Index("ux_accounts_number_server", "account_number", "server_name", unique=True),
 )
 
-positions = Table(
+positions = entity_table(
     "positions",
-    metadata,
-    Column("id", String(64), primary_key=True),
     Column("user_id", String(64), ForeignKey("users.id"), nullable=False, index=True),
     Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
     Column("symbol", String(16), nullable=False),
@@ -88,15 +91,10 @@ positions = Table(
     Column("memo", Text),
     Column("filled_volume", DecimalText),
     Column("retried_as_position_id", String(64)),
-    Column("version", Integer, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
 )
 
-actions = Table(
+actions = entity_table(
     "actions",
-    metadata,
-    Column("id", String(64), primary_key=True),
     Column("user_id", String(64), ForeignKey("users.id"), nullable=False, index=True),
     Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
     Column("position_id", String(64), ForeignKey("positions.id"), nullable=False, index=True),
@@ -110,9 +108,8 @@ actions = Table(
     Column("max_slippage_pips", DecimalText),
     Column("client_request_id", String(128)),
     Column("requested_by", String(64)),  # the caller whose clientRequestId this is
-    Column("version", Integer, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
+    Column("trigger_price", DecimalText),  # the price that met its trigger (maxSlippagePips)
+    Column("correlation_id", String(128)),  # hedge.domain.correlation
     Index("ix_actions_status_expires", "status", "expires_at"),
     Index("ux_actions_request", "requested_by", "client_request_id", unique=True),
 )
