@@ -13,6 +13,7 @@ from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
 from hedge.api.coalesce import FigureCoalescer
 from hedge.api.errors import RATE_LIMITED, UNAUTHENTICATED, coded, from_domain
+from hedge.api.lanes import Lanes
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
@@ -38,6 +39,7 @@ class Services:
     metrics: Metrics
     socket_guard: SocketGuard
     figures: FigureCoalescer | None = None  # account figures, coalesced (hedge.api.coalesce)
+    lanes: Lanes | None = None  # figure pushes behind every other request (hedge.api.lanes)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Context:
     address: str | None = None  # the caller's address (the proxy's client when behind one)
     socket: Any = None  # the starlette WebSocket of a subscription connection
     session_user: User | None = None  # the console's WebSocket: who its session cookie signs for
+    loaders: dict[str, Any] = field(default_factory=dict)  # batched reads of one request (api/figures.py)
 
     @property
     def actor(self) -> Actor:
