@@ -13,16 +13,8 @@ from pathlib import Path
 import pytest
 
 from hedge.agent import documents as doc
+from hedge.agent import intents
 from hedge.agent.core import AgentCore
-from hedge.agent.intents import (
-    Intent,
-    RaiseAlert,
-    ResolveAlert,
-    TriggerActions,
-    UpdateAccount,
-    UpdateAction,
-    UpdatePosition,
-)
 from hedge.agent.link import ServerLink
 from hedge.agent.mutations import send_mutation
 from hedge.agent.state import Row
@@ -80,25 +72,27 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
                 running.cancel()
 
 
-async def _send(desk: Desk, intent: Intent) -> list[Row]:
+async def _send(desk: Desk, intent: intents.Intent) -> list[Row]:
     return await send_mutation(desk.link, desk.core, intent)
 
 
 async def _open(desk: Desk) -> None:
-    await _send(desk, UpdatePosition(desk.position_id, {"status": "OPENING"}, "test"))
+    await _send(desk, intents.UpdatePosition(desk.position_id, {"status": "OPENING"}, "test"))
     facts = {"status": "OPEN", "entryPrice": Decimal("150.013"), "mtTicket": "880001"}
-    await _send(desk, UpdatePosition(desk.position_id, facts, "filled"))
+    await _send(desk, intents.UpdatePosition(desk.position_id, facts, "filled"))
 
 
 async def test_update_position_answers_the_servers_row_as_a_position(desk: Desk) -> None:
-    (row,) = await _send(desk, UpdatePosition(desk.position_id, {"status": "OPENING"}, "opening"))
+    (row,) = await _send(desk, intents.UpdatePosition(desk.position_id, {"status": "OPENING"}, "opening"))
     assert isinstance(row, Position)
     assert (row.id, row.status, row.version) == (desk.position_id, PositionStatus.OPENING, 2)
 
 
 async def test_update_position_sends_decimals_and_reads_them_back_exactly(desk: Desk) -> None:
     await _open(desk)
-    (row,) = await _send(desk, UpdatePosition(desk.position_id, {"trailWidth": Decimal("12.5")}, "plan"))
+    (row,) = await _send(
+        desk, intents.UpdatePosition(desk.position_id, {"trailWidth": Decimal("12.5")}, "plan")
+    )
     assert isinstance(row, Position)
     assert (row.entry_price, row.trail_width, row.mt_ticket) == (
         Decimal("150.013"),
@@ -108,18 +102,18 @@ async def test_update_position_sends_decimals_and_reads_them_back_exactly(desk: 
 
 
 async def test_update_action_answers_the_servers_row_as_an_action(desk: Desk) -> None:
-    (row,) = await _send(desk, UpdateAction(desk.action_id, {"status": "EXECUTING"}, "go"))
+    (row,) = await _send(desk, intents.UpdateAction(desk.action_id, {"status": "EXECUTING"}, "go"))
     assert isinstance(row, Action) and (row.id, row.status) == (desk.action_id, ActionStatus.EXECUTING)
 
 
 async def test_update_account_answers_the_servers_row_as_an_account(desk: Desk) -> None:
-    (row,) = await _send(desk, UpdateAccount(desk.account_id, {"balance": Decimal("10000.25")}))
+    (row,) = await _send(desk, intents.UpdateAccount(desk.account_id, {"balance": Decimal("10000.25")}))
     assert isinstance(row, Account) and row.balance == Decimal("10000.25")
 
 
 async def test_a_refused_mutation_raises_with_the_servers_code_and_answers_no_row(desk: Desk) -> None:
     with pytest.raises(GraphQLClientError) as refused:
-        await _send(desk, UpdatePosition(desk.position_id, {"status": "CLOSED"}, "wrong"))
+        await _send(desk, intents.UpdatePosition(desk.position_id, {"status": "CLOSED"}, "wrong"))
     assert refused.value.code == "INVALID_TRANSITION"
     position = await desk.link.query(doc.GET_POSITION, {"id": desk.position_id})
     assert position["getPosition"]["status"] == "PENDING"
@@ -128,7 +122,9 @@ async def test_a_refused_mutation_raises_with_the_servers_code_and_answers_no_ro
 async def test_trigger_actions_records_the_eas_price_time_and_answers_no_row(desk: Desk) -> None:
     await _open(desk)
     at_ms = 1_790_000_000_123
-    intent = TriggerActions(desk.position_id, TriggerReason.TRAIL, Decimal("150.2"), at_ms, "trg-test-1")
+    intent = intents.TriggerActions(
+        desk.position_id, TriggerReason.TRAIL, Decimal("150.2"), at_ms, "trg-test-1"
+    )
     assert await _send(desk, intent) == []
     position = (await desk.link.query(TRIGGERED, {"id": desk.position_id}))["getPosition"]
     triggered = datetime.fromisoformat(position["trailTriggeredAt"].replace("Z", "+00:00"))
@@ -138,12 +134,12 @@ async def test_trigger_actions_records_the_eas_price_time_and_answers_no_row(des
 
 async def test_raised_alert_id_goes_to_the_core_and_its_resolve_closes_it_on_the_server(desk: Desk) -> None:
     key = ("EA_UNREACHABLE", desk.account_id, None)
-    assert await _send(desk, RaiseAlert(key, "WARNING", "the EA is away")) == []
+    assert await _send(desk, intents.RaiseAlert(key, "WARNING", "the EA is away")) == []
     (listed,) = (await desk.admin.execute(doc.OPEN_ALERTS))["listAlerts"]
     assert (listed["kind"], listed["accountId"]) == ("EA_UNREACHABLE", desk.account_id)
     # the core holds no such condition any more, so the id the server gave is the one it resolves
     (resolve,) = desk.core.alerts.update([])
-    assert resolve == ResolveAlert(key, listed["id"])
+    assert resolve == intents.ResolveAlert(key, listed["id"])
 
     assert await _send(desk, resolve) == []
     assert (await desk.admin.execute(doc.OPEN_ALERTS))["listAlerts"] == []
