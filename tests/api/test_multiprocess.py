@@ -27,9 +27,9 @@ from tests.api.conftest import (
     GET_POSITION,
     UPDATE_POSITION,
 )
-from websockets.exceptions import ConnectionClosed
+from tests.api.sockets import close_code_within
 
-from hedge.client.graphql import GraphQLClient, SubscriptionConnection
+from hedge.client.graphql import GraphQLClient
 from hedge.localservices import HedgeServer, PostgresServer, RedisServer, hedge_servers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.asyncio(loop_scope="module")]
@@ -190,15 +190,6 @@ async def _refused_within(client: GraphQLClient, within_s: float) -> bool:
                 return True
 
 
-async def _close_code_within(conn: SubscriptionConnection, within_s: float) -> int | None:
-    try:
-        async with asyncio.timeout(within_s):
-            while True:
-                await conn.next_message()
-    except ConnectionClosed as closed:
-        return None if closed.rcvd is None else closed.rcvd.code
-
-
 @pytest.mark.parametrize("change", ["deactivate", "rotate"])
 async def test_token_refused_through_a_closes_sockets_on_both_and_http_on_b_within_1s(
     pair: tuple[Process, Process], change: str
@@ -223,7 +214,7 @@ async def test_token_refused_through_a_closes_sockets_on_both_and_http_on_b_with
         else:
             await admin.execute("mutation($id: ID!) { rotateToken(userId: $id) { token } }", {"id": user_id})
 
-        codes = await asyncio.gather(_close_code_within(on_a, 1.0), _close_code_within(on_b, 1.0))
+        codes = await asyncio.gather(close_code_within(on_a, 1.0), close_code_within(on_b, 1.0))
         assert await _refused_within(via_b, max(0.05, 1.0 - (time.monotonic() - started)))
     assert list(codes) == [4403, 4403]
     print(f"{change}: both sockets closed and B refuses HTTP after {time.monotonic() - started:.3f} s")
