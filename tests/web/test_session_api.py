@@ -78,6 +78,20 @@ async def test_sign_in_sets_an_httponly_strict_cookie_and_returns_the_csrf_token
     assert response.json()["user"]["role"] == "ADMIN" and len(response.json()["csrfToken"]) == 64
 
 
+async def test_session_answers_carry_the_feed_head_the_page_subscribes_from(
+    server: Api, browser: Browser
+) -> None:
+    signed_in = (await browser.sign_in("admin-token-for-the-tests")).json()
+    assert signed_in["feedCursor"] == str(server.feed_head())
+    await server.admin.execute(
+        'mutation { createUser(input: {email: "cursor@example.com", name: "C", role: CLIENT}) { token } }'
+    )
+    again = (await browser.http.get("/session")).json()
+    assert int(again["feedCursor"]) == server.feed_head() > int(signed_in["feedCursor"])
+    head = (await browser.graphql("{ feedCursor }")).json()["data"]["feedCursor"]
+    assert head == again["feedCursor"]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "expected"),
     [

@@ -24,6 +24,7 @@ from typing import Any
 
 from hedge import hops
 from hedge.agent import documents as doc
+from hedge.agent import figures
 from hedge.agent.controls import TRADING_CONTROLS
 from hedge.agent.core import AgentCore
 from hedge.agent.gateway import EAGateway
@@ -221,6 +222,14 @@ class AgentRuntime:
         while True:
             await asyncio.sleep(self.settings.account_push_interval_s)
             self._execute(self.core.push_accounts())
+            await self._report_figures()
+
+    async def _report_figures(self) -> None:
+        """The OPEN positions' figures for the console (best effort: the next report replaces them)."""
+        try:
+            await figures.report(self.link, self.core)
+        except (GraphQLClientError, *LINK_ERRORS) as exc:
+            log.warning("position figures not recorded (%s); the next report replaces them", exc)
 
     async def _controls_loop(self) -> None:
         """Read the trading controls again now and then: the subscription carries each change at

@@ -50,6 +50,7 @@ class Context:
     address: str | None = None  # the caller's address (the proxy's client when behind one)
     socket: Any = None  # the starlette WebSocket of a subscription connection
     session_user: User | None = None  # the console's WebSocket: who its session cookie signs for
+    loaders: dict[str, Any] = field(default_factory=dict)  # batched reads of one request (api/figures.py)
 
     @property
     def actor(self) -> Actor:

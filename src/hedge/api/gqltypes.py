@@ -7,11 +7,15 @@ Enums are the domain's own StrEnums, registered with Strawberry.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from hedge.domain import enums
 from hedge.domain.values import iso_ms, parse_iso
+
+if TYPE_CHECKING:
+    from hedge.api.figures import PositionFigures
 
 for _enum in (
     enums.UserRole,
@@ -152,6 +156,14 @@ class Position:
     filled_volume: float | None = strawberry.field(
         default=None, description="lots the terminal filled; less than volume on a partial fill"
     )
+
+    @strawberry.field
+    async def figures(
+        self, info: strawberry.Info
+    ) -> Annotated[PositionFigures, strawberry.lazy("hedge.api.figures")] | None:
+        from hedge.api.figures import figures_of  # the figures' module reads the store: kept apart
+
+        return await figures_of(info, str(self.id))
 
 
 @strawberry.type

@@ -23,10 +23,12 @@ from hedge.api.alerts import AlertMutation, AlertQuery
 from hedge.api.errors import ErrorCodes
 from hedge.api.fanout import SharedEventExecutor
 from hedge.api.feed_cursor import FeedQuery
+from hedge.api.figures import FiguresMutation
 from hedge.api.gqltypes import DATETIME_SCALAR
 from hedge.api.jobs import JobsQuery
 from hedge.api.lease import LeaseMutation
 from hedge.api.mutations import Mutation
+from hedge.api.pages import PageQuery
 from hedge.api.queries import Query
 from hedge.api.record_api import RecordMutation, RecordQuery, RecordSubscription
 from hedge.api.stats import StatsQuery
@@ -102,10 +104,12 @@ def build_schema(
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
     return HedgeSchema(
         query=merge_types(
-            "Query", (Query, AlertQuery, FeedQuery, AccessQuery, JobsQuery, StatsQuery, RecordQuery)
+            "Query",
+            (Query, AlertQuery, FeedQuery, AccessQuery, JobsQuery, StatsQuery, RecordQuery, PageQuery),
         ),
         mutation=merge_types(
-            "Mutation", (Mutation, AlertMutation, AccessMutation, LeaseMutation, RecordMutation)
+            "Mutation",
+            (Mutation, AlertMutation, AccessMutation, LeaseMutation, RecordMutation, FiguresMutation),
         ),
         subscription=merge_types("Subscription", (Subscription, AccessSubscription, RecordSubscription)),
         config=StrawberryConfig(auto_camel_case=True, scalar_map={datetime: DATETIME_SCALAR}),

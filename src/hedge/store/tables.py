@@ -228,4 +228,5 @@ audit_log = Table(
 )
 
 # The periodic jobs' tables live in their own module, on this metadata.
+from hedge.store import figure_tables as _figure_tables  # noqa: E402, F401
 from hedge.store import job_tables as _job_tables  # noqa: E402, F401

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
+
+from hedge.web.assets import Assets
 
 STATIC = Path(__file__).parent / "static"
 _INLINE_SCRIPT = re.compile(r"<script type=\"importmap\">(.*?)</script>", re.S)
@@ -56,15 +57,5 @@ async def index(_: Request) -> Response:
     )
 
 
-class _Assets(StaticFiles):
-    """Static files that a browser revalidates (ETag) so an upgrade is seen at the next load."""
-
-    def file_response(self, *args: object, **kwargs: object) -> Response:
-        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
-        response.headers["Cache-Control"] = "no-cache"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
-
-
 def routes() -> list[BaseRoute]:
-    return [Route("/", index), Mount("/assets", app=_Assets(directory=STATIC), name="assets")]
+    return [Route("/", index), Route("/assets/{path:path}", Assets(STATIC).serve, methods=["GET", "HEAD"])]

@@ -1,12 +1,12 @@
 // Dashboard: every account's money and connections, totals, net exposure per symbol, active
 // trails, executing actions, open alerts, and each account's equity over time.
-import { useEffect, useRef } from "preact/hooks";
-import uPlot from "uplot";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { lots, money, percent, pips, shortId, time } from "./format.js";
 import { rows, state, useStore } from "./store.js";
 import { Empty, Status, accountName, userName } from "./ui.js";
+import { EquityChart } from "./equity-chart.js";
+import { OpenPositions } from "./open-positions.js";
 
 function floating(a) {
   return a.equity === null || a.balance === null ? null : a.equity - a.balance;
@@ -32,31 +32,6 @@ function exposure(positions) {
     by.set(p.symbol, (by.get(p.symbol) || 0) + (p.side === "BUY" ? 1 : -1) * p.volume);
   }
   return [...by.entries()].sort();
-}
-
-function EquityChart() {
-  const ref = useRef(null);
-  const series = [...state.equity.entries()].filter(([, points]) => points.length);
-  const key = series.map(([id, p]) => `${id}:${p.length}`).join(",");
-  useEffect(() => {
-    if (!ref.current || !series.length) return undefined;
-    const xs = [...new Set(series.flatMap(([, points]) => points.map((p) => p[0])))].sort((a, b) => a - b);
-    const data = [xs, ...series.map(([, points]) => {
-      const at = new Map(points);
-      return xs.map((x) => (at.has(x) ? at.get(x) : null));
-    })];
-    const colours = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"];
-    const plot = new uPlot({
-      width: Math.min(900, ref.current.clientWidth || 900), height: 220, spanGaps: true,
-      axes: [{}, { size: 80 }],
-      series: [{}, ...series.map(([id], i) => ({ label: accountName(id), stroke: colours[i % colours.length], width: 2 }))],
-    }, data, ref.current);
-    return () => plot.destroy();
-  }, [key]);
-  return html`<figure class="chart">
-    <figcaption>${t("equityChart")}</figcaption>
-    ${series.length ? html`<div ref=${ref} role="img" aria-label=${t("equityChart")}></div>` : html`<p>${t("noRows")}</p>`}
-  </figure>`;
 }
 
 export function Dashboard() {
@@ -97,6 +72,7 @@ export function Dashboard() {
       ${state.has.query.has("listAlerts") && html`<section aria-label=${t("openAlerts")}><h2>${t("openAlerts")} (${alerts.length})</h2>
         <ul>${alerts.slice(0, 10).map((a) => html`<li><${Status} value=${a.severity} /> ${a.message}</li>`)}</ul></section>`}
     </div>
+    <${OpenPositions} />
     <${EquityChart} />
   </section>`;
 }

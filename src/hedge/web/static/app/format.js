@@ -65,6 +65,11 @@ export function time(iso) {
   return html`<time datetime=${iso} title=${`UTC ${iso}`}>${timeFormat.format(new Date(iso))}</time>`;
 }
 
+/** A time as plain text, in the operator's zone (for text that is not markup). */
+export function timeText(iso) {
+  return iso ? timeFormat.format(new Date(iso)) : "—";
+}
+
 export function shortId(id) {
   return id ? id.slice(0, 8) : "—";
 }

@@ -17,6 +17,27 @@ const FEEDS = [
 ];
 
 let stops = [];
+let sessionCursor = null;
+
+/** The feed head /session gave at sign-in (read before the rows): saves the first feedCursor read. */
+export function takeSessionCursor(cursor) {
+  sessionCursor = cursor || null;
+}
+
+/**
+ * Whether the rows may be read before subscribing: every feed resumes from a cursor and the
+ * session gave one read before the rows (what is committed meanwhile is replayed from it), so
+ * the first read does not share the server with the socket's start.
+ */
+export function readsBeforeSubscribing() {
+  return sessionCursor !== null && resumesAll();
+}
+
+async function headCursor() {
+  const given = sessionCursor;
+  sessionCursor = null; // once: a re-subscription later needs the head of its own time
+  return given ?? (await gql("{ feedCursor }")).feedCursor;
+}
 
 // Subscriptions start before the rows are read, so nothing committed during the read is missed
 // (rows carry versions: an event older than what was read is ignored). Where the server resumes
@@ -24,7 +45,7 @@ let stops = [];
 async function subscribeAll() {
   for (const stop of stops) stop();
   stops = [];
-  const cursor = state.has.query.has("feedCursor") ? (await gql("{ feedCursor }")).feedCursor : null;
+  const cursor = state.has.query.has("feedCursor") ? await headCursor() : null;
   for (const [field, fields, entity] of FEEDS) {
     if (!state.has.subscription.has(field)) continue;
     const resumes = cursor !== null && state.has.resumable.has(field);
@@ -56,8 +77,26 @@ function onFeedError(error) {
   }, 500);
 }
 
-/** Connect and subscribe; resolves once the WebSocket is up (then read the rows). */
+// Every row feed resumes from the cursor read before it: the rows may then be read while the
+// WebSocket is still connecting (what is committed meanwhile is replayed from the cursor).
+function resumesAll() {
+  if (!state.has.query.has("feedCursor")) return false;
+  return FEEDS.every(([field]) => !state.has.subscription.has(field) || state.has.resumable.has(field));
+}
+
+async function rereadControls() {
+  // onUpdateTradingControl has no cursor: what changed before it was subscribed is read again
+  if (!state.has.query.has("tradingControls")) return;
+  state.controls = (await gql(`{ tradingControls { ${CONTROL} } }`)).tradingControls;
+  notify();
+}
+
+/**
+ * Connect and subscribe; resolves once the rows may be read: at once when every feed resumes from
+ * its cursor, else once the WebSocket is up.
+ */
 export function startLive() {
+  const early = resumesAll();
   let first = true;
   let up;
   const connected = new Promise((resolve) => (up = resolve));
@@ -68,6 +107,7 @@ export function startLive() {
       if (first) {
         first = false;
         up();
+        if (early) rereadControls().catch((e) => console.warn("trading controls:", e.message));
         return;
       }
       if (wasRetry) {
@@ -80,5 +120,5 @@ export function startLive() {
       notify();
     },
   });
-  return subscribeAll().then(() => connected);
+  return subscribeAll().then(() => (early ? undefined : connected));
 }

@@ -4,8 +4,8 @@ import { useEffect, useState } from "preact/hooks";
 import { currentSession, signIn, signOut } from "./gql.js";
 import { html } from "./html.js";
 import { lang, languageHref, t } from "./i18n.js";
-import { startLive } from "./live.js";
-import { discover, dismissNotice, loadAll, useStore } from "./store.js";
+import { readsBeforeSubscribing, startLive, takeSessionCursor } from "./live.js";
+import { afterPaint, discover, dismissNotice, loadAll, useStore } from "./store.js";
 import { Dashboard } from "./dashboard.js";
 import { Users } from "./users.js";
 import { Accounts } from "./accounts.js";
@@ -50,9 +50,9 @@ function SignIn({ onSignedIn }) {
     setBusy(true);
     setError(null);
     try {
-      await signIn(token);
+      const session = await signIn(token);
       setToken("");
-      await onSignedIn();
+      await onSignedIn(session);
     } catch (e) {
       setError(e.message);
     } finally {
@@ -107,6 +107,7 @@ function Shell({ onSignedOut }) {
     </header>
     ${s.connection === "lost" && html`<div role="alert" class="banner lost">${t("disconnected")}</div>`}
     <${CriticalBanner} />
+    ${s.loaded && !s.complete && html`<p role="status" class="help">${t("readingRest")}</p>`}
     <div class="notices" aria-live="polite">
       ${s.notices.map((n) => html`<div class=${`notice ${n.kind}`} role=${n.kind === "error" ? "alert" : "status"}>
         ${n.text} <button type="button" onClick=${() => dismissNotice(n.id)}>${t("dismiss")}</button></div>`)}
@@ -120,10 +121,20 @@ const discovered = discover().then(() => true, () => false);
 
 function App() {
   const [signedIn, setSignedIn] = useState(null);
-  async function start() {
+  async function start(session) {
     performance.mark("hedge:session");
+    takeSessionCursor(session?.feedCursor);
     if (!(await discovered)) await discover();
     performance.mark("hedge:discovered");
+    if (readsBeforeSubscribing()) {
+      await loadAll();
+      performance.mark("hedge:loaded");
+      setSignedIn(true); // drawn first; then the socket starts, from the session's cursor
+      await afterPaint();
+      await startLive();
+      performance.mark("hedge:live");
+      return;
+    }
     await startLive();
     performance.mark("hedge:live");
     await loadAll();

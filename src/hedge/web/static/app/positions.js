@@ -99,6 +99,12 @@ function Filters({ filter, setFilter }) {
   </fieldset>`;
 }
 
+// as positionPage orders them: createdAt, then id, newest first
+function newestFirst(a, b) {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  return a.id < b.id ? 1 : -1;
+}
+
 export function Positions() {
   useStore();
   const [filter, setFilter] = useState({ user: "", account: "", status: "", symbol: "" });
@@ -106,9 +112,12 @@ export function Positions() {
   const shown = rows("positions")
     .filter((p) => (!filter.user || p.userId === filter.user) && (!filter.account || p.accountId === filter.account)
       && (!filter.status || p.status === filter.status) && (!filter.symbol || p.symbol === filter.symbol))
-    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    .sort(newestFirst);
+  // until every row is in, the server's count stands for the rows not read yet (no filter only)
+  const filtered = filter.user || filter.account || filter.status || filter.symbol;
+  const total = state.complete || filtered ? shown.length : Math.max(shown.length, state.positionTotal);
   const [paging, setPaging] = useState({ size: 100, page: 0 });
-  const pages = Math.max(1, Math.ceil(shown.length / paging.size));
+  const pages = Math.max(1, Math.ceil(total / paging.size));
   const page = Math.min(paging.page, pages - 1);
   const visible = shown.slice(page * paging.size, (page + 1) * paging.size);
   const detail = opened && view("positions", opened);
@@ -117,7 +126,7 @@ export function Positions() {
     <${PlanForm} />
     <${Filters} filter=${filter} setFilter=${setFilter} />
     ${detail && html`<${Timeline} position=${detail} onClose=${() => setOpened(null)} />`}
-    <table class="big" aria-label=${t("Positions")}>
+    <table class="big" aria-label=${t("Positions")} aria-busy=${state.complete ? "false" : "true"}>
       <thead><tr>
         <th>${t("id")}</th><th>${t("user")}</th><th>${t("account")}</th><th>${t("symbol")}</th><th>${t("side")}</th>
         <th>${t("volume")}</th><th>${t("status")}</th><th>${t("trail")}</th><th>${t("triggers")}</th>
@@ -127,7 +136,7 @@ export function Positions() {
         ${visible.length ? visible.map((p) => html`<${PositionRow} key=${p.id} p=${p} names=${state.names} onOpen=${setOpened} />`) : html`<${Empty} columns="14" />`}
       </tbody>
     </table>
-    <${Pager} total=${shown.length} size=${paging.size} page=${page} pages=${pages}
+    <${Pager} total=${total} size=${paging.size} page=${page} pages=${pages}
       onPage=${(n) => setPaging({ ...paging, page: n })} onSize=${(n) => setPaging({ size: n, page: 0 })} />
   </section>`;
 }

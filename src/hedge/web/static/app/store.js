@@ -18,10 +18,18 @@ export const state = {
   refusals: new Map(), // "positions:<id>" -> the server's message when it refused
   notices: [], // {id, text, kind}: messages not tied to one row (a failed form, a reconnect)
   equity: new Map(), // accountId -> [[unix s, equity]]
+  figures: new Map(), // positionId -> the figures its agent last reported (open-positions.js)
   connection: "connecting", // "connecting" | "live" | "lost"
   names: 0, // bumped when a user or account changes: rows that show their names redraw
-  loaded: false,
+  loaded: false, // the first read is in: the pages can be drawn
+  complete: false, // every position and action is in (the first read brings the newest positions only)
+  rest: null, // the promise of the second step of loadAll
+  positionTotal: 0, // how many positions the server holds (until `complete`, more than are read)
 };
+
+// when each row was last brought by a live event: a full read that started before it keeps it
+const touched = new Map();
+let clock = 0;
 
 const listeners = new Set();
 let scheduled = false;
@@ -56,6 +64,7 @@ export function upsert(entity, row) {
   const old = table.get(row.id);
   if (!newer(old, row)) return;
   table.set(row.id, old ? { ...old, ...row } : row);
+  touched.set(`${entity}:${row.id}`, ++clock);
   if (entity === "users" || entity === "accounts") state.names += 1;
   if (entity === "accounts" && row.equity !== null && row.equity !== undefined) {
     const at = Date.parse(row.lastSyncedAt || row.updatedAt) / 1000;
@@ -66,12 +75,14 @@ export function upsert(entity, row) {
   notify();
 }
 
-export function replaceAll(entity, rows) {
+/** The rows of a full read that started at `since` (readStarted()) take the table's place. */
+export function replaceAll(entity, rows, since = Infinity) {
   const table = state[entity];
   const fresh = new Map(rows.map((r) => [r.id, r]));
   for (const [id, old] of table) {
     const row = fresh.get(id);
     if (row && !newer(old, row)) fresh.set(id, old); // a live event already brought a newer one
+    else if (!row && touched.get(`${entity}:${id}`) > since) fresh.set(id, old); // created after the read
   }
   state[entity] = fresh;
   state.names += 1;
@@ -174,24 +185,71 @@ export async function discover() {
 
 export const isAdmin = () => state.me?.role === "ADMIN";
 
-/** Read everything the pages show (on sign-in and after every reconnect). */
+export const FIRST_PAGE = 100; // the Positions page's first page: what the first read brings
+
+const readStarted = () => clock;
+
+/** Resolves once the browser has drawn a frame (or after 200 ms, for a tab in the background). */
+export function afterPaint() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 200);
+    requestAnimationFrame(() => setTimeout(() => {
+      clearTimeout(timer);
+      resolve();
+    }, 0));
+  });
+}
+
+/**
+ * Read what the pages show (on sign-in and after every reconnect), in two steps: first the small
+ * tables and the newest FIRST_PAGE positions with the count of all (the pages are drawn then),
+ * then every position and action (`complete`). Resolves after the first step; `state.rest` is the
+ * second. A server without positionPage gets the one full read.
+ */
 export async function loadAll() {
   const has = state.has.query;
-  const parts = [`me { ${USER} }`, `listAccounts { ${ACCOUNT} }`, `listPositions { ${POSITION} }`,
-    `listActions { ${ACTION} }`];
+  const paged = has.has("positionPage");
+  const parts = [`me { ${USER} }`, `listAccounts { ${ACCOUNT} }`];
   if (isAdmin() || !state.me) parts.push(`listUsers { ${USER} }`);
   if (has.has("listAlerts")) parts.push(`listAlerts { ${ALERT} }`);
   if (has.has("tradingControls")) parts.push(`tradingControls { ${CONTROL} }`);
   if (has.has("symbolSpecs")) parts.push(`symbolSpecs { ${SPEC} }`);
+  parts.push(paged ? `positionPage(limit: ${FIRST_PAGE}) { total positions { ${POSITION} } }` : ROWS);
+  const since = readStarted();
   const data = await gql(`{ ${parts.join("\n")} }`);
   state.me = data.me;
-  replaceAll("users", data.listUsers || [data.me]);
-  replaceAll("accounts", data.listAccounts);
-  replaceAll("positions", data.listPositions);
-  replaceAll("actions", data.listActions);
-  if (data.listAlerts) replaceAll("alerts", data.listAlerts);
+  replaceAll("users", data.listUsers || [data.me], since);
+  replaceAll("accounts", data.listAccounts, since);
+  if (data.listAlerts) replaceAll("alerts", data.listAlerts, since);
   if (data.tradingControls) state.controls = data.tradingControls;
   if (data.symbolSpecs) state.specs = new Map(data.symbolSpecs.map((s) => [s.symbol, s]));
+  if (paged) {
+    state.positionTotal = data.positionPage.total;
+    for (const row of data.positionPage.positions) upsert("positions", row);
+    state.rest = afterPaint().then(loadRest); // the first page is drawn before the rest is asked for
+  } else {
+    takeRows(data, since);
+    state.rest = Promise.resolve();
+  }
   state.loaded = true;
+  notify();
+}
+
+const ROWS = `listPositions { ${POSITION} }\nlistActions { ${ACTION} }`;
+
+function takeRows(data, since) {
+  replaceAll("positions", data.listPositions, since);
+  replaceAll("actions", data.listActions, since);
+  state.positionTotal = data.listPositions.length;
+  state.complete = true;
+}
+
+async function loadRest() {
+  const since = readStarted();
+  try {
+    takeRows(await gql(`{ ${ROWS} }`), since);
+  } catch (e) {
+    notice(e.message, "error");
+  }
   notify();
 }

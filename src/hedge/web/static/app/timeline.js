@@ -38,6 +38,12 @@ function useHistory(position) {
   return history;
 }
 
+// the version in which the trail fired: the tick (its price and time) that met the rule
+function firing(version, before) {
+  if (!version.trailTriggeredAt || before?.trailTriggeredAt) return "";
+  return html`${version.triggerReason} @ ${price(version.symbol, version.triggerPrice)} · ${time(version.trailTriggeredAt)}`;
+}
+
 export function Timeline({ position, onClose }) {
   const history = useHistory(position);
   const changeOf = (version) => (history?.changes || []).find((c) => c.entity === "Position" && c.version === version);
@@ -50,11 +56,14 @@ export function Timeline({ position, onClose }) {
     <${TrailEditor} key=${position.version} position=${position} />
     ${history?.error && html`<p role="alert">${history.error}</p>`}
     ${history?.positionHistory && html`<table aria-label=${t("timeline")}>
-      <thead><tr><th>v</th><th>${t("updated")}</th><th>${t("status")}</th><th>${t("by")}</th><th>${t("reason")}</th><th>${t("entry")}</th><th>${t("exit")}</th></tr></thead>
-      <tbody>${history.positionHistory.map((v) => {
+      <thead><tr><th>v</th><th>${t("updated")}</th><th>${t("status")}</th><th>${t("by")}</th><th>${t("changed")}</th>
+        <th>${t("reason")}</th><th>${t("firedBy")}</th><th>${t("entry")}</th><th>${t("exit")}</th></tr></thead>
+      <tbody>${history.positionHistory.map((v, i, all) => {
         const c = changeOf(v.version);
         return html`<tr><td>${v.version}</td><td>${time(v.updatedAt)}</td><td>${v.status}</td>
-          <td>${c ? `${c.by ? userName(c.by) : ""} ${c.source}` : ""}</td><td>${c ? `${c.reason || ""} ${c.fields.join(", ")}` : ""}</td>
+          <td>${c ? `${c.by ? userName(c.by) : ""} (${t(`source${c.source}`)})` : ""}</td>
+          <td>${c ? c.fields.join(", ") : ""}</td><td>${c?.reason || ""}</td>
+          <td>${firing(v, all[i - 1])}</td>
           <td>${price(v.symbol, v.entryPrice)}</td><td>${price(v.symbol, v.exitPrice)}</td></tr>`;
       })}</tbody></table>`}
   </section>`;
