@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,30 +25,13 @@ from pathlib import Path
 import httpx
 
 from hedge.client.graphql import GraphQLClient
-from hedge.localservices import free_port
+from hedge.localservices import start_hedge_server
 
 ADMIN = "bench-admin-token-for-notify-latency"
 RAISE = """mutation($u: ID!, $a: ID!) { raiseAlert(input: {userId: $u, accountId: $a, kind: STOPPED_OUT,
   severity: CRITICAL, message: "stopped out"}) { id } }"""
 CREATE_ACCOUNT = """mutation($u: ID!, $n: String!) { createAccount(input: {userId: $u, brokerType: MT5,
   accountNumber: $n, serverName: "Bench", displayName: "b"}) { id } }"""
-
-
-async def start_server(database_url: str, notify: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "HEDGE_ADMIN_TOKEN": ADMIN, "HEDGE_NOTIFY": notify}
-    argv = [sys.executable, "-m", "hedge.cli", "server", "--port", str(port), "--database-url", database_url,
-            "--log-level", "warning"]  # fmt: skip
-    proc = subprocess.Popen(argv, env=env)  # noqa: ASYNC220 - started once, before any timing
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as http:
-        for _ in range(600):
-            with contextlib.suppress(httpx.TransportError):
-                if (await http.get(url + "/healthz")).status_code == 200:
-                    return proc, url
-            await asyncio.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
 
 
 class Arrivals:
@@ -96,7 +76,11 @@ async def main(count: int) -> dict[str, object]:
             await http.post(url, json={"probe": f"p{index}", "text": "x" * 400})
             baseline.append((await asyncio.to_thread(arrivals.wait_for, f"p{index}") - sent) * 1000)
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = await start_server(f"sqlite:///{Path(tmp) / 'bench.db'}", url)
+        server = await asyncio.to_thread(
+            start_hedge_server, f"sqlite:///{Path(tmp) / 'bench.db'}", Path(tmp),
+            admin_token=ADMIN, env={"HEDGE_NOTIFY": url},
+        )  # fmt: skip
+        base = server.url
         try:
             async with GraphQLClient(base, ADMIN) as admin:
                 me = (await admin.execute("{ me { id } }"))["me"]["id"]
@@ -109,8 +93,7 @@ async def main(count: int) -> dict[str, object]:
                     alert = (await admin.execute(RAISE, {"u": me, "a": account}))["raiseAlert"]["id"]
                     latencies.append((await asyncio.to_thread(arrivals.wait_for, alert) - sent) * 1000)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            server.stop()
             hook.shutdown()
     return {
         "bench": "notify_latency",

@@ -1,4 +1,5 @@
-"""Start throw-away PostgreSQL and Redis servers on free loopback ports (tests, benchmarks, demos).
+"""Start throw-away PostgreSQL and Redis servers, and `hedge server` processes, on free loopback
+ports (tests, benchmarks, demos).
 
 Development support, not run-time code: neither the server nor the agent imports it. It lives in
 the package rather than in tests/ because the benchmarks (bench/*.py, run as scripts from a
@@ -10,13 +11,16 @@ PostgreSQL refuses to run as root, so as root initdb and postgres run as the `po
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,8 +94,17 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
+        """End the server at once (pg_ctl's immediate mode: no checkpoint for data nobody keeps),
+        then remove its folder in the background."""
+        if self.proc.poll() is None:
+            pg_ctl = str(postgres_bin_dir() / "pg_ctl")
+            argv = [pg_ctl, "-D", str(self.data_dir / "data"), "stop", "-m", "immediate"]
+            subprocess.run(_as_postgres_user(argv), check=False, timeout=60,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         stop_process(self.proc, wait_s=15)
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        # a folder of many test databases can take minutes to remove on a busy disk: nothing waits
+        subprocess.Popen(["rm", "-rf", str(self.data_dir)], start_new_session=True,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
 def _as_postgres_user(argv: list[str]) -> list[str]:
@@ -190,3 +203,99 @@ def start_redis(port: int | None = None) -> RedisServer:
     )
     _wait_port(port, proc, "redis-server")
     return RedisServer(port, proc)
+
+
+@dataclass
+class HedgeServer:
+    """A `hedge server` process started by `start_hedge_server`."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    data_dir: Path  # its HEDGE_DATA_DIR: reports and backups land here, never in the user's folder
+
+    def stop(self) -> None:
+        """SIGTERM (a clean stop: leases let go, running jobs recorded), then SIGKILL after 10 s."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+def start_hedge_server(
+    database_url: str,
+    base_dir: Path,
+    *,
+    name: str = "server",
+    admin_token: str | None = None,
+    redis_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    wait_s: float = 60.0,
+) -> HedgeServer:
+    """`hedge server` on a free port, its log in `base_dir/<name>.log` and its data folder
+    `base_dir/<name>-data`; returns once /healthz answers 200 (a separate process offers no
+    readiness event), or stops it and raises ServiceUnavailable with the log's tail."""
+    import httpx  # here: PostgreSQL and Redis alone need none of it
+
+    base_dir.mkdir(parents=True, exist_ok=True)
+    log, data_dir = base_dir / f"{name}.log", base_dir / f"{name}-data"
+    port = free_port()
+    full_env = {**os.environ, "HEDGE_DATA_DIR": str(data_dir), **(env or {})}
+    if admin_token is not None:
+        full_env["HEDGE_ADMIN_TOKEN"] = admin_token
+    argv = [sys.executable, "-m", "hedge.cli", "server", "--port", str(port), "--database-url", database_url,
+            "--log-level", "warning", *(["--redis-url", redis_url] if redis_url else []), *args]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    server = HedgeServer(f"http://127.0.0.1:{port}", proc, log, data_dir)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServiceUnavailable(f"hedge server exited with {proc.returncode}: {_tail(log)}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(server.url + "/healthz", timeout=1).status_code == 200:
+                return server
+        time.sleep(0.1)
+    server.stop()
+    raise ServiceUnavailable(f"hedge server not healthy within {wait_s:g} s: {_tail(log)}")
+
+
+@contextlib.contextmanager
+def hedge_servers(
+    database_url: str,
+    base_dir: Path,
+    names: Sequence[str] = ("a", "b"),
+    *,
+    admin_token: str | None = None,
+    redis_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[list[HedgeServer]]:
+    """Several `hedge server` processes on one store (as `start_hedge_server` starts each), all
+    stopped on leaving, whatever happened."""
+    started: list[HedgeServer] = []
+    try:
+        for name in names:
+            started.append(
+                start_hedge_server(
+                    database_url, base_dir, name=name, admin_token=admin_token, redis_url=redis_url, env=env
+                )
+            )
+        yield started
+    finally:
+        for server in started:
+            if server.proc.poll() is None:
+                server.proc.terminate()
+        for server in started:
+            server.stop()
+
+
+def _tail(log: Path, chars: int = 2000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -33,39 +30,24 @@ from tests.api.conftest import (
 from websockets.exceptions import ConnectionClosed
 
 from hedge.client.graphql import GraphQLClient, SubscriptionConnection
-from hedge.localservices import PostgresServer, RedisServer, free_port
+from hedge.localservices import HedgeServer, PostgresServer, RedisServer, hedge_servers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.asyncio(loop_scope="module")]
 
 
-@dataclass
-class Process:
-    url: str
-    proc: subprocess.Popen[bytes]
+Process = HedgeServer  # one `hedge server` process of the pair
 
 
-def _start(database_url: str, redis_url: str, log: Path) -> Process:
-    port = free_port()
-    env = {**os.environ, "HEDGE_ADMIN_TOKEN": ADMIN_TOKEN, "HEDGE_PRESENCE_GRACE_S": "0.2"}
-    argv = [sys.executable, "-m", "hedge.cli", "server", "--port", str(port), "--database-url", database_url,
-            "--redis-url", redis_url, "--log-level", "warning"]  # fmt: skip
-    proc = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    return Process(f"http://127.0.0.1:{port}", proc)
-
-
-def _until_healthy(process: Process, log: Path, within_s: float = 30.0) -> None:
-    """A separate process offers no readiness event: ask /healthz until it answers 200."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        if process.proc.poll() is not None:
-            pytest.fail(f"hedge server exited with {process.proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(process.url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"hedge server not healthy within {within_s} s: {log.read_text()[-2000:]}")
+def two_servers(
+    database_url: str, redis_url: str, base_dir: Path
+) -> contextlib.AbstractContextManager[list[HedgeServer]]:
+    """The pair these tests and tests/api/test_pg_restart.py run: two processes on one PostgreSQL
+    and one Redis, each with its own HEDGE_DATA_DIR under `base_dir` (reports and backups stay in
+    the test's temporary folder)."""
+    return hedge_servers(
+        database_url, base_dir, ("a", "b"), admin_token=ADMIN_TOKEN, redis_url=redis_url,
+        env={"HEDGE_PRESENCE_GRACE_S": "0.2"},
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -73,20 +55,8 @@ def pair(
     postgres_server: PostgresServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Process, Process]]:
     database_url = postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
-    logs = tmp_path_factory.mktemp("servers")
-    started = [_start(database_url, redis_server.url, logs / f"{name}.log") for name in ("a", "b")]
-    try:
-        for process, name in zip(started, ("a", "b"), strict=True):
-            _until_healthy(process, logs / f"{name}.log")
-        yield started[0], started[1]
-    finally:
-        for process in started:
-            process.proc.terminate()
-        for process in started:
-            try:
-                process.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.proc.kill()
+    with two_servers(database_url, redis_server.url, tmp_path_factory.mktemp("servers")) as (a, b):
+        yield a, b
 
 
 @dataclass
@@ -109,6 +79,16 @@ async def trader(pair: tuple[Process, Process]) -> AsyncIterator[Trader]:
     async with GraphQLClient(a.url, token) as via_a, GraphQLClient(b.url, token) as via_b:
         entry = await via_a.execute(CREATE_ENTRY, {"accountId": account["createAccount"]["id"]})
         yield Trader(user["id"], via_a, via_b, entry["createAction"]["position"]["id"])
+
+
+def test_reports_of_the_pair_land_in_their_data_folders_only(pair: tuple[Process, Process]) -> None:
+    """With PostgreSQL the reports' default place is HEDGE_DATA_DIR: each test server has its own
+    under the test's temporary folder, so nothing is written to the user's data folder."""
+    deadline = time.monotonic() + 30  # the stats job runs at start, on whichever process claims it
+    while not (found := [f for s in pair for f in (s.data_dir / "reports").rglob("stats-*.json")]):
+        assert time.monotonic() < deadline, "no stats report in either server's HEDGE_DATA_DIR"
+        time.sleep(0.2)  # another process: nothing to wait on but the file
+    assert found and all(s.data_dir.is_relative_to(s.log.parent) for s in pair)
 
 
 async def test_each_process_serves_healthz_metrics_and_graphiql(pair: tuple[Process, Process]) -> None:

@@ -16,7 +16,7 @@ from tests.api.conftest import (
     GET_POSITION,
     UPDATE_POSITION,
 )
-from tests.api.test_multiprocess import Process, _start, _until_healthy
+from tests.api.test_multiprocess import Process, two_servers
 
 from hedge.client.graphql import GraphQLClient
 from hedge.localservices import PostgresServer, RedisServer, start_postgres
@@ -37,16 +37,8 @@ def servers(
     restartable_postgres: PostgresServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Process, Process]]:
     database_url = restartable_postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
-    logs = tmp_path_factory.mktemp("pg-restart")
-    started = [_start(database_url, redis_server.url, logs / f"{n}.log") for n in ("a", "b")]
-    try:
-        for process, name in zip(started, ("a", "b"), strict=True):
-            _until_healthy(process, logs / f"{name}.log")
-        yield started[0], started[1]
-    finally:
-        for process in started:
-            process.proc.terminate()
-            process.proc.wait(timeout=10)
+    with two_servers(database_url, redis_server.url, tmp_path_factory.mktemp("pg-restart")) as (a, b):
+        yield a, b
 
 
 async def test_postgres_restart_between_requests_no_client_sees_an_error(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import subprocess
@@ -251,3 +252,34 @@ def test_backup_to_s3_and_restore_from_it_round_trips(
     assert location.startswith(f"s3://{s3_bucket}/nightly/hedge-") and location.endswith(".sqlite3")
     assert back.returncode == 0, back.stderr
     assert emails(target) == {"kept@example.com"}
+
+
+class Terminal(io.StringIO):
+    """stderr as a terminal: tqdm draws its bar only there."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_backup_and_restore_on_a_terminal_show_a_progress_bar_unless_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: bool
+) -> None:
+    from hedge.cli import main
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    _filled(url)
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    flags = ["--quiet"] if quiet else []
+    made = main(["backup", "--database-url", url, "--to", str(tmp_path / "b"), *flags])
+    (written,) = (tmp_path / "b").iterdir()
+    backup_bar = terminal.getvalue()
+    restored = main(
+        ["restore", "--from", str(written), "--database-url", f"sqlite:///{tmp_path / 'r.db'}", *flags]
+    )
+    restore_bar = terminal.getvalue()[len(backup_bar) :]
+
+    assert made == 0 and restored == 0
+    assert ("backup:" in backup_bar and "restore:" in restore_bar) is not quiet
+    assert (backup_bar == "" and restore_bar == "") is quiet

@@ -106,14 +106,16 @@ async def test_update_account_figures_of_another_users_account_is_forbidden(api:
     assert error_code(body) == "FORBIDDEN"
 
 
-async def test_reports_beyond_the_in_flight_limit_wait_their_turn_and_all_get_written(store: Store) -> None:
-    actor, accounts = _accounts(store, 3)
-    figures = FigureCoalescer(store, pause_s=0.0, in_flight=1)
+async def test_reports_of_many_accounts_arriving_within_the_pause_are_one_write(store: Store) -> None:
+    actor, accounts = _accounts(store, 40)
+    figures = FigureCoalescer(store, pause_s=0.2, chunk=50)
     try:
         reports = [figures.submit(a, {"equity": Decimal("7")}, actor) for a in accounts]
         results = await asyncio.gather(*reports)
+        later = await figures.submit(accounts[0], {"equity": Decimal("8")}, actor)
     finally:
         await figures.stop()
 
-    assert figures.batches == 3  # one at a time: no batch could gather a second report
-    assert [r.equity for r in results] == [Decimal("7")] * 3
+    assert figures.batches == 2  # every report is taken at once (none throttled), and written together
+    assert [r.equity for r in results] == [Decimal("7")] * 40
+    assert later.equity == Decimal("8") and later.version == results[0].version + 1

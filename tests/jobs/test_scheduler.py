@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
+from sqlalchemy import select
 
 from hedge.domain.clock import ManualClock
 from hedge.jobs.metrics import JobMetrics
 from hedge.jobs.scheduler import Job, Scheduler, daily_at
 from hedge.store import jobs as rows
+from hedge.store.job_tables import job_schedule
 from hedge.store.repository import Store
 
 
@@ -164,3 +166,73 @@ async def test_started_scheduler_runs_jobs_on_its_own_and_stops_cleanly(tmp_path
         assert outcomes[:4] == ["OK", "FAILED", "OK", "OK"]
     finally:
         store.close()
+
+
+class Blocking:
+    """A job that runs until `release` is set (a long archive, say)."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self) -> str:
+        self.started.set()
+        if not self.release.wait(30):
+            raise RuntimeError("never released")
+        return "finished"
+
+
+def _holder(store: Store, job: str) -> tuple[str | None, datetime | None]:
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(job_schedule.c.holder, job_schedule.c.lease_until).where(job_schedule.c.job == job)
+        ).one()
+    return row[0], row[1]
+
+
+async def test_stop_lets_a_running_job_finish_and_records_it(store: Store, clock: ManualClock) -> None:
+    work = Blocking()
+    scheduler = Scheduler(store.engine, [Job("long", work, 60.0)], clock, process_id="p1", stop_wait_s=30)
+    await scheduler.start()
+    assert await asyncio.to_thread(work.started.wait, 10)
+
+    stopping = asyncio.create_task(scheduler.stop())
+    await asyncio.sleep(0.2)
+    still_waiting = not stopping.done()  # stop waits for the run...
+    work.release.set()
+    await asyncio.wait_for(stopping, 10)  # ...and returns once it has finished
+
+    (run,) = rows.list_runs(store.engine, "long")
+    assert still_waiting and (run.outcome, run.detail) == ("OK", "finished")
+    assert _holder(store, "long") == (None, None)
+
+
+async def test_stop_records_a_run_still_going_after_the_wait_as_interrupted_and_frees_its_lease(
+    store: Store, clock: ManualClock
+) -> None:
+    work = Blocking()
+    job = Job("long", work, 60.0, lease_s=600.0)
+    a = Scheduler(store.engine, [job], clock, process_id="a", stop_wait_s=0.2)
+    await a.start()
+    assert await asyncio.to_thread(work.started.wait, 10)
+    try:
+        await asyncio.wait_for(a.stop(), 10)
+        (run,) = rows.list_runs(store.engine, "long")
+        holder = _holder(store, "long")
+    finally:
+        work.release.set()  # the worker thread itself cannot be killed; let it end
+    clock.advance(60)  # due again, far inside the 600 s lease the stopped run held
+    b = Scheduler(store.engine, [Job("long", lambda: "taken over", 60.0)], clock, process_id="b")
+    taken = await b.run_due()
+
+    assert run.outcome == "INTERRUPTED" and "stopped while it ran" in run.detail and run.process_id == "a"
+    assert holder == (None, None)
+    assert [r.detail for r in taken] == ["taken over"]
+
+
+async def test_stopped_scheduler_starts_no_new_run(store: Store, clock: ManualClock) -> None:
+    work = Counter()
+    scheduler = Scheduler(store.engine, [Job("tick", work, 60.0)], clock, process_id="p1")
+    await scheduler.stop()
+
+    assert await scheduler.run_due() == [] and work.calls == 0

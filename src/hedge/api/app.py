@@ -21,6 +21,7 @@ from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
 from hedge.api.coalesce import FigureCoalescer
 from hedge.api.context import Services
+from hedge.api.lanes import Lanes
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
@@ -110,6 +111,7 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
     metrics = Metrics()
     cache = EntityCache(store, metrics, settings.redis_url, settings.cache_l1_ttl_s, settings.cache_l2_ttl_s)
     broker = ChangeBroker(store, cache, metrics)
+    lanes = Lanes()
     return Services(
         settings=settings,
         store=store,
@@ -119,7 +121,8 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
         presence=Presence(store, settings.presence_grace_s),
         metrics=metrics,
         socket_guard=SocketGuard(store, broker),
-        figures=FigureCoalescer(store),
+        figures=FigureCoalescer(store, lanes=lanes),
+        lanes=lanes,
     )
 
 

@@ -3,11 +3,19 @@
 An `updateAccount` that carries only figures (balance, credit, equity, margin, marginLevel) and
 no expectedVersion joins a queue keyed by account: a second report for an account still waiting
 merges into the first (the latest value of each field wins) and both callers get the one
-result. One writer drains the queue into a single transaction, then pauses `pause_s`, so however
-many agents push, figures cost at most one transaction per pause. At most `in_flight` figure
-reports are worked on at a time (the others wait, which costs nothing), so a flood of them adds
-few steps to the event loop in front of status changes, fills and triggers, which keep their own
-direct path. Agents wait for each report's answer, so the waiting is bounded by their number.
+result. One writer wakes at the first report, lets the others gather for `pause_s`, and writes
+everything waiting in one transaction, so however many agents push, figures cost at most one
+transaction per pause, off the status path: status changes, fills and triggers keep their own
+direct path and never wait in this queue. Every report is taken (nothing throttles the agents'
+requests); a report is answered when its batch is written, about `pause_s` plus one write later.
+
+The figures also step aside for everything else (hedge.api.lanes): the writer starts each
+transaction of at most `chunk` accounts, and answers each group of `chunk` waiting reports, only
+while no foreground request is under way (waiting at most `yield_s` for a gap, so figures are
+delayed, never starved). On SQLite that keeps a status change from waiting for the write lock
+behind a figures transaction, and on both engines it keeps the figures' worker thread and the
+answers to a batch of reports from taking the event loop while a status change, fill or trigger
+is being handled.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from hedge.api.lanes import Lanes
 from hedge.domain.authz import Actor
 from hedge.domain.errors import DomainError
 from hedge.domain.models import Account
@@ -42,13 +51,23 @@ class _Waiting:
 
 
 class FigureCoalescer:
-    def __init__(self, store: Store, pause_s: float = 0.1, in_flight: int = 4) -> None:
+    def __init__(
+        self,
+        store: Store,
+        pause_s: float = 0.25,
+        *,
+        lanes: Lanes | None = None,
+        chunk: int = 10,
+        yield_s: float = 0.5,
+    ) -> None:
         self._store = store
         self._pause_s = pause_s
+        self._lanes = lanes
+        self._chunk = chunk
+        self._yield_s = yield_s
         self._waiting: dict[str, _Waiting] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._gate = asyncio.Semaphore(in_flight)
         self.batches = 0  # transactions written (tests and the benchmark read it)
 
     def start(self) -> None:
@@ -64,10 +83,6 @@ class FigureCoalescer:
                 future.cancel()
 
     async def submit(self, account_id: str, changes: Mapping[str, Any], actor: Actor | None) -> Account:
-        async with self._gate:
-            return await self._submit(account_id, changes, actor)
-
-    async def _submit(self, account_id: str, changes: Mapping[str, Any], actor: Actor | None) -> Account:
         if self._task is None:  # not started (a store used without the server's lifespan)
             self.start()
         future: asyncio.Future[Account] = asyncio.get_running_loop().create_future()
@@ -86,14 +101,21 @@ class FigureCoalescer:
         batch, self._waiting = self._waiting, {}
         await self._write(batch)
 
+    async def _gap(self) -> None:
+        """A moment when no foreground request is under way (or `yield_s` of waiting for one)."""
+        if self._lanes is not None:
+            await self._lanes.clear(self._yield_s)
+
     async def _drain_forever(self) -> None:
         while True:
             await self._wake.wait()
+            await asyncio.sleep(self._pause_s)  # the reports arriving meanwhile join this batch
             self._wake.clear()
             batch, self._waiting = self._waiting, {}
-            if batch:
-                await self._write(batch)
-                await asyncio.sleep(self._pause_s)  # reports arriving meanwhile join the next batch
+            ids = sorted(batch)
+            for start in range(0, len(ids), self._chunk):
+                await self._gap()
+                await self._write({i: batch[i] for i in ids[start : start + self._chunk]})
 
     async def _write(self, batch: dict[str, _Waiting]) -> None:
         try:
@@ -102,7 +124,6 @@ class FigureCoalescer:
             )
         except Exception as exc:  # the whole transaction failed: every caller gets the error
             log.warning("writing %d accounts' figures failed: %s", len(batch), exc)
-            results = {}
             for waiting in batch.values():
                 for future in waiting.futures:
                     if not future.done():

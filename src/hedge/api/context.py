@@ -13,6 +13,7 @@ from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
 from hedge.api.coalesce import FigureCoalescer
 from hedge.api.errors import RATE_LIMITED, UNAUTHENTICATED, coded, from_domain
+from hedge.api.lanes import Lanes
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
@@ -38,6 +39,7 @@ class Services:
     metrics: Metrics
     socket_guard: SocketGuard
     figures: FigureCoalescer | None = None  # account figures, coalesced (hedge.api.coalesce)
+    lanes: Lanes | None = None  # figure pushes behind every other request (hedge.api.lanes)
 
 
 @dataclass

@@ -24,7 +24,7 @@ class JobRun:
     started_at: datetime
     finished_at: datetime
     duration_s: float
-    outcome: str = strawberry.field(description="OK or FAILED")
+    outcome: str = strawberry.field(description="OK, FAILED or INTERRUPTED (the server stopped mid-run)")
     detail: str = strawberry.field(description="what the run did, or the error that stopped it")
 
 

@@ -19,6 +19,7 @@ from strawberry.types.unset import UnsetType
 from hedge.api.context import Context, Services
 from hedge.api.errors import FORBIDDEN, UNAUTHENTICATED, VALIDATION
 from hedge.api.http_spec import GraphQLOverHTTP, response_media_type
+from hedge.api.lanes import is_figures_push
 from hedge.api.session import SessionAuth
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
@@ -134,9 +135,19 @@ class HedgeGraphQL(GraphQLOverHTTP):
                 self.services.presence.disconnected(context.user.id)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Strawberry's HTTP handling, with a request it cannot read answered in JSON with a code."""
+        """Strawberry's HTTP handling, with a request it cannot read answered in JSON with a code;
+        account-figure pushes go behind every other request (hedge.api.lanes)."""
+        request = Request(scope=scope, receive=receive)
+        lanes = self.services.lanes
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            if lanes is None:
+                response = await self.run(request)
+            elif scope.get("method") == "POST" and is_figures_push(await request.body()):
+                await lanes.background_turn()
+                response = await self.run(request)
+            else:
+                with lanes.foreground():
+                    response = await self.run(request)
         except HTTPException as exc:
             code = {401: UNAUTHENTICATED, 403: FORBIDDEN}.get(exc.status_code, VALIDATION)
             self.services.metrics.errors.labels(code).inc()

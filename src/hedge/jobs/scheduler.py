@@ -9,6 +9,11 @@ lease has expired another process takes the job at its next due time.
 Jobs are blocking functions (store work) run in a worker thread; they return a one-line detail
 for the record. A job that raises is logged with its traceback and recorded as FAILED; the loop
 goes on. Time comes from a `Clock`, so tests drive `run_due()` with a `ManualClock`.
+
+`stop()` starts no new run and lets a running one finish (its lease still renewed) for up to
+`stop_wait_s`, then records it. A run still going after that is recorded as INTERRUPTED and its
+lease released, so the next process may take the job at once instead of after the lease runs out
+(a thread cannot be killed: the jobs are resumable, e.g. the archive's recorded steps).
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ class Scheduler:
         metrics: JobMetrics | None = None,
         process_id: str | None = None,
         poll_cap_s: float = 5.0,
+        stop_wait_s: float = 10.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         names = [job.name for job in jobs]
@@ -90,7 +96,10 @@ class Scheduler:
         self.process_id = process_id or default_process_id()
         self._poll_cap_s = poll_cap_s
         self._sleep = sleep
+        self._stop_wait_s = stop_wait_s
         self._tasks: list[asyncio.Task[None]] = []
+        self._runs: set[asyncio.Task[JobRun]] = set()  # runs under way (they outlive a loop's cancel)
+        self._stopping = False
         self._prepared = False
 
     def _now(self) -> datetime:
@@ -111,12 +120,22 @@ class Scheduler:
             self._tasks.append(asyncio.create_task(self._loop(job), name=f"job:{job.name}"))
 
     async def stop(self) -> None:
+        """Start no new run; let the runs under way finish within `stop_wait_s` and record them,
+        else record them INTERRUPTED and let go of their leases."""
+        self._stopping = True
         for task in self._tasks:
-            task.cancel()
+            task.cancel()  # a loop waiting on its run lets go of the wait; the run goes on
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self._runs:
+            _done, late = await asyncio.wait(set(self._runs), timeout=self._stop_wait_s)
+            for run in late:
+                run.cancel()  # _run records it as INTERRUPTED
+            for run in late:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await run
 
     async def run_due(self) -> list[JobRun]:
         """One pass: run every job that is due now and that this process can claim."""
@@ -130,6 +149,8 @@ class Scheduler:
         return done
 
     async def run_if_due(self, job: Job) -> JobRun | None:
+        if self._stopping:
+            return None
         now = self._now()
         lease_until = now + timedelta(seconds=job.lease_s)
         claimed = await asyncio.to_thread(
@@ -137,14 +158,23 @@ class Scheduler:
         )
         if not claimed:
             return None
-        return await self._run(job, now)
+        run = asyncio.create_task(self._run(job, now), name=f"run:{job.name}")
+        self._runs.add(run)
+        run.add_done_callback(self._runs.discard)
+        return await asyncio.shield(run)  # stop() decides how long a run may go on
 
     async def _run(self, job: Job, started_at: datetime) -> JobRun:
         renewer = asyncio.create_task(self._renew_while_running(job))
         began = self.clock.monotonic()
+        interrupted = False
         try:
             detail = await asyncio.to_thread(job.run)
             outcome = "OK"
+        except asyncio.CancelledError:  # stop() waited long enough: record it, free the lease
+            interrupted = True
+            detail = f"the server stopped while it ran (still running after {self._stop_wait_s:g} s)"
+            outcome = "INTERRUPTED"
+            log.warning("job %s: %s; recorded as INTERRUPTED and its lease released", job.name, detail)
         except Exception as exc:
             log.exception("job %s failed; it runs again when next due", job.name)
             detail, outcome = f"{type(exc).__name__}: {exc}", "FAILED"
@@ -162,6 +192,8 @@ class Scheduler:
         await asyncio.to_thread(rows.finish, self.engine, run)
         if self.metrics is not None:
             self.metrics.observe(run)
+        if interrupted:
+            raise asyncio.CancelledError
         return run
 
     async def _renew_while_running(self, job: Job) -> None:

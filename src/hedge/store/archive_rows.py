@@ -1,7 +1,9 @@
 """The archive's store side: which rows may go, the batch records, and the final delete.
 
 A position may be archived when it is final (CLOSED, STOPPED, CANCELED), unchanged for the
-archive age, and every action of it is final and as old. Its actions go with it.
+archive age, and every action of it is final and as old. Its actions go with it, and so does the
+row history (hedge.store.history) of both: every version of each row leaves with the row, in the
+transaction that deletes it, and only if nothing changed since the file was read back.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
 
 from hedge.domain.models import Action, Position
 from hedge.domain.rows import from_mapping
 from hedge.domain.transitions import FINAL_ACTION_STATES, FINAL_POSITION_STATES
 from hedge.store.job_tables import archive_batches as batches
 from hedge.store.jobs import writing
-from hedge.store.tables import actions, positions
+from hedge.store.tables import actions, positions, row_history
 
 PLANNED, WRITTEN, VERIFIED, DELETED, ABANDONED = "PLANNED", "WRITTEN", "VERIFIED", "DELETED", "ABANDONED"
 
@@ -58,16 +60,41 @@ def candidates(engine: Engine, cutoff: datetime, limit: int) -> tuple[list[Posit
         return found, [from_mapping(Action, r) for r in rows]
 
 
-def rows_of(engine: Engine, batch: Batch) -> tuple[list[Position], list[Action]]:
+@dataclass(frozen=True, slots=True)
+class BatchRows:
+    """What a batch holds in the hot tables: its positions, their actions, and the history rows
+    of both (each a mapping of the row_history columns, in `seq` order)."""
+
+    positions: list[Position]
+    actions: list[Action]
+    history: list[dict[str, Any]]
+
+    def complete_for(self, batch: Batch) -> bool:
+        return len(self.positions) == len(batch.position_ids) and len(self.actions) == len(batch.action_ids)
+
+
+def rows_of(engine: Engine, batch: Batch) -> BatchRows:
     with engine.connect() as conn:
-        found = conn.execute(
-            select(positions).where(positions.c.id.in_(batch.position_ids)).order_by(positions.c.id)
-        ).mappings()
-        ps = [from_mapping(Position, r) for r in found]
-        rows = conn.execute(
-            select(actions).where(actions.c.id.in_(batch.action_ids)).order_by(actions.c.id)
-        ).mappings()
-        return ps, [from_mapping(Action, r) for r in rows]
+        return _read(conn, batch)
+
+
+def _read(conn: Connection, batch: Batch, *, lock: bool = False) -> BatchRows:
+    def query(table: Any) -> Any:
+        ids = batch.position_ids if table is positions else batch.action_ids
+        chosen = select(table).where(table.c.id.in_(ids)).order_by(table.c.id)
+        return chosen.with_for_update() if lock else chosen  # PostgreSQL: writers wait for the delete
+
+    ps = [from_mapping(Position, r) for r in conn.execute(query(positions)).mappings()]
+    acts = [from_mapping(Action, r) for r in conn.execute(query(actions)).mappings()]
+    history = conn.execute(select(row_history).where(_history_of(batch)).order_by(row_history.c.seq))
+    return BatchRows(ps, acts, [dict(r) for r in history.mappings()])
+
+
+def _history_of(batch: Batch) -> Any:
+    return or_(
+        and_(row_history.c.entity == "Position", row_history.c.entity_id.in_(batch.position_ids)),
+        and_(row_history.c.entity == "Action", row_history.c.entity_id.in_(batch.action_ids)),
+    )
 
 
 def plan(engine: Engine, batch: Batch, now: datetime) -> None:
@@ -86,10 +113,15 @@ def move(engine: Engine, batch_id: str, state: str, now: datetime) -> None:
         conn.execute(update(batches).where(batches.c.id == batch_id).values(state=state, updated_at=now))
 
 
-def delete_rows(engine: Engine, batch: Batch, now: datetime) -> int:
-    """Delete the batch's rows from the hot tables and mark it DELETED, in one transaction."""
+def delete_rows(engine: Engine, batch: Batch, verified: BatchRows, now: datetime) -> int | None:
+    """Delete the batch's rows and their history from the hot tables and mark it DELETED, in one
+    transaction, if they are still exactly the `verified` rows (the ones read back from the file);
+    otherwise delete nothing and return None (the caller verifies the batch again)."""
     with writing(engine) as conn:
-        gone = conn.execute(delete(actions).where(actions.c.id.in_(batch.action_ids))).rowcount
+        if _read(conn, batch, lock=True) != verified:
+            return None
+        gone = conn.execute(delete(row_history).where(_history_of(batch))).rowcount
+        gone += conn.execute(delete(actions).where(actions.c.id.in_(batch.action_ids))).rowcount
         gone += conn.execute(delete(positions).where(positions.c.id.in_(batch.position_ids))).rowcount
         conn.execute(update(batches).where(batches.c.id == batch.id).values(state=DELETED, updated_at=now))
     return int(gone)

@@ -26,7 +26,7 @@ class JobRun:
     started_at: datetime
     finished_at: datetime
     duration_s: float
-    outcome: str  # OK | FAILED
+    outcome: str  # OK | FAILED | INTERRUPTED (the server stopped while it ran)
     detail: str
 
 

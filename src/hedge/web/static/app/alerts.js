@@ -6,6 +6,7 @@ import { t } from "./i18n.js";
 import { shortId, time } from "./format.js";
 import { ALERT, optimistic, rows, state, useStore } from "./store.js";
 import { Empty, Refusal, Status, accountName, userName } from "./ui.js";
+import { Channels } from "./channels.js";
 
 const RANK = { CRITICAL: 0, WARNING: 1, INFO: 2 };
 
@@ -54,5 +55,6 @@ export function Alerts() {
           ${!a.resolvedAt && html`<button type="button" onClick=${() => act(a, "resolve", { resolvedAt: now, resolvedBy: state.me?.id })}>${t("resolve")}</button>`}
         </div></td></tr>`) : html`<${Empty} columns="10" />`}</tbody>
     </table>
+    <${Channels} />
   </section>`;
 }

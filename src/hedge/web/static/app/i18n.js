@@ -45,6 +45,8 @@ const STRINGS = {
     confirm: "Confirm", asOf: "as of {t}", noRows: "Nothing to show.",
     pages: "Pages", previous: "Previous", next: "Next", rowsPerPage: "Rows per page", rowsOf: "{first}–{last} of {total}",
     entryPlan: "Entry",
+    channels: "Alert delivery channels", channelUp: "up", channelDown: "down", waiting: "Waiting",
+    sent: "Sent", lastError: "Last error",
   },
   ja: {
     app: "Hedge System", token: "トークン", signIn: "サインイン", signOut: "サインアウト",
@@ -91,6 +93,8 @@ const STRINGS = {
     confirm: "確定", asOf: "{t} 時点", noRows: "表示するものはありません。",
     pages: "ページ", previous: "前へ", next: "次へ", rowsPerPage: "1 ページの行数", rowsOf: "{total} 件中 {first}–{last}",
     entryPlan: "エントリー",
+    channels: "アラート通知の送信先", channelUp: "正常", channelDown: "停止", waiting: "送信待ち",
+    sent: "送信済み", lastError: "最後のエラー",
   },
 };
 
