@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from hedge.ea.conformance import RULES, Listener, NoEAConnected
 from hedge.ea.conformance_model import KitConfig, Report, Result, Status
+from hedge.ea.flags import config_from_flags
 
 EXIT_FAILED = 1
 EXIT_NO_EA = 3
@@ -78,16 +79,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def config_from_args(args: argparse.Namespace) -> KitConfig:
-    return KitConfig(
-        ea_token=args.ea_token,
-        symbol=args.symbol.strip().upper(),
-        volume=args.volume,
-        timeout_s=args.timeout_s,
-        quiet_s=args.quiet_s,
-        max_clock_skew_s=args.max_clock_skew_s,
-        account_number=args.account_number,
-        server_name=args.server_name,
-    )
+    return config_from_flags(args, KitConfig, symbol=args.symbol.strip().upper())
 
 
 def run_conformance(args: argparse.Namespace) -> int:
