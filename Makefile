@@ -44,4 +44,5 @@ bench: bootstrap
 	$(UV) run python bench/console.py
 	$(UV) run python bench/priorities.py
 	$(UV) run python bench/notify_latency.py
+	$(UV) run python bench/control_latency.py
 	$(UV) run --group peer python bench/peer_trail.py

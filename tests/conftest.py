@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -22,6 +23,7 @@ from hedge.localservices import (
 from hedge.store.repository import Store
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+S = TypeVar("S", PostgresServer, RedisServer)
 CONTRACT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "contract"
 
 
@@ -31,24 +33,25 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
+def _started(start: Callable[[], S]) -> S:
+    """A throwaway server from `start`; a machine without the service skips (fails with CI=true)."""
     try:
-        server = start_postgres()
+        return start()
     except ServiceUnavailable as exc:
         _unavailable(str(exc))
         raise
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = _started(start_postgres)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    try:
-        server = start_redis()
-    except ServiceUnavailable as exc:
-        _unavailable(str(exc))
-        raise
+    server = _started(start_redis)
     yield server
     server.stop()
 

@@ -29,6 +29,40 @@ def test_agent_settings_read_their_documented_variables() -> None:
     assert (settings.server_url, settings.ea_port, settings.ea_wait_s) == ("http://s:8000", 8181, 2.5)
 
 
+def test_agent_ea_port_binds_loopback_unless_told_otherwise() -> None:
+    assert AgentSettings.from_env({}).ea_host == "127.0.0.1"
+    assert AgentSettings.from_env({"HEDGE_EA_HOST": "0.0.0.0"}).ea_host == "0.0.0.0"
+
+
+def test_agent_tokens_from_files_keep_a_leading_dash_and_follow_the_documented_order(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("-Ab3dashed-token-from-a-file-0123\n")
+    (tmp_path / "env-token").write_text("hs_token-named-by-the-environment-0123\n")
+    (tmp_path / "ea").write_text("ea-token-made-up-by-the-operator\n")
+    env = {"HEDGE_TOKEN_FILE": str(tmp_path / "env-token"), "HEDGE_EA_TOKEN_FILE": str(tmp_path / "ea")}
+
+    from_files = AgentSettings.from_env(env, token_file=str(tmp_path / "token"))
+    from_env = AgentSettings.from_env(env)
+    from_flag = AgentSettings.from_env(
+        env, token_file=str(tmp_path / "token"), token="hs_flag-token-0123456789"
+    )
+
+    assert (from_files.token, from_files.ea_token) == (
+        "-Ab3dashed-token-from-a-file-0123",
+        "ea-token-made-up-by-the-operator",
+    )
+    assert from_env.token == "hs_token-named-by-the-environment-0123"
+    assert from_flag.token == "hs_flag-token-0123456789"
+    assert "token-from" not in str(from_files.describe())
+
+
+def test_agent_token_file_empty_or_missing_is_refused_naming_the_flag(tmp_path: Path) -> None:
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(ValueError, match=r"--token-file: .*empty is empty"):
+        AgentSettings.from_env({}, token_file=str(tmp_path / "empty"))
+    with pytest.raises(ValueError, match="HEDGE_EA_TOKEN_FILE: cannot read"):
+        AgentSettings.from_env({"HEDGE_EA_TOKEN_FILE": str(tmp_path / "missing")})
+
+
 def test_bad_number_in_environment_names_the_variable() -> None:
     with pytest.raises(ValueError, match="HEDGE_AGENT_EA_WAIT_S must be a number, was 'soon'"):
         AgentSettings.from_env({"HEDGE_AGENT_EA_WAIT_S": "soon"})

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from hedge.localservices import free_port
-from hedge.logs import JsonLines, log_format
+from hedge.logs import JsonLines, PlainLines, correlated, log_format
 
 
 def _record(message: str, exc: bool = False) -> logging.LogRecord:
@@ -36,6 +36,24 @@ def test_json_lines_formats_one_object_with_time_level_logger_message() -> None:
 def test_json_lines_keeps_a_traceback_inside_the_one_line() -> None:
     text = JsonLines().format(_record("failed %s", exc=True))
     assert "\n" not in text and "ValueError: boom" in json.loads(text)["exc"]
+
+
+def test_json_lines_carry_the_correlation_id_of_the_block_or_the_line() -> None:
+    assert "correlationId" not in json.loads(JsonLines().format(_record("outside %s")))
+    with correlated("trg-p1-17"):
+        inside = json.loads(JsonLines().format(_record("inside %s")))
+        record = _record("own %s")
+        record.correlation_id = "stp-p2-18"  # as `extra={"correlation_id": ...}` sets it
+        own = json.loads(JsonLines().format(record))
+    assert inside["correlationId"] == "trg-p1-17" and own["correlationId"] == "stp-p2-18"
+    assert "correlationId" not in json.loads(JsonLines().format(_record("after %s")))
+
+
+def test_plain_lines_name_the_correlation_id_after_the_message() -> None:
+    with correlated("trg-p1-17"):
+        text = PlainLines().format(_record("value %s"))
+    assert text.endswith("hedge.x: value a [correlationId=trg-p1-17]")
+    assert PlainLines().format(_record("value %s")).endswith("hedge.x: value a")
 
 
 def test_log_format_unknown_value_is_refused_by_name() -> None:

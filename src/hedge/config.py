@@ -150,6 +150,7 @@ class AgentSettings:
     symbol_specs: str = ""  # as the server's HEDGE_SYMBOL_SPECS: give both the same
     ca_file: str = ""  # PEM CAs that verify the server's certificate (https/wss); empty = the system's
     lease_ttl_s: float = 15.0  # the agent lease (one acting agent per user), renewed every ttl/3
+    offline_reducing_s: float = 60.0  # this long without the server: act as if trading is REDUCING
 
     @classmethod
     def from_env(

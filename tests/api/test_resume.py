@@ -128,24 +128,25 @@ async def test_after_replays_missed_changes_then_live_ones_once_each(resume_api:
     assert {p["id"] for p in replayed} == {alice.position_id}
 
 
-@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", "", "9" * 30, "１２"])
-async def test_after_with_a_malformed_cursor_is_a_validation_error(resume_api: Api, cursor: str) -> None:
-    world = await build_world(resume_api)
+async def _refusal_code(world: World, cursor: str) -> str:
+    """The error code of Alice's subscription started with `after: cursor` (it must be refused)."""
     async with world.alice.client.connection() as conn:
         op_id = await conn.start(ON_UPDATE, {"a": cursor})
         message = await next_for(conn, op_id)
     errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
-    assert errors and errors[0]["extensions"]["code"] == "VALIDATION", message
+    assert errors, message
+    code: str = errors[0]["extensions"]["code"]
+    return code
+
+
+@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", "", "9" * 30, "１２"])
+async def test_after_with_a_malformed_cursor_is_a_validation_error(resume_api: Api, cursor: str) -> None:
+    assert await _refusal_code(await build_world(resume_api), cursor) == "VALIDATION"
 
 
 async def test_after_a_cursor_ahead_of_the_feed_is_a_validation_error(resume_api: Api) -> None:
     world = await build_world(resume_api)
-    ahead = str(resume_api.feed_head() + 1000)
-    async with world.alice.client.connection() as conn:
-        op_id = await conn.start(ON_UPDATE, {"a": ahead})
-        message = await next_for(conn, op_id)
-    errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
-    assert errors and errors[0]["extensions"]["code"] == "VALIDATION", message
+    assert await _refusal_code(world, str(resume_api.feed_head() + 1000)) == "VALIDATION"
 
 
 async def test_after_a_pruned_cursor_gives_resync_required_then_completes(resume_api: Api) -> None:

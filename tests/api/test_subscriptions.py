@@ -136,30 +136,27 @@ async def next_for_any(conn: SubscriptionConnection) -> dict[str, Any]:
         return await conn.next_message()
 
 
-async def test_client_subscription_with_null_user_id_sees_only_own_rows(world: World) -> None:
-    async with world.alice.client.connection() as conn:
+async def _null_user_updates(world: World, subscriber: Person, count: int) -> list[dict[str, Any]]:
+    """The first `count` positions `subscriber` is sent with `userId: null` while Bob's and then
+    Alice's position change."""
+    async with subscriber.client.connection() as conn:
         op_id = await conn.start(subscription("onUpdatePosition"), {"u": None})
         await until_subscribed(world.api, 1)
 
         await _memo(world, world.bob)
         await _memo(world, world.alice)
 
-        message = await next_for(conn, op_id)
-    assert message["payload"]["data"]["onUpdatePosition"]["id"] == world.alice.position_id
+        return [(await next_for(conn, op_id))["payload"]["data"]["onUpdatePosition"] for _ in range(count)]
+
+
+async def test_client_subscription_with_null_user_id_sees_only_own_rows(world: World) -> None:
+    (only,) = await _null_user_updates(world, world.alice, 1)
+    assert only["id"] == world.alice.position_id
 
 
 async def test_admin_subscription_with_null_user_id_sees_every_user(world: World) -> None:
-    async with world.admin.client.connection() as conn:
-        op_id = await conn.start(subscription("onUpdatePosition"), {"u": None})
-        await until_subscribed(world.api, 1)
-
-        await _memo(world, world.bob)
-        await _memo(world, world.alice)
-
-        got = [
-            (await next_for(conn, op_id))["payload"]["data"]["onUpdatePosition"]["userId"] for _ in range(2)
-        ]
-    assert got == [world.bob.id, world.alice.id]
+    got = await _null_user_updates(world, world.admin, 2)
+    assert [row["userId"] for row in got] == [world.bob.id, world.alice.id]
 
 
 async def test_updates_of_one_user_arrive_in_commit_order(world: World) -> None:

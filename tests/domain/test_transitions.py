@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -26,6 +30,8 @@ from hedge.domain.transitions import (
 )
 
 P, A = PositionStatus, ActionStatus
+S = TypeVar("S", bound=Enum)
+T = TypeVar("T", bound=Enum)
 CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "contract" / "schema.graphql"
 
 POSITION_MOVES = {
@@ -59,30 +65,46 @@ def test_tables_hold_exactly_the_contract_moves() -> None:
     assert {(frm, to) for (frm, _), to in ACTION_TABLE.items()} == ACTION_MOVES
 
 
-@pytest.mark.parametrize(("frm", "to"), list(itertools.product(P, P)), ids=lambda s: s.value)
-def test_position_move_allowed_exactly_when_in_contract(frm: PositionStatus, to: PositionStatus) -> None:
-    if (frm, to) in POSITION_MOVES:
-        check_position_move(frm, to)
-        assert apply_position(frm, position_trigger_for(frm, to)) is to
-        return
-    with pytest.raises(InvalidTransition) as refused:
-        check_position_move(frm, to)
-    error = refused.value
-    assert (error.entity, error.from_state, error.to_state) == ("Position", frm.value, to.value)
-    assert f"Position cannot move from {frm.value} to {to.value}" in error.message
+@dataclass(frozen=True)
+class Machine(Generic[S, T]):
+    """One state machine's table and functions, so each test below runs for both machines."""
+
+    entity: str
+    states: tuple[S, ...]
+    triggers: tuple[T, ...]
+    moves: set[tuple[S, S]]
+    table: Mapping[tuple[S, T], S]
+    check: Callable[[S, S], None]
+    apply: Callable[[S, T], S]
+    trigger_for: Callable[[S, S], T]
 
 
-@pytest.mark.parametrize(("frm", "to"), list(itertools.product(A, A)), ids=lambda s: s.value)
-def test_action_move_allowed_exactly_when_in_contract(frm: ActionStatus, to: ActionStatus) -> None:
-    if (frm, to) in ACTION_MOVES:
-        check_action_move(frm, to)
-        assert apply_action(frm, action_trigger_for(frm, to)) is to
+POSITION = Machine(
+    "Position", tuple(P), tuple(PositionTrigger), POSITION_MOVES, POSITION_TABLE,
+    check_position_move, apply_position, position_trigger_for,
+)  # fmt: skip
+ACTION = Machine(
+    "Action", tuple(A), tuple(ActionTrigger), ACTION_MOVES, ACTION_TABLE,
+    check_action_move, apply_action, action_trigger_for,
+)  # fmt: skip
+MACHINES: list[Machine[Any, Any]] = [POSITION, ACTION]
+EVERY_PAIR = [pytest.param(m, frm, to, id=f"{m.entity}-{frm.value}-{to.value}") for m in MACHINES
+              for frm, to in itertools.product(m.states, m.states)]  # fmt: skip
+EVERY_TRIGGER = [pytest.param(m, state, trigger, id=f"{m.entity}-{state}-{trigger}") for m in MACHINES
+                 for state, trigger in itertools.product(m.states, m.triggers)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("machine", "frm", "to"), EVERY_PAIR)
+def test_move_allowed_exactly_when_in_contract(machine: Machine[Any, Any], frm: Any, to: Any) -> None:
+    if (frm, to) in machine.moves:
+        machine.check(frm, to)
+        assert machine.apply(frm, machine.trigger_for(frm, to)) is to
         return
     with pytest.raises(InvalidTransition) as refused:
-        check_action_move(frm, to)
+        machine.check(frm, to)
     error = refused.value
-    assert (error.entity, error.from_state, error.to_state) == ("Action", frm.value, to.value)
-    assert f"Action cannot move from {frm.value} to {to.value}" in error.message
+    assert (error.entity, error.from_state, error.to_state) == (machine.entity, frm.value, to.value)
+    assert f"{machine.entity} cannot move from {frm.value} to {to.value}" in error.message
 
 
 def test_refusal_message_lists_the_moves_allowed_from_the_state() -> None:
@@ -92,22 +114,13 @@ def test_refusal_message_lists_the_moves_allowed_from_the_state() -> None:
         check_position_move(P.CLOSED, P.OPEN)
 
 
-@pytest.mark.parametrize(("state", "trigger"), list(itertools.product(P, PositionTrigger)), ids=str)
-def test_apply_position_trigger_not_in_table_raises(state: PositionStatus, trigger: PositionTrigger) -> None:
-    if (state, trigger) in POSITION_TABLE:
-        assert apply_position(state, trigger) is POSITION_TABLE[(state, trigger)]
+@pytest.mark.parametrize(("machine", "state", "trigger"), EVERY_TRIGGER)
+def test_apply_trigger_not_in_table_raises(machine: Machine[Any, Any], state: Any, trigger: Any) -> None:
+    if (state, trigger) in machine.table:
+        assert machine.apply(state, trigger) is machine.table[(state, trigger)]
     else:
         with pytest.raises(InvalidTransition, match=f"from {state.value} to {trigger.value}"):
-            apply_position(state, trigger)
-
-
-@pytest.mark.parametrize(("state", "trigger"), list(itertools.product(A, ActionTrigger)), ids=str)
-def test_apply_action_trigger_not_in_table_raises(state: ActionStatus, trigger: ActionTrigger) -> None:
-    if (state, trigger) in ACTION_TABLE:
-        assert apply_action(state, trigger) is ACTION_TABLE[(state, trigger)]
-    else:
-        with pytest.raises(InvalidTransition, match=f"from {state.value} to {trigger.value}"):
-            apply_action(state, trigger)
+            machine.apply(state, trigger)
 
 
 def test_final_states_are_the_contracts() -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from tests.domain.position_values import WRITE_VALUES
 
 from hedge.domain.creation import EntryRequest, new_entry
 from hedge.domain.enums import ActionStatus, ChangeSource, PositionStatus
@@ -41,20 +42,7 @@ REQUESTS = {(P.PENDING, P.OPENING), (P.PENDING, P.CANCELED), (P.OPEN, P.CLOSING)
 PLAN = {"trail_width", "trail_mode", "trigger_action_ids"}
 FINAL = {P.CLOSED, P.STOPPED, P.CANCELED}
 
-VALUES: dict[str, Any] = {
-    "mt_ticket": "T9",
-    "entry_price": "151.25",
-    "entry_time": "2026-01-05T08:59:00Z",
-    "filled_volume": "0.5",
-    "exit_price": "150.5",
-    "exit_time": "2026-01-05T08:59:30Z",
-    "exit_reason": "MANUAL_CLOSE",
-    "realized_pl": "12.5",
-    "trail_width": "7",
-    "trail_mode": "TRAILING_STOP",
-    "trigger_action_ids": ["a-1"],
-    "memo": "a note",
-}
+VALUES = WRITE_VALUES
 NEEDED = {  # what a move needs to be complete, so that the field under test decides the cell
     (P.OPENING, P.OPEN): {"entry_price": "150", "mt_ticket": "T1"},
     (P.CLOSING, P.CLOSED): {"exit_price": "150.1"},

@@ -17,7 +17,8 @@ _systems: dict[str, System] = {}
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[System]:
     env: dict[str, str] = getattr(request.module, "SERVER_ENV", {})
-    made = System(tmp_path_factory.mktemp("e2e"), env)
+    level: str = getattr(request.module, "SERVER_LOG_LEVEL", "warning")
+    made = System(tmp_path_factory.mktemp("e2e"), env, level)
     _systems[request.module.__name__] = made
     try:
         yield made

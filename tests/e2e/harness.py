@@ -171,6 +171,17 @@ class Api:
         )["createAction"]  # fmt: skip
         return data["action"], data["position"]
 
+    def executing_entry(self, account_id: str, **entry: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A new ENTRY action moved to EXECUTING at once, so the agent opens it: (action, position)."""
+        action, position = self.entry(account_id, **entry)
+        self.update_action(action["id"], status="EXECUTING")
+        return action, position
+
+    def open_entry(self, account_id: str, timeout: float = 10.0, **entry: Any) -> dict[str, Any]:
+        """A new ENTRY carried out by the agent: its position once OPEN."""
+        _, position = self.executing_entry(account_id, **entry)
+        return self.wait_position(position["id"], "OPEN", timeout)
+
     def close_action(self, account_id: str, position_id: str) -> dict[str, Any]:
         data = self.execute(
             CREATE_ACTION, {"i": {"type": "CLOSE", "accountId": account_id, "positionId": position_id}}
@@ -244,7 +255,9 @@ class Agent:
 class System:
     """One server process and everything the tests start against it."""
 
-    def __init__(self, workdir: Path, server_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, server_env: dict[str, str] | None = None, server_log_level: str = "warning"
+    ) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -252,7 +265,7 @@ class System:
         self.server = self._proc(
             "server",
             ["server", "--port", str(self.port), "--database-url", f"sqlite:///{workdir / 'hedge.db'}",
-             "--log-level", "warning"],
+             "--log-level", server_log_level],
             {"HEDGE_ADMIN_TOKEN": ADMIN_TOKEN, "HEDGE_PRESENCE_GRACE_S": "1", **(server_env or {})},
         )  # fmt: skip
         self.start_server()
@@ -438,3 +451,27 @@ def opened_success(
 ) -> dict[str, Any]:
     return {"type": "OPENED", "commandId": open_frame["commandId"], "positionId": open_frame["positionId"],
             "status": "SUCCESS", "mtTicket": ticket, "price": price, "timeMs": time_ms}  # fmt: skip
+
+
+async def fake_desk(
+    system: System, label: str, agent_env: dict[str, str] | None = None
+) -> tuple[User, Account, Agent, FakeEA]:
+    """A new user with one account and an agent, and a FakeEA that has AUTHed and answered the
+    agent's first SYNC with no positions: (user, account, agent, ea)."""
+    user = system.user(label)
+    account = system.account(user)
+    agent = system.agent(user, agent_env)
+    ea = FakeEA(agent, account.number)
+    assert (await ea.auth())["type"] == "AUTH_OK"
+    await ea.serve_sync()
+    return user, account, agent, ea
+
+
+def paper_desk(
+    system: System, label: str, *ea_options: str, agent_env: dict[str, str] | None = None
+) -> tuple[User, Account, Agent, Proc]:
+    """A new user with one account, its agent and a paper EA on it: (user, account, agent, ea)."""
+    user = system.user(label)
+    account = system.account(user)
+    agent = system.agent(user, agent_env)
+    return user, account, agent, system.paper_ea(agent, account, *ea_options)

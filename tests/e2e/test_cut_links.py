@@ -59,22 +59,20 @@ def test_ea_link_cut_and_restored_the_ea_returns_and_its_open_position_closes_at
     desk: CutDesk,
 ) -> None:
     api = desk.user.api
-    action, position = api.entry(desk.account.id)
-    api.update_action(action["id"], status="EXECUTING")
-    opened = api.wait_position(position["id"], "OPEN")
+    opened = api.open_entry(desk.account.id)
 
     desk.proxy.cut()
     wait_for(lambda: desk.account.number not in desk.agent.ea_numbers(), 10, "the agent to see the EA gone")
     desk.proxy.restore()
     desk.agent.wait_ea(desk.account.number)
 
-    assert api.position(position["id"])["status"] == "OPEN"  # a reconnect changes nothing
-    close = api.close_action(desk.account.id, position["id"])
+    assert api.position(opened["id"])["status"] == "OPEN"  # a reconnect changes nothing
+    close = api.close_action(desk.account.id, opened["id"])
     api.update_action(close["id"], status="EXECUTING")
-    closed = api.wait_position(position["id"], "CLOSED")
+    closed = api.wait_position(opened["id"], "CLOSED")
     assert closed["mtTicket"] == opened["mtTicket"]
     assert closed["exitPrice"] is not None
-    assert fills_of(desk.ea, position["id"]) == 1
+    assert fills_of(desk.ea, opened["id"]) == 1
     assert desk.proxy.connections_made == 2  # the first link, then the one after the cut
 
 
@@ -82,8 +80,7 @@ def test_entry_while_the_link_is_cut_goes_out_once_the_ea_is_back(desk: CutDesk)
     api = desk.user.api
     desk.proxy.cut()
     wait_for(lambda: desk.account.number not in desk.agent.ea_numbers(), 10, "the agent to see the EA gone")
-    action, position = api.entry(desk.account.id)
-    api.update_action(action["id"], status="EXECUTING")
+    action, position = api.executing_entry(desk.account.id)
 
     desk.proxy.restore()  # within HEDGE_AGENT_EA_WAIT_S (30 s): the action waits for the EA
 
@@ -144,8 +141,7 @@ def test_open_filled_while_the_link_is_cut_past_the_ea_wait_opens_with_the_termi
 ) -> None:
     desk, books = slow_desk
     api = desk.user.api
-    action, position = api.entry(desk.account.id)
-    api.update_action(action["id"], status="EXECUTING")
+    _, position = api.executing_entry(desk.account.id)
     api.wait_position(position["id"], "OPENING")  # the OPEN goes out after OPENING has committed
     _sent(desk, position["id"], "OPEN_SENT")
 
@@ -164,9 +160,7 @@ def test_close_done_while_the_link_is_cut_past_the_ea_wait_closes_at_the_termina
 ) -> None:
     desk, books = slow_desk
     api = desk.user.api
-    action, position = api.entry(desk.account.id)
-    api.update_action(action["id"], status="EXECUTING")
-    api.wait_position(position["id"], "OPEN", timeout=15)
+    position = api.open_entry(desk.account.id, timeout=15)
     close = api.close_action(desk.account.id, position["id"])
     api.update_action(close["id"], status="EXECUTING")
     api.wait_position(position["id"], "CLOSING")

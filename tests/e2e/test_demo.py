@@ -16,13 +16,16 @@ from hedge.demo import Party, _print_urls, _write_tokens
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_scenario_opens_the_hedge_on_user_two_and_exits_zero() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "hedge.cli", "demo", "--scenario-only", "--port", "0", "--timeout-s", "30"],
-        capture_output=True,
-        text=True,
-        timeout=90,
+def _scenario(timeout_s: int, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`hedge demo --scenario-only` on a free port, run to its end."""
+    command = [sys.executable, "-m", "hedge.cli", "demo", "--scenario-only", "--port", "0"]
+    return subprocess.run(
+        [*command, "--timeout-s", str(timeout_s)], capture_output=True, text=True, timeout=90, env=env
     )
+
+
+def test_demo_scenario_opens_the_hedge_on_user_two_and_exits_zero() -> None:
+    done = _scenario(timeout_s=30)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "trail condition met, trigger actions fired" in out
@@ -32,22 +35,14 @@ def test_demo_scenario_opens_the_hedge_on_user_two_and_exits_zero() -> None:
 
 
 def test_demo_scenario_that_cannot_finish_in_time_exits_non_zero_with_the_reason() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "hedge.cli", "demo", "--scenario-only", "--port", "0", "--timeout-s", "0"],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    done = _scenario(timeout_s=0)
     assert done.returncode == 1
     assert "scenario FAILED: position A did not open" in done.stdout
 
 
 def test_demo_removes_its_folder_and_prints_no_token(tmp_path: Path) -> None:
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "hedge.cli", "demo", "--scenario-only", "--port", "0", "--timeout-s", "30"],
-        capture_output=True, text=True, timeout=90, env=env,
-    )  # fmt: skip
+    done = _scenario(timeout_s=30, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert list(tmp_path.glob("hedge-demo-*")) == []
     assert "hs_" not in done.stdout + done.stderr

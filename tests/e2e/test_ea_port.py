@@ -25,13 +25,6 @@ class Port:
     other: Account
 
 
-@pytest.fixture(scope="module")
-def port(system: System) -> Iterator[Port]:
-    user = system.user("port")
-    account, other = system.account(user), system.account(user)
-    yield Port(user, system.agent(user), account, other)
-
-
 async def connected(port: Port, account: Account | None = None) -> FakeEA:
     ea = FakeEA(port.agent, (account or port.account).number)
     assert (await ea.auth())["type"] == "AUTH_OK"
@@ -39,11 +32,17 @@ async def connected(port: Port, account: Account | None = None) -> FakeEA:
     return ea
 
 
+@pytest.fixture(scope="module")
+def port(system: System) -> Iterator[Port]:
+    user = system.user("port")
+    account, other = system.account(user), system.account(user)
+    yield Port(user, system.agent(user), account, other)
+
+
 async def open_position(port: Port, ea: FakeEA, ticket: str, price: float) -> dict[str, Any]:
     """An ENTRY carried out through the fake EA: the OPEN position as the server has it."""
     api = port.user.api
-    action, position = api.entry(port.account.id)
-    api.update_action(action["id"], status="EXECUTING")
+    _, position = api.executing_entry(port.account.id)
     await ea.send(opened_success(await ea.expect("OPEN"), ticket, price))
     return await wait_for_async(lambda: _in(api.position(position["id"]), "OPEN"), 5, "OPEN")
 
@@ -139,8 +138,7 @@ async def test_bad_frames_answered_bad_message_connection_stays_open(port: Port)
 async def test_bad_opened_changes_nothing_good_one_then_opens(port: Port) -> None:
     ea = await connected(port)
     api = port.user.api
-    action, position = api.entry(port.account.id)
-    api.update_action(action["id"], status="EXECUTING")
+    _, position = api.executing_entry(port.account.id)
     command = await ea.expect("OPEN")
     opening = await wait_for_async(lambda: _in(api.position(position["id"]), "OPENING"), 5, "OPENING")
     good = opened_success(command, "880001", 150.011)

@@ -42,9 +42,8 @@ def desk(system: System) -> Iterator[Desk]:
 
 def test_entry_refused_not_enough_money_cancels_position_and_fails_action(desk: Desk) -> None:
     api = desk.user.api
-    action, position = api.entry(desk.poor.id, volume=5)  # needs 5000 USD of margin
 
-    api.update_action(action["id"], status="EXECUTING")
+    action, position = api.executing_entry(desk.poor.id, volume=5)  # needs 5000 USD of margin
 
     failed = api.wait_action(action["id"], "FAILED")
     # the server's pre-trade check refuses the move to OPENING (issue 9), so no OPEN is sent
@@ -57,9 +56,8 @@ def test_entry_refused_not_enough_money_cancels_position_and_fails_action(desk: 
 
 def test_entry_requoted_every_time_retried_three_times_then_fails(desk: Desk) -> None:
     api = desk.user.api
-    action, position = api.entry(desk.requoting.id)
 
-    api.update_action(action["id"], status="EXECUTING")
+    action, position = api.executing_entry(desk.requoting.id)
 
     failed = api.wait_action(action["id"], "FAILED")
     assert failed["retryCount"] == 3
@@ -73,12 +71,10 @@ def test_entry_requoted_every_time_retried_three_times_then_fails(desk: Desk) ->
 
 def test_entry_requoted_once_opens_on_the_retry(desk: Desk) -> None:
     api = desk.user.api
-    first, first_position = api.entry(desk.flaky.id)
-    api.update_action(first["id"], status="EXECUTING")
+    _, first_position = api.executing_entry(desk.flaky.id)
     api.wait_position(first_position["id"], "OPEN")  # the flaky EA's first OPEN goes through
-    action, position = api.entry(desk.flaky.id)
 
-    api.update_action(action["id"], status="EXECUTING")  # its second OPEN is requoted
+    action, position = api.executing_entry(desk.flaky.id)  # its second OPEN is requoted
 
     opened = api.wait_position(position["id"], "OPEN")
     assert opened["mtTicket"] and opened["mtTicket"] != first_position["mtTicket"]
@@ -106,8 +102,7 @@ def test_close_refused_by_ea_returns_position_to_open_and_fails_close_action(
     desk: Desk, system: System
 ) -> None:
     api = desk.user.api
-    entry, position = api.entry(desk.poor.id)
-    api.update_action(entry["id"], status="EXECUTING")
+    _, position = api.executing_entry(desk.poor.id)
     ticket = api.wait_position(position["id"], "OPEN")["mtTicket"]
     _record_ticket(system, position["id"], "999")  # a ticket the terminal does not know
     close = api.close_action(desk.poor.id, position["id"])
@@ -129,9 +124,8 @@ def test_close_refused_by_ea_returns_position_to_open_and_fails_close_action(
 
 def test_action_for_account_without_ea_waits_then_fails_saying_so(desk: Desk) -> None:
     api = desk.user.api
-    action, position = api.entry(desk.unplugged.id)
 
-    api.update_action(action["id"], status="EXECUTING")
+    action, position = api.executing_entry(desk.unplugged.id)
 
     failed = api.wait_action(action["id"], "FAILED", timeout=10)
     assert failed["errorMessage"] == f"the EA of account {desk.unplugged.number} was not connected within 1 s"

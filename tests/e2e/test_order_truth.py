@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from tests.e2e.harness import Account, Agent, FakeEA, System, User, opened_success, wait_for_async
+from tests.e2e.harness import Account, Agent, FakeEA, System, User, fake_desk, opened_success, wait_for_async
 
 from hedge.ea.protocol import AGENT_NOT_READY
 
@@ -33,13 +33,7 @@ def _alerts(user: User, open_only: bool = True) -> set[tuple[str, str | None]]:
 
 
 async def _desk(system: System, label: str) -> tuple[User, Account, Agent, FakeEA]:
-    user = system.user(label)
-    account = system.account(user)
-    agent = system.agent(user, AGENT_ENV)
-    ea = FakeEA(agent, account.number)
-    assert (await ea.auth())["type"] == "AUTH_OK"
-    await ea.serve_sync()
-    return user, account, agent, ea
+    return await fake_desk(system, label, AGENT_ENV)
 
 
 async def _reconnect(agent: Agent, account: Account, within_s: float = 10.0) -> FakeEA:
@@ -67,10 +61,9 @@ async def _stays(api_row: Any, status: str, seconds: float) -> None:
 
 async def test_open_filled_while_the_link_is_cut_stays_opening_then_opens_from_sync(system: System) -> None:
     user, account, agent, ea = await _desk(system, "cut-open")
-    action, position = user.api.entry(account.id)
-    pid = position["id"]
 
-    user.api.update_action(action["id"], status="EXECUTING")
+    action, position = user.api.executing_entry(account.id)
+    pid = position["id"]
     open_frame = await ea.expect("OPEN")
     assert user.api.position(pid)["status"] == "OPENING"  # OPEN only after OPENING committed
     await ea.ws.close()  # type: ignore[union-attr]  # the terminal fills; OPENED never arrives
@@ -99,9 +92,8 @@ async def test_close_done_while_the_link_is_cut_stays_closing_then_closed_from_t
     system: System,
 ) -> None:
     user, account, agent, ea = await _desk(system, "cut-close")
-    entry, position = user.api.entry(account.id)
+    _, position = user.api.executing_entry(account.id)
     pid = position["id"]
-    user.api.update_action(entry["id"], status="EXECUTING")
     await ea.send(opened_success(await ea.expect("OPEN"), "880002", 150.0))
     await wait_for_async(lambda: _status(user.api.position(pid), "OPEN"), 5, "OPEN")
     close = user.api.close_action(account.id, pid)
@@ -151,10 +143,9 @@ async def test_cancel_that_commits_first_means_the_terminal_never_sees_an_open(s
 
 async def test_open_answered_timeout_is_settled_by_sync_not_retried_or_canceled(system: System) -> None:
     user, account, _agent, ea = await _desk(system, "ea-timeout")
-    action, position = user.api.entry(account.id)
-    pid = position["id"]
 
-    user.api.update_action(action["id"], status="EXECUTING")
+    action, position = user.api.executing_entry(account.id)
+    pid = position["id"]
     open_frame = await ea.expect("OPEN")
     timeout = {"type": "OPENED", "commandId": open_frame["commandId"], "positionId": pid,
                "status": "FAILED", "errorCode": "TIMEOUT", "message": "trade server timeout"}  # fmt: skip
@@ -173,14 +164,8 @@ async def test_open_answered_timeout_is_settled_by_sync_not_retried_or_canceled(
 
 
 async def _open_position(system: System, label: str, env: dict[str, str]) -> tuple[User, FakeEA, str]:
-    user = system.user(label)
-    account = system.account(user)
-    agent = system.agent(user, {**AGENT_ENV, **env})
-    ea = FakeEA(agent, account.number)
-    assert (await ea.auth())["type"] == "AUTH_OK"
-    await ea.serve_sync()
-    action, position = user.api.entry(account.id)
-    user.api.update_action(action["id"], status="EXECUTING")
+    user, account, _, ea = await fake_desk(system, label, {**AGENT_ENV, **env})
+    _, position = user.api.executing_entry(account.id)
     await ea.send(opened_success(await ea.expect("OPEN"), "880010", 150.0))
     await wait_for_async(lambda: _status(user.api.position(position["id"]), "OPEN"), 5, "OPEN")
     return user, ea, position["id"]
@@ -235,9 +220,8 @@ async def test_terminal_holding_a_position_the_server_has_canceled_raises_orphan
 
 async def test_agent_killed_with_an_open_in_doubt_never_cancels_it_after_restart(system: System) -> None:
     user, account, agent, ea = await _desk(system, "restart-doubt")
-    action, position = user.api.entry(account.id)
+    _, position = user.api.executing_entry(account.id)
     pid = position["id"]
-    user.api.update_action(action["id"], status="EXECUTING")
     await ea.expect("OPEN")  # the terminal fills it; the agent dies before it hears
     agent.proc.kill()
     await ea.close()
@@ -258,9 +242,8 @@ async def test_agent_killed_with_an_open_in_doubt_never_cancels_it_after_restart
 
 async def test_trailing_stop_best_price_survives_an_agent_restart(system: System) -> None:
     user, account, agent, ea = await _desk(system, "trail-restart")
-    action, position = user.api.entry(account.id, trailWidth=10, trailMode="TRAILING_STOP")
+    _, position = user.api.executing_entry(account.id, trailWidth=10, trailMode="TRAILING_STOP")
     pid = position["id"]
-    user.api.update_action(action["id"], status="EXECUTING")
     await ea.send(opened_success(await ea.expect("OPEN"), "880040", 150.0))
     await wait_for_async(lambda: _status(user.api.position(pid), "OPEN"), 5, "OPEN")
     await ea.send({"type": "PRICE", "symbol": "USDJPY", "bid": 150.5, "ask": 150.51, "timeMs": 1})
@@ -283,8 +266,7 @@ async def test_trailing_stop_best_price_survives_an_agent_restart(system: System
 
 async def test_failed_entry_retried_opens_a_fresh_position(system: System) -> None:
     user, account, _agent, ea = await _desk(system, "retry-entry")
-    action, position = user.api.entry(account.id)
-    user.api.update_action(action["id"], status="EXECUTING")
+    action, position = user.api.executing_entry(account.id)
     first = await ea.expect("OPEN")
     refusal = {"type": "OPENED", "commandId": first["commandId"], "positionId": position["id"],
                "status": "FAILED", "errorCode": "NOT_ENOUGH_MONEY", "message": "needs margin"}  # fmt: skip

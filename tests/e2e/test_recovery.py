@@ -8,25 +8,30 @@ import re
 from typing import Any
 
 import pytest
-from tests.e2e.harness import FakeEA, System, fills_of, opened_success, wait_for, wait_for_async
+from tests.e2e.harness import (
+    System,
+    fake_desk,
+    fills_of,
+    opened_success,
+    paper_desk,
+    wait_for,
+    wait_for_async,
+)
 
 pytestmark = pytest.mark.e2e
 
+COMMAND_TIMEOUT_ENV = {"HEDGE_AGENT_COMMAND_TIMEOUT_S": "0.5"}
+
 
 def test_agent_killed_changes_made_meanwhile_carried_out_once_after_restart(system: System) -> None:
-    user = system.user("restart")
-    account = system.account(user)
-    agent = system.agent(user)
-    ea = system.paper_ea(agent, account)
+    user, account, agent, ea = paper_desk(system, "restart")
     api = user.api
-    before, before_position = api.entry(account.id)
-    api.update_action(before["id"], status="EXECUTING")
+    before, before_position = api.executing_entry(account.id)
     ticket = api.wait_position(before_position["id"], "OPEN")["mtTicket"]
     api.wait_action(before["id"], "EXECUTED")
 
     agent.proc.kill()
-    action, by_action = api.entry(account.id)
-    api.update_action(action["id"], status="EXECUTING")  # an action to carry out
+    action, by_action = api.executing_entry(account.id)  # an action to carry out
     _, by_admin = api.entry(account.id)
     system.admin.update_position(by_admin["id"], status="OPENING")  # the admin UI's execute button
     close = api.close_action(account.id, before_position["id"])
@@ -45,15 +50,11 @@ def test_agent_killed_changes_made_meanwhile_carried_out_once_after_restart(syst
 
 
 def test_agent_killed_mid_open_restart_syncs_one_position_with_right_ticket(system: System) -> None:
-    user = system.user("midopen")
-    account = system.account(user)
-    agent = system.agent(user)
-    ea = system.paper_ea(agent, account, "--fill-delay-ms", "1500")
+    user, account, agent, ea = paper_desk(system, "midopen", "--fill-delay-ms", "1500")
     api = user.api
-    action, position = api.entry(account.id)
-    pid = position["id"]
 
-    api.update_action(action["id"], status="EXECUTING")
+    action, position = api.executing_entry(account.id)
+    pid = position["id"]
     api.wait_position(pid, "OPENING")
     wait_for(lambda: f"for {pid}" in ea.log(), 5, "the EA to receive the OPEN")
     agent.proc.kill()  # the EA fills 1.5 s later, with no agent to hear it
@@ -68,15 +69,9 @@ def test_agent_killed_mid_open_restart_syncs_one_position_with_right_ticket(syst
 
 
 async def test_open_unanswered_settled_by_sync_as_held(system: System) -> None:
-    user = system.user("unanswered")
-    account = system.account(user)
-    agent = system.agent(user, {"HEDGE_AGENT_COMMAND_TIMEOUT_S": "0.5"})
-    ea = FakeEA(agent, account.number)
-    assert (await ea.auth())["type"] == "AUTH_OK"
-    await ea.serve_sync()
-    action, position = user.api.entry(account.id)
+    user, account, _, ea = await fake_desk(system, "unanswered", COMMAND_TIMEOUT_ENV)
 
-    user.api.update_action(action["id"], status="EXECUTING")
+    _, position = user.api.executing_entry(account.id)
     lost = await ea.expect("OPEN")  # never answered
     report = {"positionId": position["id"], "mtTicket": "777001", "symbol": "USDJPY", "side": "BUY",
               "volume": 0.1, "openPrice": 150.013, "openTimeMs": 1_790_000_000_000, "profit": 0}  # fmt: skip
@@ -91,15 +86,9 @@ async def test_open_unanswered_settled_by_sync_as_held(system: System) -> None:
 
 
 async def test_open_unanswered_not_held_and_not_in_history_sent_again_not_canceled(system: System) -> None:
-    user = system.user("resend")
-    account = system.account(user)
-    agent = system.agent(user, {"HEDGE_AGENT_COMMAND_TIMEOUT_S": "0.5"})
-    ea = FakeEA(agent, account.number)
-    assert (await ea.auth())["type"] == "AUTH_OK"
-    await ea.serve_sync()
-    action, position = user.api.entry(account.id)
+    user, account, _, ea = await fake_desk(system, "resend", COMMAND_TIMEOUT_ENV)
 
-    user.api.update_action(action["id"], status="EXECUTING")
+    action, position = user.api.executing_entry(account.id)
     lost = await ea.expect("OPEN")
     await ea.serve_sync([])  # the EA does not hold it: it may have been filled and closed since
     history = await ea.expect("HISTORY")  # so its history is asked before anything is sent again
@@ -117,13 +106,9 @@ async def test_open_unanswered_not_held_and_not_in_history_sent_again_not_cancel
 
 
 def test_server_restart_agent_reconnects_and_goes_on(system: System) -> None:
-    user = system.user("server-restart")
-    account = system.account(user)
-    agent = system.agent(user)
-    ea = system.paper_ea(agent, account)
+    user, account, agent, ea = paper_desk(system, "server-restart")
     api = user.api
-    before, before_position = api.entry(account.id)
-    api.update_action(before["id"], status="EXECUTING")
+    _, before_position = api.executing_entry(account.id)
     version = api.wait_position(before_position["id"], "OPEN")["version"]
 
     system.server.stop()
@@ -133,8 +118,7 @@ def test_server_restart_agent_reconnects_and_goes_on(system: System) -> None:
     agent.wait_ready(timeout=10)
     pc = "query($id: ID!) { getUser(id: $id) { pcStatus } }"
     assert system.admin.execute(pc, {"id": user.id})["getUser"]["pcStatus"] == "ONLINE"
-    after, after_position = api.entry(account.id)
-    api.update_action(after["id"], status="EXECUTING")
+    _, after_position = api.executing_entry(account.id)
     assert api.wait_position(after_position["id"], "OPEN")["mtTicket"]
     assert api.position(before_position["id"])["version"] == version  # caught up, nothing redone
     assert fills_of(ea, before_position["id"]) == 1

@@ -92,8 +92,7 @@ def test_second_agent_of_a_user_stands_by_says_so_and_never_acts(pair: Pair) -> 
     assert "standing by: agent " + first_id in pair.second.proc.log()
     api = pair.user.api
 
-    action, position = api.entry(pair.account.id)
-    api.update_action(action["id"], status="EXECUTING")
+    _, position = api.executing_entry(pair.account.id)
     opened = api.wait_position(position["id"], "OPEN")
     close = api.close_action(pair.account.id, position["id"])
     api.update_action(close["id"], status="EXECUTING")
@@ -119,22 +118,20 @@ def test_first_agent_stopped_releases_the_lease_and_the_second_takes_over_the_sa
     pair: Pair,
 ) -> None:
     api = pair.user.api
-    action, position = api.entry(pair.account.id)
-    api.update_action(action["id"], status="EXECUTING")
-    opened = api.wait_position(position["id"], "OPEN")
+    opened = api.open_entry(pair.account.id)
 
     point_ea_at(pair, pair.second)
     pair.first.proc.stop()  # SIGINT: a clean stop releases the lease at once
     wait_for(lambda: role(pair.second) == "ACTING", 5, "the second agent to take over")
     assert "agent lease released" in pair.first.proc.log()
     pair.second.wait_ea(pair.account.number)
-    close = api.close_action(pair.account.id, position["id"])
+    close = api.close_action(pair.account.id, opened["id"])
     api.update_action(close["id"], status="EXECUTING")
 
-    closed = api.wait_position(position["id"], "CLOSED", timeout=15)
+    closed = api.wait_position(opened["id"], "CLOSED", timeout=15)
     assert closed["mtTicket"] == opened["mtTicket"]
     assert any("CLOSE" in line for line in acts_in_log(pair.second))
-    assert fills_of(pair.ea, position["id"]) == 1
+    assert fills_of(pair.ea, opened["id"]) == 1
 
 
 def test_acting_agent_killed_its_lease_expires_and_the_standby_takes_over(pair: Pair) -> None:
@@ -145,8 +142,7 @@ def test_acting_agent_killed_its_lease_expires_and_the_standby_takes_over(pair: 
     wait_for(lambda: role(pair.second) == "ACTING", 10, "the second agent to take over after the ttl")
     pair.second.wait_ea(pair.account.number)
     api = pair.user.api
-    action, position = api.entry(pair.account.id)
-    api.update_action(action["id"], status="EXECUTING")
+    _, position = api.executing_entry(pair.account.id)
 
     assert api.wait_position(position["id"], "OPEN", timeout=15)["mtTicket"] is not None
     assert fills_of(pair.ea, position["id"]) == 1

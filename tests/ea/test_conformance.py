@@ -8,6 +8,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,9 @@ from tests.ea.fake_ea import FakeEA, Flaws
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from hedge.cli import main
+from hedge.cli import build_parser, main
 from hedge.ea.conformance import RULES, Listener
-from hedge.ea.conformance_cli import EXIT_BAD_SETTINGS, EXIT_FAILED, EXIT_NO_EA
+from hedge.ea.conformance_cli import EXIT_BAD_SETTINGS, EXIT_FAILED, EXIT_NO_EA, config_from_args
 from hedge.ea.conformance_model import KitConfig, Report, Status
 from hedge.ea.errors import AuthRejected
 from hedge.ea.paper import PaperEA
@@ -286,3 +287,36 @@ def test_cli_bad_settings_are_refused_by_the_parser(
     with pytest.raises(SystemExit):
         main(args)
     assert complaint in capsys.readouterr().err
+
+
+def test_cli_reads_the_ea_token_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    token = tmp_path / "ea-token"
+    token.write_text("-made-up-ea-token-starting-with-a-dash\n")
+    args = config_from_args(
+        build_parser().parse_args(
+            ["ea-conformance", "--listen", "127.0.0.1:1", "--ea-token-file", str(token)]
+        )
+    )
+    assert args.ea_token == "-made-up-ea-token-starting-with-a-dash"
+    code = main(
+        ["ea-conformance", "--listen", "127.0.0.1:0", "--ea-token-file", str(token), "--wait-s", "0.2"]
+    )
+    assert code == EXIT_NO_EA  # the token was taken; no EA came
+
+
+def test_cli_with_an_empty_token_file_exits_with_bad_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    code = main(["ea-conformance", "--listen", "127.0.0.1:0", "--ea-token-file", str(empty)])
+    assert code == EXIT_BAD_SETTINGS and "--ea-token-file:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tokens", [[], ["--ea-token", "T", "--ea-token-file", "f"]])
+def test_cli_needs_exactly_one_of_token_and_token_file(
+    capsys: pytest.CaptureFixture[str], tokens: list[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["ea-conformance", "--listen", "127.0.0.1:1", *tokens])
+    assert "--ea-token" in capsys.readouterr().err

@@ -8,85 +8,58 @@ from decimal import Decimal
 import pytest
 
 from hedge.domain.enums import BrokerType, Side
+from hedge.ea import protocol as wire
 from hedge.ea.errors import BadMessage, FrameTooLarge, ProtocolError, UnhandledMessage
-from hedge.ea.protocol import (
-    CLOSE_AUTH_FAILED,
-    CLOSE_REPLACED,
-    CLOSE_TOO_BIG,
-    MAX_FRAME_BYTES,
-    MESSAGE_CLASSES,
-    AccountUpdate,
-    Auth,
-    AuthFailed,
-    AuthOk,
-    Close,
-    Closed,
-    CommandStatus,
-    Direction,
-    Error,
-    ErrorCode,
-    History,
-    HistoryEntry,
-    HistoryResult,
-    HistoryState,
-    Message,
-    Open,
-    Opened,
-    Ping,
-    Pong,
-    PositionReport,
-    Positions,
-    Price,
-    Stopped,
-    StopReason,
-    Subscribe,
-    SymbolInfo,
-    Symbols,
-    Sync,
-    adispatch,
-    comment_for,
-    decode,
-    dispatch,
-    encode,
-    position_id_from_comment,
-)
+from hedge.ea.protocol import adispatch, comment_for, decode, dispatch, encode, position_id_from_comment
 
 D = Decimal
-ONE_OF_EACH: list[Message] = [
-    Auth("tok", "12345", "Broker-Live 3", BrokerType.MT5, "1.0.0"),
-    AuthOk("acc-1"),
-    AuthFailed("agent not ready"),
-    Ping(7),
-    Pong(7),
-    Open("c1", "p1", "USDJPY", Side.BUY, D("0.10"), "HedgeSystem[p1]"),
-    Close("c2", "p1", "18446744073709551615"),
-    Sync("c3"),
-    Subscribe(("USDJPY", "EURUSD")),
-    Opened.success("c1", "p1", "1001", D("150.050"), 1_767_600_000_000),
-    Opened.failed("c1", "p1", ErrorCode.REQUOTE, "price moved"),
-    Closed.success("c2", "p1", "1001", D("150.120"), 1_767_600_000_500, D("-4.67")),
-    Closed.failed("c2", "p1", "1001", ErrorCode.UNKNOWN, "no such ticket"),
-    Stopped("p1", "1001", D("149.000"), 1_767_600_001_000, D("-670.00"), "STOP_OUT"),
-    Price("EURUSD", D("1.08000"), D("1.08010"), 1_767_600_000_000),
-    AccountUpdate(D("10000.00"), D("0"), D("9995.33"), D("1000.00"), D("999.53"), "USD", 1_767_600_000_000),
-    Positions(
-        "c3", (PositionReport("p1", "1001", "USDJPY", Side.SELL, D("1.5"), D("150.050"), 5, D("12.30")),)
+ONE_OF_EACH: list[wire.Message] = [
+    wire.Auth("tok", "12345", "Broker-Live 3", BrokerType.MT5, "1.0.0"),
+    wire.AuthOk("acc-1"),
+    wire.AuthFailed("agent not ready"),
+    wire.Ping(7),
+    wire.Pong(7),
+    wire.Open("c1", "p1", "USDJPY", Side.BUY, D("0.10"), "HedgeSystem[p1]"),
+    wire.Close("c2", "p1", "18446744073709551615"),
+    wire.Sync("c3"),
+    wire.Subscribe(("USDJPY", "EURUSD")),
+    wire.Opened.success("c1", "p1", "1001", D("150.050"), 1_767_600_000_000),
+    wire.Opened.failed("c1", "p1", wire.ErrorCode.REQUOTE, "price moved"),
+    wire.Closed.success("c2", "p1", "1001", D("150.120"), 1_767_600_000_500, D("-4.67")),
+    wire.Closed.failed("c2", "p1", "1001", wire.ErrorCode.UNKNOWN, "no such ticket"),
+    wire.Stopped("p1", "1001", D("149.000"), 1_767_600_001_000, D("-670.00"), "STOP_OUT"),
+    wire.Price("EURUSD", D("1.08000"), D("1.08010"), 1_767_600_000_000),
+    wire.AccountUpdate(
+        D("10000.00"), D("0"), D("9995.33"), D("1000.00"), D("999.53"), "USD", 1_767_600_000_000
     ),
-    Positions("c4", ()),
-    Error.bad_message("volume must be > 0", "c9"),
-    Error("BAD_MESSAGE", "not JSON"),
-    History("c5", ("p1", "p2")),
-    HistoryResult(
+    wire.Positions(
+        "c3", (wire.PositionReport("p1", "1001", "USDJPY", Side.SELL, D("1.5"), D("150.050"), 5, D("12.30")),)
+    ),
+    wire.Positions("c4", ()),
+    wire.Error.bad_message("volume must be > 0", "c9"),
+    wire.Error("BAD_MESSAGE", "not JSON"),
+    wire.History("c5", ("p1", "p2")),
+    wire.HistoryResult(
         "c5",
         (
-            HistoryEntry(
-                "p1", "1001", HistoryState.CLOSED, D("149.000"), 9, D("-670.00"), StopReason.STOP_OUT
+            wire.HistoryEntry(
+                "p1",
+                "1001",
+                wire.HistoryState.CLOSED,
+                D("149.000"),
+                9,
+                D("-670.00"),
+                wire.StopReason.STOP_OUT,
             ),
-            HistoryEntry("p2", None, HistoryState.UNKNOWN),
+            wire.HistoryEntry("p2", None, wire.HistoryState.UNKNOWN),
         ),
     ),
-    Symbols(
-        (SymbolInfo("USDJPY", 3, D("0.001"), D("100000"), D("0.01"), D("0.01"), D("100"), D("1000"), None),)
+    wire.Symbols(
+        (
+            wire.SymbolInfo(
+                "USDJPY", 3, D("0.001"), D("100000"), D("0.01"), D("0.01"), D("100"), D("1000"), None
+            ),
+        )
     ),
 ]
 
@@ -102,17 +75,21 @@ def bad(text: str) -> BadMessage:
 
 
 @pytest.mark.parametrize("msg", ONE_OF_EACH, ids=lambda m: f"{m.TYPE}")
-def test_decode_of_encode_any_message_gives_it_back(msg: Message) -> None:
+def test_decode_of_encode_any_message_gives_it_back(msg: wire.Message) -> None:
     assert decode(encode(msg)) == msg
 
 
 def test_round_trip_list_covers_every_message_type() -> None:
-    assert {type(m) for m in ONE_OF_EACH} == set(MESSAGE_CLASSES)
+    assert {type(m) for m in ONE_OF_EACH} == set(wire.MESSAGE_CLASSES)
 
 
 def test_every_message_class_states_its_direction_in_docstring() -> None:
-    for cls in MESSAGE_CLASSES:
-        assert cls.__doc__ and cls.DIRECTION in (Direction.EA_TO_AGENT, Direction.AGENT_TO_EA, Direction.BOTH)
+    for cls in wire.MESSAGE_CLASSES:
+        assert cls.__doc__ and cls.DIRECTION in (
+            wire.Direction.EA_TO_AGENT,
+            wire.Direction.AGENT_TO_EA,
+            wire.Direction.BOTH,
+        )
         assert ("EA→agent" in cls.__doc__) or ("agent→EA" in cls.__doc__) or ("Either way" in cls.__doc__)
 
 
@@ -130,13 +107,13 @@ def test_encode_open_uses_contract_camel_case_names_and_type() -> None:
 
 
 def test_encode_decimal_writes_its_text_not_a_float() -> None:
-    text = encode(Price("USDJPY", D("150.050"), D("150.060"), 1))
+    text = encode(wire.Price("USDJPY", D("150.050"), D("150.060"), 1))
     assert '"bid":150.050' in text and '"ask":150.060' in text
 
 
 def test_decode_price_keeps_decimal_text() -> None:
     msg = decode('{"type":"PRICE","symbol":"USDJPY","bid":150.050,"ask":150.1,"timeMs":1}')
-    assert isinstance(msg, Price)
+    assert isinstance(msg, wire.Price)
     assert str(msg.bid) == "150.050" and str(msg.ask) == "150.1"
 
 
@@ -144,26 +121,26 @@ def test_decode_integer_volume_gives_decimal() -> None:
     msg = decode(
         frame(type="OPEN", commandId="c", positionId="p", symbol="X", side="SELL", volume=2, comment="x")
     )
-    assert isinstance(msg, Open) and msg.volume == D(2) and isinstance(msg.volume, Decimal)
+    assert isinstance(msg, wire.Open) and msg.volume == D(2) and isinstance(msg.volume, Decimal)
 
 
 def test_encode_failed_opened_leaves_out_success_fields() -> None:
-    data = json.loads(encode(Opened.failed("c", "p", ErrorCode.TIMEOUT, "slow")))
+    data = json.loads(encode(wire.Opened.failed("c", "p", wire.ErrorCode.TIMEOUT, "slow")))
     assert "mtTicket" not in data and "price" not in data and data["errorCode"] == "TIMEOUT"
 
 
 def test_encode_non_finite_decimal_is_refused() -> None:
     with pytest.raises(ValueError, match="bid must be a finite number"):
-        encode(Price("X", D("NaN"), D(1), 1))
+        encode(wire.Price("X", D("NaN"), D(1), 1))
 
 
 def test_decode_extra_fields_are_ignored() -> None:
-    assert decode(frame(type="SYNC", commandId="c", futureField=1)) == Sync("c")
+    assert decode(frame(type="SYNC", commandId="c", futureField=1)) == wire.Sync("c")
 
 
 def test_decode_auth_without_platform_and_version_is_accepted() -> None:
     msg = decode(frame(type="AUTH", token="t", accountNumber="1", serverName="S"))
-    assert msg == Auth("t", "1", "S")
+    assert msg == wire.Auth("t", "1", "S")
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -217,33 +194,33 @@ def test_decode_open_with_bad_volume_says_what_was_expected(volume: str, expecte
     assert error.message == expected and error.command_id == "c1" and error.frame_type == "OPEN"
 
 
-@pytest.mark.parametrize(
-    ("bid", "expected"),
-    [
-        ("NaN", "PRICE.bid must be a finite number, was NaN"),
-        ("Infinity", "PRICE.bid must be a finite number, was Infinity"),
-        ("-Infinity", "PRICE.bid must be a finite number, was -Infinity"),
-        ("0", "PRICE.bid must be > 0, was 0"),
-        ("-150.1", "PRICE.bid must be > 0, was -150.1"),
-        ('"150.1"', 'PRICE.bid must be a JSON number, was string "150.1"'),
-        ("false", "PRICE.bid must be a JSON number, was boolean false"),
-    ],
-)
-def test_decode_price_with_bad_bid_says_what_was_expected(bid: str, expected: str) -> None:
-    assert bad('{"type":"PRICE","symbol":"X","ask":1,"timeMs":1,"bid":' + bid + "}").message == expected
+BAD_BID = [
+    ("NaN", "PRICE.bid must be a finite number, was NaN"),
+    ("Infinity", "PRICE.bid must be a finite number, was Infinity"),
+    ("-Infinity", "PRICE.bid must be a finite number, was -Infinity"),
+    ("0", "PRICE.bid must be > 0, was 0"),
+    ("-150.1", "PRICE.bid must be > 0, was -150.1"),
+    ('"150.1"', 'PRICE.bid must be a JSON number, was string "150.1"'),
+    ("false", "PRICE.bid must be a JSON number, was boolean false"),
+]
+BAD_TIME_MS = [
+    ("-1", "PRICE.timeMs must be >= 0, was -1"),
+    ("1.5", "PRICE.timeMs must be an integer, was number 1.5"),
+    ('"1"', 'PRICE.timeMs must be an integer, was string "1"'),
+    ("true", "PRICE.timeMs must be an integer, was boolean true"),
+]
 
 
 @pytest.mark.parametrize(
-    ("time_ms", "expected"),
-    [
-        ("-1", "PRICE.timeMs must be >= 0, was -1"),
-        ("1.5", "PRICE.timeMs must be an integer, was number 1.5"),
-        ('"1"', 'PRICE.timeMs must be an integer, was string "1"'),
-        ("true", "PRICE.timeMs must be an integer, was boolean true"),
-    ],
+    ("field", "value", "expected"),
+    [("bid", *case) for case in BAD_BID] + [("timeMs", *case) for case in BAD_TIME_MS],
 )
-def test_decode_price_with_bad_time_says_what_was_expected(time_ms: str, expected: str) -> None:
-    assert bad('{"type":"PRICE","symbol":"X","bid":1,"ask":1,"timeMs":' + time_ms + "}").message == expected
+def test_decode_price_with_a_bad_bid_or_time_says_what_was_expected(
+    field: str, value: str, expected: str
+) -> None:
+    # the field under test goes last, after valid values for the others
+    others = "".join(f'"{name}":1,' for name in ("bid", "ask", "timeMs") if name != field)
+    assert bad('{"type":"PRICE","symbol":"X",' + others + f'"{field}":' + value + "}").message == expected
 
 
 def test_decode_unknown_side_lists_allowed_values() -> None:
@@ -297,7 +274,7 @@ def test_decode_deeply_nested_json_raises_bad_message() -> None:
 
 
 def test_decode_frame_over_64_kib_raises_frame_too_large() -> None:
-    text = frame(type="ERROR", code="BAD_MESSAGE", message="x" * MAX_FRAME_BYTES)
+    text = frame(type="ERROR", code="BAD_MESSAGE", message="x" * wire.MAX_FRAME_BYTES)
     with pytest.raises(FrameTooLarge) as caught:
         decode(text)
     assert isinstance(caught.value, ProtocolError) and caught.value.limit_bytes == 65536
@@ -311,11 +288,16 @@ def test_bad_message_is_a_protocol_error() -> None:
 
 
 def test_close_codes_match_the_contract() -> None:
-    assert (CLOSE_AUTH_FAILED, CLOSE_REPLACED, CLOSE_TOO_BIG, MAX_FRAME_BYTES) == (4401, 4409, 1009, 65536)
+    assert (wire.CLOSE_AUTH_FAILED, wire.CLOSE_REPLACED, wire.CLOSE_TOO_BIG, wire.MAX_FRAME_BYTES) == (
+        4401,
+        4409,
+        1009,
+        65536,
+    )
 
 
 def test_error_code_retryable_only_for_requote() -> None:
-    assert {c for c in ErrorCode if c.retryable} == {ErrorCode.REQUOTE}
+    assert {c for c in wire.ErrorCode if c.retryable} == {wire.ErrorCode.REQUOTE}
 
 
 def test_comment_round_trip_gives_position_id() -> None:
@@ -332,13 +314,13 @@ def test_position_id_from_foreign_comment_is_none(comment: str) -> None:
 
 class Receiver:
     def __init__(self) -> None:
-        self.seen: list[Message] = []
+        self.seen: list[wire.Message] = []
 
-    def handle_open(self, msg: Open) -> str:
+    def handle_open(self, msg: wire.Open) -> str:
         self.seen.append(msg)
         return "opened"
 
-    async def handle_account(self, msg: AccountUpdate) -> str:
+    async def handle_account(self, msg: wire.AccountUpdate) -> str:
         self.seen.append(msg)
         return "account"
 
@@ -356,8 +338,8 @@ async def test_adispatch_awaits_async_handler_named_after_wire_type() -> None:
 
 def test_dispatch_without_handler_raises_unhandled_message() -> None:
     with pytest.raises(UnhandledMessage, match=r"Receiver does not accept SYNC .*handle_sync"):
-        dispatch(Receiver(), Sync("c"))
+        dispatch(Receiver(), wire.Sync("c"))
 
 
 def test_command_status_values_match_contract() -> None:
-    assert [s.value for s in CommandStatus] == ["SUCCESS", "FAILED"]
+    assert [s.value for s in wire.CommandStatus] == ["SUCCESS", "FAILED"]

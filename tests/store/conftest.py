@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -111,3 +112,42 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.001)
+
+
+R = TypeVar("R")
+
+
+def race(call: Callable[[], R], threads: int) -> tuple[list[R], list[BaseException]]:
+    """Run `call` in `threads` threads released together by a barrier: (results, errors)."""
+    barrier = threading.Barrier(threads)
+    results: list[R] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            outcome = call()
+        except BaseException as exc:
+            with lock:
+                errors.append(exc)
+        else:
+            with lock:
+                results.append(outcome)
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout=60)
+    return results, errors
+
+
+ClockedUser = tuple[Store, ManualClock, str]
+
+
+@pytest.fixture
+def clocked_user(clocked_store: Store, clock: ManualClock) -> ClockedUser:
+    """A store on a hand-moved clock with one CLIENT user: (store, clock, user id)."""
+    user, _ = clocked_store.create_user("trader@x.io", "Trader", "CLIENT")
+    return clocked_store, clock, user.id

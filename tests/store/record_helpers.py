@@ -68,3 +68,10 @@ def hedge(world: World) -> tuple[Position, Action, Position]:
     leg_action, leg = entry(world, world.other_account_id, side="SELL")
     head = world.store.update_position(world.admin, head.id, {"trigger_action_ids": [leg_action.id]})
     return open_(world, head), leg_action, leg
+
+
+def fired_hedge(world: World) -> tuple[Position, Action, Position]:
+    """`hedge` with its trail trigger fired at 150.2: the leg's action EXECUTING, its deadline running."""
+    head, leg_action, leg = hedge(world)
+    world.store.trigger_actions(head.id, "TRAIL", "150.2")
+    return head, leg_action, leg

@@ -3,13 +3,12 @@ open condition, acknowledge/resolve with who and when, escalation, and the refus
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tests.store.conftest import World, seed
+from tests.store.conftest import World, race, seed
 
 from hedge.domain.alerts import AlertDraft
 from hedge.domain.clock import ManualClock
@@ -241,22 +240,7 @@ def test_escalate_due_with_non_positive_period_is_refused(world: World, after_s:
 
 def test_raise_alert_of_one_condition_from_many_threads_keeps_one_open_alert(world: World) -> None:
     raisers, each = 4, 5
-    barrier = threading.Barrier(raisers)
-    errors: list[BaseException] = []
-
-    def raise_some() -> None:
-        barrier.wait()
-        try:
-            for _ in range(each):
-                world.store.raise_alert(draft(world))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=raise_some) for _ in range(raisers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    _, errors = race(lambda: [world.store.raise_alert(draft(world)) for _ in range(each)], raisers)
     assert errors == []
     (only,) = world.store.list_alerts(world.client.user_id)
     assert only.count == raisers * each

@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import TypeVar
-
 import pytest
 
 from hedge.domain.enums import ActionStatus
 from hedge.domain.errors import Conflict, InvalidTransition
 
-from .conftest import World
+from .conftest import World, race
 
-R = TypeVar("R")
 THREADS = 16
-
-
-def _race(call: Callable[[], R]) -> tuple[list[R], list[BaseException]]:
-    """Run `call` in THREADS threads released together by a barrier."""
-    barrier = threading.Barrier(THREADS)
-    results: list[R] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        barrier.wait()
-        try:
-            outcome = call()
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-        else:
-            with lock:
-                results.append(outcome)
-
-    threads = [threading.Thread(target=run) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
 
 
 def test_version_increases_by_one_on_each_change(world: World) -> None:
@@ -93,8 +62,9 @@ def test_concurrent_writers_moving_one_action_to_executing_exactly_one_wins(
     store = world.store
     action, _ = world.entry()
     head = store.signal.head
-    results, errors = _race(
-        lambda: store.update_action(action.id, {"status": "EXECUTING"}, expected_version=expected_version)
+    results, errors = race(
+        lambda: store.update_action(action.id, {"status": "EXECUTING"}, expected_version=expected_version),
+        THREADS,
     )
     assert len(results) == 1 and results[0].status is ActionStatus.EXECUTING
     assert len(errors) == THREADS - 1
@@ -109,7 +79,7 @@ def test_concurrent_trigger_actions_on_one_position_exactly_one_returns_the_acti
     hedge, _ = world.entry(world.second_account_id, symbol="EURUSD")
     store.update_position(world.client, position.id, {"trigger_action_ids": [hedge.id]})
     world.open_position(store.get_position(position.id) or position)
-    results, errors = _race(lambda: store.trigger_actions(position.id, "TRAIL", "150.2"))
+    results, errors = race(lambda: store.trigger_actions(position.id, "TRAIL", "150.2"), THREADS)
     assert errors == []
     fired = [started for _, started in results if started]
     assert len(fired) == 1 and [a.id for a in fired[0]] == [hedge.id]

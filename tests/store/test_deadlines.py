@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tests.store.record_helpers import OPEN_FACTS, agent, alerts_logged, hedge, record_world
+from tests.store.record_helpers import agent, alerts_logged, fired_hedge, hedge, open_, record_world
 
 from hedge.domain.clock import ManualClock
 from hedge.domain.enums import ActionStatus, PositionStatus
@@ -25,8 +25,7 @@ def test_trigger_sets_expires_at_ttl_after_executing(store_url: str) -> None:
 def test_sweep_before_the_deadline_leaves_the_action_executing(store_url: str) -> None:
     clock = ManualClock()
     with record_world(store_url, clock) as world:
-        head, leg_action, _ = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        _, leg_action, _ = fired_hedge(world)
         clock.advance(30)  # at the deadline: not past it
         assert world.store.expire_actions() == []
         assert world.store.get_action(leg_action.id).status is ActionStatus.EXECUTING  # type: ignore[union-attr]
@@ -37,8 +36,7 @@ def test_sweep_past_the_deadline_fails_action_cancels_leg_and_alerts_both_owners
 ) -> None:
     clock = ManualClock()
     with record_world(store_url, clock) as world:
-        head, leg_action, leg = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        head, leg_action, leg = fired_hedge(world)
         clock.advance(31)
         with caplog.at_level(logging.WARNING, logger="hedge.store.record_alerts"):
             expired = world.store.expire_actions()
@@ -65,8 +63,7 @@ def test_sweep_past_the_deadline_fails_action_cancels_leg_and_alerts_both_owners
 def test_late_opening_before_the_sweep_is_refused_and_fails_the_action(store_url: str) -> None:
     clock = ManualClock()
     with record_world(store_url, clock) as world:
-        head, leg_action, leg = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        _, leg_action, leg = fired_hedge(world)
         clock.advance(45)
         with pytest.raises(InvalidTransition, match=f"action {leg_action.id} expired at"):
             world.store.update_position(agent(leg.user_id), leg.id, {"status": "OPENING"})
@@ -78,8 +75,7 @@ def test_late_opening_before_the_sweep_is_refused_and_fails_the_action(store_url
 def test_action_taken_up_in_time_is_not_expired_later(store_url: str) -> None:
     clock = ManualClock()
     with record_world(store_url, clock) as world:
-        head, leg_action, leg = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        _, leg_action, leg = fired_hedge(world)
         clock.advance(29)
         world.store.update_position(agent(leg.user_id), leg.id, {"status": "OPENING"})
         clock.advance(600)  # the fill takes long: the OPENING committed in time, so it stands
@@ -90,8 +86,7 @@ def test_action_taken_up_in_time_is_not_expired_later(store_url: str) -> None:
 def test_expired_leg_retried_gets_a_fresh_position_and_names_it_on_the_old_one(store_url: str) -> None:
     clock = ManualClock()
     with record_world(store_url, clock) as world:
-        head, leg_action, leg = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        _, leg_action, leg = fired_hedge(world)
         clock.advance(31)
         world.store.expire_actions()
         retried = world.store.update_action(leg_action.id, {"status": "PENDING"}, actor=world.admin)
@@ -112,10 +107,8 @@ def test_expired_leg_retried_gets_a_fresh_position_and_names_it_on_the_old_one(s
 def test_leg_left_open_after_the_other_leg_closed_is_alerted_once_after_the_ttl(store_url: str) -> None:
     clock = ManualClock()
     with record_world(store_url, clock) as world:
-        head, _, leg = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
-        world.store.update_position(agent(leg.user_id), leg.id, {"status": "OPENING"})
-        world.store.update_position(agent(leg.user_id), leg.id, OPEN_FACTS)
+        head, _, leg = fired_hedge(world)
+        open_(world, leg)
         world.store.update_position(world.client, head.id, {"status": "CLOSING"})
         world.store.update_position(agent(head.user_id), head.id, {"status": "CLOSED", "exit_price": "150.3"})
         clock.advance(30)

@@ -40,30 +40,29 @@ def test_feed_rejected_write_appends_no_event(world: World) -> None:
     assert store.read_changes(head) == []
 
 
-def _wait_in_thread(
-    store: Store, cursor: int, timeout_s: float
-) -> tuple[threading.Thread, list[tuple[float, list[ChangeEvent]]]]:
+def _woken_by_an_entry(waiting: Store, cursor: int, world: World) -> float:
+    """Seconds from an entry committed through `world` until `waiting.wait_changes(cursor)`, already
+    blocked in another thread, returns with it."""
     result: list[tuple[float, list[ChangeEvent]]] = []
 
     def wait() -> None:
-        events = store.wait_changes(cursor, timeout_s)
+        events = waiting.wait_changes(cursor, 10)
         result.append((time.monotonic(), events))
 
     thread = threading.Thread(target=wait)
     thread.start()
-    return thread, result
-
-
-def test_wait_changes_wakes_on_commit_from_another_thread_well_before_timeout(world: World) -> None:
-    store = world.store
-    thread, result = _wait_in_thread(store, store.signal.head, timeout_s=10)
-    wait_until(lambda: store.signal.waiters == 1)
+    wait_until(lambda: waiting.signal.waiters == 1)
     _, position = world.entry()
     committed = time.monotonic()
     thread.join(timeout=5)
     ((woke, events),) = result
     assert position.id in {e.entity_id for e in events}
-    assert woke - committed < 0.5
+    return woke - committed
+
+
+def test_wait_changes_wakes_on_commit_from_another_thread_well_before_timeout(world: World) -> None:
+    store = world.store
+    assert _woken_by_an_entry(store, store.signal.head, world) < 0.5
 
 
 def test_wait_changes_without_commit_returns_empty_after_timeout(world: World) -> None:
@@ -80,14 +79,7 @@ def test_wait_changes_wakes_on_commit_of_a_second_store_via_listen_notify(postgr
         world = seed(second)
         cursor = first.read_changes(0)[-1].seq
         wait_until(lambda: first.signal.head == cursor)  # the seed's own notifications have arrived
-        thread, result = _wait_in_thread(first, cursor, timeout_s=10)
-        wait_until(lambda: first.signal.waiters == 1)
-        _, position = world.entry()
-        committed = time.monotonic()
-        thread.join(timeout=5)
-        ((woke, events),) = result
-        assert position.id in {e.entity_id for e in events}
-        assert woke - committed < 1.0
+        assert _woken_by_an_entry(first, cursor, world) < 1.0
     finally:
         first.close()
         second.close()

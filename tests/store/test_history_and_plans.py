@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from tests.store.conftest import row_counts
-from tests.store.record_helpers import OPEN_FACTS, agent, entry, hedge, open_, record_world
+from tests.store.record_helpers import agent, entry, fired_hedge, hedge, open_, record_world
 
 from hedge.domain.alerts import AlertDraft
 from hedge.domain.clock import ManualClock
@@ -45,7 +45,11 @@ def test_history_keeps_every_version_with_who_what_and_why(store_url: str) -> No
             follow.source is ChangeSource.SERVER
             and follow.reason == f"follows position {position.id} to OPENING"
         )
-        assert sorted(follow.fields) == ["expires_at", "status"]
+        assert sorted(follow.fields) == [
+            "correlation_id",
+            "expires_at",
+            "status",
+        ]  # the server gives it an id
         with pytest.raises(Forbidden):
             world.store.changes(world.other, position.id, None)
         with pytest.raises(Forbidden):
@@ -191,10 +195,8 @@ def test_hedge_plan_with_a_bad_leg_creates_nothing(store_url: str) -> None:
 
 def test_exposure_nets_lots_per_user_per_hedge_and_overall_and_finds_unpaired_legs(store_url: str) -> None:
     with record_world(store_url, ManualClock()) as world:
-        head, _, leg = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
-        world.store.update_position(agent(leg.user_id), leg.id, {"status": "OPENING"})
-        world.store.update_position(agent(leg.user_id), leg.id, OPEN_FACTS)
+        head, _, leg = fired_hedge(world)
+        open_(world, leg)
         paired = world.store.exposure(world.admin)
         assert [(line.symbol, line.net_lots) for line in paired.overall] == [("USDJPY", Decimal("0"))]
         assert paired.unpaired_legs == ()
@@ -238,8 +240,7 @@ def test_trigger_price_time_is_kept_and_a_trigger_after_the_exit_is_refused(stor
 def test_settle_position_resolves_the_alerts_that_asked_for_a_person_as_theirs(store_url: str) -> None:
     clock = ManualClock()
     with record_world(store_url, clock) as world:
-        head, _, leg = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        _, _, leg = fired_hedge(world)
         world.store.update_position(agent(leg.user_id), leg.id, {"status": "OPENING"})
         world.store.raise_alert(
             AlertDraft(

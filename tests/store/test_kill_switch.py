@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from tests.store.record_helpers import agent, alerts_logged, entry, hedge, open_, record_world
+from tests.store.record_helpers import agent, alerts_logged, entry, fired_hedge, hedge, open_, record_world
 
 from hedge.domain.clock import ManualClock
 from hedge.domain.enums import ActionStatus, ChangeSource, PositionStatus, TradingState
@@ -126,8 +126,7 @@ def test_halted_triggered_leg_fails_its_action_with_an_alert(
     store_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with record_world(store_url, ManualClock()) as world:
-        head, leg_action, leg = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        _, leg_action, leg = fired_hedge(world)
         world.store.set_trading_state(world.admin, "GLOBAL", None, "HALTED", "stop everything")
         with (
             caplog.at_level(logging.WARNING, logger="hedge.store.record_alerts"),

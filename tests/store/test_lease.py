@@ -4,26 +4,20 @@ concurrent claims (never two holders), and refused input."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from tests.store.conftest import ClockedUser
 
-from hedge.domain.clock import ManualClock
 from hedge.domain.errors import NotFound, ValidationError
-from hedge.store.repository import Store
 
 
 @pytest.fixture
-def leased(store_url: str) -> Iterator[tuple[Store, ManualClock, str]]:
-    clock = ManualClock()
-    store = Store(store_url, clock=clock)
-    user, _ = store.create_user("trader@x.io", "Trader", "CLIENT")
-    yield store, clock, user.id
-    store.close()
+def leased(clocked_user: ClockedUser) -> ClockedUser:
+    return clocked_user
 
 
-def test_first_claimant_is_granted_second_stands_by(leased: tuple[Store, ManualClock, str]) -> None:
+def test_first_claimant_is_granted_second_stands_by(leased: ClockedUser) -> None:
     store, clock, user_id = leased
     first = store.claim_agent(user_id, "agent-a", 15)
     second = store.claim_agent(user_id, "agent-b", 15)
@@ -31,7 +25,7 @@ def test_first_claimant_is_granted_second_stands_by(leased: tuple[Store, ManualC
     assert not second.granted and second.holder_id == "agent-a" and second.expires_at == first.expires_at
 
 
-def test_renewal_extends_the_lease_and_keeps_others_out(leased: tuple[Store, ManualClock, str]) -> None:
+def test_renewal_extends_the_lease_and_keeps_others_out(leased: ClockedUser) -> None:
     store, clock, user_id = leased
     store.claim_agent(user_id, "agent-a", 15)
     clock.advance(10)
@@ -40,7 +34,7 @@ def test_renewal_extends_the_lease_and_keeps_others_out(leased: tuple[Store, Man
     assert renewed.granted and not store.claim_agent(user_id, "agent-b", 15).granted
 
 
-def test_expired_lease_goes_to_the_next_claimant(leased: tuple[Store, ManualClock, str]) -> None:
+def test_expired_lease_goes_to_the_next_claimant(leased: ClockedUser) -> None:
     store, clock, user_id = leased
     store.claim_agent(user_id, "agent-a", 15)
     clock.advance(15)
@@ -49,9 +43,7 @@ def test_expired_lease_goes_to_the_next_claimant(leased: tuple[Store, ManualCloc
     assert not store.claim_agent(user_id, "agent-a", 15).granted  # the old holder now stands by
 
 
-def test_release_by_holder_frees_it_at_once_by_others_changes_nothing(
-    leased: tuple[Store, ManualClock, str],
-) -> None:
+def test_release_by_holder_frees_it_at_once_by_others_changes_nothing(leased: ClockedUser) -> None:
     store, _, user_id = leased
     store.claim_agent(user_id, "agent-a", 15)
     assert store.release_agent(user_id, "agent-b") is False
@@ -61,7 +53,7 @@ def test_release_by_holder_frees_it_at_once_by_others_changes_nothing(
     assert store.release_agent(user_id, "agent-a") is False  # released twice: nothing to give up
 
 
-def test_leases_of_two_users_are_independent(leased: tuple[Store, ManualClock, str]) -> None:
+def test_leases_of_two_users_are_independent(leased: ClockedUser) -> None:
     store, _, user_id = leased
     other, _ = store.create_user("other@x.io", "Other", "CLIENT")
     assert store.claim_agent(user_id, "agent-a").granted
@@ -72,7 +64,7 @@ def test_leases_of_two_users_are_independent(leased: tuple[Store, ManualClock, s
     ("agent_id", "ttl_s", "field"), [("", 15, "agentId"), ("a", -1, "ttlS"), ("a", 0, "ttlS")]
 )
 def test_bad_claim_is_refused_and_stores_nothing(
-    leased: tuple[Store, ManualClock, str], agent_id: str, ttl_s: float, field: str
+    leased: ClockedUser, agent_id: str, ttl_s: float, field: str
 ) -> None:
     store, _, user_id = leased
     with pytest.raises(ValidationError) as raised:
@@ -80,13 +72,13 @@ def test_bad_claim_is_refused_and_stores_nothing(
     assert raised.value.field == field and store.agent_lease(user_id) is None
 
 
-def test_claim_for_unknown_user_is_not_found(leased: tuple[Store, ManualClock, str]) -> None:
+def test_claim_for_unknown_user_is_not_found(leased: ClockedUser) -> None:
     store, _, _ = leased
     with pytest.raises(NotFound):
         store.claim_agent("nobody", "agent-a")
 
 
-def test_many_claimants_at_once_get_exactly_one_grant(leased: tuple[Store, ManualClock, str]) -> None:
+def test_many_claimants_at_once_get_exactly_one_grant(leased: ClockedUser) -> None:
     store, _, user_id = leased
     claimants = 6
     barrier = threading.Barrier(claimants)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from tests.store.conftest import ClockedUser
 
-from hedge.domain.clock import ManualClock
 from hedge.domain.enums import PCStatus
 from hedge.domain.models import User
 from hedge.store import presence_effects
@@ -18,12 +17,8 @@ TTL = timedelta(seconds=15)
 
 
 @pytest.fixture
-def clocked(store_url: str) -> Iterator[tuple[Store, ManualClock, str]]:
-    clock = ManualClock()
-    store = Store(store_url, clock=clock)
-    user, _ = store.create_user("trader@x.io", "Trader", "CLIENT")
-    yield store, clock, user.id
-    store.close()
+def clocked(clocked_user: ClockedUser) -> ClockedUser:
+    return clocked_user
 
 
 def _status(store: Store, user_id: str) -> PCStatus:
@@ -32,17 +27,13 @@ def _status(store: Store, user_id: str) -> PCStatus:
     return user.pc_status
 
 
-def test_a_held_connection_makes_the_user_online_and_its_release_offline(
-    clocked: tuple[Store, ManualClock, str],
-) -> None:
+def test_a_held_connection_makes_the_user_online_and_its_release_offline(clocked: ClockedUser) -> None:
     store, _, user_id = clocked
     assert store.presence_join(user_id, "process-a", 1, TTL).pc_status is PCStatus.ONLINE
     assert store.presence_leave(user_id, "process-a").pc_status is PCStatus.OFFLINE
 
 
-def test_user_stays_online_while_another_process_still_holds_it(
-    clocked: tuple[Store, ManualClock, str],
-) -> None:
+def test_user_stays_online_while_another_process_still_holds_it(clocked: ClockedUser) -> None:
     store, _, user_id = clocked
     store.presence_join(user_id, "process-a", 1, TTL)
     store.presence_join(user_id, "process-b", 1, TTL)  # the agent reconnected through process B
@@ -51,7 +42,7 @@ def test_user_stays_online_while_another_process_still_holds_it(
 
 
 def test_a_process_that_stops_refreshing_takes_its_users_offline_at_the_next_sweep(
-    clocked: tuple[Store, ManualClock, str],
+    clocked: ClockedUser,
 ) -> None:
     store, clock, user_id = clocked
     store.presence_join(user_id, "process-a", 1, TTL)
@@ -62,7 +53,7 @@ def test_a_process_that_stops_refreshing_takes_its_users_offline_at_the_next_swe
     assert _status(store, user_id) is PCStatus.OFFLINE
 
 
-def test_a_refreshed_hold_outlives_its_first_expiry(clocked: tuple[Store, ManualClock, str]) -> None:
+def test_a_refreshed_hold_outlives_its_first_expiry(clocked: ClockedUser) -> None:
     store, clock, user_id = clocked
     store.presence_join(user_id, "process-a", 1, TTL)
     clock.advance(10)
@@ -72,7 +63,7 @@ def test_a_refreshed_hold_outlives_its_first_expiry(clocked: tuple[Store, Manual
     assert _status(store, user_id) is PCStatus.ONLINE
 
 
-def test_user_online_without_any_hold_is_swept_offline(clocked: tuple[Store, ManualClock, str]) -> None:
+def test_user_online_without_any_hold_is_swept_offline(clocked: ClockedUser) -> None:
     store, _, user_id = clocked
     with store._unit() as unit:  # as left by a server that died long ago (its row swept since)
         presence_effects.set_pc_status(unit, unit.require(User, user_id), PCStatus.ONLINE)
@@ -80,9 +71,7 @@ def test_user_online_without_any_hold_is_swept_offline(clocked: tuple[Store, Man
     assert _status(store, user_id) is PCStatus.OFFLINE
 
 
-def test_leaving_one_process_while_joining_another_ends_online(
-    clocked: tuple[Store, ManualClock, str],
-) -> None:
+def test_leaving_one_process_while_joining_another_ends_online(clocked: ClockedUser) -> None:
     store, _, user_id = clocked
     for round_ in range(10):
         store.presence_join(user_id, f"a{round_}", 1, TTL)

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import pytest
-from tests.store.record_helpers import agent, alerts_logged, entry, hedge, open_, record_world
+from tests.store.record_helpers import agent, alerts_logged, entry, fired_hedge, open_, record_world
 
 from hedge.domain.clock import ManualClock
 from hedge.domain.enums import ActionStatus, PositionStatus
@@ -109,8 +109,7 @@ def test_refused_triggered_entry_fails_its_action_and_raises_hedge_leg_failed(
     with record_world(
         store_url, ManualClock(), limits={"accounts": {"2001": {"maxTotalLots": "0.05"}}}
     ) as world:
-        head, leg_action, leg = hedge(world)
-        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        _, leg_action, leg = fired_hedge(world)
         with (
             caplog.at_level(logging.WARNING, logger="hedge.store.record_alerts"),
             pytest.raises(ValidationError, match="maxTotalLots"),

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from tests.domain.position_values import WRITE_VALUES
 from tests.store.conftest import World
 
 from hedge.domain.enums import ActionStatus, PositionStatus, TriggerReason
@@ -19,20 +20,8 @@ P = PositionStatus
 FACTS = {"mt_ticket", "entry_price", "entry_time", "filled_volume", "exit_price", "exit_time",
          "exit_reason", "realized_pl"}  # fmt: skip
 PLAN = {"trail_width", "trail_mode", "trigger_action_ids"}
-VALUES: dict[str, Any] = {
-    "mt_ticket": "T9",
-    "entry_price": "151.25",
-    "entry_time": "2026-01-05T08:59:00Z",
-    "filled_volume": "0.1",
-    "exit_price": "150.5",
-    "exit_time": "2026-01-05T08:59:30Z",
-    "exit_reason": "MANUAL_CLOSE",
-    "realized_pl": "12.5",
-    "trail_width": "7",
-    "trail_mode": "TRAILING_STOP",
-    "trigger_action_ids": [],
-    "memo": "a note",
-}
+# the store checks more than the domain: the fill no larger than the 0.1 ordered, trigger ids that exist
+VALUES: dict[str, Any] = {**WRITE_VALUES, "filled_volume": "0.1", "trigger_action_ids": []}
 WALK: dict[P, list[dict[str, Any]]] = {
     P.PENDING: [],
     P.OPENING: [{"status": "OPENING"}],

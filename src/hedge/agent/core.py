@@ -18,11 +18,14 @@ from typing import Any
 
 from hedge.agent import answers, reconcile, views
 from hedge.agent.alerts import AlertBook
+from hedge.agent.controls import ControlBook
 from hedge.agent.decide import decide
 from hedge.agent.intents import AlertKey, Intent, SendToEA, TriggerActions, UpdateAccount
+from hedge.agent.order_guards import pip_size
 from hedge.agent.state import LocalState, Quote, Row
 from hedge.agent.terminals import Terminal
 from hedge.config import AgentSettings
+from hedge.domain import correlation
 from hedge.domain.clock import Clock, SystemClock
 from hedge.domain.enums import ActionStatus, ActionType, PositionStatus, TrailMode, TriggerReason
 from hedge.domain.models import Position
@@ -68,6 +71,8 @@ class AgentCore:
         self.account_outbox: dict[str, dict[str, Any]] = {}  # account changes until recorded
         self.journal: dict[str, tuple[str, str]] = {}  # restored: positionId -> (OPEN|CLOSE, commandId)
         self.saved_bests: dict[str, Decimal] = {}  # restored TRAILING_STOP best prices
+        self.controls = ControlBook(settings.offline_reducing_s)  # the kill switch, as last heard
+        self.slippage_noted: set[str] = set()  # actions logged as having no triggering price
         self._instance = secrets.token_hex(4)
         self._ids = itertools.count(1)
 
@@ -170,16 +175,19 @@ class AgentCore:
             pos.trail_mode,
             pos.entry_price,
             pos.trail_width,
-            self.catalog.spec(pos.symbol).pip_size,
+            pip_size(self, pos.account_id, pos.symbol),  # the account's own (its terminal's digits)
             best_price=best,
         )
         return [self._fire(f.position_id, f.price) for f in fired]
 
     def _fire(self, position_id: str, price: Decimal, time_ms: int | None = None) -> Intent:
-        intent = TriggerActions(position_id, TriggerReason.TRAIL, price, time_ms)
+        at_ms = time_ms if time_ms is not None else int(self.clock.now().timestamp() * 1000)
+        cid = correlation.made(correlation.TRIGGER, position_id, at_ms)
+        intent = TriggerActions(position_id, TriggerReason.TRAIL, price, time_ms, correlation_id=cid)
         self.triggers[position_id] = intent
         self.saved_bests.pop(position_id, None)
-        log.info("trail condition met for position %s at %s", position_id, price)
+        log.info("trail condition met for position %s at %s", position_id, price,
+                 extra={"correlation_id": cid})  # fmt: skip
         return intent
 
     def fill_heard(self, position_id: str) -> None:
@@ -197,12 +205,17 @@ class AgentCore:
 
     def opening_refused(self, position_id: str, message: str, now: float) -> None:
         """The server refused the move to OPENING (a pre-trade check): the ENTRY fails, nothing was sent."""
+        self.refuse_pending(position_id, f"the server refused to open it: {message}", now)
+
+    def refuse_pending(self, position_id: str, message: str, now: float) -> None:
+        """A PENDING position is not to be opened (nothing was sent): its ENTRY fails saying why."""
         pos = self.state.positions.get(position_id)
         if pos is None or pos.status is not P.PENDING:
             return
         tracker = self.orders.setdefault(position_id, OrderTracker(position_id, pos.account_id, moved_at=now))
         if tracker.can(OrderTrigger.REFUSE):
-            tracker.refused(f"the server refused to open it: {message}", now)
+            log.warning("position %s is not opened: %s", position_id, message)
+            tracker.refused(message, now)
 
     def server_linked(self) -> None:
         """The server link is (back) up: reconcile every EA now."""
@@ -241,6 +254,7 @@ class AgentCore:
     def ea_connected(self, account_id: str, now: float, margin_mode: str | None = None) -> list[Intent]:
         term = self.terminal(account_id)
         term.connected, term.away_since, term.margin_mode = True, None, margin_mode
+        term.priced, term.connected_at = set(), now  # prices from before are no word of its terminal now
         term.synced_at, term.sync, term.history, term.history_unsupported = None, None, None, False
         term.subscribed, term.pushed = None, None
         if not term.hedging:
@@ -321,6 +335,7 @@ class AgentCore:
         symbol = canonical_symbol(msg.symbol, account.symbol_map if account else None)
         key = _quote_key(account_id, symbol)
         self.quotes[(account_id, symbol)] = Quote(msg.bid, msg.ask, msg.time_ms)
+        self.terminal(account_id).priced.add(symbol)
         fired = self.book.on_price(key, msg.bid, msg.ask)
         return [self._fire(f.position_id, f.price, msg.time_ms) for f in fired]
 

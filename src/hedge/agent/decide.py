@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from hedge.agent import order_guards as guards
 from hedge.agent import reconcile
 from hedge.agent.intents import Intent, SendToEA, UpdateAction, UpdatePosition
 from hedge.domain.enums import ActionType, ExitReason, PositionStatus
@@ -70,6 +71,9 @@ def _carry_out(core: AgentCore, action: Action, now: float) -> list[Intent]:
         return []  # past its deadline: not taken up; the server fails it (ACTION_EXPIRED)
     if action.type is ActionType.ENTRY:
         if pos.status is P.PENDING:
+            refusal = guards.open_refusal(core, pos, now, to_terminal=False)
+            if refusal is not None:  # the kill switch: not even the move to OPENING
+                core.refuse_pending(pos.id, refusal, now)
             refused = core.orders.get(pos.id)
             if refused is not None and refused.state is S.OPEN_FAILED:  # the server refused OPENING
                 message = refused.failure or "the server refused to open it"
@@ -93,6 +97,9 @@ def _carry_out(core: AgentCore, action: Action, now: float) -> list[Intent]:
             return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": message}, message)]
         if tracker is not None and tracker.state is S.EXITED:
             return []  # closed at the terminal already: the row goes STOPPED first
+        refusal = guards.close_refusal(core, pos, now)
+        if refusal is not None:  # HALTED: the position stays OPEN, the CLOSE action fails
+            return [UpdateAction(action.id, {"status": "FAILED", "errorMessage": refusal}, refusal)]
         return [UpdatePosition(pos.id, {"status": "CLOSING"}, f"CLOSE action {action.id}")]
     if pos.status is P.CLOSED:
         return [UpdateAction(action.id, {"status": "EXECUTED"}, "its position is closed")]
@@ -227,7 +234,17 @@ def _send_open(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> l
     if t.requotes > core.settings.max_retries:
         t.refused(f"{t.failure or 'OPEN failed'} (after {core.settings.max_retries} retries)", now)
         return []
-    if not _may_send(core, pos, t, now):
+    refusal = guards.open_refusal(core, pos, now)  # the kill switch: the EA's presence does not matter
+    if refusal is None:
+        if not _may_send(core, pos, t, now):
+            return []
+        verdict = guards.slippage(core, pos, t.moved_at, now)
+        if verdict.waiting is not None:
+            return []  # for the terminal's price
+        refusal = verdict.refusal
+    if refusal is not None:
+        log.warning("position %s: OPEN not sent: %s", pos.id, refusal)
+        t.refused(refusal, now)
         return []
     account = core.state.accounts.get(pos.account_id)
     symbol = broker_symbol(pos.symbol, account.symbol_map if account else None)  # the broker's name
@@ -245,6 +262,11 @@ def _send_open(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> l
 def _send_close(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> list[Intent]:
     if pos.mt_ticket is None:
         t.refused(f"position {pos.id} has no mtTicket to close", now)
+        return []
+    refusal = guards.close_refusal(core, pos, now)
+    if refusal is not None:
+        log.warning("position %s: CLOSE not sent: %s", pos.id, refusal)
+        t.refused(refusal, now)
         return []
     if not _may_send(core, pos, t, now):
         return []

@@ -9,7 +9,7 @@ filledVolume retriedAsPositionId version createdAt updatedAt
 """
 ACTION_FIELDS = """
 id userId accountId positionId triggerPositionId type status errorMessage retryCount executedAt
-expiresAt maxSlippagePips version createdAt updatedAt
+expiresAt maxSlippagePips triggerPrice correlationId version createdAt updatedAt
 """
 ACCOUNT_FIELDS = """
 id userId brokerType accountNumber serverName displayName currency leverage balance credit equity

@@ -36,6 +36,8 @@ class TriggerActions:
     reason: TriggerReason
     price: Decimal | None
     price_time_ms: int | None = None  # the EA's time of that price (trailTriggeredAt takes it)
+    # this trigger decision in every process's logs (hedge.domain.correlation); not part of equality
+    correlation_id: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from hedge import hops
 from hedge.agent import documents as doc
+from hedge.agent.controls import ON_UPDATE_TRADING_CONTROL, TRADING_CONTROLS
 from hedge.agent.state import Row
 from hedge.agent.wire import from_gql
 from hedge.client.graphql import (
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 FEED_CURSOR = "query { feedCursor }"
 RESYNC_REQUIRED = "RESYNC_REQUIRED"
 UNAUTHENTICATED = "UNAUTHENTICATED"
+CONTROL_EVENT = "onUpdateTradingControl"
 
 
 def _position(data: dict[str, Any]) -> Row:
@@ -92,10 +94,13 @@ class ServerLink:
         on_rows: Callable[[list[Row]], None],
         on_state: Callable[[bool], None],
         reconnect_max_s: float = 5.0,
+        on_controls: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.client = client
         self._on_rows = on_rows
         self._on_state = on_state
+        self._on_controls = on_controls
+        self.controls_supported = on_controls is not None  # False once the server showed it has none
         self._reconnect_max_s = reconnect_max_s
         self.connected = False
         self.user_id: str | None = None
@@ -143,6 +148,7 @@ class ServerLink:
                         subscriptions.add(await conn.start(query))
                     else:
                         subscriptions.add(await conn.start(resumable(query), {"after": cursor}))
+            controls = await self._controls(conn)
             # The subscriptions replay every change after `cursor`, the reload reads rows at or
             # after it: between the two nothing is missed (versions settle what both deliver).
             await self.reload()
@@ -153,13 +159,31 @@ class ServerLink:
             log.info("server link up (user %s, %s)", self.user_id, "resumed from the feed cursor"
                      if cursor is not None else "subscribed, then reloaded")  # fmt: skip
             try:
-                await self._read(conn, subscriptions)
+                await self._read(conn, subscriptions | controls)
             finally:
                 self._conn = None
                 for reply in self._replies.values():
                     if not reply.done():
                         reply.set_exception(ConnectionError("server link lost before the answer came"))
                 self._replies.clear()
+
+    async def _controls(self, conn: SubscriptionConnection) -> set[str]:
+        """Subscribe to the trading controls, then read them all (a change between the two comes
+        twice; its updatedAt settles it), before any row: no order is judged on an old state."""
+        if not self.controls_supported or self._on_controls is None:
+            return set()
+        op_id = await conn.start(ON_UPDATE_TRADING_CONTROL)
+        try:
+            data = await self.query(TRADING_CONTROLS)
+        except GraphQLClientError as exc:
+            if "tradingControls" not in exc.message:
+                raise
+            log.warning("the server has no trading controls (%s); the agent applies only its own "
+                        "offline rule", exc.message)  # fmt: skip
+            self.controls_supported = False
+            raise ResyncRequired("reconnecting without the trading controls") from None
+        self._on_controls(data["tradingControls"])
+        return {op_id}
 
     async def _feed_cursor(self) -> str | None:
         if not self.resumes:
@@ -196,6 +220,9 @@ class ServerLink:
                     log.error("subscription error: %s", payload["errors"])
                     continue
                 for name, data in (payload.get("data") or {}).items():
+                    if name == CONTROL_EVENT and self._on_controls is not None:
+                        self._on_controls([data])
+                        continue
                     if hops.ON:
                         hops.stamp("a2.rx", data.get("id"))
                     self._on_rows([PARSERS[name](data)])

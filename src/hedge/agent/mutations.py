@@ -77,6 +77,8 @@ async def send_mutation(link: ServerLink, core: AgentCore, intent: Intent) -> li
     }
     if intent.price_time_ms is not None:  # the EA's time of the price that met the trail
         payload["priceTime"] = gql_value(utc_from_ms(intent.price_time_ms))
+    if intent.correlation_id is not None:
+        payload["correlationId"] = intent.correlation_id
     data = (await link.mutate(doc.TRIGGER_ACTIONS, {"input": payload}))["triggerActions"]
     started = ", ".join(f"{a['id']} of user {a['userId']}" for a in data["actions"]) or "none (already fired)"
     log.info("position %s fired; actions started: %s", intent.position_id, started)

@@ -20,9 +20,11 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from hedge import hops
 from hedge.agent import documents as doc
+from hedge.agent.controls import TRADING_CONTROLS
 from hedge.agent.core import AgentCore
 from hedge.agent.gateway import EAGateway
 from hedge.agent.intents import (
@@ -39,6 +41,7 @@ from hedge.agent.local_copy import LocalCopy
 from hedge.agent.mutations import send_mutation
 from hedge.agent.state import Row
 from hedge.agent.supervise import retrieve, supervised
+from hedge.agent.tracing import correlation_of, position_correlation
 from hedge.agent.wire import from_gql
 from hedge.client.graphql import GraphQLClient, GraphQLClientError, TokenRefused
 from hedge.config import AgentSettings, load_symbol_specs
@@ -55,11 +58,13 @@ from hedge.ea.protocol_messages import (
     Stopped,
     Symbols,
 )
+from hedge.logs import correlated
 
 log = logging.getLogger(__name__)
 
 REFETCH = {"Position": doc.GET_POSITION, "Action": doc.GET_ACTION}
 STOP_TIMEOUT_S = 2.0  # how long a stop waits for each of its steps
+CONTROLS_REFRESH_S = 15.0  # the trading controls are read again this often (besides the subscription)
 CLOSE_STANDBY = 1013  # "try again later": another agent of this user acts now
 
 
@@ -69,7 +74,9 @@ class AgentRuntime:
         self._specs = load_symbol_specs(settings.symbol_specs)
         self.core = AgentCore(settings, self._specs)
         self.client = GraphQLClient(settings.server_url, settings.token, ca_file=settings.ca_file or None)
-        self.link = ServerLink(self.client, self._on_rows, self._on_link_state, settings.reconnect_max_s)
+        self.link = ServerLink(
+            self.client, self._on_rows, self._on_link_state, settings.reconnect_max_s, self._on_controls
+        )
         self.agent_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.lease = AgentLease(self.client, self.agent_id, settings.lease_ttl_s, self._on_lease)
         self.gateway = EAGateway(
@@ -149,6 +156,7 @@ class AgentRuntime:
             ),
             loop.create_task(supervised("decide", self._decide_loop, max_delay_s=top)),
             loop.create_task(supervised("account-push", self._push_loop, max_delay_s=top)),
+            loop.create_task(supervised("controls-refresh", self._controls_loop, max_delay_s=top)),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -188,8 +196,10 @@ class AgentRuntime:
         """A new core for a new grant: what the old one believed in flight may be stale by now."""
         accounts = list(self.core.state.accounts.values())
         saved = self.core.saved_state()  # but a command it sent may be at a terminal: kept as such
+        controls = self.core.controls
         self.core = AgentCore(self.settings, self._specs)
         self.core.restore(saved)
+        self.core.controls.restore(controls)  # the kill switch as last heard, until read again
         for account in accounts:
             self.core.state.apply(account)
 
@@ -212,6 +222,24 @@ class AgentRuntime:
             await asyncio.sleep(self.settings.account_push_interval_s)
             self._execute(self.core.push_accounts())
 
+    async def _controls_loop(self) -> None:
+        """Read the trading controls again now and then: the subscription carries each change at
+        once, this heals one lost in the moment between subscribing and the first read."""
+        while True:
+            await asyncio.sleep(CONTROLS_REFRESH_S)
+            if not (self.link.connected and self.link.controls_supported):
+                continue
+            try:
+                data = await self.link.query(TRADING_CONTROLS)
+            except (GraphQLClientError, *LINK_ERRORS) as exc:
+                log.warning("could not read the trading controls again (%s)", exc)
+                continue
+            self._on_controls(data["tradingControls"])
+
+    def _on_controls(self, items: list[dict[str, Any]]) -> None:
+        if self.core.controls.apply_data(items):
+            self.kick()
+
     def kick(self) -> None:
         self._dirty.set()
 
@@ -228,6 +256,10 @@ class AgentRuntime:
         self._execute(self.core.decide(time.monotonic()))  # at once: an EXECUTING action is news
 
     def _on_link_state(self, up: bool) -> None:
+        if up:
+            self.core.controls.link_up()
+        else:
+            self.core.controls.link_down(time.monotonic())
         if up:
             self.core.state.loaded = True
             self._loaded.set()
@@ -258,32 +290,32 @@ class AgentRuntime:
             return
         for intent in intents:
             if isinstance(intent, SendToEA):
-                if isinstance(intent.command, Open | Close):
-                    self._local.save_orders(
-                        self.core
-                    )  # first on disk: after a crash the command counts as maybe sent
-                if hops.ON and isinstance(intent.command, Open):
-                    hops.stamp("a2.open_sent", intent.command.position_id)
-                if not self.gateway.send(intent.account_id, intent.command):
-                    log.warning(
-                        "no EA connected for account %s to send %s", intent.account_id, intent.command.TYPE
-                    )
-                else:
-                    log.info(
-                        "→ EA %s: %s (%s)",
-                        self._account_name(intent.account_id),
-                        intent.command.TYPE,
-                        intent.why,
-                    )
+                with correlated(correlation_of(self.core.state, intent)):
+                    self._send_to_ea(intent)
                 continue
             key = busy_key(intent)
             if key is None or key in self._busy:
                 continue
             self._busy.add(key)
-            task = asyncio.get_running_loop().create_task(self._mutate(intent, key), name=f"mutate {key}")
+            with correlated(correlation_of(self.core.state, intent)):  # the task's log lines carry it
+                task = asyncio.get_running_loop().create_task(self._mutate(intent, key), name=f"mutate {key}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             task.add_done_callback(self._mutation_ended)
+
+    def _send_to_ea(self, intent: SendToEA) -> None:
+        if isinstance(intent.command, Open | Close):
+            self._local.save_orders(
+                self.core
+            )  # first on disk: after a crash the command counts as maybe sent
+        if hops.ON and isinstance(intent.command, Open):
+            hops.stamp("a2.open_sent", intent.command.position_id)
+        if not self.gateway.send(intent.account_id, intent.command):
+            log.warning("no EA connected for account %s to send %s", intent.account_id, intent.command.TYPE)
+        else:
+            log.info(
+                "→ EA %s: %s (%s)", self._account_name(intent.account_id), intent.command.TYPE, intent.why
+            )
 
     def _mutation_ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and isinstance(task.exception(), TokenRefused):
@@ -395,7 +427,12 @@ class AgentRuntime:
                 self.core.on_error(account.id, msg)
             return
         if not isinstance(msg, Price):
-            log.info("← EA %s: %s", account.account_number, msg.TYPE)
+            cid = (
+                position_correlation(self.core.state, msg.position_id)
+                if isinstance(msg, Opened | Closed)
+                else None
+            )
+            log.info("← EA %s: %s", account.account_number, msg.TYPE, extra={"correlation_id": cid})
         self._execute(intents)
         if intents or not isinstance(msg, Price):
             self._execute(self.core.decide(now))
@@ -420,6 +457,22 @@ class AgentRuntime:
             ],
             "openPositions": self.core.open_positions(),  # beyond the contract: kept locally, per tick
             "orders": self.core.orders_view(),  # what waits for a terminal's word
+            "trading": self._trading_view(),  # beyond the contract: the kill switch as this agent holds it
+        }
+
+    def _trading_view(self) -> dict[str, object]:
+        now = time.monotonic()
+        book = self.core.controls
+        return {
+            "offlineForS": round(book.offline_for(now), 1),
+            "controls": [
+                {"id": c.id, "state": c.state.value, "updatedAt": c.updated_at.isoformat()}
+                for c in sorted(book.controls.values(), key=lambda c: c.id)
+            ],
+            "accounts": {
+                s.account.id: book.state_for(s.account.user_id, s.account.id, now).state.value
+                for s in self.gateway.sessions.values()
+            },
         }
 
     # ------------------------------------------------------------------ local copy of the accounts

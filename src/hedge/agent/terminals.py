@@ -29,6 +29,8 @@ class Terminal:
     held: dict[str, Fill] = field(default_factory=dict)  # positionId -> what the terminal holds
     reports: dict[str, PositionReport] = field(default_factory=dict)  # the last POSITIONS, by positionId
     symbols: dict[str, SymbolInfo] = field(default_factory=dict)  # SYMBOLS, by canonical symbol
+    priced: set[str] = field(default_factory=set)  # canonical symbols with a PRICE since it connected
+    connected_at: float = 0.0
 
     @property
     def ready(self) -> bool:

@@ -1,7 +1,7 @@
 """Credentials an operator manages: updateUser (deactivation), rotateToken, onUpdateUser, auditLog.
 
 A deactivated user's or a rotated token is refused at once on HTTP, and its open WebSockets are
-closed with 4403 by the session guard (api/sessions.py) on every server process.
+closed with 4403 by the socket guard (api/socket_guard.py) on every server process.
 """
 
 from __future__ import annotations

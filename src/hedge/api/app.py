@@ -25,7 +25,7 @@ from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
 from hedge.api.schema import build_schema
-from hedge.api.sessions import SessionGuard
+from hedge.api.socket_guard import SocketGuard
 from hedge.api.view import HedgeGraphQL
 from hedge.config import ServerSettings, load_limits, load_symbol_specs
 from hedge.domain.enums import UserRole
@@ -118,7 +118,7 @@ def build_services(settings: ServerSettings, store: Store | None = None) -> Serv
         limiter=RateLimiter(settings.mutation_rate_per_s, settings.mutation_burst),
         presence=Presence(store, settings.presence_grace_s),
         metrics=metrics,
-        sessions=SessionGuard(store, broker),
+        socket_guard=SocketGuard(store, broker),
         figures=FigureCoalescer(store),
     )
 
@@ -181,7 +181,7 @@ def build_app(settings: ServerSettings, services: Services | None = None) -> Sta
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         services.broker.start()
         heartbeat = asyncio.create_task(services.presence.heartbeat_forever(), name="presence")
-        guard = asyncio.create_task(services.sessions.watch_forever(), name="session-guard")
+        guard = asyncio.create_task(services.socket_guard.watch_forever(), name="socket-guard")
         deadlines = asyncio.create_task(
             expire_forever(services.store, settings.deadline_sweep_s), name="deadlines"
         )

@@ -57,7 +57,7 @@ class ResyncRequired(Exception):
     """The subscriber would miss changes: it must read its rows again and resubscribe."""
 
 
-SubscriberTooSlow = ResyncRequired  # the earlier name (the session guard catches it)
+SubscriberTooSlow = ResyncRequired  # the earlier name (the socket guard catches it)
 
 
 @dataclass(eq=False)

@@ -16,7 +16,7 @@ from hedge.api.errors import RATE_LIMITED, UNAUTHENTICATED, coded, from_domain
 from hedge.api.metrics import Metrics
 from hedge.api.presence import Presence
 from hedge.api.ratelimit import RateLimiter
-from hedge.api.sessions import SessionGuard
+from hedge.api.socket_guard import SocketGuard
 from hedge.config import ServerSettings
 from hedge.domain.authz import Actor
 from hedge.domain.errors import DomainError
@@ -36,7 +36,7 @@ class Services:
     limiter: RateLimiter
     presence: Presence
     metrics: Metrics
-    sessions: SessionGuard
+    socket_guard: SocketGuard
     figures: FigureCoalescer | None = None  # account figures, coalesced (hedge.api.coalesce)
 
 

@@ -174,6 +174,15 @@ class Action:
     )
     max_slippage_pips: float | None = None
     client_request_id: str | None = None
+    trigger_price: float | None = strawberry.field(
+        default=None,
+        description="the price that met its trigger, on this action's symbol; null when started by hand",
+    )
+    correlation_id: str | None = strawberry.field(
+        default=None,
+        description="the trigger that moved it to EXECUTING, as every process's logs name it"
+        " (agent 1's id, or the server's for a stop-out or a manual execute)",
+    )
 
 
 @strawberry.input
@@ -278,6 +287,11 @@ class TriggerActionsInput:
     )
     price_time: datetime | None = strawberry.field(
         default=None, description="the EA's time of that price; trailTriggeredAt takes it"
+    )
+    correlation_id: str | None = strawberry.field(
+        default=None,
+        description="the caller's id for this trigger decision (1-128 of A-Z a-z 0-9 . _ : -),"
+        " kept on each action it moves and logged by every process; the server makes one if none",
     )
 
 

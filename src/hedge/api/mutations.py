@@ -10,7 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from hedge import hops
-from hedge.api import convert
+from hedge.api import convert, tracing
 from hedge.api import gqltypes as g
 from hedge.api.coalesce import coalescible
 from hedge.api.context import Context
@@ -139,6 +139,7 @@ class Mutation:
         action = await c.run(
             c.services.store.update_action, str(input.id), changes, _version(input.expected_version), c.actor
         )
+        tracing.action_moved(action, changes, None if c.user is None else c.user.id)
         c.services.cache.written(action)
         return convert.action(action)
 
@@ -157,6 +158,7 @@ class Mutation:
             changes,
             _version(input.expected_version),
         )
+        tracing.position_moved(position, changes)
         c.services.cache.written(position)
         return convert.position(position)
 
@@ -168,14 +170,20 @@ class Mutation:
         if hops.ON:
             hops.stamp("s.received", input.position_id)
         c.check_rate()
-        position, actions = await c.run(
-            c.services.store.trigger_actions,
-            str(input.position_id),
-            input.reason,
-            input.price,
-            c.actor,
-            input.price_time,
-        )
+        user_id = None if c.user is None else c.user.id
+        now = c.services.store.now()
+        with tracing.trigger(input.correlation_id, str(input.position_id), input.reason, input.price,
+                             user_id, now) as correlation_id:  # fmt: skip
+            position, actions = await c.run(
+                c.services.store.trigger_actions,
+                str(input.position_id),
+                input.reason,
+                input.price,
+                c.actor,
+                input.price_time,
+                correlation_id,
+            )
+            tracing.triggered(position, actions)
         c.services.cache.written(position)
         for action in actions:
             c.services.cache.written(action)

@@ -100,7 +100,7 @@ class SessionAuth:
 
     async def websocket_still_valid(self, conn: HTTPConnection) -> bool:
         """Whether the cookie an open console socket signed in with still signs for an active
-        user (read from the store, not the cache: the session guard asks after a User change)."""
+        user (read from the store, not the cache: the socket guard asks after a User change)."""
         value = conn.cookies.get(sessions.COOKIE_NAME)
         self._checked.pop(value or "", None)
         return await self._session(value) is not None

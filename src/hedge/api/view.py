@@ -27,7 +27,7 @@ from hedge.store.repository import hash_token
 from hedge.web.console import graphiql_html
 
 CONTEXT_KEY = "hedge.context"
-SESSION_KEY = "hedge.session"
+GUARDED_KEY = "hedge.guarded_socket"
 
 
 def bearer(value: object) -> str | None:
@@ -105,12 +105,12 @@ class HedgeGraphQL(GraphQLOverHTTP):
         token_hash: str,
         check: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
-        """Register the socket with the session guard (closed with 4403 when its token goes, or,
+        """Register the socket with the socket guard (closed with 4403 when its token goes, or,
         for the console's cookie session, when `check` says the session is no longer good)."""
         socket: WebSocket = context.socket
-        session = self.services.sessions.opened(user.id, token_hash, socket, check=check)
-        socket.scope[SESSION_KEY] = session
-        if not await self.services.sessions.valid(session):
+        guarded = self.services.socket_guard.opened(user.id, token_hash, socket, check=check)
+        socket.scope[GUARDED_KEY] = guarded
+        if not await self.services.socket_guard.valid(guarded):
             raise ConnectionRejectionError({"reason": "a valid token is required in connection_init"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,9 +121,9 @@ class HedgeGraphQL(GraphQLOverHTTP):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            session = scope.get(SESSION_KEY)
-            if session is not None:
-                self.services.sessions.closed(session)
+            guarded = scope.get(GUARDED_KEY)
+            if guarded is not None:
+                self.services.socket_guard.closed(guarded)
             context: Context | None = scope.get(CONTEXT_KEY)
             if (
                 context is not None

@@ -113,6 +113,10 @@ class Action:
     expires_at: datetime | None = None  # EXECUTING must be taken up by then (HEDGE_ACTION_TTL_S)
     max_slippage_pips: Decimal | None = None
     client_request_id: str | None = None
+    # the price that met its trigger, on this action's symbol (None: started by hand, or the
+    # trigger was on another symbol): what the agent checks maxSlippagePips against
+    trigger_price: Decimal | None = None
+    correlation_id: str | None = None  # the trigger that started it, in every process's logs
     version: int = 1
 
 

@@ -195,15 +195,24 @@ def trigger_position(
     )
 
 
-def start_action(action: Action, now: datetime, expires_at: datetime | None = None) -> Action | None:
-    """A triggered action moved PENDING -> EXECUTING, to be taken up by `expires_at`; None when
-    it is not PENDING (left as is)."""
+def start_action(
+    action: Action,
+    now: datetime,
+    expires_at: datetime | None = None,
+    trigger_price: Decimal | None = None,
+    correlation_id: str | None = None,
+) -> Action | None:
+    """A triggered action moved PENDING -> EXECUTING, to be taken up by `expires_at`, with the
+    price that met the trigger (None when that price is of another symbol) and the trigger's
+    `correlation_id`; None when it is not PENDING (left as is)."""
     if action.status is not ActionStatus.PENDING:
         return None
     return replace(
         action,
         status=ActionStatus.EXECUTING,
         expires_at=expires_at,
+        trigger_price=trigger_price,
+        correlation_id=correlation_id or action.correlation_id,
         version=action.version + 1,
         updated_at=now,
     )
@@ -254,9 +263,11 @@ def apply_action_update(
             fields["executed_at"] = now
         if target is ActionStatus.EXECUTING:
             fields["expires_at"] = expires_at
+            fields["trigger_price"] = None  # started by hand: no triggering price, no slippage check
         if target is ActionStatus.PENDING:  # FAILED -> PENDING is a retry, with a new deadline later
             fields["retry_count"] = action.retry_count + 1
             fields["expires_at"] = None
+            fields["trigger_price"] = None
     if "error_message" in changes:
         fields["error_message"] = _optional(
             changes["error_message"],

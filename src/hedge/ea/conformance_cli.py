@@ -8,6 +8,7 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 
+from hedge.config import read_secret_file
 from hedge.ea.conformance import RULES, Listener, NoEAConnected
 from hedge.ea.conformance_model import KitConfig, Report, Result, Status
 from hedge.ea.flags import config_from_flags
@@ -61,7 +62,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--listen", type=_listen, required=True, metavar="HOST:PORT", help="where the EA connects")
-    p.add_argument("--ea-token", required=True, help="the token the EA must send in AUTH")
+    token = p.add_mutually_exclusive_group(required=True)
+    token.add_argument(
+        "--ea-token-file", default=None, help="file whose first line is the token the EA must send in AUTH"
+    )
+    token.add_argument(
+        "--ea-token", help="the token itself (visible to local users in `ps`: prefer the file)"
+    )
     p.add_argument("--symbol", default="USDJPY", help="canonical symbol to stream and trade (default USDJPY)")
     p.add_argument("--volume", type=_volume, default=Decimal("0.01"), help="lots of the one position (0.01)")
     p.add_argument("--timeout-s", type=_seconds, default=10.0, help="how long an answer may take (10)")
@@ -79,13 +86,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def config_from_args(args: argparse.Namespace) -> KitConfig:
-    return config_from_flags(args, KitConfig, symbol=args.symbol.strip().upper())
+    """The kit's settings; ValueError when --ea-token-file cannot be read or is empty."""
+    ea_token = args.ea_token or read_secret_file(args.ea_token_file, "--ea-token-file")
+    return config_from_flags(args, KitConfig, ea_token=ea_token, symbol=args.symbol.strip().upper())
 
 
 def run_conformance(args: argparse.Namespace) -> int:
     host, port = args.listen
     try:
-        report = asyncio.run(_check(host, port, config_from_args(args), args))
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"hedge ea-conformance: {exc}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    try:
+        report = asyncio.run(_check(host, port, config, args))
     except OSError as exc:
         print(f"hedge ea-conformance: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
         return EXIT_BAD_SETTINGS

@@ -27,7 +27,8 @@ async def expire_forever(store: Store, interval_s: float) -> None:
         try:
             expired = await run_in_threadpool(store.expire_actions)
             for action in expired:
-                log.warning("action %s failed at its deadline: %s", action.id, action.error_message)
+                log.warning("action %s failed at its deadline: %s", action.id, action.error_message,
+                            extra={"correlation_id": action.correlation_id})  # fmt: skip
             if sweeps % LEG_CHECK_EVERY == 0:
                 for leg in await run_in_threadpool(store.check_unpaired_legs):
                     log.warning("hedge leg %s is alone: HEDGE_LEG_FAILED raised", leg)

@@ -10,7 +10,7 @@ from hedge.domain.enums import ActionType, AlertKind, AlertSeverity
 from hedge.domain.models import Action, Position
 from hedge.domain.rows import from_mapping
 from hedge.store.record_alerts import record_alert, record_alert_once
-from hedge.store.tables import actions
+from hedge.store.tables import actions, alerts
 from hedge.store.unit import Unit
 
 
@@ -76,3 +76,14 @@ def leg_failed(
         )
         raised = raised or made is not None
     return raised
+
+
+def leg_failure_open(unit: Unit, leg_ids: list[str]) -> bool:
+    """Whether a HEDGE_LEG_FAILED naming one of `leg_ids` as the failed leg is still open (its
+    failure was alerted when it happened: a leg left alone because of it is not news)."""
+    query = select(alerts.c.id).where(
+        alerts.c.kind == "HEDGE_LEG_FAILED",
+        alerts.c.resolved_at.is_(None),
+        alerts.c.position_id.in_(leg_ids),
+    )
+    return unit.conn.execute(query.limit(1)).first() is not None

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from hedge.domain import updates
+from hedge.domain import correlation, updates
 from hedge.domain.alerts import AlertDraft
 from hedge.domain.authz import Actor, check_owner, check_trigger_owners
 from hedge.domain.creation import retry_position
@@ -28,7 +28,7 @@ from hedge.domain.ids import PositionId
 from hedge.domain.models import Account, Action, Position, TradingControl, User
 from hedge.domain.values import iso_ms
 from hedge.domain.writes import source_of
-from hedge.store import audit
+from hedge.store import admin_audit, audit
 from hedge.store.guards import GuardRefused, Rules, check_closing, check_opening
 from hedge.store.history import Cause
 from hedge.store.legs import hedge_legs, leg_failed
@@ -82,11 +82,13 @@ def update_position(
     elif moved and after.status is P.CLOSING:
         check_closing(unit, position, actions)
     fired = None
+    stop_out = None
     if moved and _stop_out_fires(position, after):
         at = after.exit_time if after.exit_time is not None and after.exit_time <= unit.now else None
         fired = updates.trigger_position(after, TriggerReason.STOP_OUT, after.exit_price, unit.now, at)
         if fired is not None:  # the stop and its trigger stamp are one change of the row
             after = replace(fired, version=after.version)
+            stop_out = stop_out_correlation(after)
     elif moved and after.status is P.STOPPED:
         legs = hedge_legs(unit, after)
         if len(legs) > 1:
@@ -95,15 +97,16 @@ def update_position(
                 unit, legs, after, f"was closed outside the system (exitReason {reason}) and fired nothing"
             )
     after = unit.update(position, after)
+    admin_audit.for_other_user(unit, actor, "updatePosition", after, changes)
     if fired is not None:
-        start_trigger_actions(unit, rules, after)
+        start_trigger_actions(unit, rules, after, stop_out)
     if position.status is P.PENDING and after.status is not P.PENDING:
         for action in actions:
             moved_action = updates.entry_follows(action, after, unit.now, unit.now + rules.action_ttl)
             if moved_action is not None:
                 unit.update(
                     action,
-                    moved_action,
+                    correlation.correlated(moved_action, correlation.MANUAL, unit.now),
                     cause=unit.cause.rule(f"follows position {after.id} to {after.status.value}"),
                 )
     if unknown is not None:
@@ -128,18 +131,30 @@ def trigger_actions(
     reason: TriggerReason,
     price: Decimal | None,
     price_time: datetime | None,
+    correlation_id: str | None = None,
 ) -> tuple[Position, list[Action]]:
-    """Stamp the trigger once and move the position's PENDING trigger actions to EXECUTING."""
+    """Stamp the trigger once and move the position's PENDING trigger actions to EXECUTING,
+    each carrying `correlation_id` (the caller's, or one the server makes)."""
     position = owned_by(actor, unit.require(Position, position_id))
     fired = updates.trigger_position(position, reason, price, unit.now, price_time)
     if fired is None:
         return position, []
     position = unit.update(position, fired)
-    return position, start_trigger_actions(unit, rules, position)
+    made = correlation.made(correlation.TRIGGER, position.id, unit.now)
+    return position, start_trigger_actions(unit, rules, position, correlation_id or made)
 
 
-def start_trigger_actions(unit: Unit, rules: Rules, position: Position) -> list[Action]:
-    """Move the position's PENDING trigger actions to EXECUTING, with their deadline."""
+def stop_out_correlation(position: Position) -> str:
+    """The id the server gives the chain a broker's stop-out fires (the API logs it too)."""
+    at = position.trail_triggered_at or position.updated_at
+    return correlation.made(correlation.STOP_OUT, position.id, at)
+
+
+def start_trigger_actions(
+    unit: Unit, rules: Rules, position: Position, correlation_id: str | None = None
+) -> list[Action]:
+    """Move the position's PENDING trigger actions to EXECUTING, with their deadline and the
+    trigger's correlation id."""
     started: list[Action] = []
     found = unit.get_many(Action, list(position.trigger_action_ids))
     price = "" if position.trigger_price is None else f" at {position.trigger_price}"
@@ -148,11 +163,28 @@ def start_trigger_actions(unit: Unit, rules: Rules, position: Position) -> list[
     for action_id in position.trigger_action_ids:
         action = found.get(action_id)
         moved = (
-            None if action is None else updates.start_action(action, unit.now, unit.now + rules.action_ttl)
+            None
+            if action is None
+            else updates.start_action(
+                action,
+                unit.now,
+                unit.now + rules.action_ttl,
+                _price_for(unit, action, position),
+                correlation_id,
+            )
         )
         if action is not None and moved is not None:
             started.append(unit.update(action, moved, cause=cause))
     return started
+
+
+def _price_for(unit: Unit, action: Action, trigger: Position) -> Decimal | None:
+    """The trigger's price as the action's triggering price, when both are of one symbol (a
+    price of another symbol says nothing about this one's slippage)."""
+    if trigger.trigger_price is None:
+        return None
+    own = unit.get(Position, action.position_id, lock=False)
+    return trigger.trigger_price if own is not None and own.symbol == trigger.symbol else None
 
 
 def link_trigger_actions(unit: Unit, actor: Actor, before: Position, after: Position) -> None:
@@ -200,7 +232,29 @@ def update_action(
             unit.insert(fresh, cause=retry)
             unit.update(old, bump(old, unit.now, retried_as_position_id=fresh.id), cause=retry)
             after = replace(after, position_id=fresh.id)
-    return unit.update(action, after)
+    if action.status is not ActionStatus.EXECUTING:  # moved to EXECUTING by hand: the server's id
+        after = correlation.correlated(after, correlation.MANUAL, unit.now)
+    admin_audit.for_other_user(unit, actor, "updateAction", action, changes)
+    updated = unit.update(action, after)
+    if action.status is ActionStatus.EXECUTING and after.status is ActionStatus.FAILED:
+        _triggered_failed(unit, updated)
+    return updated
+
+
+def _triggered_failed(unit: Unit, action: Action) -> None:
+    """An agent (or a person) reports that a triggered action failed, e.g. its terminal refused
+    the order or its price slipped too far: HEDGE_LEG_FAILED for every leg's owner, naming all
+    legs, in the transaction of that report (the agent sees neither the other users' legs nor
+    may it alert their owners)."""
+    if action.trigger_position_id is None:
+        return
+    position = unit.require(Position, action.position_id, lock=False)
+    legs = hedge_legs(unit, position)
+    if all(leg.id != action.trigger_position_id for leg in legs):  # a triggered CLOSE: name its trigger
+        trigger = unit.get(Position, action.trigger_position_id, lock=False)
+        legs = [*([] if trigger is None else [trigger]), *legs]
+    what = "was not opened" if action.type is ActionType.ENTRY else "was not closed"
+    leg_failed(unit, legs, position, f"{what}: {action.error_message or 'its action failed'}", action.id)
 
 
 def fail_refused(unit: Unit, refusal: GuardRefused) -> None:

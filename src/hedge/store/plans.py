@@ -20,6 +20,7 @@ from hedge.domain.ids import AccountId, PositionId, UserId
 from hedge.domain.models import Account, Action, Position
 from hedge.domain.rows import from_mapping
 from hedge.domain.updates import MAX_TRIGGER_ACTIONS
+from hedge.store import admin_audit
 from hedge.store.guards import Rules
 from hedge.store.tables import actions
 from hedge.store.unit import Unit
@@ -148,6 +149,7 @@ def create_hedge_plan(
     for position, action in zip(hedge_positions, hedge_actions, strict=True):
         unit.insert(position)
         unit.insert(action)
+    admin_audit.hedge_plan_links(unit, entry_position, hedge_actions)
     return Plan(entry_action, entry_position, tuple(hedge_actions), tuple(hedge_positions))
 
 

@@ -32,10 +32,10 @@ from hedge.domain.settle import settle
 from hedge.domain.symbols import SymbolSpec
 from hedge.domain.trading import check_target, control_id, set_control
 from hedge.domain.values import enum_value
-from hedge.store import audit, history, moves, plans
+from hedge.store import admin_audit, audit, history, moves, plans
 from hedge.store.guards import Rules
 from hedge.store.history import Cause, Change
-from hedge.store.legs import hedge_legs, leg_failed
+from hedge.store.legs import hedge_legs, leg_failed, leg_failure_open
 from hedge.store.record_alerts import record_alert, resolve_for_position
 from hedge.store.tables import actions, positions, trading_controls
 from hedge.store.unit import Unit
@@ -88,9 +88,13 @@ class TradeRecord:
                 found = plans.earlier(unit, caller, key)
                 if found is not None:
                     return found, unit.require(Position, found.position_id, lock=False)
-                return plans.create_action(
+                made = plans.create_action(
                     unit, self.rules, user_id, account_id, action_type, position_id, entry, caller, key, slip
                 )
+                admin_audit.for_other_user(
+                    unit, actor, "createAction", made[0], {"type": action_type.value, "accountId": account_id}
+                )
+                return made
 
         return self._once(write, key)
 
@@ -260,8 +264,8 @@ class TradeRecord:
                 gone = [
                     p for p in legs if p.id != leg.id and p.status.value in FINAL and p.updated_at < cutoff
                 ]
-                if not gone:
-                    continue
+                if not gone or leg_failure_open(unit, [p.id for p in gone]):
+                    continue  # nothing final yet, or that leg's failure is alerted already
                 why = (
                     f"stays {leg.status.value} while {', '.join(f'{p.id} is {p.status.value}' for p in gone)}"
                 )

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, Table, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from hedge.domain import creation, updates
+from hedge.domain import correlation, creation, updates
 from hedge.domain.authz import Actor
 from hedge.domain.clock import Clock, SystemClock
 from hedge.domain.enums import ActionStatus, PCStatus, PositionStatus, TriggerReason
@@ -30,7 +30,7 @@ from hedge.domain.tokens import check_token, new_token
 from hedge.domain.values import enum_value, parse_iso
 from hedge.domain.values import price as checked
 from hedge.domain.writes import source_of
-from hedge.store import audit, moves, presence_effects
+from hedge.store import admin_audit, audit, moves, presence_effects
 from hedge.store import presence as presence_rows
 from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
@@ -317,7 +317,7 @@ class Store(TradeRecord, AlertStore, LeaseStore):
             writer = None if actor is None else source_of(actor)
             after = unit.update(account, updates.apply_account_update(account, changes_, unit.now, writer))
             if after is not account and (actor is None or actor.is_admin or audited_account_change(changes_)):
-                audit.record(unit, "updateAccount", "Account", account.id, audit_values(changes_))
+                audit.record(unit, "updateAccount", "Account", account.id, admin_audit.json_ready(changes_))
             return after
 
     # ---------------------------------------------------------------- actions and positions
@@ -362,14 +362,16 @@ class Store(TradeRecord, AlertStore, LeaseStore):
         price: Any = None,
         actor: Actor | None = None,
         price_time: Any = None,
+        correlation_id: Any = None,
     ) -> tuple[Position, list[Action]]:
         """Stamp the trigger once and move the position's PENDING trigger actions to EXECUTING."""
         trigger_reason = enum_value(TriggerReason, reason, "reason")
         checked_price = None if price is None else checked(price)
         at = None if price_time is None else parse_iso(price_time, "priceTime")
+        cid = correlation.checked(correlation_id)
         with self._unit(Cause.of(actor, f"{trigger_reason.value} at {checked_price}")) as unit:
             return moves.trigger_actions(
-                unit, self.rules, actor, position_id, trigger_reason, checked_price, at
+                unit, self.rules, actor, position_id, trigger_reason, checked_price, at, cid
             )
 
 
@@ -384,10 +386,3 @@ _ACCOUNT_SETTINGS = frozenset({"display_name", "leverage", "symbol_map"})
 
 def audited_account_change(changes_: Mapping[str, Any]) -> bool:
     return bool(_ACCOUNT_SETTINGS & set(changes_))
-
-
-def audit_values(changes_: Mapping[str, Any]) -> dict[str, Any]:
-    """The changed fields as JSON-ready values (Decimals and enums as strings)."""
-    return {
-        k: v if v is None or isinstance(v, bool | int | str | list) else str(v) for k, v in changes_.items()
-    }

@@ -108,6 +108,8 @@ actions = entity_table(
     Column("max_slippage_pips", DecimalText),
     Column("client_request_id", String(128)),
     Column("requested_by", String(64)),  # the caller whose clientRequestId this is
+    Column("trigger_price", DecimalText),  # the price that met its trigger (maxSlippagePips)
+    Column("correlation_id", String(128)),  # hedge.domain.correlation
     Index("ix_actions_status_expires", "status", "expires_at"),
     Index("ux_actions_request", "requested_by", "client_request_id", unique=True),
 )

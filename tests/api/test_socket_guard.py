@@ -1,4 +1,4 @@
-"""The session guard when the store cannot answer: it retries, then closes the user's sockets
+"""The socket guard when the store cannot answer: it retries, then closes the user's sockets
 (a revoked token must not stay open for want of an answer); a valid one it leaves open."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hedge.api import sessions as guard_module
-from hedge.api.sessions import SessionGuard
+from hedge.api import socket_guard as guard_module
+from hedge.api.socket_guard import SocketGuard
 
 
 class FakeSocket:
@@ -19,10 +19,10 @@ class FakeSocket:
         self.closed_with = code
 
 
-def _guard(monkeypatch: pytest.MonkeyPatch, answer: Any) -> SessionGuard:
+def _guard(monkeypatch: pytest.MonkeyPatch, answer: Any) -> SocketGuard:
     monkeypatch.setattr(guard_module, "RETRY_S", 0.0)
     monkeypatch.setattr(guard_module, "user_with_token_hash", answer)
-    return SessionGuard(store=None, broker=None)  # type: ignore[arg-type]
+    return SocketGuard(store=None, broker=None)  # type: ignore[arg-type]
 
 
 async def test_check_user_store_failing_closes_after_retries(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,7 +31,7 @@ RETRY_S = 0.5
 
 
 @dataclass(eq=False)
-class Session:
+class GuardedSocket:
     user_id: str
     token_hash: str
     websocket: WebSocket
@@ -40,11 +40,11 @@ class Session:
     check: Callable[[], Awaitable[bool]] | None = None
 
 
-class SessionGuard:
+class SocketGuard:
     def __init__(self, store: Store, broker: ChangeBroker) -> None:
         self._store = store
         self._broker = broker
-        self._open: dict[str, set[Session]] = {}
+        self._open: dict[str, set[GuardedSocket]] = {}
 
     def opened(
         self,
@@ -52,33 +52,33 @@ class SessionGuard:
         token_hash: str,
         websocket: WebSocket,
         check: Callable[[], Awaitable[bool]] | None = None,
-    ) -> Session:
-        session = Session(user_id, token_hash, websocket, check=check)
-        self._open.setdefault(user_id, set()).add(session)
-        return session
+    ) -> GuardedSocket:
+        guarded = GuardedSocket(user_id, token_hash, websocket, check=check)
+        self._open.setdefault(user_id, set()).add(guarded)
+        return guarded
 
-    def closed(self, session: Session) -> None:
-        sessions = self._open.get(session.user_id)
-        if sessions is not None:
-            sessions.discard(session)
-            if not sessions:
-                del self._open[session.user_id]
+    def closed(self, guarded: GuardedSocket) -> None:
+        held = self._open.get(guarded.user_id)
+        if held is not None:
+            held.discard(guarded)
+            if not held:
+                del self._open[guarded.user_id]
 
-    async def valid(self, session: Session) -> bool:
-        """Whether the session's token is still its user's and the user active (a store read).
+    async def valid(self, guarded: GuardedSocket) -> bool:
+        """Whether the socket's token is still its user's and the user active (a store read).
 
         Asked right after a socket registers, too: a change committed between its authentication
         (perhaps from the cache) and its registration here is not missed."""
-        if session.check is not None:
-            return await session.check()
-        found = await run_in_threadpool(user_with_token_hash, self._store, session.user_id)
-        return found is not None and found[0].is_active and hmac.compare_digest(found[1], session.token_hash)
+        if guarded.check is not None:
+            return await guarded.check()
+        found = await run_in_threadpool(user_with_token_hash, self._store, guarded.user_id)
+        return found is not None and found[0].is_active and hmac.compare_digest(found[1], guarded.token_hash)
 
-    async def still_valid(self, session: Session) -> bool:
-        """Check one open session; close its socket with 4403 when its token is refused."""
-        if await self.valid(session):
+    async def still_valid(self, guarded: GuardedSocket) -> bool:
+        """Check one open socket; close its socket with 4403 when its token is refused."""
+        if await self.valid(guarded):
             return True
-        await self._close(session)
+        await self._close(guarded)
         return False
 
     async def watch_forever(self) -> None:
@@ -89,7 +89,7 @@ class SessionGuard:
                         user = await self._broker.next_value(sub)
                         await self._check_user(str(user.id))
             except SubscriberTooSlow:
-                log.warning("session guard fell behind the change feed; checking every open socket")
+                log.warning("socket guard fell behind the change feed; checking every open socket")
                 for user_id in list(self._open):
                     await self._check_user(user_id)
 
@@ -98,24 +98,24 @@ class SessionGuard:
         then close them: a revoked token must not stay open for want of an answer."""
         for attempt in range(CHECK_ATTEMPTS):
             try:
-                for session in list(self._open.get(user_id, ())):
-                    await self.still_valid(session)
+                for guarded in list(self._open.get(user_id, ())):
+                    await self.still_valid(guarded)
                 return
             except Exception:  # a store error: retried below, then the sockets are closed
                 log.exception(
-                    "session guard could not check the sockets of user %s (attempt %d)", user_id, attempt + 1
+                    "socket guard could not check the sockets of user %s (attempt %d)", user_id, attempt + 1
                 )
                 await asyncio.sleep(RETRY_S * (attempt + 1))
-        for session in list(self._open.get(user_id, ())):
-            await self._close(session)
+        for guarded in list(self._open.get(user_id, ())):
+            await self._close(guarded)
 
-    async def _close(self, session: Session) -> None:
-        if session.closed:
+    async def _close(self, guarded: GuardedSocket) -> None:
+        if guarded.closed:
             return
-        session.closed = True
+        guarded.closed = True
         log.info(
-            "closing a WebSocket of user %s: its token was revoked or the user deactivated", session.user_id
+            "closing a WebSocket of user %s: its token was revoked or the user deactivated", guarded.user_id
         )
         # the socket may be closing by itself at the same moment
         with contextlib.suppress(RuntimeError, OSError):
-            await session.websocket.close(code=CLOSE_FORBIDDEN, reason="token revoked or user deactivated")
+            await guarded.websocket.close(code=CLOSE_FORBIDDEN, reason="token revoked or user deactivated")
