@@ -122,3 +122,31 @@ async def test_own_commit_after_another_processes_waits_for_it_and_both_arrive_i
         made.stop()
         other.close()
         store.close()
+
+
+async def test_event_reaches_its_users_and_every_user_subscriptions_only(
+    broker: tuple[ChangeBroker, Store],
+) -> None:
+    made, store = broker
+    made.stop()  # delivered by hand below
+    first = _plan_entry(store)
+    second, _ = store.create_user("c@d.io", "C", "CLIENT")
+    events = [e for e in store.read_changes(made.delivered) if e.entity == "Position"]
+    async with (
+        made.subscribe("Position", "INSERT", first) as mine,
+        made.subscribe("Position", "INSERT", second.id) as theirs,
+        made.subscribe("Position", "INSERT", None) as admin,
+        made.subscribe("Position", "UPDATE", first) as updates,
+    ):
+        made._dispatch(events)
+        got = [await _drain(s.queue) for s in (mine, theirs, admin, updates)]
+    assert [len(g) for g in got] == [1, 0, 1, 0]
+
+
+async def test_subscription_that_ended_leaves_no_entry_behind(broker: tuple[ChangeBroker, Store]) -> None:
+    made, _ = broker
+    async with made.subscribe("Position", "INSERT", "u-1"), made.subscribe("Position", "INSERT", "u-1"):
+        pass
+    async with made.subscribe("Position", "INSERT", "u-2"):
+        assert set(made._subs[("Position", "INSERT")]) == {"u-2"}
+    assert made._subs[("Position", "INSERT")] == {}

@@ -83,7 +83,9 @@ class ChangeBroker:
         self._store = store
         self._cache = cache
         self._metrics = metrics
-        self._subs: dict[tuple[str, str], set[Subscription]] = {}
+        # (entity, op) -> userId (None: every user's) -> its subscriptions: an event is matched
+        # against its user's subscriptions only, not against every subscription of its kind
+        self._subs: dict[tuple[str, str], dict[str | None, set[Subscription]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -154,9 +156,10 @@ class ChangeBroker:
         return True
 
     def _end_all(self, reason: str) -> None:
-        for subs in self._subs.values():
-            for sub in list(subs):
-                self._end(sub, reason)
+        for by_user in self._subs.values():
+            for subs in by_user.values():
+                for sub in list(subs):
+                    self._end(sub, reason)
 
     @staticmethod
     def _end(sub: Subscription, reason: str) -> None:
@@ -197,30 +200,50 @@ class ChangeBroker:
             self.delivered = event.seq
             if hops.ON:
                 hops.stamp("s.dispatched", event.entity_id)
-            targets = self._subs.get((event.entity, event.op), set()) | self._subs.get(
-                (event.entity, ANY), set()
-            )
+            targets = self._targets(event)
             if not targets:
                 continue
             # converted once for every subscriber: the GraphQL object is only read from here on
             value = TO_GRAPHQL[event.entity](from_mapping(ENTITY_TYPES[event.entity], event.image))
             for sub in targets:
-                if sub.ended or (sub.user_id is not None and sub.user_id != event.user_id):
+                if sub.ended:
                     continue
                 if sub.queue.qsize() >= MAX_QUEUED:
                     self._end(sub, f"more than {MAX_QUEUED} changes queued for this subscriber")
                     continue
                 sub.queue.put_nowait((event.seq, value))
 
+    def _targets(self, event: ChangeEvent) -> list[Subscription]:
+        """The subscriptions that see `event`: its kind's, of its user or of every user."""
+        found: list[Subscription] = []
+        for op in (event.op, ANY):
+            by_user = self._subs.get((event.entity, op))
+            if by_user:
+                if event.user_id is not None:
+                    found.extend(by_user.get(event.user_id, ()))
+                found.extend(by_user.get(None, ()))
+        return found
+
+    def _join(self, sub: Subscription) -> None:
+        self._subs.setdefault((sub.entity, sub.op), {}).setdefault(sub.user_id, set()).add(sub)
+
+    def _leave(self, sub: Subscription) -> None:
+        by_user = self._subs.get((sub.entity, sub.op), {})
+        subs = by_user.get(sub.user_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del by_user[sub.user_id]
+
     @asynccontextmanager
     async def subscribe(self, entity: str, op: str, user_id: str | None) -> AsyncIterator[Subscription]:
         sub = Subscription(entity, op, user_id, joined_at=self.delivered, last_seq=self.delivered)
-        self._subs.setdefault((entity, op), set()).add(sub)
+        self._join(sub)
         self._metrics.subscriptions_open.inc()
         try:
             yield sub
         finally:
-            self._subs[(entity, op)].discard(sub)
+            self._leave(sub)
             self._metrics.subscriptions_open.dec()
 
     async def replay(self, sub: Subscription, cursor: int) -> AsyncIterator[Any]:
@@ -255,11 +278,11 @@ class ChangeBroker:
     async def watch(self, entity: str, op: str) -> AsyncIterator[Subscription]:
         """Every user's changes of one kind, for the server itself (not counted as a client's)."""
         sub = Subscription(entity, op, None, joined_at=self.delivered, last_seq=self.delivered)
-        self._subs.setdefault((entity, op), set()).add(sub)
+        self._join(sub)
         try:
             yield sub
         finally:
-            self._subs[(entity, op)].discard(sub)
+            self._leave(sub)
 
     async def next_value(self, sub: Subscription) -> Any:
         """The next change for this subscription (a GraphQL object), waiting for it."""
