@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "console"
@@ -61,11 +62,25 @@ def shoot(page: Page, url: str, token: str, lang: str) -> list[Path]:
             continue
         link.click()
         page.get_by_role("table").first.wait_for()
+        if name == "dashboard":
+            figures_reported(page)
         page.wait_for_timeout(300)  # the equity chart draws after the table
         path = OUT / f"{lang}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         saved.append(path)
     return saved
+
+
+FIGURES_WAIT_MS = 45_000  # the agents report their OPEN positions' figures every 30 s
+
+
+def figures_reported(page: Page) -> None:
+    """Wait (up to one report and a console read) until every open position shows its figures."""
+    waiting = page.get_by_text(re.compile("not reported yet|未報告"))
+    try:
+        waiting.first.wait_for(state="detached", timeout=FIGURES_WAIT_MS)
+    except PlaywrightTimeout:
+        print("some open positions had no figures yet", file=sys.stderr)
 
 
 def main() -> int:
