@@ -41,6 +41,7 @@ bench: bootstrap
 	$(UV) run python bench/trail.py
 	$(UV) run python bench/api.py
 	$(UV) run python bench/hedge_latency.py
+	$(UV) run python bench/scale.py
 	$(UV) run python bench/console.py
 	$(UV) run python bench/priorities.py
 	$(UV) run python bench/notify_latency.py

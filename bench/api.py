@@ -9,7 +9,7 @@ the same uvicorn that takes the same JSON body and, per request, commits one con
 and one feed row through the bare driver (sqlite3 / psycopg): what any server must at least do.
 Every server runs in its own process (uvicorn); the clients run here.
 
-    uv run python bench/api.py [--seconds 3] [--events 200]
+    uv run python bench/api.py [--seconds 3] [--events 200] [--engines sqlite,postgres]
 """
 
 from __future__ import annotations
@@ -181,6 +181,17 @@ def run_floor(port: int, database_url: str) -> None:
 # ---------------------------------------------------------------- servers as processes
 
 
+WARM_UP = 30  # requests per client before the timing starts
+_SERVER_PIDS: dict[str, int] = {}  # the server process behind each URL (its CPU time is read)
+
+
+def server_cpu_s(url: str) -> float:
+    """User + system CPU seconds of the server process at `url` so far (Linux /proc)."""
+    with open(f"/proc/{_SERVER_PIDS[url]}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @asynccontextmanager
 async def process(argv: list[str], port: int, env: dict[str, str]) -> AsyncIterator[str]:
     proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before any timing
@@ -197,8 +208,10 @@ async def process(argv: list[str], port: int, env: dict[str, str]) -> AsyncItera
                     break
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
+        _SERVER_PIDS[url] = proc.pid
         yield url
     finally:
+        _SERVER_PIDS.pop(url, None)
         proc.terminate()
         proc.wait(timeout=10)
 
@@ -256,19 +269,39 @@ async def hedge_positions(url: str, count: int) -> tuple[str, list[str]]:
 
 
 async def mutations_per_s(url: str, token: str | None, ids: list[str], seconds: float) -> float:
-    done = 0
-    deadline = time.perf_counter() + seconds
+    return (await mutation_figures(url, token, ids, seconds))[0]
+
+
+async def mutation_figures(
+    url: str, token: str | None, ids: list[str], seconds: float
+) -> tuple[float, float]:
+    """Mutations per second, and the server's CPU microseconds per mutation (steadier than the
+    rate on a shared machine: what the server spent, not how long it waited for a core)."""
+    done = warmed = 0
+    deadline = 0.0
+    all_warm, ready = asyncio.Event(), asyncio.Event()
 
     async def one(position_id: str) -> None:
-        nonlocal done
+        nonlocal done, warmed
         async with GraphQLClient(url, token) as client:
+            for n in range(WARM_UP):  # untimed: the server's first requests import and compile
+                await client.execute(UPDATE, {"id": position_id, "m": f"w{n}"})
+            warmed += 1
+            if warmed == len(ids):
+                all_warm.set()
+            await ready.wait()
             while time.perf_counter() < deadline:
                 await client.execute(UPDATE, {"id": position_id, "m": f"m{done}"})
                 done += 1
 
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in ids))
-    return done / (time.perf_counter() - started)
+    clients = [asyncio.create_task(one(i)) for i in ids]
+    await all_warm.wait()
+    started, cpu_started = time.perf_counter(), server_cpu_s(url)
+    deadline = started + seconds
+    ready.set()
+    await asyncio.gather(*clients)
+    elapsed, cpu = time.perf_counter() - started, server_cpu_s(url) - cpu_started
+    return done / elapsed, cpu / max(done, 1) * 1e6
 
 
 async def fanout_events_per_s(url: str, token: str | None, position_id: str, events: int) -> float:
@@ -313,40 +346,49 @@ async def fanout_events_per_s(url: str, token: str | None, position_id: str, eve
 async def measure(
     url: str, token: str | None, ids: list[str], seconds: float, events: int
 ) -> dict[str, float]:
-    # fan-out runs are short and the machine is shared: take the median of three
-    fanouts = [await fanout_events_per_s(url, token, ids[0], events) for _ in range(3)]
-    return {
-        "mutations_per_s_1_client": round(await mutations_per_s(url, token, ids[:1], seconds), 1),
+    rate, cpu_us = await mutation_figures(url, token, ids[:1], seconds)
+    figures = {
+        "mutations_per_s_1_client": round(rate, 1),
+        "server_cpu_us_per_mutation_1_client": round(cpu_us, 1),
         "mutations_per_s_16_clients": round(await mutations_per_s(url, token, ids[:16], seconds), 1),
-        "fanout_events_per_s_100_subscribers": round(statistics.median(fanouts), 1),
     }
+    if events:
+        # fan-out runs are short and the machine is shared: take the median of three
+        fanouts = [await fanout_events_per_s(url, token, ids[0], events) for _ in range(3)]
+        figures["fanout_events_per_s_100_subscribers"] = round(statistics.median(fanouts), 1)
+    return figures
 
 
-async def main(seconds: float, events: int) -> dict[str, Any]:
+async def main(
+    seconds: float, events: int, engines: tuple[str, ...] = ("sqlite", "postgres")
+) -> dict[str, Any]:
     report: dict[str, Any] = {"bench": "api", "seconds": seconds, "fanout_events": events}
     async with process(*baseline_server()) as url:
         baseline = await measure(url, None, [f"p{i}" for i in range(16)], seconds, events)
     report["baseline"] = baseline
-    postgres = start_postgres()
+    postgres = start_postgres() if "postgres" in engines else None
     try:
         with tempfile.TemporaryDirectory() as tmp:
             stores = {
-                "sqlite": (f"sqlite:///{Path(tmp) / 'bench.db'}", f"sqlite:///{Path(tmp) / 'floor.db'}"),
-                "postgres": (
+                "sqlite": (f"sqlite:///{Path(tmp) / 'bench.db'}", f"sqlite:///{Path(tmp) / 'floor.db'}")
+            }
+            if postgres is not None:
+                stores["postgres"] = (
                     postgres.create_database(f"bench_{uuid.uuid4().hex[:8]}"),
                     postgres.create_database(f"floor_{uuid.uuid4().hex[:8]}"),
-                ),
-            }
+                )
             for name, (database_url, floor_url) in stores.items():
+                if name not in engines:
+                    continue
                 async with process(*hedge_server(database_url)) as url:
                     token, ids = await hedge_positions(url, 16)
                     ours = await measure(url, token, ids, seconds, events)
                 async with process(*floor_server(floor_url)) as url:
                     floor_ids = [f"p{i}" for i in range(16)]
+                    rate, cpu_us = await mutation_figures(url, None, floor_ids[:1], seconds)
                     floor = {
-                        "mutations_per_s_1_client": round(
-                            await mutations_per_s(url, None, floor_ids[:1], seconds), 1
-                        ),
+                        "mutations_per_s_1_client": round(rate, 1),
+                        "server_cpu_us_per_mutation_1_client": round(cpu_us, 1),
                         "mutations_per_s_16_clients": round(
                             await mutations_per_s(url, None, floor_ids, seconds), 1
                         ),
@@ -355,15 +397,21 @@ async def main(seconds: float, events: int) -> dict[str, Any]:
                 report[f"{name}_floor"] = floor
                 report[f"{name}_vs_baseline"] = {k: round(ours[k] / baseline[k], 3) for k in ours}
                 report[f"{name}_vs_floor"] = {k: round(ours[k] / floor[k], 3) for k in floor}
+                # CPU: the floor's share of ours (the goal's direction: higher is closer to the floor)
+                key = "server_cpu_us_per_mutation_1_client"
+                report[f"{name}_vs_floor"][key] = round(floor[key] / ours[key], 3)
     finally:
-        postgres.stop()
+        if postgres is not None:
+            postgres.stop()
+    report["load_avg_1m"] = os.getloadavg()[0]
     return report
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--events", type=int, default=100, help="fan-out events (0: no fan-out run)")
+    parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--baseline-server", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--floor-server", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -372,4 +420,5 @@ if __name__ == "__main__":
     elif args.floor_server is not None:
         run_floor(int(args.floor_server[0]), args.floor_server[1])
     else:
-        print(json.dumps(asyncio.run(main(args.seconds, args.events))))
+        engines = tuple(name.strip() for name in args.engines.split(",") if name.strip())
+        print(json.dumps(asyncio.run(main(args.seconds, args.events, engines))))

@@ -12,6 +12,10 @@ agent 2 -> server -> agent 2 -> EA 2) and 2 SQLite commits (the trigger; agent 2
 bare relays of the same libraries (`websockets`, `sqlite3`), one process per relay as in the real
 path, doing nothing else: what any design with this topology must spend.
 
+On PostgreSQL (+ Redis) two server processes run (`--pg-servers`): agent 1 on the first, agent 2
+on the second, so the trigger's change reaches agent 2 through the feed (LISTEN/NOTIFY), as in a
+deployment with several servers.
+
 Run: `uv run python bench/hedge_latency.py [--triggers 200] [--engines sqlite,postgres]`.
 Prints one JSON line per engine: p50/p99/max in ms, the count, the floor and the ratios.
 """
@@ -207,26 +211,31 @@ class Watch:
 
 
 @contextlib.asynccontextmanager
-async def system(database_url: str, log_level: str) -> AsyncIterator[tuple[GraphQLClient, list[Any]]]:
+async def system(
+    database_url: str, log_level: str, servers: int = 1, redis_url: str | None = None
+) -> AsyncIterator[tuple[GraphQLClient, list[Any]]]:
     """Server + two agents (processes) + two scripted EAs; yields (admin, [(client, account, ea)] * 2)."""
     workdir = Path(tempfile.mkdtemp(prefix="hedge-latency-"))
     procs = Processes(workdir, log_level)
     if HOPS_FILE:
         procs.trace = {"HEDGE_TRACE_HOPS": "1", "HEDGE_TRACE_HOPS_FILE": HOPS_FILE[0]}
     admin_token = "hs_" + secrets.token_urlsafe(24)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    ports = [free_port() for _ in range(servers)]  # agent 1 on the first, agent 2 on the last
+    url = f"http://127.0.0.1:{ports[0]}"
     server_env = {
         "HEDGE_ADMIN_TOKEN": admin_token,
         "HEDGE_MUTATION_RATE_PER_S": "100000",
         "HEDGE_MUTATION_BURST": "100000",
+        **({"HEDGE_REDIS_URL": redis_url} if redis_url else {}),
     }
-    procs.start("server", ["server", "--port", str(port), "--database-url", database_url], server_env)
     eas: list[ScriptedEA] = []
     clients: list[GraphQLClient] = []
     try:
         async with httpx.AsyncClient() as http:
-            await until(lambda: _ok(http, f"{url}/healthz", "ok"), "the server")
+            for port in ports:  # one after the other: the first makes the fresh store
+                procs.start(f"server{port}", ["server", "--port", str(port), "--database-url", database_url],
+                            server_env)  # fmt: skip
+                await until(lambda: _ok(http, f"http://127.0.0.1:{port}/healthz", "ok"), "a server")  # noqa: B023
             admin = GraphQLClient(url, admin_token)
             clients.append(admin)
             parties = []
@@ -265,7 +274,7 @@ async def system(database_url: str, log_level: str) -> AsyncIterator[tuple[Graph
                     [
                         "agent",
                         "--server",
-                        url,
+                        f"http://127.0.0.1:{ports[index - 1] if index == 1 else ports[-1]}",
                         f"--token={user['token']}",
                         f"--ea-token={ea_token}",
                         "--ea-port",
@@ -301,11 +310,13 @@ UPDATE_POSITION = "mutation($i: UpdatePositionInput!) { updatePosition(input: $i
 UPDATE_ACTION = "mutation($i: UpdateActionInput!) { updateAction(input: $i) { id } }"
 
 
-async def run_engine(database_url: str, triggers: int, log_level: str) -> list[float]:
+async def run_engine(
+    database_url: str, triggers: int, log_level: str, servers: int = 1, redis_url: str | None = None
+) -> list[float]:
     samples: list[float] = []
     splits.clear()
     traced.clear()
-    async with system(database_url, log_level) as (admin, parties):
+    async with system(database_url, log_level, servers, redis_url) as (admin, parties):
         (user1, account1, ea1), (user2, account2, ea2) = parties
         watch = Watch()
         watch.ready = asyncio.get_running_loop().create_future()
@@ -505,6 +516,8 @@ HOPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("s.sub_yield", [("s.sub_yield", "H")]),  # the first subscription generator yielded it
     ("a2.rx", [("a2.rx", "H")]),  # agent 2's link read the subscription message
     ("a2.opening_sent", [("a2.opening_sent", "B")]),  # agent 2 sent updatePosition OPENING
+    ("s.opening_received", [("s.received", "B")]),  # the resolver started on it
+    ("s.opening_committed", [("s.committed", "B")]),  # its commit (commit hook)
     # committed: the mutation's answer, or the OPENING row's event, whichever came first
     ("a2.opening_committed", [("a2.opening_committed", "B"), ("a2.rx", "B")]),
     ("a2.open_sent", [("a2.open_sent", "B")]),  # OPEN handed to EA 2's WebSocket
@@ -572,21 +585,25 @@ async def main_async(args: argparse.Namespace) -> None:
             url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='hedge-latency-db-')) / 'hedge.db'}"
             samples = await run_engine(url, args.triggers, args.log_level)
         elif engine == "postgres":
-            from hedge.localservices import ServiceUnavailable, start_postgres
+            from hedge.localservices import ServiceUnavailable, start_postgres, start_redis
 
             try:
-                pg = start_postgres(fsync=True)
+                pg, redis = start_postgres(fsync=True), start_redis()
             except ServiceUnavailable as exc:
                 skipped = {"bench": "hedge_latency", "engine": engine, "skipped": str(exc)}
                 print(json.dumps(skipped), flush=True)
                 continue
             try:
-                samples = await run_engine(pg.create_database("latency"), args.triggers, args.log_level)
+                samples = await run_engine(
+                    pg.create_database("latency"), args.triggers, args.log_level, args.pg_servers, redis.url
+                )
             finally:
+                redis.stop()
                 pg.stop()
         else:
             raise SystemExit(f"unknown engine {engine!r}: sqlite or postgres")
         line = report(engine, samples, args.log_level)
+        line["servers"] = args.pg_servers if engine == "postgres" else 1
         if HOPS_FILE:
             line["hops"] = hop_report(HOPS_FILE[0])
             os.unlink(HOPS_FILE[0])
@@ -598,6 +615,13 @@ def main() -> None:
     parser.add_argument("--triggers", type=int, default=200)
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--log-level", default="warning", help="of the server and agent processes")
+    parser.add_argument(
+        "--pg-servers",
+        type=int,
+        default=2,
+        help="server processes on PostgreSQL + Redis (agent 1 on the "
+        "first, agent 2 on the last: the trigger's event crosses processes through the feed)",
+    )
     parser.add_argument(
         "--hops", action="store_true", help="stamp each hop (HEDGE_TRACE_HOPS) and print p50/p99 per hop"
     )

@@ -1,13 +1,15 @@
 """Store benchmark: conditional updates per second and commit-to-reader latency of the change feed,
 against the floor of the same statements sent by the bare driver.
 
-Run: `uv run python bench/store.py [--updates N] [--latency-samples N]`. Prints one JSON line per
+Run: `uv run python bench/store.py [--updates N] [--latency-samples N] [--ordinary]`. Prints one JSON line per
 engine (SQLite file in WAL mode, PostgreSQL started here with fsync on).
 
 The floor replays, through the bare driver (sqlite3 / psycopg) on a copy of the database, the very
 statements and parameters the store sent for the same number of updates (recorded from the
-store's own cursor), each call in its own transaction as the store does: so it keeps in step with
-whatever the store's write path sends (the row, its change event, its history).
+store's own cursor: SQLAlchemy's `before_cursor_execute` for what still goes through SQLAlchemy and
+the raw path's listener for the hot statements, hedge.store.raw), each call in its own transaction
+as the store does: so it keeps in step with whatever the store's write path sends (the row, its
+change event, its history).
 """
 
 from __future__ import annotations
@@ -75,7 +77,13 @@ def record_statements(store: Store, count: int) -> tuple[list[Statement], list[l
         batch = many and isinstance(params, list) and bool(params) and isinstance(params[0], tuple | dict)
         current.append((statement, params, batch))
 
+    def capture_raw(statement: str, params: Any) -> None:
+        if threading.get_ident() == caller:
+            current.append((statement, params, False))
+
     event.listen(store.engine, "before_cursor_execute", capture)
+    if store.raw is not None:
+        store.raw.listen(capture_raw)
     try:
         actor, position_id, version = _prepare(store, "floor")
         setup = current.copy()
@@ -89,6 +97,8 @@ def record_statements(store: Store, count: int) -> tuple[list[Statement], list[l
             current.clear()
     finally:
         event.remove(store.engine, "before_cursor_execute", capture)
+        if store.raw is not None:
+            store.raw.unlisten(capture_raw)
     return setup, calls
 
 
@@ -189,8 +199,18 @@ def measure_latency(store: Store, samples: int) -> dict[str, float]:
     }
 
 
-def run(engine: str, url: str, floor_url: str, updates: int, samples: int, extra: dict[str, Any]) -> None:
-    """The store's figures and the floor's, in one run: record, measure the store, replay."""
+def run(
+    engine: str,
+    url: str,
+    floor_url: str,
+    updates: int,
+    samples: int,
+    extra: dict[str, Any],
+    ordinary_url: str = "",
+) -> None:
+    """The store's figures and the floor's, in one run: record, measure the store, replay.
+    With `ordinary_url`, the same updates through the SQLAlchemy path too (Store(raw_writes=False)),
+    measured right after the store's own."""
     Store(floor_url).close()  # the same schema, empty, for the floor
     store = Store(url)
     try:
@@ -200,6 +220,16 @@ def run(engine: str, url: str, floor_url: str, updates: int, samples: int, extra
         latency = measure_latency(store, samples)
     finally:
         store.close()
+    if ordinary_url:
+        ordinary = Store(ordinary_url, raw_writes=False)
+        try:
+            _prepare(ordinary, "warm-up")
+            extra = {
+                **extra,
+                "ordinary_path_cpu_us_per_update": round(measure_updates(ordinary, updates)[1], 1),
+            }
+        finally:
+            ordinary.close()
     if engine == "sqlite":
         floor_rate, floor_cpu_us = floor_sqlite(Path(floor_url.removeprefix("sqlite:///")), setup, calls)
     else:
@@ -226,6 +256,9 @@ def main() -> int:
     parser.add_argument("--updates", type=int, default=4000)
     parser.add_argument("--latency-samples", type=int, default=1000)
     parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--ordinary", action="store_true", help="also measure the SQLAlchemy path (Store(raw_writes=False))"
+    )
     args = parser.parse_args()
     if args.engine in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="hedge-bench-") as tmp:
@@ -237,6 +270,7 @@ def main() -> int:
                 args.updates,
                 args.latency_samples,
                 {"journal_mode": "WAL", "synchronous": "NORMAL"},
+                f"sqlite:///{Path(tmp) / 'ordinary.db'}" if args.ordinary else "",
             )
     if args.engine in ("postgres", "both"):
         server = start_postgres(fsync=True)
@@ -248,7 +282,10 @@ def main() -> int:
                 row = conn.execute("SHOW fsync").fetchone()
                 fsync = row[0] if row else "unknown"
             floor_url = server.create_database("floor")
-            run("postgres", url, floor_url, args.updates, args.latency_samples, {"fsync": fsync})
+            ordinary_url = server.create_database("ordinary") if args.ordinary else ""
+            run(
+                "postgres", url, floor_url, args.updates, args.latency_samples, {"fsync": fsync}, ordinary_url
+            )
         finally:
             server.stop()
     return 0

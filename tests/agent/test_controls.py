@@ -4,6 +4,7 @@ state and each kind of move: the move to OPENING, the OPEN, the move to CLOSING,
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -318,6 +319,7 @@ def test_close_is_sent_when_active_or_reducing(state: str) -> None:
 def test_server_unheard_past_the_offline_limit_still_sends_a_close() -> None:
     agent = core(offline_reducing_s=60)
     connect_and_sync(agent)
+    agent.controls.link_down(0.0)
     open_with_close(agent, P.CLOSING)
     assert len(sent(agent.decide(500.0), Close)) == 1
 
@@ -330,3 +332,20 @@ def test_new_lease_grant_keeps_the_halt_the_old_core_heard(tmp_path: Path) -> No
     runtime._fresh_core()
     assert runtime.core is not old
     assert runtime.core.controls.state_for(USER, ACCOUNT, 0).state is TradingState.HALTED
+
+
+def test_new_core_counts_the_servers_silence_from_its_own_start() -> None:
+    started = time.monotonic()
+    agent = core(offline_reducing_s=60)
+    assert agent.controls.state_for(USER, ACCOUNT, started + 59).state is TradingState.ACTIVE
+    assert agent.controls.state_for(USER, ACCOUNT, time.monotonic() + 61).state is TradingState.REDUCING
+
+
+def test_controls_heard_before_the_rows_let_a_restarted_agent_open_what_waits(tmp_path: Path) -> None:
+    runtime = AgentRuntime(AgentSettings(server_url="http://127.0.0.1:9", token="t", ea_token="e",
+                                         state_dir=str(tmp_path), offline_reducing_s=60))  # fmt: skip
+    runtime.core.controls.unheard_since = time.monotonic() - 3600  # a long way to the server
+    runtime._on_controls([])  # the link read the controls, then reloads the rows
+    connect_and_sync(runtime.core)
+    opening(runtime.core)
+    assert len(sent(runtime.core.decide(time.monotonic()), Open)) == 1

@@ -105,6 +105,63 @@ async def test_orders_file_written_before_a_command_and_read_back_at_start(
     assert again.core.journal == {"pos-A": ("OPEN", "c-2")}
 
 
+async def test_command_journaled_before_it_is_sent_is_restored_after_a_crash(
+    offline_agent: tuple[AgentRuntime, Path],
+) -> None:
+    runtime, _ = offline_agent
+    runtime._local.sent("OPEN", "pos-A", "c-3")  # the agent dies before orders.json is rewritten
+    runtime._local.sent("CLOSE", "pos-B", "c-4")
+
+    again = AgentRuntime(runtime.settings)
+    again._local.restore_orders(again.core)
+    assert again.core.journal == {"pos-A": ("OPEN", "c-3"), "pos-B": ("CLOSE", "c-4")}
+
+
+async def test_journal_lines_win_over_an_older_orders_file(offline_agent: tuple[AgentRuntime, Path]) -> None:
+    from hedge.domain.orders import OrderTracker, OrderTrigger
+
+    runtime, _ = offline_agent
+    tracker = OrderTracker("pos-A", "acc-1")
+    tracker.send(OrderTrigger.SEND_OPEN, "c-5", 1.0)
+    runtime.core.orders["pos-A"] = tracker
+    runtime._local.save_orders(runtime.core)
+    runtime._local.sent("CLOSE", "pos-A", "c-6")  # sent after orders.json was written
+
+    again = AgentRuntime(runtime.settings)
+    again._local.restore_orders(again.core)
+    assert again.core.journal == {"pos-A": ("CLOSE", "c-6")}
+
+
+async def test_rewriting_the_orders_file_empties_the_journal(
+    offline_agent: tuple[AgentRuntime, Path],
+) -> None:
+    from hedge.domain.orders import OrderTracker, OrderTrigger
+
+    runtime, state_dir = offline_agent
+    tracker = OrderTracker("pos-A", "acc-1")
+    tracker.send(OrderTrigger.SEND_OPEN, "c-7", 1.0)
+    runtime.core.orders["pos-A"] = tracker
+    runtime._local.sent("OPEN", "pos-A", "c-7")
+    runtime._local.save_orders(runtime.core)
+
+    assert (state_dir / "orders.journal").read_text() == ""
+    again = AgentRuntime(runtime.settings)
+    again._local.restore_orders(again.core)
+    assert again.core.journal == {"pos-A": ("OPEN", "c-7")}  # orders.json holds it now
+
+
+async def test_unreadable_journal_line_is_skipped(offline_agent: tuple[AgentRuntime, Path]) -> None:
+    runtime, state_dir = offline_agent
+    runtime._local.sent("OPEN", "pos-A", "c-8")
+    with (state_dir / "orders.journal").open("a") as journal:
+        journal.write('{"positionId": "pos-B", "kind": \n[1, 2]\n')  # torn and foreign lines
+    runtime._local.sent("OPEN", "pos-C", "c-9")
+
+    again = AgentRuntime(runtime.settings)
+    again._local.restore_orders(again.core)
+    assert again.core.journal == {"pos-A": ("OPEN", "c-8"), "pos-C": ("OPEN", "c-9")}
+
+
 async def test_unreadable_orders_file_is_ignored(offline_agent: tuple[AgentRuntime, Path]) -> None:
     runtime, state_dir = offline_agent
     (state_dir / "orders.json").write_text("{not json")

@@ -7,16 +7,15 @@ is closed with 4403. A refused change leaves the store untouched (the change fee
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import pytest
 from tests.api.conftest import UPDATE_POSITION, Api, World, error_code, settings_for
+from tests.api.sockets import close_code_within
 from tests.api.test_subscriptions import next_for, until_subscribed
-from websockets.exceptions import ConnectionClosed
 
-from hedge.client.graphql import GraphQLClient, SubscriptionConnection, TokenRefused
+from hedge.client.graphql import GraphQLClient, TokenRefused
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -26,18 +25,6 @@ ME = "{ me { id isActive } }"
 AUDIT = """query($entityId: ID) { auditLog(entityId: $entityId) {
   id at actorId address action entity entityId detail } }"""
 CLOSED_WITHIN_S = 1.0
-
-
-async def _closed_code(conn: SubscriptionConnection, within_s: float = CLOSED_WITHIN_S) -> int | None:
-    """The close code of a socket that the server closes within `within_s` (None: still open)."""
-    try:
-        async with asyncio.timeout(within_s):
-            while True:
-                await conn.next_message()
-    except ConnectionClosed as closed:
-        return None if closed.rcvd is None else closed.rcvd.code
-    except TimeoutError:
-        return None
 
 
 async def test_created_user_token_begins_with_hs_and_is_long(world: World) -> None:
@@ -74,7 +61,7 @@ async def test_rotate_token_closes_open_socket_of_old_token_with_4403(world: Wor
     async with world.alice.client.connection() as conn:
         await conn.start("subscription { onUpdatePosition { id } }")
         await world.api.admin.execute(ROTATE, {"id": world.alice.id})
-        assert await _closed_code(conn) == 4403
+        assert await close_code_within(conn, CLOSED_WITHIN_S) == 4403
 
 
 async def test_deactivated_user_refused_on_http_and_socket_closed_with_4403(world: World) -> None:
@@ -84,7 +71,7 @@ async def test_deactivated_user_refused_on_http_and_socket_closed_with_4403(worl
         made = await world.api.admin.execute(UPDATE_USER, {"input": {"id": alice.id, "isActive": False}})
 
         assert made["updateUser"]["isActive"] is False
-        assert await _closed_code(conn) == 4403
+        assert await close_code_within(conn, CLOSED_WITHIN_S) == 4403
     assert error_code(await alice.client.raw(ME)) == "UNAUTHENTICATED"
     with pytest.raises(TokenRefused, match="4403"):  # the client's name for a close with 4403
         async with alice.client.connection():
@@ -104,7 +91,7 @@ async def test_deactivating_another_users_socket_is_left_open(world: World) -> N
     async with world.bob.client.connection() as conn:
         await conn.start("subscription { onUpdatePosition { id } }")
         await world.api.admin.execute(UPDATE_USER, {"input": {"id": world.alice.id, "isActive": False}})
-        assert await _closed_code(conn, 0.5) is None
+        assert await close_code_within(conn, 0.5) is None
 
 
 @pytest.mark.parametrize(

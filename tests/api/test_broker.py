@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
+import pytest
 import pytest_asyncio
 
 from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
 from hedge.domain.creation import EntryRequest
+from hedge.store.feed import ChangeEvent
 from hedge.store.repository import Store
 
 
@@ -69,3 +71,82 @@ async def test_events_after_a_gap_wait_for_the_missing_one(broker: tuple[ChangeB
         delivered = await _drain(sub.queue)
     assert events[0].seq == first
     assert len(delivered) == 2
+
+
+async def test_own_commits_are_announced_by_the_hook_and_not_read_back(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hedge.api.broker.IDLE_WAIT_S", 30.0)  # no idle reads during the test
+    store = Store(sqlite_url)
+    reads: list[int] = []
+    real_read = store.read_changes
+
+    def counted_read(after: int, limit: int = 1000) -> list[ChangeEvent]:
+        reads.append(after)
+        return real_read(after, limit)
+
+    monkeypatch.setattr(store, "read_changes", counted_read)
+    metrics = Metrics()
+    made = ChangeBroker(store, EntityCache(store, metrics), metrics)
+    made.start()
+    try:
+        async with made.subscribe("User", "INSERT", None) as sub:
+            for n in range(5):
+                await asyncio.to_thread(store.create_user, f"own{n}@b.io", "Own", "CLIENT")
+            delivered = cast(list[tuple[int, Any]], await _drain(sub.queue))
+        assert [seq for seq, _ in delivered] == sorted(seq for seq, _ in delivered)
+        assert len(delivered) == 5
+        assert made.cursor == store.signal.head
+        assert reads == []  # the tail thread read none of them back
+    finally:
+        made.stop()
+        store.close()
+
+
+async def test_own_commit_after_another_processes_waits_for_it_and_both_arrive_in_order(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("hedge.api.broker.IDLE_WAIT_S", 30.0)  # only the gap makes the tail read
+    store, other = Store(sqlite_url), Store(sqlite_url)  # `other`: a second process's store
+    metrics = Metrics()
+    made = ChangeBroker(store, EntityCache(store, metrics), metrics)
+    made.start()
+    try:
+        async with made.subscribe("User", "INSERT", None) as sub:
+            foreign, _ = await asyncio.to_thread(other.create_user, "elsewhere@b.io", "Elsewhere", "CLIENT")
+            own, _ = await asyncio.to_thread(store.create_user, "here@b.io", "Here", "CLIENT")
+            delivered = cast(list[tuple[int, Any]], await _drain(sub.queue))
+        assert [value.id for _, value in delivered] == [foreign.id, own.id]
+        assert made.cursor == store.signal.head
+    finally:
+        made.stop()
+        other.close()
+        store.close()
+
+
+async def test_event_reaches_its_users_and_every_user_subscriptions_only(
+    broker: tuple[ChangeBroker, Store],
+) -> None:
+    made, store = broker
+    made.stop()  # delivered by hand below
+    first = _plan_entry(store)
+    second, _ = store.create_user("c@d.io", "C", "CLIENT")
+    events = [e for e in store.read_changes(made.delivered) if e.entity == "Position"]
+    async with (
+        made.subscribe("Position", "INSERT", first) as mine,
+        made.subscribe("Position", "INSERT", second.id) as theirs,
+        made.subscribe("Position", "INSERT", None) as admin,
+        made.subscribe("Position", "UPDATE", first) as updates,
+    ):
+        made._dispatch(events)
+        got = [await _drain(s.queue) for s in (mine, theirs, admin, updates)]
+    assert [len(g) for g in got] == [1, 0, 1, 0]
+
+
+async def test_subscription_that_ended_leaves_no_entry_behind(broker: tuple[ChangeBroker, Store]) -> None:
+    made, _ = broker
+    async with made.subscribe("Position", "INSERT", "u-1"), made.subscribe("Position", "INSERT", "u-1"):
+        pass
+    async with made.subscribe("Position", "INSERT", "u-2"):
+        assert set(made._subs[("Position", "INSERT")]) == {"u-2"}
+    assert made._subs[("Position", "INSERT")] == {}

@@ -8,14 +8,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from tests.api.conftest import (
-    ADMIN_TOKEN,
-    CREATE_ACCOUNT,
-    CREATE_ENTRY,
-    CREATE_USER,
-    GET_POSITION,
-    UPDATE_POSITION,
-)
+from tests.api import conftest as api
+from tests.api.conftest import ADMIN_TOKEN
 from tests.api.test_multiprocess import Process, two_servers
 
 from hedge.client.graphql import GraphQLClient
@@ -46,29 +40,30 @@ async def test_postgres_restart_between_requests_no_client_sees_an_error(
 ) -> None:
     a, b = servers
     async with GraphQLClient(a.url, ADMIN_TOKEN) as admin:
-        made = (await admin.execute(CREATE_USER, {"email": "r@example.com", "role": "CLIENT"}))["createUser"]
-        account = await admin.execute(CREATE_ACCOUNT, {"userId": made["user"]["id"], "number": "77"})
+        user = {"email": "r@example.com", "role": "CLIENT"}
+        made = (await admin.execute(api.CREATE_USER, user))["createUser"]
+        account = await admin.execute(api.CREATE_ACCOUNT, {"userId": made["user"]["id"], "number": "77"})
     token = made["token"]
     async with (
         GraphQLClient(a.url, token) as via_a,
         GraphQLClient(b.url, token) as via_b,
         via_b.connection() as on_b,
     ):
-        entry = await via_a.execute(CREATE_ENTRY, {"accountId": account["createAccount"]["id"]})
+        entry = await via_a.execute(api.CREATE_ENTRY, {"accountId": account["createAccount"]["id"]})
         position_id = entry["createAction"]["position"]["id"]
         op_id = await on_b.start("subscription { onUpdatePosition { id memo } }")
         for i in range(20):  # every pooled connection of both processes has been used
             await asyncio.gather(
-                via_a.execute(UPDATE_POSITION, {"input": {"id": position_id, "memo": f"before {i}"}}),
-                via_b.execute(GET_POSITION, {"id": position_id}),
+                via_a.execute(api.UPDATE_POSITION, {"input": {"id": position_id, "memo": f"before {i}"}}),
+                via_b.execute(api.GET_POSITION, {"id": position_id}),
             )
 
         await asyncio.to_thread(restartable_postgres.restart)
 
         for i in range(20):
             written, read = await asyncio.gather(
-                via_a.execute(UPDATE_POSITION, {"input": {"id": position_id, "memo": f"after {i}"}}),
-                via_b.execute(GET_POSITION, {"id": position_id}),
+                via_a.execute(api.UPDATE_POSITION, {"input": {"id": position_id, "memo": f"after {i}"}}),
+                via_b.execute(api.GET_POSITION, {"id": position_id}),
             )
             assert (
                 written["updatePosition"]["memo"] == f"after {i}" and read["getPosition"]["id"] == position_id

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from tests.api.conftest import Api, settings_for, start_api
-from tests.api.test_access import ROTATE, UPDATE_USER, _closed_code
+from tests.api.sockets import close_code_within
+from tests.api.test_access import CLOSED_WITHIN_S, ROTATE, UPDATE_USER
 from tests.web.test_session_api import Browser
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
@@ -46,6 +47,6 @@ async def test_console_socket_of_a_revoked_user_is_closed_with_4403(server: Api,
             await server.admin.execute(UPDATE_USER, {"input": {"id": alice.id, "isActive": False}})
         else:
             await server.admin.execute(ROTATE, {"id": alice.id})
-        code = await _closed_code(SubscriptionConnection(ws))
+        code = await close_code_within(SubscriptionConnection(ws), CLOSED_WITHIN_S)
     await page.http.aclose()
     assert code == 4403

@@ -131,3 +131,16 @@ class ControlBook:
         """Carry what `other` knew into this book (a new core for a new lease grant)."""
         self.controls = dict(other.controls)
         self.unheard_since = other.unheard_since
+
+    def view(self, accounts: list[tuple[str, str]], now: float) -> dict[str, object]:
+        """For /healthz: the controls held, each (user, account)'s effective state, the silence."""
+        return {
+            "offlineForS": round(self.offline_for(now), 1),
+            "controls": [
+                {"id": c.id, "state": c.state.value, "updatedAt": c.updated_at.isoformat()}
+                for c in sorted(self.controls.values(), key=lambda c: c.id)
+            ],
+            "accounts": {
+                account: self.state_for(user, account, now).state.value for user, account in accounts
+            },
+        }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -71,7 +72,8 @@ class AgentCore:
         self.account_outbox: dict[str, dict[str, Any]] = {}  # account changes until recorded
         self.journal: dict[str, tuple[str, str]] = {}  # restored: positionId -> (OPEN|CLOSE, commandId)
         self.saved_bests: dict[str, Decimal] = {}  # restored TRAILING_STOP best prices
-        self.controls = ControlBook(settings.offline_reducing_s)  # the kill switch, as last heard
+        # the kill switch as last heard; unheard since now, until the first read of the controls
+        self.controls = ControlBook(settings.offline_reducing_s, time.monotonic())
         self.slippage_noted: set[str] = set()  # actions logged as having no triggering price
         self._instance = secrets.token_hex(4)
         self._ids = itertools.count(1)

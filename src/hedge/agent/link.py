@@ -170,7 +170,10 @@ class ServerLink:
     async def _controls(self, conn: SubscriptionConnection) -> set[str]:
         """Subscribe to the trading controls, then read them all (a change between the two comes
         twice; its updatedAt settles it), before any row: no order is judged on an old state."""
-        if not self.controls_supported or self._on_controls is None:
+        if self._on_controls is None:
+            return set()
+        if not self.controls_supported:
+            self._on_controls([])  # a server without controls: none to apply, but it is heard
             return set()
         op_id = await conn.start(ON_UPDATE_TRADING_CONTROL)
         try:

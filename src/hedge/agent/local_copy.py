@@ -2,13 +2,19 @@
 
 - `accounts.json`: its user's accounts, so an EA can authenticate while the server is away;
 - `orders.json`: the commands that may be at a terminal and the TRAILING_STOP best prices
-  (`AgentCore.saved_state`), so a restart neither forgets an order in doubt nor a trail.
+  (`AgentCore.saved_state`), so a restart neither forgets an order in doubt nor a trail;
+- `orders.journal`: one JSON line per OPEN/CLOSE appended just before it goes to the EA (`sent`),
+  read after orders.json at start. Appending a line costs a few µs where rewriting orders.json
+  (every trail's best with it) cost ~0.5 ms on the hedge path; each rewrite of orders.json (on the
+  agent's 1 s timer) holds everything the journal said and empties it. Both are written without
+  fsync: they survive the agent's process dying (what they are for), as the atomic replace did.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -24,8 +30,11 @@ class LocalCopy:
         folder = Path(state_dir) if state_dir else None
         self.accounts_file = folder / "accounts.json" if folder else None
         self.orders_file = folder / "orders.json" if folder else None
+        self.journal_file = folder / "orders.journal" if folder else None
         self.orders_saved_at = 0.0
         self._orders_saved = ""
+        self._journal_fd: int | None = None
+        self._journaled = False  # lines since orders.json was last written
 
     def save_accounts(self, core: AgentCore) -> None:
         if self.accounts_file is None:
@@ -47,25 +56,55 @@ class LocalCopy:
         if self.orders_file is None:
             return
         text = json.dumps(core.saved_state(), sort_keys=True)
-        if text == self._orders_saved:
+        if text != self._orders_saved:
+            _replace(self.orders_file, text)
+            self._orders_saved = text
+        if self._journaled:  # orders.json now says all the journal said
+            os.ftruncate(self._journal(), 0)
+            self._journaled = False
+
+    def sent(self, kind: str, position_id: str, command_id: str) -> None:
+        """An OPEN/CLOSE is about to go to the EA: on disk first, so that after a crash it counts
+        as maybe sent (`restore_orders` reads it back)."""
+        if self.journal_file is None:
             return
-        _replace(self.orders_file, text)
-        self._orders_saved = text
+        line = json.dumps({"positionId": position_id, "kind": kind, "commandId": command_id})
+        os.write(self._journal(), (line + "\n").encode())
+        self._journaled = True
+
+    def _journal(self) -> int:
+        if self._journal_fd is None:
+            assert self.journal_file is not None
+            self.journal_file.parent.mkdir(parents=True, exist_ok=True)
+            self._journal_fd = os.open(self.journal_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return self._journal_fd
 
     def restore_orders(self, core: AgentCore) -> None:
-        if self.orders_file is None or not self.orders_file.exists():
+        if self.orders_file is not None and self.orders_file.exists():
+            try:
+                core.restore(json.loads(self.orders_file.read_text()))
+            except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+                log.warning("ignoring unreadable %s: %s", self.orders_file, exc)
+        self._restore_journal(core)
+        if core.journal or core.saved_bests:
+            log.info(
+                "restored %d commands that may be at a terminal and %d trail best prices from %s",
+                len(core.journal),
+                len(core.saved_bests),
+                self.orders_file,
+            )
+
+    def _restore_journal(self, core: AgentCore) -> None:
+        """The OPEN/CLOSEs sent after orders.json was last written (a later line wins)."""
+        if self.journal_file is None or not self.journal_file.exists():
             return
-        try:
-            core.restore(json.loads(self.orders_file.read_text()))
-        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
-            log.warning("ignoring unreadable %s: %s", self.orders_file, exc)
-            return
-        log.info(
-            "restored %d commands that may be at a terminal and %d trail best prices from %s",
-            len(core.journal),
-            len(core.saved_bests),
-            self.orders_file,
-        )
+        for line in self.journal_file.read_text().splitlines():
+            self._journaled = True  # emptied by the next save of orders.json, which then holds it
+            try:
+                item = json.loads(line)
+                core.journal[str(item["positionId"])] = (str(item["kind"]), str(item["commandId"]))
+            except (ValueError, KeyError, TypeError):
+                log.warning("ignoring an unreadable line of %s: %.80s", self.journal_file, line)
 
 
 def _replace(path: Path, text: str) -> None:

@@ -246,6 +246,9 @@ class AgentRuntime:
             self._on_controls(data["tradingControls"])
 
     def _on_controls(self, items: list[dict[str, Any]]) -> None:
+        """The controls as the server has them now (read on connect, then each change): heard.
+        The first read comes before the rows are reloaded, so no row is judged as unheard."""
+        self.core.controls.link_up()
         if self.core.controls.apply_data(items):
             self.kick()
 
@@ -313,10 +316,9 @@ class AgentRuntime:
             task.add_done_callback(self._mutation_ended)
 
     def _send_to_ea(self, intent: SendToEA) -> None:
-        if isinstance(intent.command, Open | Close):
-            self._local.save_orders(
-                self.core
-            )  # first on disk: after a crash the command counts as maybe sent
+        if isinstance(intent.command, Open | Close):  # first on disk: after a crash the
+            command = intent.command  # command counts as maybe sent
+            self._local.sent(command.TYPE, command.position_id, command.command_id)
         if hops.ON and isinstance(intent.command, Open):
             hops.stamp("a2.open_sent", intent.command.position_id)
         if not self.gateway.send(intent.account_id, intent.command):
@@ -466,22 +468,9 @@ class AgentRuntime:
             ],
             "openPositions": self.core.open_positions(),  # beyond the contract: kept locally, per tick
             "orders": self.core.orders_view(),  # what waits for a terminal's word
-            "trading": self._trading_view(),  # beyond the contract: the kill switch as this agent holds it
-        }
-
-    def _trading_view(self) -> dict[str, object]:
-        now = time.monotonic()
-        book = self.core.controls
-        return {
-            "offlineForS": round(book.offline_for(now), 1),
-            "controls": [
-                {"id": c.id, "state": c.state.value, "updatedAt": c.updated_at.isoformat()}
-                for c in sorted(book.controls.values(), key=lambda c: c.id)
-            ],
-            "accounts": {
-                s.account.id: book.state_for(s.account.user_id, s.account.id, now).state.value
-                for s in self.gateway.sessions.values()
-            },
+            "trading": self.core.controls.view(  # beyond the contract: the kill switch as this agent holds it
+                [(s.account.user_id, s.account.id) for s in self.gateway.sessions.values()], time.monotonic()
+            ),
         }
 
     # ------------------------------------------------------------------ local copy of the accounts

@@ -1,7 +1,9 @@
 """The agent's local copy of its user's rows: the newest version of each, nothing older.
 
 Pure and synchronous. `apply` is fed by subscriptions, mutation answers and full reloads, in any
-order and with repeats: a value replaces the kept one only when its version is higher.
+order and with repeats: a value replaces the kept one only when its version is higher. `apply` is
+the only writer: it also keeps the positions by status and the EXECUTING actions, which every
+decision pass asks for (a scan of every row per pass grew with the user's positions).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ class LocalState:
     actions: dict[str, Action] = field(default_factory=dict)
     accounts: dict[str, Account] = field(default_factory=dict)
     loaded: bool = False  # a full load from the server (or the saved copy) has been applied
+    _by_status: dict[PositionStatus, dict[str, Position]] = field(default_factory=dict, repr=False)
+    _executing: dict[str, Action] = field(default_factory=dict, repr=False)
 
     def apply(self, row: Row) -> bool:
         """Keep `row` if it is new or newer; True when it changed what we hold."""
@@ -29,6 +33,15 @@ class LocalState:
         if held is not None and held.version >= row.version:
             return False
         table[row.id] = row
+        if isinstance(row, Position):
+            if isinstance(held, Position):
+                self._by_status.get(held.status, {}).pop(row.id, None)
+            self._by_status.setdefault(row.status, {})[row.id] = row
+        elif isinstance(row, Action):
+            if row.status is ActionStatus.EXECUTING:
+                self._executing[row.id] = row
+            else:
+                self._executing.pop(row.id, None)
         return True
 
     def _table(self, row: Row) -> dict[str, Position] | dict[str, Action] | dict[str, Account]:
@@ -45,16 +58,12 @@ class LocalState:
         return None
 
     def positions_in(self, *statuses: PositionStatus) -> list[Position]:
-        return sorted(
-            (p for p in self.positions.values() if p.status in statuses), key=lambda p: (p.created_at, p.id)
-        )
+        found = [p for s in statuses for p in self._by_status.get(s, {}).values()]
+        return sorted(found, key=lambda p: (p.created_at, p.id))
 
     def executing_actions(self) -> list[Action]:
         """EXECUTING actions in createdAt order (the order they are carried out in)."""
-        return sorted(
-            (a for a in self.actions.values() if a.status is ActionStatus.EXECUTING),
-            key=lambda a: (a.created_at, a.id),
-        )
+        return sorted(self._executing.values(), key=lambda a: (a.created_at, a.id))
 
     def action_for(self, position_id: str, status: ActionStatus) -> list[Action]:
         return [a for a in self.actions.values() if a.position_id == position_id and a.status is status]

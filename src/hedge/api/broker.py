@@ -83,10 +83,13 @@ class ChangeBroker:
         self._store = store
         self._cache = cache
         self._metrics = metrics
-        self._subs: dict[tuple[str, str], set[Subscription]] = {}
+        # (entity, op) -> userId (None: every user's) -> its subscriptions: an event is matched
+        # against its user's subscriptions only, not against every subscription of its kind
+        self._subs: dict[tuple[str, str], dict[str | None, set[Subscription]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._apply_lock = threading.Lock()  # the tail thread and commit hooks apply in turn
         self.cursor = store.signal.head  # read from the feed (and applied to the cache) up to here
         self.delivered = store.signal.head  # handed to subscriptions up to here (loop thread only)
 
@@ -103,35 +106,46 @@ class ChangeBroker:
             self._thread.join(timeout=5)
 
     def _tail(self) -> None:
+        """Read what this process's commit hooks did not announce: other processes' commits,
+        and own ones that did not follow the cursor. It waits before it reads, and skips the
+        read when every commit it heard of was applied by its hook already."""
+        signal = self._store.signal
         while not self._stop.is_set():
+            woken = signal.wait_beyond(self.cursor, IDLE_WAIT_S)
+            if woken and signal.head <= self.cursor:
+                continue  # announced by the commit hooks, nothing to read back
             try:
-                events = self._store.wait_changes(self.cursor, IDLE_WAIT_S)
+                events = self._store.read_changes(self.cursor)
             except FeedGap as gap:
                 log.error(
                     "change feed pruned past this process's cursor (%s); resuming at the oldest kept and "
                     "telling every subscriber to resync",
                     gap,
                 )
-                self.cursor = gap.oldest - 1
+                with self._apply_lock:
+                    self.cursor = gap.oldest - 1
                 self._call_in_loop(self._end_all, f"the change feed lost events before {gap.oldest}")
                 continue
             except Exception:
                 log.exception("change feed read failed; retrying")
                 self._stop.wait(0.5)
                 continue
-            if not events:
-                continue
-            for event in events:
-                self._cache.invalidate(
-                    event.entity, event.entity_id, event.user_id, event.version, event.image
-                )
-            self.cursor = events[-1].seq
-            self._cache.applied_seq = self.cursor
-            self._metrics.feed_lag_events.set(max(0, self._store.signal.head - self.cursor))
-            lag = time.time() - events[-1].committed_at.timestamp()
-            self._metrics.feed_lag_seconds.set(max(lag, 0.0))
-            if not self._call_in_loop(self._dispatch, events):
+            with self._apply_lock:  # a commit hook may have applied some of them meanwhile
+                events = [event for event in events if event.seq > self.cursor]
+                if events:
+                    self._apply(events)
+            if events and not self._call_in_loop(self._dispatch, events):
                 return  # the loop closed: the server is shutting down
+
+    def _apply(self, events: list[ChangeEvent]) -> None:
+        """Invalidate the cache for `events` and move the cursor past them (under _apply_lock)."""
+        for event in events:
+            self._cache.invalidate(event.entity, event.entity_id, event.user_id, event.version, event.image)
+        self.cursor = events[-1].seq
+        self._cache.applied_seq = self.cursor
+        self._metrics.feed_lag_events.set(max(0, self._store.signal.head - self.cursor))
+        lag = time.time() - events[-1].committed_at.timestamp()
+        self._metrics.feed_lag_seconds.set(max(lag, 0.0))
 
     def _call_in_loop(self, fn: Callable[..., None], *args: Any) -> bool:
         assert self._loop is not None
@@ -142,9 +156,10 @@ class ChangeBroker:
         return True
 
     def _end_all(self, reason: str) -> None:
-        for subs in self._subs.values():
-            for sub in list(subs):
-                self._end(sub, reason)
+        for by_user in self._subs.values():
+            for subs in by_user.values():
+                for sub in list(subs):
+                    self._end(sub, reason)
 
     @staticmethod
     def _end(sub: Subscription, reason: str) -> None:
@@ -155,10 +170,18 @@ class ChangeBroker:
     def _committed_here(self, events: list[ChangeEvent]) -> None:
         """This process committed `events`: deliver them now instead of reading them back.
 
-        Runs in the committing thread; the delivery itself happens on the event loop."""
+        Runs in the committing thread, after the commit and before the store's signal wakes the
+        tail thread; the delivery itself happens on the event loop. When they follow the cursor
+        (nothing of another process's is missing before them) and the cache is this process's
+        alone, they are applied here too, so that the tail thread need not read them back; with
+        Redis the tail thread still does (its refresh would hold up the committing call)."""
         if hops.ON:
             for event in events:
                 hops.stamp("s.committed", event.entity_id)
+        if events and not self._cache.shared:
+            with self._apply_lock:
+                if events[0].seq == self.cursor + 1:
+                    self._apply(events)
         if self._loop is not None and events:
             with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                 self._loop.call_soon_threadsafe(self._deliver_if_next, events)
@@ -177,30 +200,50 @@ class ChangeBroker:
             self.delivered = event.seq
             if hops.ON:
                 hops.stamp("s.dispatched", event.entity_id)
-            targets = self._subs.get((event.entity, event.op), set()) | self._subs.get(
-                (event.entity, ANY), set()
-            )
+            targets = self._targets(event)
             if not targets:
                 continue
             # converted once for every subscriber: the GraphQL object is only read from here on
             value = TO_GRAPHQL[event.entity](from_mapping(ENTITY_TYPES[event.entity], event.image))
             for sub in targets:
-                if sub.ended or (sub.user_id is not None and sub.user_id != event.user_id):
+                if sub.ended:
                     continue
                 if sub.queue.qsize() >= MAX_QUEUED:
                     self._end(sub, f"more than {MAX_QUEUED} changes queued for this subscriber")
                     continue
                 sub.queue.put_nowait((event.seq, value))
 
+    def _targets(self, event: ChangeEvent) -> list[Subscription]:
+        """The subscriptions that see `event`: its kind's, of its user or of every user."""
+        found: list[Subscription] = []
+        for op in (event.op, ANY):
+            by_user = self._subs.get((event.entity, op))
+            if by_user:
+                if event.user_id is not None:
+                    found.extend(by_user.get(event.user_id, ()))
+                found.extend(by_user.get(None, ()))
+        return found
+
+    def _join(self, sub: Subscription) -> None:
+        self._subs.setdefault((sub.entity, sub.op), {}).setdefault(sub.user_id, set()).add(sub)
+
+    def _leave(self, sub: Subscription) -> None:
+        by_user = self._subs.get((sub.entity, sub.op), {})
+        subs = by_user.get(sub.user_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del by_user[sub.user_id]
+
     @asynccontextmanager
     async def subscribe(self, entity: str, op: str, user_id: str | None) -> AsyncIterator[Subscription]:
         sub = Subscription(entity, op, user_id, joined_at=self.delivered, last_seq=self.delivered)
-        self._subs.setdefault((entity, op), set()).add(sub)
+        self._join(sub)
         self._metrics.subscriptions_open.inc()
         try:
             yield sub
         finally:
-            self._subs[(entity, op)].discard(sub)
+            self._leave(sub)
             self._metrics.subscriptions_open.dec()
 
     async def replay(self, sub: Subscription, cursor: int) -> AsyncIterator[Any]:
@@ -235,11 +278,11 @@ class ChangeBroker:
     async def watch(self, entity: str, op: str) -> AsyncIterator[Subscription]:
         """Every user's changes of one kind, for the server itself (not counted as a client's)."""
         sub = Subscription(entity, op, None, joined_at=self.delivered, last_seq=self.delivered)
-        self._subs.setdefault((entity, op), set()).add(sub)
+        self._join(sub)
         try:
             yield sub
         finally:
-            self._subs[(entity, op)].discard(sub)
+            self._leave(sub)
 
     async def next_value(self, sub: Subscription) -> Any:
         """The next change for this subscription (a GraphQL object), waiting for it."""

@@ -252,6 +252,11 @@ class EntityCache:
             return None
 
     @property
+    def shared(self) -> bool:
+        """True when a Redis shared cache is configured (other processes' copies to refresh)."""
+        return self._redis is not None
+
+    @property
     def redis_up(self) -> bool:
         return self._redis is not None and time.monotonic() >= self._redis_down_until
 

@@ -146,6 +146,8 @@ class Mutation:
     @strawberry.mutation
     async def update_position(self, info: Info[Context, None], input: g.UpdatePositionInput) -> g.Position:
         c = info.context
+        if hops.ON:
+            hops.stamp("s.received", input.id)
         c.check_rate()
         changes = given(
             input, "status", "trail_width", "trail_mode", "trigger_action_ids", "mt_ticket", "entry_price",

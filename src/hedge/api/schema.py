@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 class HedgeSchema(strawberry.Schema):
     """Logs only unexpected errors; expected ones (coded) are the client's business."""
 
+    # the request limits and the error counter, for the prepared mutations (api/fastpath.py)
+    max_tokens: int = 2000
+    limit_rules: tuple[type[ASTValidationRule], ...] = ()
+    count_error: Callable[[str], None] | None = None
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -98,11 +103,11 @@ def build_schema(
     max_tokens: int = 2000,
     max_aliases: int = 30,
     count_error: Callable[[str], None] | None = None,
-) -> strawberry.Schema:
+) -> HedgeSchema:
     # The rule classes are built once here: Strawberry's QueryDepthLimiter and MaxAliasesLimiter
     # build a new class on every request, which cost more than the rest of a mutation.
     rules = (depth_rule(max_depth, None, None), aliases_rule(max_aliases))
-    return HedgeSchema(
+    schema = HedgeSchema(
         query=merge_types(
             "Query",
             (Query, AlertQuery, FeedQuery, AccessQuery, JobsQuery, StatsQuery, RecordQuery, PageQuery),
@@ -116,6 +121,8 @@ def build_schema(
         extensions=[lambda: RequestGate(max_tokens, rules), lambda: ErrorCodes(count_error)],
         execution_context_class=SharedEventExecutor,
     )
+    schema.max_tokens, schema.limit_rules, schema.count_error = max_tokens, rules, count_error
+    return schema
 
 
 def print_sdl() -> str:

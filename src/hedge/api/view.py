@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -18,8 +19,10 @@ from strawberry.types.unset import UnsetType
 
 from hedge.api.context import Context, Services
 from hedge.api.errors import FORBIDDEN, UNAUTHENTICATED, VALIDATION
+from hedge.api.fastpath import FastMutations
 from hedge.api.http_spec import GraphQLOverHTTP, response_media_type
 from hedge.api.lanes import is_figures_push
+from hedge.api.schema import HedgeSchema
 from hedge.api.session import SessionAuth
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
@@ -49,6 +52,11 @@ class HedgeGraphQL(GraphQLOverHTTP):
         )
         self.services = services
         self.sessions = SessionAuth(services)
+        self.fast = (
+            FastMutations(schema, schema.max_tokens, schema.limit_rules, schema.count_error)
+            if services.settings.fast_mutations and isinstance(schema, HedgeSchema)
+            else None
+        )
 
     @property
     def graphql_ide_html(self) -> str:
@@ -134,20 +142,53 @@ class HedgeGraphQL(GraphQLOverHTTP):
             ):
                 self.services.presence.disconnected(context.user.id)
 
+    async def _fast(self, request: Request) -> Response | None:
+        """A prepared mutation (api/fastpath.py), or None: Strawberry then takes the request as
+        it came (its body stays readable), nothing having run."""
+        assert self.fast is not None
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            return None
+        accept = request.headers.get("accept")
+        if accept and any(kind in accept for kind in ("multipart/", "text/event-stream")):
+            return None
+        try:
+            data = json.loads(await request.body())
+        except (ValueError, RecursionError):
+            return None  # Strawberry answers with its coded 400
+        if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+            return None
+        if set(data) - {"query", "variables"} and any(
+            data.get(k) is not None for k in set(data) - {"query", "variables"}
+        ):
+            return None  # operationName, extensions: Strawberry's
+        plan = self.fast.plan(data["query"])
+        call = None if plan is None else self.fast.prepare(plan, data.get("variables"))
+        if plan is None or call is None:
+            return None
+        context = await self.get_context(request, Response())
+        body = await self.fast.run(plan, call, context)
+        return Response(json.dumps(body, separators=(",", ":")), media_type=response_media_type(accept))
+
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Strawberry's HTTP handling, with a request it cannot read answered in JSON with a code;
-        account-figure pushes go behind every other request (hedge.api.lanes)."""
+        """Strawberry's HTTP handling (a prepared mutation first, api/fastpath.py), with a request
+        it cannot read answered in JSON with a code; account-figure pushes go behind every other
+        request (hedge.api.lanes)."""
         request = Request(scope=scope, receive=receive)
         lanes = self.services.lanes
+
+        async def respond() -> Response:
+            fast = await self._fast(request) if self.fast is not None and request.method == "POST" else None
+            return fast if fast is not None else await self.run(request)
+
         try:
             if lanes is None:
-                response = await self.run(request)
+                response = await respond()
             elif scope.get("method") == "POST" and is_figures_push(await request.body()):
                 await lanes.background_turn()
-                response = await self.run(request)
+                response = await respond()
             else:
                 with lanes.foreground():
-                    response = await self.run(request)
+                    response = await respond()
         except HTTPException as exc:
             code = {401: UNAUTHENTICATED, 403: FORBIDDEN}.get(exc.status_code, VALIDATION)
             self.services.metrics.errors.labels(code).inc()

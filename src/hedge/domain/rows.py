@@ -7,6 +7,7 @@ every row read and written, so it does no type introspection per call.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -74,6 +75,8 @@ def _field_converters(cls: type[Any]) -> tuple[tuple[str, Converter | None], ...
 _CONVERTERS: dict[type[Any], tuple[tuple[str, Converter | None], ...]] = {
     cls: _field_converters(cls) for cls in ENTITY_NAMES
 }
+# per entity class: (field name, converter from a stored or JSON value, None: taken as it is)
+FIELD_CONVERTERS = _CONVERTERS
 FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(name for name, _ in converters) for cls, converters in _CONVERTERS.items()
 }
@@ -121,15 +124,23 @@ def to_image(entity: Entity) -> dict[str, JsonValue]:
     image: dict[str, JsonValue] = {}
     for name in FIELD_NAMES[type(entity)]:
         value = getattr(entity, name)
-        if value is None or isinstance(value, bool | int | str):
-            image[name] = value.value if isinstance(value, StrEnum) else value
-        elif isinstance(value, Decimal):
-            image[name] = str(value)
-        elif isinstance(value, datetime):
-            image[name] = _iso_ms(value)
+        kind = type(value)
+        if kind in _AS_IS:
+            image[name] = value
         else:
-            image[name] = _column_value(value)
+            convert = _IMAGE_OF.get(kind)
+            image[name] = convert(value) if convert is not None else _image_value(value)
     return image
+
+
+def _image_value(value: Any) -> JsonValue:
+    if value is None or isinstance(value, bool | int | str):
+        return value.value if isinstance(value, StrEnum) else value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return _iso_ms(value)
+    return _column_value(value)  # type: ignore[no-any-return]
 
 
 def _iso_ms(moment: datetime) -> str:
@@ -137,6 +148,16 @@ def _iso_ms(moment: datetime) -> str:
     if moment.utcoffset() == _ZERO:
         return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
     return iso_ms(moment)
+
+
+# to_image by the value's exact type (a dict lookup instead of a chain of isinstance checks);
+# a type not listed takes _image_value, which is the whole rule
+_AS_IS: frozenset[type[Any]] = frozenset({str, int, bool, type(None)})
+_IMAGE_OF: dict[type[Any], Converter] = {Decimal: str, datetime: _iso_ms, tuple: list, dict: dict}
+for _converters in _CONVERTERS.values():
+    for _name, _convert in _converters:
+        if isinstance(_convert, type) and issubclass(_convert, StrEnum):
+            _IMAGE_OF[_convert] = operator.attrgetter("value")
 
 
 def entity_name(entity: Entity) -> str:

@@ -131,11 +131,16 @@ def apply_position_update(
             )
     if writer is not None:  # after the values: a malformed value is VALIDATION whoever sends it
         check_position_write(writer, position.status, target, changes.keys())
-    updated = replace(position, **fields)
+    if all(_same(getattr(position, name), value) for name, value in fields.items()):
+        return position  # nothing changes (150.05 == 150.050: the same number)
+    updated = replace(position, **fields, version=position.version + 1, updated_at=now)
     _check_position_complete(position.status, updated)
-    if updated == position:
-        return position
-    return replace(updated, version=position.version + 1, updated_at=now)
+    return updated
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal as the dataclass's own == compares a field (identity first, then ==)."""
+    return old is new or bool(old == new)
 
 
 def _check_position_complete(before: PositionStatus, after: Position) -> None:

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from hedge.config import read_secret_file
 from hedge.ea.conformance import RULES, Listener, NoEAConnected
 from hedge.ea.conformance_model import KitConfig, Report, Result, Status
+from hedge.ea.flags import config_from_flags
 
 EXIT_FAILED = 1
 EXIT_NO_EA = 3
@@ -87,16 +88,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def config_from_args(args: argparse.Namespace) -> KitConfig:
     """The kit's settings; ValueError when --ea-token-file cannot be read or is empty."""
     ea_token = args.ea_token or read_secret_file(args.ea_token_file, "--ea-token-file")
-    return KitConfig(
-        ea_token=ea_token,
-        symbol=args.symbol.strip().upper(),
-        volume=args.volume,
-        timeout_s=args.timeout_s,
-        quiet_s=args.quiet_s,
-        max_clock_skew_s=args.max_clock_skew_s,
-        account_number=args.account_number,
-        server_name=args.server_name,
-    )
+    return config_from_flags(args, KitConfig, ea_token=ea_token, symbol=args.symbol.strip().upper())
 
 
 def run_conformance(args: argparse.Namespace) -> int:

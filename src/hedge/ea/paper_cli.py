@@ -15,6 +15,7 @@ from hedge import eventloop
 from hedge.domain.enums import BrokerType
 from hedge.domain.errors import ValidationError
 from hedge.ea.errors import AuthRejected
+from hedge.ea.flags import config_from_flags
 from hedge.ea.paper import PaperEA
 from hedge.ea.paper_account import Costs
 from hedge.ea.paper_config import FillFaults, PaperConfig, RejectPolicy
@@ -166,28 +167,15 @@ def config_from_args(args: argparse.Namespace) -> PaperConfig:
     rejects = RejectPolicy(
         ErrorCode(args.reject_code), args.reject_every, frozenset(args.reject_position), args.reject_rate
     )
-    return PaperConfig(
-        account_number=args.account_number,
-        server_name=args.server_name,
-        ea_token=args.ea_token,
+    return config_from_flags(
+        args,
+        PaperConfig,
         agent_url=args.agent,
         platform=BrokerType(args.platform),
-        symbols=args.symbols,
-        feed=args.feed,
-        tick_interval_ms=args.tick_interval_ms,
-        seed=args.seed,
-        spread_pips=args.spread_pips,
-        balance=args.balance,
-        credit=args.credit,
-        leverage=args.leverage,
         currency=args.currency.upper(),
         stop_out_level_pct=args.stop_out_level,
         rejects=rejects,
-        fill_delay_ms=args.fill_delay_ms,
-        account_interval_s=args.account_interval_s,
         margin_mode=MarginMode(args.margin_mode),
-        magic=args.magic,
-        comment_limit=args.comment_limit,
         costs=Costs(args.commission_per_lot, args.swap_per_lot_day),
         faults=FillFaults(
             args.partial_fill_ratio,
@@ -195,11 +183,6 @@ def config_from_args(args: argparse.Namespace) -> PaperConfig:
             args.timeout_after_fill_rate,
             args.placed_delay_ms,
         ),
-        state_file=args.state_file,
-        drop_unsent_on_restart=args.drop_unsent_on_restart,
-        market_file=args.market_file,
-        market_offset_pips=args.market_offset_pips,
-        control_file=args.control_file,
     )
 
 

@@ -102,16 +102,4 @@ def read(
         query = query.where(audit_log.c.actor_id == actor_id)
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
-    return [
-        AuditEntry(
-            seq=int(r["seq"]),
-            at=r["at"],
-            actor_id=r["actor_id"],
-            address=r["address"],
-            action=r["action"],
-            entity=r["entity"],
-            entity_id=r["entity_id"],
-            detail=r["detail"],
-        )
-        for r in rows
-    ]
+    return [AuditEntry(**{**r, "seq": int(r["seq"])}) for r in rows]  # the columns are its fields

@@ -18,7 +18,7 @@ from hedge.domain.account_specs import spec_for
 from hedge.domain.enums import ActionStatus, ActionType, PositionStatus
 from hedge.domain.errors import DomainError, Refused
 from hedge.domain.models import Account, Action, Position, TradingControl
-from hedge.domain.pretrade import TradeLimits, check_limits, margin_check
+from hedge.domain.pretrade import AccountLimits, TradeLimits, check_limits, margin_check
 from hedge.domain.rows import from_mapping
 from hedge.domain.symbols import SymbolCatalog
 from hedge.domain.trading import Effective, check_close, check_open, control_ids, effective
@@ -29,6 +29,7 @@ from hedge.store.unit import Unit
 log = logging.getLogger(__name__)
 
 OPEN_STATES = (PositionStatus.OPENING.value, PositionStatus.OPEN.value, PositionStatus.CLOSING.value)
+NO_LIMITS = AccountLimits()  # no HEDGE_LIMITS for the account: nothing to count
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +96,13 @@ def check_opening(unit: Unit, rules: Rules, position: Position, actions: Sequenc
     try:
         spec = spec_for(account, position.symbol, rules.catalog)
         spec.check_volume(position.volume)
-        query = select(positions).where(
-            positions.c.account_id == account.id, positions.c.status.in_(OPEN_STATES)
-        )
-        held = [from_mapping(Position, row) for row in unit.conn.execute(query).mappings()]
-        check_limits(rules.limits.for_account(account), position, held)
+        limits = rules.limits.for_account(account)
+        if limits != NO_LIMITS:  # the account's open positions, read only when a limit counts them
+            query = select(positions).where(
+                positions.c.account_id == account.id, positions.c.status.in_(OPEN_STATES)
+            )
+            held = [from_mapping(Position, row) for row in unit.conn.execute(query).mappings()]
+            check_limits(limits, position, held)
         unknown = margin_check(account, spec, position.volume)
     except DomainError as refused:
         raise GuardRefused(refused, triggered, "HEDGE_LEG_FAILED") from None

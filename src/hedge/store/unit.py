@@ -2,12 +2,14 @@
 
 The statements are built once at import with bind parameters, so each call only binds values:
 building and cache-keying a fresh SQLAlchemy statement per call cost more than the SQL itself.
+With `raw` set (the Store's default) the same statements, compiled once, run on the driver's
+own connection in the same transaction (hedge.store.raw); without it they go through SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,7 +21,17 @@ from hedge.domain.models import Account, Action, Alert, Position, TradingControl
 from hedge.domain.rows import Entity, changed_columns, entity_name, from_mapping, to_image, to_row
 from hedge.store.feed import FEED_LOCK_KEY, NOTIFY_CHANNEL, ChangeEvent
 from hedge.store.history import HISTORY_TYPES, SERVER_RULE, Cause, history_rows, insert_history
-from hedge.store.tables import accounts, actions, alerts, changes, positions, trading_controls, users
+from hedge.store.raw import MAX_ROWS_PER_INSERT, Compiled, RawStatements, dump_json
+from hedge.store.tables import (
+    accounts,
+    actions,
+    alerts,
+    changes,
+    positions,
+    row_history,
+    trading_controls,
+    users,
+)
 from hedge.store.types import UtcDateTime
 
 T = TypeVar("T", User, Account, Position, Action, Alert, TradingControl)
@@ -71,8 +83,18 @@ class Unit:
     cause: Cause = SERVER_RULE  # who or what makes this transaction's changes (the row history)
     # per event of a history-kept entity: (index in events, fields changed, cause)
     history: list[tuple[int, tuple[str, ...], Cause]] = field(default_factory=list)
+    raw: RawStatements | None = None  # the hot statements on the driver's connection (store.raw)
+    driver: Any = None  # the DBAPI connection under `conn` (the same transaction)
+
+    def _raw(self, statement: Compiled, values: Mapping[str, Any]) -> Any:
+        assert self.raw is not None
+        return self.raw.execute(self.conn, self.driver, statement, values)
 
     def get(self, cls: type[T], entity_id: str, *, lock: bool = True) -> T | None:
+        if self.raw is not None:
+            reader = self.raw.by_id(TABLES[cls], lock and self.postgres)
+            found = self._raw(reader.compiled, {"by_id": entity_id}).fetchone()
+            return None if found is None else reader.entity(cls, found)
         query = _BY_ID_FOR_UPDATE[cls] if lock and self.postgres else _BY_ID[cls]
         row = self.conn.execute(query, {"by_id": entity_id}).mappings().first()
         return None if row is None else from_mapping(cls, row)
@@ -88,6 +110,12 @@ class Unit:
         if not ids:
             return {}
         table = TABLES[cls]
+        if self.raw is not None:
+            wanted = sorted(set(ids))
+            reader = self.raw.by_ids(table, len(wanted), self.postgres)
+            params = {f"id_{i}": entity_id for i, entity_id in enumerate(wanted)}
+            rows = self._raw(reader.compiled, params).fetchall()
+            return {row[0]: reader.entity(cls, row) for row in rows}
         query = select(table).where(table.c.id.in_(sorted(set(ids)))).order_by(table.c.id)
         if self.postgres:
             query = query.with_for_update()
@@ -95,6 +123,10 @@ class Unit:
 
     def actions_of(self, position_id: str) -> list[Action]:
         """The actions whose positionId is `position_id`, locked in id order."""
+        if self.raw is not None:
+            reader = self.raw.by_column(actions, "position_id", self.postgres)
+            rows = self._raw(reader.compiled, {"by_value": position_id}).fetchall()
+            return [reader.entity(Action, row) for row in rows]
         query = select(actions).where(actions.c.position_id == position_id).order_by(actions.c.id)
         if self.postgres:
             query = query.with_for_update()
@@ -102,7 +134,11 @@ class Unit:
 
     def insert(self, entity: Entity, *, cause: Cause | None = None, **extra: Any) -> None:
         row = to_row(entity)
-        self.conn.execute(_INSERT[type(entity)], {**row, **extra})
+        if self.raw is not None:
+            values = {**row, **extra}
+            self._raw(self.raw.insert(TABLES[type(entity)], tuple(values)), values)
+        else:
+            self.conn.execute(_INSERT[type(entity)], {**row, **extra})
         if type(entity) in HISTORY_TYPES:
             given = tuple(name for name, value in row.items() if value is not None and value != [])
             self.history.append((len(self.events), given, cause or self.cause))
@@ -118,18 +154,31 @@ class Unit:
         values.pop("id", None)
         values["where_id"] = before.id
         values["where_version"] = before.version
-        result = self.conn.execute(_UPDATE_IF_VERSION[cls], values)
-        if result.rowcount != 1:
-            current = self.conn.execute(_VERSION_OF[cls], {"by_id": before.id}).scalar()
+        if self.raw is not None:
+            statement = self.raw.update_if_version(TABLES[cls], tuple(values))
+            rowcount = self._raw(statement, values).rowcount
+        else:
+            rowcount = self.conn.execute(_UPDATE_IF_VERSION[cls], values).rowcount
+        if rowcount != 1:
+            current = self._version_of(cls, before.id)
             raise Conflict(entity_name(before), before.id, before.version, current)
         if cls in HISTORY_TYPES:
             self.history.append((len(self.events), tuple(values)[:-2], cause or self.cause))
         self.events.append((after, "UPDATE"))
         return after
 
+    def _version_of(self, cls: type[Any], entity_id: str) -> int | None:
+        if self.raw is None:
+            return self.conn.execute(_VERSION_OF[cls], {"by_id": entity_id}).scalar()
+        found = self._raw(self.raw.version_of(TABLES[cls]), {"by_id": entity_id}).fetchone()
+        return None if found is None else int(found[0])
+
     def flush_events(self) -> None:
         """Append this transaction's changes to the feed, in the same transaction."""
         if not self.events:
+            return
+        if self.raw is not None:
+            self._flush_raw(self.raw)
             return
         events = [
             ChangeEvent(
@@ -157,9 +206,67 @@ class Unit:
         if self.history:
             insert_history(self.conn, history_rows(self.history, events))
 
+    def _flush_raw(self, raw: RawStatements) -> None:
+        """flush_events on the driver's connection: each image is serialised to JSON once, for
+        the feed row and the history row alike (the same text the JSON type would write)."""
+        feed = [
+            (
+                entity_name(entity),
+                op,
+                entity.id,
+                entity.id if isinstance(entity, User) else entity.user_id,
+                entity.version,
+                to_image(entity),
+            )
+            for entity, op in self.events
+        ]
+        texts = [dump_json(item[5]) for item in feed]
+        numbers: list[int] = []
+        for start in range(0, len(feed), MAX_ROWS_PER_INSERT):
+            chunk = feed[start : start + MAX_ROWS_PER_INSERT]
+            params: dict[str, Any] = {}
+            for i, (name, op, entity_id, user_id, version, _) in enumerate(chunk):
+                params[f"entity_{i}"] = name
+                params[f"op_{i}"] = op
+                params[f"entity_id_{i}"] = entity_id
+                params[f"user_id_{i}"] = user_id
+                params[f"version_{i}"] = version
+                params[f"image_{i}"] = texts[start + i]
+                params[f"committed_at_{i}"] = self.now
+            statement = (
+                raw.statement(_pg_append(len(chunk)), _pg_raw_json(len(chunk)))
+                if self.postgres
+                else raw.insert_rows(changes, _FEED_COLUMNS, len(chunk), "seq")
+            )
+            # one transaction's events get consecutive numbers (appends are serialised), in row order
+            numbers += sorted(int(row[0]) for row in self._raw(statement, params).fetchall())
+        self.last_seq = numbers[-1]
+        self.appended = [
+            ChangeEvent(seq, name, op, entity_id, user_id, version, image, self.now)
+            for seq, (name, op, entity_id, user_id, version, image) in zip(numbers, feed, strict=True)
+        ]
+        if self.history:
+            rows = history_rows(self.history, self.appended)
+            for row, (index, _, _) in zip(rows, self.history, strict=True):
+                row["image"] = texts[index]
+                row["fields"] = dump_json(row["fields"])
+            for start in range(0, len(rows), MAX_ROWS_PER_INSERT):
+                chunk_rows = rows[start : start + MAX_ROWS_PER_INSERT]
+                statement = raw.insert_rows(row_history, _HISTORY_COLUMNS, len(chunk_rows), None)
+                params = {
+                    f"{name}_{i}": row[name] for i, row in enumerate(chunk_rows) for name in _HISTORY_COLUMNS
+                }
+                self._raw(statement, params)
 
+
+_HISTORY_COLUMNS = ("entity", "entity_id", "version", "at", "by_user", "source", "fields", "reason", "image")
 _FEED_COLUMNS = ("entity", "op", "entity_id", "user_id", "version", "image", "committed_at")
 _PG_TYPES = ("varchar", "varchar", "varchar", "varchar", "integer", "json", "timestamptz")
+
+
+@functools.cache
+def _pg_raw_json(count: int) -> frozenset[str]:
+    return frozenset(f"image_{i}" for i in range(count))
 
 
 @functools.cache

@@ -1,0 +1,329 @@
+"""A prepared path for the fixed mutation documents clients send over and over over HTTP
+(the agents' updatePosition, updateAction, triggerActions).
+
+Each document text is parsed and validated once (with the request limits and a superset of the
+rules Strawberry applies) and, when its shape allows (one mutation operation, one root field of
+FAST_FIELDS, no fragments or directives, output fields that read their own attributes), kept as a
+plan: how to build the resolver's input from the variables and how to write the result. A
+request with that text then runs the same resolver (so authorization, the rate limit, the store
+transaction and every error stay what they are) without Strawberry's per-request execution:
+extension hooks, argument conversion with name conversion per field, the executor.
+
+Whatever the plan does not cover goes to Strawberry unchanged, and always before anything was
+executed: a document that does not parse or validate, variables that do not coerce (so their
+errors keep their usual wording), an operationName, extensions, batches. Errors the resolver
+raises are located, coded and counted as Strawberry's ErrorCodes extension does, and the answer
+has the same JSON as Strawberry's (tests/api/test_fastpath.py compares them).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass
+from typing import Any, cast
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    OperationDefinitionNode,
+    OperationType,
+    is_leaf_type,
+    located_error,
+    parse,
+    specified_rules,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.schema.schema import validate_document
+from strawberry.types.arguments import _is_leaf_type
+from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
+from strawberry.types.field import StrawberryField
+
+from hedge.api.context import Context
+from hedge.api.errors import ErrorCodes
+
+log = logging.getLogger(__name__)
+
+FAST_FIELDS = frozenset({"updatePosition", "updateAction", "triggerActions"})
+_KEPT_PLANS = 256  # distinct document texts kept (clients send a handful)
+
+
+class _Null(Exception):
+    """A null for a non-null output field (graphql-core's null propagation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One selected output field: response key, the attribute it reads, its type, sub-fields."""
+
+    key: str
+    attribute: str
+    type: GraphQLOutputType
+    fields: tuple[Output, ...]
+    parent: str
+    name: str
+    node: FieldNode
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A prepared document: its root field's resolver, how to make its input, what to answer."""
+
+    operation: OperationDefinitionNode
+    root: FieldNode
+    root_def: Any  # the graphql-core GraphQLField
+    key: str
+    resolver: Callable[..., Any]
+    argument: str  # the resolver's input argument (python name)
+    input_type: type[Any]
+    input_fields: tuple[tuple[str, str, bool], ...]  # graphql name, python name, is a list
+    required: tuple[str, ...]  # input fields without a default (None until the value is set)
+    output: Output
+
+
+class _Info:
+    """What our resolvers read of Strawberry's Info: the context."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+
+class FastMutations:
+    """Prepared plans by document text, and their execution."""
+
+    def __init__(
+        self, schema: Any, max_tokens: int, rules: tuple[Any, ...], count: Callable[[str], None] | None
+    ):
+        self._schema = schema
+        self._max_tokens = max_tokens
+        self._rules = (*specified_rules, *rules)
+        self._codes = ErrorCodes(count)
+        self._plans: OrderedDict[str, Plan | None] = OrderedDict()
+        self._mutation = cast(StrawberryObjectDefinition, schema.get_type_by_name("Mutation"))
+
+    def plan(self, text: str) -> Plan | None:
+        """The plan of a document text (None: Strawberry runs it), prepared on first sight."""
+        if text in self._plans:
+            self._plans.move_to_end(text)
+            return self._plans[text]
+        try:
+            plan = self._prepare(text)
+        except Exception:  # anything unexpected in a document: Strawberry's path says what
+            log.debug("no fast plan for a document", exc_info=True)
+            plan = None
+        self._plans[text] = plan
+        if len(self._plans) > _KEPT_PLANS:
+            self._plans.popitem(last=False)
+        return plan
+
+    def _prepare(self, text: str) -> Plan | None:
+        try:
+            document = parse(text, max_tokens=self._max_tokens)
+        except GraphQLError:
+            return None
+        if len(document.definitions) != 1 or validate_document(self._schema._schema, document, self._rules):
+            return None
+        operation = document.definitions[0]
+        if (
+            not isinstance(operation, OperationDefinitionNode)
+            or operation.operation is not OperationType.MUTATION
+        ):
+            return None
+        if operation.directives or len(operation.selection_set.selections) != 1:
+            return None
+        root = operation.selection_set.selections[0]
+        if not isinstance(root, FieldNode) or root.name.value not in FAST_FIELDS or root.directives:
+            return None
+        if len(root.arguments or ()) != 1 or (root.arguments or ())[0].name.value != "input":
+            return None
+        graphql_mutation = self._schema._schema.mutation_type
+        root_def = graphql_mutation.fields[root.name.value]
+        field = self._strawberry_field(self._mutation, root.name.value)
+        if field is None or field.base_resolver is None or field.extensions or field.permission_classes:
+            return None
+        if not inspect.iscoroutinefunction(field.base_resolver.wrapped_func):
+            return None
+        arguments = field.arguments
+        if len(arguments) != 1:
+            return None
+        input_type = _unwrap(arguments[0].type)
+        definition = getattr(input_type, "__strawberry_definition__", None)
+        if not isinstance(definition, StrawberryObjectDefinition) or definition.from_input is not None:
+            return None
+        names = self._schema.config.name_converter
+        input_fields = []
+        for input_field in definition.fields:
+            kind = input_field.type
+            if isinstance(kind, StrawberryOptional):
+                kind = kind.of_type
+            if isinstance(kind, StrawberryList):
+                kind = kind.of_type
+                listed = True
+            else:
+                listed = False
+            if not _leaf(kind, self._schema.schema_converter.scalar_registry):
+                return None
+            input_fields.append((names.from_field(input_field), input_field.python_name, listed))
+        output = self._output(root, root_def.type, "Mutation")
+        if output is None:
+            return None
+        return Plan(
+            operation,
+            root,
+            root_def,
+            root.alias.value if root.alias else root.name.value,
+            field.base_resolver.wrapped_func,
+            arguments[0].python_name,
+            cast(type, input_type),
+            tuple(input_fields),
+            tuple(
+                f.python_name
+                for f in definition.fields
+                if f.default_value is MISSING and f.default_factory is MISSING
+            ),
+            output,
+        )
+
+    def _strawberry_field(self, definition: StrawberryObjectDefinition, name: str) -> StrawberryField | None:
+        names = self._schema.config.name_converter
+        return next((f for f in definition.fields if names.get_graphql_name(f) == name), None)
+
+    def _output(self, node: FieldNode, gtype: GraphQLOutputType, parent: str) -> Output | None:
+        if node.directives:
+            return None
+        named: Any = gtype
+        while isinstance(named, GraphQLNonNull | GraphQLList):
+            named = named.of_type
+        key = node.alias.value if node.alias else node.name.value
+        if is_leaf_type(named):
+            return None if node.selection_set else Output(key, "", gtype, (), parent, node.name.value, node)
+        if not isinstance(named, GraphQLObjectType) or node.selection_set is None:
+            return None
+        definition = self._schema.get_type_by_name(named.name)
+        if not isinstance(definition, StrawberryObjectDefinition):
+            return None
+        fields: list[Output] = []
+        for selection in node.selection_set.selections:
+            if (
+                not isinstance(selection, FieldNode)
+                or selection.arguments
+                or selection.name.value.startswith("__")
+            ):
+                return None
+            field = self._strawberry_field(definition, selection.name.value)
+            if (
+                field is None
+                or field.base_resolver is not None
+                or field.extensions
+                or field.permission_classes
+            ):
+                return None
+            sub = self._output(selection, named.fields[selection.name.value].type, named.name)
+            if sub is None:
+                return None
+            fields.append(
+                Output(sub.key, field.python_name, sub.type, sub.fields, named.name, sub.name, selection)
+            )
+        if len({f.key for f in fields}) != len(fields):
+            return None  # one key selected twice: graphql-core's field merging, not ours
+        return Output(key, "", gtype, tuple(fields), parent, node.name.value, node)
+
+    def prepare(self, plan: Plan, variables: Any) -> Any | None:
+        """The resolver's input from the request's variables, or None when they do not coerce
+        (Strawberry then answers with its own errors, nothing having run)."""
+        if variables is not None and not isinstance(variables, dict):
+            return None
+        coerced = get_variable_values(
+            self._schema._schema, plan.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            return None
+        try:
+            raw = get_argument_values(plan.root_def, plan.root, coerced)["input"]
+        except GraphQLError:
+            return None
+        # as strawberry.types.arguments.convert_argument builds an input of leaf fields
+        kwargs: dict[str, Any] = dict.fromkeys(plan.required, None)
+        for graphql_name, python_name, listed in plan.input_fields:
+            if graphql_name in raw:
+                value = raw[graphql_name]
+                kwargs[python_name] = list(value) if listed and value is not None else value
+        return plan.input_type(**kwargs)
+
+    async def run(self, plan: Plan, argument: Any, context: Context) -> dict[str, Any]:
+        """The response body of the plan's resolver called with `argument`."""
+        path: list[str | int] = [plan.key]
+        try:
+            value = await plan.resolver(None, _Info(context), **{plan.argument: argument})
+        except Exception as exc:
+            return self._failed([located_error(exc, [plan.root], path)])
+        errors: list[GraphQLError] = []
+        try:
+            data = {plan.key: _complete(value, plan.output, path, errors)}
+        except _Null:
+            data = None
+        if errors:
+            return self._failed(errors, data)
+        return {"data": data}
+
+    def _failed(self, errors: list[GraphQLError], data: dict[str, Any] | None = None) -> dict[str, Any]:
+        coded = self._codes._process_errors(errors)
+        self._schema.process_errors(coded)
+        return {"data": data, "errors": [e.formatted for e in coded]}
+
+
+def _complete(value: Any, output: Output, path: list[str | int], errors: list[GraphQLError]) -> Any:
+    """graphql-core's completion of a value of `output.type`: non-null checks with null
+    propagation, lists, leaf serialisation, objects field by field."""
+    gtype: Any = output.type
+    if isinstance(gtype, GraphQLNonNull):
+        before = len(errors)
+        result = (
+            _complete(value, _retyped(output, gtype.of_type), path, errors) if value is not None else None
+        )
+        if result is None:
+            if len(errors) == before:  # a null of its own, not a child's error
+                message = f"Cannot return null for non-nullable field {output.parent}.{output.name}."
+                errors.append(GraphQLError(message, [output.node], path=list(path)))
+            raise _Null
+        return result
+    if value is None:
+        return None
+    try:
+        if isinstance(gtype, GraphQLList):
+            item = _retyped(output, gtype.of_type)
+            return [_complete(v, item, [*path, i], errors) for i, v in enumerate(value)]
+        if is_leaf_type(gtype):
+            return gtype.serialize(value)
+        return {
+            field.key: _complete(getattr(value, field.attribute), field, [*path, field.key], errors)
+            for field in output.fields
+        }
+    except _Null:
+        return None  # a nullable field takes the null of its non-null child
+    except Exception as exc:
+        errors.append(located_error(exc, [output.node], list(path)))
+        return None
+
+
+def _retyped(output: Output, gtype: Any) -> Output:
+    return Output(output.key, output.attribute, gtype, output.fields, output.parent, output.name, output.node)
+
+
+def _unwrap(kind: Any) -> Any:
+    while isinstance(kind, StrawberryOptional | StrawberryList):
+        kind = kind.of_type
+    return kind
+
+
+def _leaf(kind: Any, scalars: Any) -> bool:
+    """An input field type Strawberry passes on as graphql-core coerced it (its own predicate)."""
+    return bool(_is_leaf_type(kind, scalars))
