@@ -47,6 +47,11 @@ GET_POSITION = f"query($id: ID!) {{ getPosition(id: $id) {{ {POSITION_FIELDS} }}
 GET_ACTION = f"query($id: ID!) {{ getAction(id: $id) {{ {ACTION_FIELDS} }} }}"
 
 
+# How long a started process may take to serve: a bound, not a timing claim (it returns as soon as
+# the process answers). A busy 2-core machine was seen taking 32 s to start a server.
+STARTUP_S = 90.0
+
+
 def wait_for(predicate: Callable[[], T | None], timeout: float, what: str) -> T:
     """Poll `predicate` until it returns a truthy value (returned), or fail saying what was awaited.
 
@@ -239,10 +244,10 @@ class Agent:
     def ea_numbers(self) -> set[str]:
         return {a["accountNumber"] for a in self.health()["accounts"]}
 
-    def wait_ready(self, timeout: float = 20.0) -> None:
+    def wait_ready(self, timeout: float = STARTUP_S) -> None:
         wait_for(lambda: self.health()["serverConnected"], timeout, f"{self.proc.name} linked to the server")
 
-    def wait_ea(self, number: str, timeout: float = 20.0) -> None:
+    def wait_ea(self, number: str, timeout: float = STARTUP_S) -> None:
         wait_for(
             lambda: number in self.ea_numbers(), timeout, f"the EA of account {number} at {self.proc.name}"
         )
@@ -280,7 +285,7 @@ class System:
         self.server.start()
         wait_for(
             lambda: httpx.get(f"{self.url}/healthz", timeout=1.0).json().get("ok"),
-            20,
+            STARTUP_S,
             "the server's /healthz",
         )
 
