@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
-from strawberry.types import Info
 
 from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
@@ -70,7 +69,3 @@ class Context:
                 return await run_in_threadpool(fn, *args, **kwargs)
         except DomainError as exc:
             raise from_domain(exc) from None
-
-
-def ctx(info: Info[Context, None]) -> Context:
-    return info.context

@@ -94,10 +94,6 @@ def condition_key(
     return (user_id, kind.value, account_id, position_id, action_id)
 
 
-def key_of(alert: Alert) -> ConditionKey:
-    return condition_key(alert.user_id, alert.kind, alert.account_id, alert.position_id, alert.action_id)
-
-
 def _optional_id(value: Any, field: str) -> str | None:
     return None if value is None else text(value, field, max_length=MAX_TEXT)
 

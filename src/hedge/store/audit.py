@@ -53,10 +53,6 @@ def bound(origin: Origin | None) -> Iterator[None]:
         _ORIGIN.reset(token)
 
 
-def current_origin() -> Origin | None:
-    return _ORIGIN.get()
-
-
 def record(
     unit: Unit,
     action: str,
