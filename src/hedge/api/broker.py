@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from hedge import hops
+from hedge import hop_probes, hops
 from hedge.api import alert_types, convert
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
@@ -95,6 +95,8 @@ class ChangeBroker:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        if hops.ON:
+            hop_probes.start(self._loop)
         self.cursor = self.delivered = self._store.signal.head
         self._store.add_commit_hook(self._committed_here)
         self._thread = threading.Thread(target=self._tail, name="change-broker", daemon=True)
