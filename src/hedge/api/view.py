@@ -24,6 +24,7 @@ from hedge.api.http_spec import GraphQLOverHTTP, response_media_type
 from hedge.api.lanes import is_figures_push
 from hedge.api.schema import HedgeSchema
 from hedge.api.session import SessionAuth
+from hedge.api.ws_prepared import PreparedTransportWS
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
 from hedge.domain.tokens import plausible
@@ -42,6 +43,8 @@ def bearer(value: object) -> str | None:
 
 
 class HedgeGraphQL(GraphQLOverHTTP):
+    graphql_transport_ws_handler_class = PreparedTransportWS  # the prepared mutations over WS too
+
     def __init__(self, services: Services, schema: Any) -> None:
         super().__init__(
             schema,
