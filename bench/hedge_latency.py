@@ -322,6 +322,7 @@ async def run_engine(
         watch.ready = asyncio.get_running_loop().create_future()
         watcher = asyncio.create_task(watch.run(admin))
         await watch.ready
+        cpu_before = process_cpu_ms()
         try:
             for _ in range(triggers):
                 hedge = (
@@ -373,7 +374,29 @@ async def run_engine(
                     splits.append((started - sent) / 1e6)
         finally:
             watcher.cancel()
+        cpu_after = process_cpu_ms()
+        cpu_per_trigger.clear()
+        cpu_per_trigger.update(
+            {name: round((ms - cpu_before.get(name, 0.0)) / triggers, 3) for name, ms in cpu_after.items()}
+        )
     return samples
+
+
+def process_cpu_ms() -> dict[str, float]:
+    """CPU time (user + system, ms) each server and agent process has used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for pid, name in PROCESS_NAMES.items():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) * 1000 / ticks
+    return used
+
+
+# CPU ms per trigger of each process over the trigger loop (the setup of each trigger included:
+# two createAction, the admin's link, A's OPENING/OPEN/EXECUTED): compare runs by it, as it moves
+# far less with the machine's load than the latencies do
+cpu_per_trigger: dict[str, float] = {}
 
 
 # PRICE at EA 1 -> the hedge action's EXECUTING seen by an admin subscriber (in this process): the
@@ -621,6 +644,7 @@ def report(engine: str, samples: list[float], log_level: str) -> dict[str, Any]:
         "log_level": log_level,
         "cpus": os.cpu_count(),
         "loadavg_1m": round(os.getloadavg()[0], 2),
+        "cpu_ms_per_trigger": dict(cpu_per_trigger),
     }
 
 
