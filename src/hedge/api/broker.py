@@ -176,7 +176,9 @@ class ChangeBroker:
         tail thread; the delivery itself happens on the event loop. When they follow the cursor
         (nothing of another process's is missing before them) and the cache is this process's
         alone, they are applied here too, so that the tail thread need not read them back; with
-        Redis the tail thread still does (its refresh would hold up the committing call)."""
+        Redis the tail thread still reads them back and applies them, and only Redis is refreshed
+        here (the resolvers' `cache.written` forgets the memory copies on the event loop without
+        a Redis round trip there)."""
         if hops.ON:
             for event in events:
                 hops.stamp("s.committed", event.entity_id)
@@ -184,6 +186,11 @@ class ChangeBroker:
             with self._apply_lock:
                 if events[0].seq == self.cursor + 1:
                     self._apply(events)
+        elif events:  # Redis: refreshed here, in the committing worker thread, before the
+            for event in events:  # mutation answers (a read on another server right after sees it)
+                self._cache.invalidate(
+                    event.entity, event.entity_id, event.user_id, event.version, event.image
+                )
         if self._loop is not None and events:
             with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                 self._loop.call_soon_threadsafe(self._deliver_if_next, events)
