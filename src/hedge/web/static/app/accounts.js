@@ -5,7 +5,7 @@ import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { money, time } from "./format.js";
 import { ACCOUNT, isAdmin, optimistic, rows, state, upsert, useStore } from "./store.js";
-import { Empty, Field, Refusal, Status, userName } from "./ui.js";
+import { Empty, Field, Refusal, Status, useForm, userName } from "./ui.js";
 
 const mapText = (map) => (map || []).map((m) => `${m.brokerSymbol}=${m.symbol}`).join(", ");
 function parseMap(text) {
@@ -17,21 +17,11 @@ function parseMap(text) {
 
 function CreateAccount() {
   const empty = { userId: "", brokerType: "MT5", accountNumber: "", serverName: "", displayName: "", currency: "USD", leverage: "" };
-  const [form, setForm] = useState(empty);
-  const [error, setError] = useState(null);
-  const set = (key) => (e) => setForm({ ...form, [key]: e.target.value });
-  async function submit(event) {
-    event.preventDefault();
-    setError(null);
-    try {
-      const i = { ...form, leverage: form.leverage === "" ? null : Number(form.leverage) };
-      const data = await gql(`mutation($i: CreateAccountInput!) { createAccount(input: $i) { ${ACCOUNT} } }`, { i });
-      upsert("accounts", data.createAccount);
-      setForm(empty);
-    } catch (e) {
-      setError(e.message);
-    }
-  }
+  const { form, set, error, submit } = useForm(empty, async (fields) => {
+    const i = { ...fields, leverage: fields.leverage === "" ? null : Number(fields.leverage) };
+    const data = await gql(`mutation($i: CreateAccountInput!) { createAccount(input: $i) { ${ACCOUNT} } }`, { i });
+    upsert("accounts", data.createAccount);
+  });
   return html`<form onSubmit=${submit} aria-label=${t("createAccount")} class="inline">
     <${Field} label=${t("owner")}><select value=${form.userId} onChange=${set("userId")} required><option value="">—</option>
       ${[...state.users.values()].map((u) => html`<option value=${u.id}>${u.name}</option>`)}</select><//>
