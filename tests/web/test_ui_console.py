@@ -295,6 +295,7 @@ def test_admin_creates_a_user_sees_its_token_once_rotates_it_and_deactivates_it(
     assert Api(system.url, second).execute("{ me { email } }")["me"]["email"] == email
     row.get_by_role("button", name="Deactivate").click()
     expect(row.get_by_role("button", name="Activate")).to_be_visible()
+    expect(row).to_have_attribute("aria-busy", "false")  # the server has answered, not only the optimistic view
 
     assert Api(system.url, second).raw("{ me { email } }")["errors"]
     watched.assert_clean()

@@ -217,6 +217,7 @@ def test_dashboard_equity_chart_starts_at_the_kept_history_not_at_the_page_load(
     chart = page.get_by_role("figure").filter(has_text=m["Equity"])
     expect(chart.get_by_role("img", name=m["Equity"])).to_be_visible()
     expect(chart).to_contain_text(m["chart"])
+    expect(chart).to_have_attribute("aria-busy", "false")  # the kept history has arrived, not only live points
     first = min(datetime.fromisoformat(p["at"]) for p in kept)  # of every account the chart draws
     since = chart.locator("figcaption").inner_text()
     zone_first = first.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M:%S")  # the context's zone

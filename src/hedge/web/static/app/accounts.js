@@ -75,7 +75,7 @@ export function Accounts() {
       <thead><tr><th>${t("displayName")}</th><th>${t("accountNumber")}</th><th>${t("owner")}</th><th>${t("broker")}</th>
         <th>${t("server")}</th><th>${t("balance")}</th><th>${t("connection")}</th><th>${t("lastSync")}</th>
         <th>${t("symbolMap")}</th><th>${t("operations")}</th></tr></thead>
-      <tbody>${accounts.length ? accounts.map((a) => html`<tr key=${a.id} data-id=${a.id}>
+      <tbody>${accounts.length ? accounts.map((a) => html`<tr key=${a.id} data-id=${a.id} aria-busy=${a._pending ? "true" : "false"}>
         <td>${a.displayName}${a._pending ? ` (${t("pending")})` : ""}<${Refusal} entity="accounts" row=${a} /></td>
         <td>${a.accountNumber}</td><td>${userName(a.userId)}</td><td>${a.brokerType}</td><td>${a.serverName}</td>
         <td class="num">${money(a.balance, a.currency)}</td><td><${Status} value=${a.connectionStatus} /></td>

@@ -72,7 +72,7 @@ export function Users() {
     <table aria-label=${t("Users")}>
       <thead><tr><th>${t("name")}</th><th>${t("email")}</th><th>${t("role")}</th><th>${t("pcStatus")}</th>
         <th>${t("active")}</th><th>${t("created")}</th><th>${t("operations")}</th></tr></thead>
-      <tbody>${users.length ? users.map((u) => html`<tr key=${u.id} data-id=${u.id}>
+      <tbody>${users.length ? users.map((u) => html`<tr key=${u.id} data-id=${u.id} aria-busy=${u._pending ? "true" : "false"}>
         <td>${u.name}</td><td>${u.email}</td><td>${u.role}</td><td><${Status} value=${u.pcStatus} /></td>
         <td>${u.isActive ? t("yes") : t("no")}${u._pending ? ` (${t("pending")})` : ""}<${Refusal} entity="users" row=${u} /></td>
         <td>${time(u.createdAt)}</td>
