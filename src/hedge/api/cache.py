@@ -160,9 +160,15 @@ class EntityCache:
     # ------------------------------------------------------------------ invalidation
 
     def invalidate(
-        self, entity: str, entity_id: str, user_id: str, version: int, image: dict[str, Any]
+        self,
+        entity: str,
+        entity_id: str,
+        user_id: str,
+        version: int,
+        image: dict[str, Any] | Callable[[], dict[str, Any]],
     ) -> None:
-        """A committed change: drop memory copies, remember the version, refresh Redis."""
+        """A committed change: drop memory copies, remember the version, refresh Redis (`image`
+        may be a callable that makes it: only the Redis refresh reads it)."""
         key = (entity, entity_id)
         with self._lock:
             self._l1.pop(key, None)
@@ -175,7 +181,7 @@ class EntityCache:
                     self._tokens.pop(token_key, None)
         if self._redis is None:
             return
-        payload = json.dumps({"version": version, "image": image})
+        payload = json.dumps({"version": version, "image": image() if callable(image) else image})
         script = self._set_if_newer
         assert script is not None
         self._redis_call(
@@ -194,7 +200,7 @@ class EntityCache:
             entity.id,
             entity.id if isinstance(entity, User) else entity.user_id,
             entity.version,
-            to_image(entity),
+            lambda: to_image(entity),  # made only for Redis: without it nothing reads the image
         )
 
     # ------------------------------------------------------------------ internals
