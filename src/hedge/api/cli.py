@@ -8,7 +8,7 @@ import socket
 import sys
 from dataclasses import replace
 
-from hedge import eventloop, logs
+from hedge import eventloop, heap, logs
 from hedge.config import ServerSettings
 from hedge.domain.errors import DomainError
 
@@ -69,6 +69,7 @@ def run_server(args: argparse.Namespace) -> int:
         else:
             log.info("store: %s", settings.describe()["database_url"])
         app = build_app(settings)
+        log.debug("%d start-up objects exempt from garbage collection", heap.freeze_startup_heap())
     except (ValueError, OSError, DomainError, StoreInUse) as exc:  # settings, port, the database file
         log.error("cannot start the server: %s", exc)
         if lock is not None:
