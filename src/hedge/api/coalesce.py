@@ -21,7 +21,6 @@ is being handled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from hedge.api.lanes import Lanes
 from hedge.domain.authz import Actor
 from hedge.domain.errors import DomainError
 from hedge.domain.models import Account
+from hedge.eventloop import cancel_and_wait
 from hedge.store.account_figures import FIGURES, update_figures
 from hedge.store.repository import Store
 
@@ -74,10 +74,7 @@ class FigureCoalescer:
         self._task = asyncio.create_task(self._drain_forever(), name="account-figures")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         for waiting in self._waiting.values():
             for future in waiting.futures:
                 future.cancel()

@@ -1,8 +1,4 @@
-"""The first schema: users, accounts, positions, actions and the change feed.
-
-Revision ID: 0001
-Revises:
-"""
+"""The first schema: users, accounts, positions, actions and the change feed."""
 
 from __future__ import annotations
 
@@ -13,8 +9,6 @@ from hedge.store.types import DecimalText, UtcDateTime
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def _stamps() -> list[sa.Column[object]]:

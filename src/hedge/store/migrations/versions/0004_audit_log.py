@@ -1,8 +1,4 @@
-"""The audit log: who changed users, tokens, accounts, trading controls and cross-user links.
-
-Revision ID: 0004
-Revises: 0003
-"""
+"""The audit log: who changed users, tokens, accounts, trading controls and cross-user links."""
 
 from __future__ import annotations
 
@@ -13,8 +9,6 @@ from hedge.store.types import UtcDateTime
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,4 @@
-"""The trade record: row history, trading controls, deadlines, idempotency keys, symbol specs.
-
-Revision ID: 0005
-Revises: 0004
-"""
+"""The trade record: row history, trading controls, deadlines, idempotency keys, symbol specs."""
 
 from __future__ import annotations
 
@@ -13,8 +9,6 @@ from hedge.store.types import DecimalText, UtcDateTime
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
