@@ -34,19 +34,7 @@ from hedge.domain.orders import Fill, OrderState, OrderTracker, OrderTrigger
 from hedge.domain.symbols import SymbolCatalog, canonical_symbol
 from hedge.domain.trail import TrailBook, closing_price
 from hedge.domain.transitions import FINAL_POSITION_STATES
-from hedge.ea.protocol import Sync
-from hedge.ea.protocol_messages import (
-    AccountUpdate,
-    Closed,
-    Error,
-    HistoryResult,
-    Opened,
-    Positions,
-    Price,
-    Stopped,
-    SymbolInfo,
-    Symbols,
-)
+from hedge.ea import protocol as wire
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +277,7 @@ class AgentCore:
     def sync_request(self, account_id: str, now: float) -> list[Intent]:
         command_id = self.next_command_id()
         self.terminal(account_id).sync = (command_id, now)
-        return [SendToEA(account_id, Sync(command_id), "reconcile with the terminal's positions")]
+        return [SendToEA(account_id, wire.Sync(command_id), "reconcile with the terminal's positions")]
 
     def foreign(self, account_id: str, position_id: str, what: str) -> bool:
         """True (and logged) when the event names a position of another account: it is ignored."""
@@ -305,22 +293,22 @@ class AgentCore:
         )
         return True
 
-    def on_opened(self, account_id: str, msg: Opened, now: float) -> list[Intent]:
+    def on_opened(self, account_id: str, msg: wire.Opened, now: float) -> list[Intent]:
         return answers.on_opened(self, account_id, msg, now)
 
-    def on_closed(self, account_id: str, msg: Closed, now: float) -> list[Intent]:
+    def on_closed(self, account_id: str, msg: wire.Closed, now: float) -> list[Intent]:
         return answers.on_closed(self, account_id, msg, now)
 
-    def on_stopped(self, account_id: str, msg: Stopped, now: float = 0.0) -> list[Intent]:
+    def on_stopped(self, account_id: str, msg: wire.Stopped, now: float = 0.0) -> list[Intent]:
         return answers.on_stopped(self, account_id, msg, now)
 
-    def on_positions(self, account_id: str, msg: Positions, now: float = 0.0) -> list[Intent]:
+    def on_positions(self, account_id: str, msg: wire.Positions, now: float = 0.0) -> list[Intent]:
         return reconcile.apply_positions(self, account_id, msg, now)
 
-    def on_history(self, account_id: str, msg: HistoryResult, now: float = 0.0) -> list[Intent]:
+    def on_history(self, account_id: str, msg: wire.HistoryResult, now: float = 0.0) -> list[Intent]:
         return reconcile.apply_history(self, account_id, msg, now)
 
-    def on_error(self, account_id: str, msg: Error) -> None:
+    def on_error(self, account_id: str, msg: wire.Error) -> None:
         """An EA's ERROR frame: one naming our HISTORY means an older EA that cannot answer it."""
         term = self.terminal(account_id)
         if term.history is not None and msg.command_id == term.history[0]:
@@ -332,7 +320,7 @@ class AgentCore:
             )
             term.history, term.history_unsupported = None, True
 
-    def on_price(self, account_id: str, msg: Price) -> list[Intent]:
+    def on_price(self, account_id: str, msg: wire.Price) -> list[Intent]:
         account = self.state.accounts.get(account_id)
         symbol = canonical_symbol(msg.symbol, account.symbol_map if account else None)
         key = _quote_key(account_id, symbol)
@@ -341,7 +329,7 @@ class AgentCore:
         fired = self.book.on_price(key, msg.bid, msg.ask)
         return [self._fire(f.position_id, f.price, msg.time_ms) for f in fired]
 
-    def on_symbols(self, account_id: str, msg: Symbols) -> list[Intent]:
+    def on_symbols(self, account_id: str, msg: wire.Symbols) -> list[Intent]:
         """SYMBOLS: the terminal's figures for its symbols (kept under their canonical names)."""
         account = self.state.accounts.get(account_id)
         mapping = account.symbol_map if account else None
@@ -352,7 +340,7 @@ class AgentCore:
                                                   sorted(term.symbols.items())]})  # fmt: skip
         return []
 
-    def on_account(self, account_id: str, msg: AccountUpdate) -> list[Intent]:
+    def on_account(self, account_id: str, msg: wire.AccountUpdate) -> list[Intent]:
         term = self.terminal(account_id)
         term.snapshot = msg
         if term.pushed is None:  # the first snapshot after connecting goes at once
@@ -409,7 +397,7 @@ def _fill_of(pos: Position) -> Fill:
     return Fill(pos.mt_ticket or "", pos.entry_price or Decimal(0), time_ms, pos.filled_volume)
 
 
-def _spec_input(symbol: str, info: SymbolInfo) -> dict[str, object]:
+def _spec_input(symbol: str, info: wire.SymbolInfo) -> dict[str, object]:
     """A SymbolSpecInput (canonical symbol name) from the terminal's SYMBOLS item."""
     return {
         "symbol": symbol, "digits": info.digits, "point": float(info.point),

@@ -29,21 +29,8 @@ from hedge import hops
 from hedge.agent.page import PAGE_HTML, PAGE_JS
 from hedge.agent.supervise import retrieve
 from hedge.domain.models import Account
+from hedge.ea import protocol as wire
 from hedge.ea.errors import BadMessage, FrameTooLarge
-from hedge.ea.protocol import (
-    CLOSE_AUTH_FAILED,
-    CLOSE_REPLACED,
-    MAX_FRAME_BYTES,
-    Auth,
-    AuthFailed,
-    AuthOk,
-    Error,
-    Message,
-    Ping,
-    Pong,
-    decode,
-    encode,
-)
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +45,8 @@ class Session:
     heard_at: float = field(default_factory=time.monotonic)
     margin_mode: str | None = None  # AUTH marginMode (None from older EAs)
 
-    def send(self, msg: Message) -> None:
-        self.outbox.put_nowait(encode(msg))
+    def send(self, msg: wire.Message) -> None:
+        self.outbox.put_nowait(wire.encode(msg))
 
 
 class EAHandler(Protocol):
@@ -73,7 +60,7 @@ class EAHandler(Protocol):
 
     def on_disconnect(self, account: Account) -> None: ...
 
-    def on_message(self, account: Account, msg: Message) -> None:
+    def on_message(self, account: Account, msg: wire.Message) -> None:
         """An event from the account's EA (not PING/PONG, which the gateway answers itself)."""
         ...
 
@@ -107,7 +94,7 @@ class EAGateway:
             self._serve,
             host,
             port,
-            max_size=MAX_FRAME_BYTES,
+            max_size=wire.MAX_FRAME_BYTES,
             ping_interval=None,  # liveness is the protocol's own PING/PONG
             compression=None,
             process_request=self._process_request,
@@ -120,7 +107,7 @@ class EAGateway:
             self._server.close()
             await self._server.wait_closed()
 
-    def send(self, account_id: str, msg: Message) -> bool:
+    def send(self, account_id: str, msg: wire.Message) -> bool:
         """Queue a frame for the account's EA; False when no EA is connected for it."""
         session = self.sessions.get(account_id)
         if session is None:
@@ -150,8 +137,8 @@ class EAGateway:
         self.sessions[account.id] = session
         if previous is not None:
             log.warning("a second EA connected for account %s; closing the first", account.account_number)
-            await previous.connection.close(CLOSE_REPLACED, "replaced by a newer EA connection")
-        session.send(AuthOk(account.id))
+            await previous.connection.close(wire.CLOSE_REPLACED, "replaced by a newer EA connection")
+        session.send(wire.AuthOk(account.id))
         log.info("EA connected for account %s (%s)", account.account_number, account.server_name)
         self._handler.on_connect(account)
         number = account.account_number
@@ -169,18 +156,18 @@ class EAGateway:
                 self._handler.on_disconnect(account)
             log.info("EA disconnected for account %s", account.account_number)
 
-    async def _authenticate(self, connection: ServerConnection) -> tuple[Account, Auth] | None:
+    async def _authenticate(self, connection: ServerConnection) -> tuple[Account, wire.Auth] | None:
         try:
             raw = await asyncio.wait_for(connection.recv(), self._first_frame_timeout_s)
         except (TimeoutError, ConnectionClosed):
-            await connection.close(CLOSE_AUTH_FAILED, "AUTH expected")
+            await connection.close(wire.CLOSE_AUTH_FAILED, "AUTH expected")
             return None
         try:
-            msg = decode(raw)
+            msg = wire.decode(raw)
         except (BadMessage, FrameTooLarge) as exc:
             await self._refuse(connection, f"the first frame must be AUTH: {exc.message}")
             return None
-        if not isinstance(msg, Auth):
+        if not isinstance(msg, wire.Auth):
             await self._refuse(connection, f"the first frame must be AUTH, was {msg.TYPE}")
             return None
         if not hmac.compare_digest(msg.token.encode(), self._ea_token.encode()):
@@ -195,8 +182,8 @@ class EAGateway:
     async def _refuse(self, connection: ServerConnection, reason: str) -> None:
         log.warning("EA refused: %s", reason)
         with contextlib.suppress(ConnectionClosed):
-            await connection.send(encode(AuthFailed(reason)))
-            await connection.close(CLOSE_AUTH_FAILED, reason[:120])
+            await connection.send(wire.encode(wire.AuthFailed(reason)))
+            await connection.close(wire.CLOSE_AUTH_FAILED, reason[:120])
 
     async def _read(self, session: Session) -> None:
         with contextlib.suppress(ConnectionClosed):  # an EA that drops without a close frame
@@ -208,21 +195,21 @@ class EAGateway:
             if hops.ON:
                 hops.frame_ns = time.monotonic_ns()
             try:
-                msg = decode(raw)
+                msg = wire.decode(raw)
             except BadMessage as exc:
-                session.send(Error.bad_message(exc.message, exc.command_id))
+                session.send(wire.Error.bad_message(exc.message, exc.command_id))
                 continue
-            if isinstance(msg, Ping):
-                session.send(Pong(msg.id))
-            elif isinstance(msg, Pong):
+            if isinstance(msg, wire.Ping):
+                session.send(wire.Pong(msg.id))
+            elif isinstance(msg, wire.Pong):
                 continue
-            elif msg.DIRECTION.value == "agent→EA" or isinstance(msg, Auth):
-                session.send(Error.bad_message(f"{msg.TYPE} is not a frame an EA sends"))
+            elif msg.DIRECTION.value == "agent→EA" or isinstance(msg, wire.Auth):
+                session.send(wire.Error.bad_message(f"{msg.TYPE} is not a frame an EA sends"))
             else:
                 try:
                     self._handler.on_message(session.account, msg)
                 except BadMessage as exc:
-                    session.send(Error.bad_message(exc.message, exc.command_id))
+                    session.send(wire.Error.bad_message(exc.message, exc.command_id))
 
     async def _write(self, session: Session) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -239,7 +226,7 @@ class EAGateway:
                 )
                 await session.connection.close(CLOSE_DEAD, "no frame within the liveness window")
                 return
-            session.send(Ping(next(self._ping_ids)))
+            session.send(wire.Ping(next(self._ping_ids)))
 
 
 PAGES = {"/": (PAGE_HTML, "text/html; charset=utf-8"), "/page.js": (PAGE_JS, "text/javascript")}
