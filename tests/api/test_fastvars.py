@@ -11,6 +11,7 @@ import pytest
 
 from hedge.agent import documents as doc
 from hedge.api.fastpath import FastMutations, Plan
+from hedge.api.fastvars import Coercion
 from hedge.api.schema import build_schema
 
 MEMO = "mutation($id: ID!, $m: String) { updatePosition(input: {id: $id, memo: $m}) { id version memo } }"
@@ -56,19 +57,19 @@ def fast() -> FastMutations:
     return FastMutations(schema, schema.max_tokens, schema.limit_rules, None)
 
 
-def _plan(fast: FastMutations, text: str) -> Plan:
+def _planned(fast: FastMutations, text: str) -> tuple[Plan, Coercion]:
+    """The document's plan and its planned coercion (both must be there)."""
     plan = fast.plan(text)
     assert plan is not None and plan.coercion is not None, "the document should be planned"
-    return plan
+    return plan, plan.coercion
 
 
 @pytest.mark.parametrize(("text", "variables"), GOOD)
 def test_planned_coercion_good_variables_give_graphql_cores_input(
     fast: FastMutations, text: str, variables: dict[str, Any]
 ) -> None:
-    plan = _plan(fast, text)
-    assert plan.coercion is not None
-    planned = plan.coercion.coerce(variables)
+    plan, coercion = _planned(fast, text)
+    planned = coercion.coerce(variables)
     assert planned is not None  # taken by the plan, not left to graphql-core
     assert planned == fast.coerced_input(plan, variables)
 
@@ -77,9 +78,8 @@ def test_planned_coercion_good_variables_give_graphql_cores_input(
 def test_planned_coercion_bad_variables_are_left_to_graphql_core_which_refuses_them(
     fast: FastMutations, text: str, variables: dict[str, Any]
 ) -> None:
-    plan = _plan(fast, text)
-    assert plan.coercion is not None
-    assert plan.coercion.coerce(variables) is None
+    plan, coercion = _planned(fast, text)
+    assert coercion.coerce(variables) is None
     assert fast.coerced_input(plan, variables) is None
     assert fast.prepare(plan, variables) is None  # Strawberry answers, with its error
 

@@ -5,28 +5,18 @@ one without (HEDGE_FAST_MUTATIONS=0) get the same answers, ids and server times 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from hedge.agent import documents as doc
 from hedge.agent.link import resumable
-from hedge.api.fastpath import FastMutations
 from hedge.api.sub_prepared import PreparedSubscriptions
 from hedge.client.graphql import GraphQLClient, SubscriptionConnection
 
-from .conftest import (
-    ADMIN_TOKEN,
-    CREATE_ACCOUNT,
-    CREATE_ENTRY,
-    CREATE_USER,
-    UPDATE_POSITION,
-    settings_for,
-    start_api,
-)
-from .test_fastpath import MEMO, MILLIS, NAMED, TIME, Run
+from .conftest import ADMIN_TOKEN, UPDATE_POSITION
+from .prepared import MEMO, NAMED, Run, count_prepared, error_codes, fast_and_ordinary, two_people
 
 
 async def answer(conn: SubscriptionConnection, query: str, variables: Any, **payload: Any) -> list[str]:
@@ -43,21 +33,9 @@ async def answer(conn: SubscriptionConnection, query: str, variables: Any, **pay
             return got
 
 
-async def ws_scenario(run: Run, url: str) -> list[list[str]]:
-    people = []
-    for n in (1, 2):
-        made = (
-            await run.data(ADMIN_TOKEN, CREATE_USER, {"email": f"socket{n}@example.com", "role": "CLIENT"})
-        )["createUser"]
-        user, token = run.name(made["user"]["id"], f"<user{n}>"), made["token"]
-        account = (await run.data(ADMIN_TOKEN, CREATE_ACCOUNT, {"userId": user, "number": f"80{n}"}))[
-            "createAccount"
-        ]["id"]
-        run.name(account, f"<account{n}>")
-        entry = (await run.data(token, CREATE_ENTRY, {"accountId": account}))["createAction"]
-        run.name(entry["action"]["id"], f"<action{n}>")
-        people.append((token, run.name(entry["position"]["id"], f"<position{n}>"), entry["action"]["id"]))
-    (alice, position, action), (_, other, _) = people
+async def ws_scenario(run: Run) -> list[list[str]]:
+    first, second = await two_people(run, "socket", "80")
+    alice, position, action, other = first.token, first.position, first.action, second.position
     asks: list[tuple[str, Any, dict[str, Any]]] = [
         (MEMO, {"id": position, "m": "over the socket"}, {}),
         (doc.UPDATE_POSITION, {"input": {"id": position, "memo": "agent"}}, {}),
@@ -73,54 +51,22 @@ async def ws_scenario(run: Run, url: str) -> list[list[str]]:
         (doc.UPDATE_ACTION, {"input": {"id": action, "retryCount": 2}}, {}),
     ]
     out: list[list[str]] = []
-    async with GraphQLClient(url, alice) as client, client.connection() as conn:
+    async with GraphQLClient(run.url, alice) as client, client.connection() as conn:
         for query, variables, extra in asks:
-            out.append([_named(run, text) for text in await answer(conn, query, variables, **extra)])
-    await run.http.aclose()
+            out.append([run.named(text) for text in await answer(conn, query, variables, **extra)])
     return out
 
 
-async def answers(tmp_path: Path, name: str, fast: int) -> list[list[str]]:
-    settings = settings_for(f"sqlite:///{tmp_path / name}.db", fast_mutations=fast, mutation_burst=1000)
-    runs = cast(AsyncGenerator[Any, None], start_api(settings))
-    api = await runs.__anext__()
-    try:
-        return await ws_scenario(Run(api.url), api.url)
-    finally:
-        await runs.aclose()
-
-
-@pytest.mark.asyncio(loop_scope="function")
 async def test_prepared_mutations_over_the_socket_answer_as_strawberry_does_good_and_bad(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ran: list[str] = []
-    original = FastMutations.run
-
-    async def counted(self: FastMutations, plan: Any, argument: Any, context: Any) -> dict[str, Any]:
-        if context.socket is not None:
-            ran.append(plan.root.name.value)
-        return await original(self, plan, argument, context)
-
-    monkeypatch.setattr(FastMutations, "run", counted)
-    fast = await answers(tmp_path, "fast", 1)
+    ran = count_prepared(monkeypatch, socket_only=True)
+    ordinary = await fast_and_ordinary(tmp_path, ws_scenario, ran)
     assert sorted(set(ran)) == ["triggerActions", "updateAction", "updatePosition"]
-    prepared = len(ran)
-    ordinary = await answers(tmp_path, "ordinary", 0)
-    assert len(ran) == prepared  # the second server ran none of them
-    for index, (mine, theirs) in enumerate(zip(fast, ordinary, strict=True)):
-        assert mine == theirs, index
-    texts = " ".join(" ".join(messages) for messages in ordinary)
-    for code in ("CONFLICT", "NOT_FOUND", "FORBIDDEN", "VALIDATION", "INVALID_TRANSITION"):
-        assert f'"code": "{code}"' in texts, code
-    assert prepared >= 8  # most operations did take the prepared path
+    tried = {"CONFLICT", "NOT_FOUND", "FORBIDDEN", "VALIDATION", "INVALID_TRANSITION"}
+    assert error_codes(" ".join(messages) for messages in ordinary) >= tried
+    assert len(ran) >= 8  # most operations did take the prepared path
     assert all(json.loads(messages[-1])["type"] in ("complete", "error") for messages in ordinary)
-
-
-def _named(run: Run, text: str) -> str:
-    for real, symbolic in run.names.items():
-        text = text.replace(real, symbolic)
-    return MILLIS.sub("-<ms>", TIME.sub('"<time>"', text))
 
 
 RENAME_ACCOUNT = "mutation($input: UpdateAccountInput!) { updateAccount(input: $input) { id } }"
@@ -133,15 +79,14 @@ SUBSCRIPTION_DOCS = {
 }
 
 
-async def subscription_scenario(run: Run, url: str) -> list[list[str]]:
-    people, accounts = await _people(run, "subs")
-    (alice, position, _), (_, other, _) = people
-    alice_id = next(real for real, name in run.names.items() if name == "<user1>")
-    bob_id = next(real for real, name in run.names.items() if name == "<user2>")
+async def subscription_scenario(run: Run) -> list[list[str]]:
+    first, second = await two_people(run, "subs", "70")
+    alice, position, other = first.token, first.position, second.position
+    alice_id, bob_id = first.user, second.user
     cursor = (await run.data(alice, "query { feedCursor }", {}))["feedCursor"]
     await run.data(alice, UPDATE_POSITION, {"input": {"id": position, "memo": "before subscribing"}})
     out: list[list[str]] = []
-    async with GraphQLClient(url, alice) as client, client.connection() as conn:
+    async with GraphQLClient(run.url, alice) as client, client.connection() as conn:
         refused = [
             (SUBSCRIPTION_DOCS["lean"], {"u": bob_id}),  # another user's rows: FORBIDDEN
             (SUBSCRIPTION_DOCS["resumed"], {"after": "not a cursor"}),
@@ -149,44 +94,27 @@ async def subscription_scenario(run: Run, url: str) -> list[list[str]]:
             (SUBSCRIPTION_DOCS["lean"], {"u": 5}),  # does not coerce
         ]
         for query, variables in refused:
-            out.append([_named(run, text) for text in await answer(conn, query, variables)])
+            out.append([run.named(text) for text in await answer(conn, query, variables)])
         ops = {}
         for name, query in SUBSCRIPTION_DOCS.items():
             variables = {"after": cursor} if name == "resumed" else {"u": alice_id} if name == "lean" else {}
             ops[name] = await conn.start(query, variables)
         await run.data(alice, UPDATE_POSITION, {"input": {"id": position, "memo": "live"}})
         await run.data(ADMIN_TOKEN, UPDATE_POSITION, {"input": {"id": other, "memo": "not alice's"}})
-        await run.data(ADMIN_TOKEN, RENAME_ACCOUNT, {"input": {"id": accounts[0], "displayName": "renamed"}})
+        await run.data(
+            ADMIN_TOKEN, RENAME_ACCOUNT, {"input": {"id": first.account, "displayName": "renamed"}}
+        )
         expected = {"position": 1, "resumed": 2, "account": 1, "lean": 1, "typename": 1}
         got: dict[str, list[str]] = {name: [] for name in ops}
         by_id = {op_id: name for name, op_id in ops.items()}
         while any(len(got[name]) < count for name, count in expected.items()):
             message = await conn.next_message()
-            got[by_id[message["id"]]].append(_named(run, json.dumps(message, sort_keys=True)))
+            got[by_id[message["id"]]].append(run.named(json.dumps(message, sort_keys=True)))
         out += [got[name] for name in SUBSCRIPTION_DOCS]
     assert alice_id != bob_id
-    await run.http.aclose()
     return out
 
 
-async def _people(run: Run, prefix: str) -> tuple[list[tuple[str, str, str]], list[str]]:
-    people, accounts = [], []
-    for n in (1, 2):
-        made = (
-            await run.data(ADMIN_TOKEN, CREATE_USER, {"email": f"{prefix}{n}@example.com", "role": "CLIENT"})
-        )["createUser"]
-        user, token = run.name(made["user"]["id"], f"<user{n}>"), made["token"]
-        account = (await run.data(ADMIN_TOKEN, CREATE_ACCOUNT, {"userId": user, "number": f"70{n}"}))[
-            "createAccount"
-        ]["id"]
-        accounts.append(run.name(account, f"<account{n}>"))
-        entry = (await run.data(token, CREATE_ENTRY, {"accountId": account}))["createAction"]
-        run.name(entry["action"]["id"], f"<action{n}>")
-        people.append((token, run.name(entry["position"]["id"], f"<position{n}>"), entry["action"]["id"]))
-    return people, accounts
-
-
-@pytest.mark.asyncio(loop_scope="function")
 async def test_prepared_subscriptions_stream_as_strawberry_does_events_and_refusals(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -198,23 +126,8 @@ async def test_prepared_subscriptions_stream_as_strawberry_does_events_and_refus
         return original(self, plan, value)
 
     monkeypatch.setattr(PreparedSubscriptions, "event", counted)
-
-    async def streamed(name: str, fast: int) -> list[list[str]]:
-        settings = settings_for(f"sqlite:///{tmp_path / name}.db", fast_mutations=fast, mutation_burst=1000)
-        runs = cast(AsyncGenerator[Any, None], start_api(settings))
-        api = await runs.__anext__()
-        try:
-            return await subscription_scenario(Run(api.url), api.url)
-        finally:
-            await runs.aclose()
-
-    fast = await streamed("fast", 1)
-    prepared = len(events)
-    ordinary = await streamed("ordinary", 0)
-    assert len(events) == prepared  # the second server prepared none
-    for index, (mine, theirs) in enumerate(zip(fast, ordinary, strict=True)):
-        assert mine == theirs, index
-    assert prepared == 5  # position, resumed (2: the replayed change and the live one), account, lean
+    ordinary = await fast_and_ordinary(tmp_path, subscription_scenario, events)
+    assert len(events) == 5  # position, resumed (2: the replayed change and the live one), account, lean
     refusals = " ".join(" ".join(messages) for messages in ordinary[:4])
     assert '"code": "FORBIDDEN"' in refusals and '"code": "VALIDATION"' in refusals
     assert '"memo": "live"' in " ".join(ordinary[4]) and "renamed" in " ".join(ordinary[6])
