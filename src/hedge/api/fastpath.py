@@ -23,7 +23,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from graphql import (
     FieldNode,
@@ -44,6 +44,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types.arguments import _is_leaf_type
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
 
 from hedge.api.context import Context
 from hedge.api.errors import ErrorCodes
@@ -54,6 +55,27 @@ log = logging.getLogger(__name__)
 # updateAccount: the agents' figure pushes (hedge.api.coalesce), a hundred a second and more
 FAST_FIELDS = frozenset({"updatePosition", "updateAction", "triggerActions", "updateAccount"})
 _KEPT_PLANS = 256  # distinct document texts kept (clients send a handful)
+
+P = TypeVar("P")
+
+
+def remembered(
+    plans: OrderedDict[str, P | None], text: str, prepare: Callable[[str], P | None], kept: int
+) -> P | None:
+    """The plan of a document text (None: Strawberry runs it), prepared on first sight; `plans`
+    keeps the `kept` most recently used texts' plans."""
+    if text in plans:
+        plans.move_to_end(text)
+        return plans[text]
+    try:
+        plan = prepare(text)
+    except Exception:  # anything unexpected in a document: Strawberry's path says what
+        log.debug("no prepared plan for a document", exc_info=True)
+        plan = None
+    plans[text] = plan
+    if len(plans) > kept:
+        plans.popitem(last=False)
+    return plan
 
 
 class _Null(Exception):
@@ -74,14 +96,21 @@ class Output:
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
-    """A prepared document: its root field's resolver, how to make its input, what to answer."""
+class Prepared:
+    """What every prepared document has: its one operation, its one root field and that field's
+    graphql-core definition, the response key, and the resolver it runs."""
 
     operation: OperationDefinitionNode
     root: FieldNode
     root_def: Any  # the graphql-core GraphQLField
     key: str
     resolver: Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan(Prepared):
+    """A prepared mutation: its root field's resolver, how to make its input, what to answer."""
+
     argument: str  # the resolver's input argument (python name)
     input_type: type[Any]
     input_fields: tuple[tuple[str, str, bool], ...]  # graphql name, python name, is a list
@@ -125,46 +154,23 @@ class FastMutations:
 
     def plan(self, text: str) -> Plan | None:
         """The plan of a document text (None: Strawberry runs it), prepared on first sight."""
-        if text in self._plans:
-            self._plans.move_to_end(text)
-            return self._plans[text]
-        try:
-            plan = self._prepare(text)
-        except Exception:  # anything unexpected in a document: Strawberry's path says what
-            log.debug("no fast plan for a document", exc_info=True)
-            plan = None
-        self._plans[text] = plan
-        if len(self._plans) > _KEPT_PLANS:
-            self._plans.popitem(last=False)
-        return plan
+        return remembered(self._plans, text, self._prepare, _KEPT_PLANS)
 
     def _prepare(self, text: str) -> Plan | None:
-        try:
-            document = parse(text, max_tokens=self._max_tokens)
-        except GraphQLError:
+        single = self.single_field(text, OperationType.MUTATION)
+        if single is None:
             return None
-        if len(document.definitions) != 1 or validate_document(self._schema._schema, document, self._rules):
-            return None
-        operation = document.definitions[0]
-        if (
-            not isinstance(operation, OperationDefinitionNode)
-            or operation.operation is not OperationType.MUTATION
-        ):
-            return None
-        if operation.directives or len(operation.selection_set.selections) != 1:
-            return None
-        root = operation.selection_set.selections[0]
-        if not isinstance(root, FieldNode) or root.name.value not in FAST_FIELDS or root.directives:
+        operation, root = single
+        if root.name.value not in FAST_FIELDS:
             return None
         if len(root.arguments or ()) != 1 or (root.arguments or ())[0].name.value != "input":
             return None
         graphql_mutation = self._schema._schema.mutation_type
         root_def = graphql_mutation.fields[root.name.value]
-        field = self._strawberry_field(self._mutation, root.name.value)
-        if field is None or field.base_resolver is None or field.extensions or field.permission_classes:
+        found = self.async_field(self._mutation, root.name.value)
+        if found is None:
             return None
-        if not inspect.iscoroutinefunction(field.base_resolver.wrapped_func):
-            return None
+        field, resolver = found
         arguments = field.arguments
         if len(arguments) != 1:
             return None
@@ -196,7 +202,7 @@ class FastMutations:
             root,
             root_def,
             root.alias.value if root.alias else root.name.value,
-            field.base_resolver.wrapped_func,
+            cast(Callable[..., Any], resolver.wrapped_func),
             arguments[0].python_name,
             cast(type, input_type),
             tuple(input_fields),
@@ -211,6 +217,43 @@ class FastMutations:
             ),
             frozenset(nested),
         )
+
+    def single_field(
+        self, text: str, kind: OperationType
+    ) -> tuple[OperationDefinitionNode, FieldNode] | None:
+        """The operation and its root field, for a document that parses and validates (with the
+        request limits) and is one `kind` operation selecting one root field, no directives on
+        either; None for any other."""
+        try:
+            document = parse(text, max_tokens=self._max_tokens)
+        except GraphQLError:
+            return None
+        if len(document.definitions) != 1 or validate_document(self._schema._schema, document, self._rules):
+            return None
+        operation = document.definitions[0]
+        if (
+            not isinstance(operation, OperationDefinitionNode)
+            or operation.operation is not kind
+            or operation.directives
+            or len(operation.selection_set.selections) != 1
+        ):
+            return None
+        root = operation.selection_set.selections[0]
+        if not isinstance(root, FieldNode) or root.directives:
+            return None
+        return operation, root
+
+    def async_field(
+        self, definition: StrawberryObjectDefinition, name: str
+    ) -> tuple[StrawberryField, StrawberryResolver[Any]] | None:
+        """The root field `name` and its resolver, when that is a coroutine function and the field
+        has nothing Strawberry would run around it (no field extensions, no permission classes)."""
+        field = self._strawberry_field(definition, name)
+        if field is None or field.base_resolver is None or field.extensions or field.permission_classes:
+            return None
+        if not inspect.iscoroutinefunction(field.base_resolver.wrapped_func):
+            return None
+        return field, field.base_resolver
 
     def _strawberry_field(self, definition: StrawberryObjectDefinition, name: str) -> StrawberryField | None:
         names = self._schema.config.name_converter

@@ -19,39 +19,25 @@ error, then `complete`.
 
 from __future__ import annotations
 
-import inspect
-import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from graphql import (
-    FieldNode,
-    GraphQLError,
-    OperationDefinitionNode,
-    OperationType,
-    parse,
-)
+from graphql import GraphQLError, OperationType
 from graphql.execution.values import get_argument_values, get_variable_values
-from strawberry.schema.schema import validate_document
 from strawberry.types.base import StrawberryObjectDefinition
 
-from hedge.api.fastpath import FastMutations, Output, _complete, _Info, _Null
-
-log = logging.getLogger(__name__)
+from hedge.api.fastpath import FastMutations, Output, Prepared, _complete, _Info, _Null, remembered
 
 _KEPT_PLANS = 64
 _KEPT_RESULTS = 64  # (event, plan) results: a fan-out uses its entry within a loop turn or two
 
 
 @dataclass(frozen=True, slots=True)
-class SubscriptionPlan:
-    operation: OperationDefinitionNode
-    root: FieldNode
-    root_def: Any  # the graphql-core GraphQLField
-    key: str
-    resolver: Callable[..., Any]
+class SubscriptionPlan(Prepared):
+    """A prepared subscription: its resolver's arguments and what each event answers."""
+
     arguments: tuple[tuple[str, str], ...]  # graphql name, python name
     output: Output
 
@@ -65,46 +51,18 @@ class PreparedSubscriptions:
         self._subscription = cast(StrawberryObjectDefinition, self._schema.get_type_by_name("Subscription"))
 
     def plan(self, text: str) -> SubscriptionPlan | None:
-        if text in self._plans:
-            self._plans.move_to_end(text)
-            return self._plans[text]
-        try:
-            plan = self._prepare(text)
-        except Exception:
-            log.debug("no prepared plan for a subscription document", exc_info=True)
-            plan = None
-        self._plans[text] = plan
-        if len(self._plans) > _KEPT_PLANS:
-            self._plans.popitem(last=False)
-        return plan
+        return remembered(self._plans, text, self._prepare, _KEPT_PLANS)
 
     def _prepare(self, text: str) -> SubscriptionPlan | None:
-        try:
-            document = parse(text, max_tokens=self._fast._max_tokens)
-        except GraphQLError:
+        single = self._fast.single_field(text, OperationType.SUBSCRIPTION)
+        if single is None:
             return None
-        if len(document.definitions) != 1 or validate_document(
-            self._schema._schema, document, self._fast._rules
-        ):
-            return None
-        operation = document.definitions[0]
-        if (
-            not isinstance(operation, OperationDefinitionNode)
-            or operation.operation is not OperationType.SUBSCRIPTION
-            or operation.directives
-            or len(operation.selection_set.selections) != 1
-        ):
-            return None
-        root = operation.selection_set.selections[0]
-        if not isinstance(root, FieldNode) or root.directives:
-            return None
+        operation, root = single
         root_def = self._schema._schema.subscription_type.fields[root.name.value]
-        field = self._fast._strawberry_field(self._subscription, root.name.value)
-        if field is None or field.base_resolver is None or field.extensions or field.permission_classes:
+        found = self._fast.async_field(self._subscription, root.name.value)
+        if found is None:
             return None
-        resolver = field.base_resolver
-        if not inspect.iscoroutinefunction(resolver.wrapped_func):
-            return None
+        field, resolver = found
         if resolver.self_parameter is not None or resolver.root_parameter is not None:
             return None  # ours are plain functions of (info, arguments)
         if resolver.info_parameter is None or resolver.info_parameter.name != "info":
