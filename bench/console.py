@@ -38,6 +38,10 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, Page, sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
+
+from bench.report import percentile
+
 from hedge.localservices import free_port
 
 ADMIN_TOKEN = "bench-console-admin-token-0123456789"
@@ -48,11 +52,6 @@ POSITION = """id userId accountId symbol side volume status trailWidth trailMode
   realizedPL memo version createdAt updatedAt"""  # the console's fields (store.js POSITION)
 FIRST_QUERY = f"{{ positionPage(limit: 100) {{ total positions {{ {POSITION} }} }} }}"
 ALL_QUERY = f"{{ listPositions {{ {POSITION} }} }}"
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def start_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:

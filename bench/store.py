@@ -19,6 +19,7 @@ import json
 import os
 import sqlite3
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -27,6 +28,10 @@ from typing import Any
 
 from sqlalchemy import event
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
+
+from bench.report import percentile
+
 from hedge.domain.authz import Actor
 from hedge.domain.creation import EntryRequest
 from hedge.domain.enums import UserRole
@@ -34,11 +39,6 @@ from hedge.localservices import start_postgres
 from hedge.store.repository import Store
 
 Statement = tuple[str, Any, bool]  # SQL, parameters, executemany
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def _prepare(store: Store, name: str) -> tuple[Actor, str, int]:
@@ -192,9 +192,9 @@ def measure_latency(store: Store, samples: int) -> dict[str, float]:
     from_start = [(seen_at[v] - commit_start[v]) / 1e6 for v in commit_start if v in seen_at]
     return {
         "commit_to_reader_p50_ms": round(statistics.median(after_return), 3),
-        "commit_to_reader_p99_ms": round(_percentile(after_return, 0.99), 3),
+        "commit_to_reader_p99_ms": round(percentile(after_return, 0.99), 3),
         "call_start_to_reader_p50_ms": round(statistics.median(from_start), 3),
-        "call_start_to_reader_p99_ms": round(_percentile(from_start, 0.99), 3),
+        "call_start_to_reader_p99_ms": round(percentile(from_start, 0.99), 3),
         "latency_samples": len(after_return),
     }
 
