@@ -25,35 +25,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--server",
         dest="server_url",
-        default=None,
         help="server URL, http:// or https:// (HEDGE_SERVER_URL, default http://127.0.0.1:8000)",
     )
+    parser.add_argument("--token-file", help="file holding the user's API token (HEDGE_TOKEN_FILE)")
     parser.add_argument(
-        "--token-file", default=None, help="file holding the user's API token (HEDGE_TOKEN_FILE)"
+        "--ea-token-file", help="file holding the token EAs send in AUTH (HEDGE_EA_TOKEN_FILE)"
     )
     parser.add_argument(
-        "--ea-token-file", default=None, help="file holding the token EAs send in AUTH (HEDGE_EA_TOKEN_FILE)"
+        "--token", help="the user's API token (prefer HEDGE_TOKEN or --token-file: ps shows flags)"
     )
+    parser.add_argument("--ea-token", help="the EA token (prefer HEDGE_EA_TOKEN or --ea-token-file)")
     parser.add_argument(
-        "--token",
-        default=None,
-        help="the user's API token (prefer HEDGE_TOKEN or --token-file: ps shows flags)",
+        "--ca-file", help="PEM file of CAs that verify the server's certificate (HEDGE_CA_FILE)"
     )
-    parser.add_argument(
-        "--ea-token", default=None, help="the EA token (prefer HEDGE_EA_TOKEN or --ea-token-file)"
-    )
-    parser.add_argument(
-        "--ca-file", default=None, help="PEM file of CAs that verify the server's certificate (HEDGE_CA_FILE)"
-    )
-    parser.add_argument(
-        "--ea-host", default=None, help="EA WebSocket bind address (HEDGE_EA_HOST, default 127.0.0.1)"
-    )
-    parser.add_argument(
-        "--ea-port", type=int, default=None, help="EA WebSocket port (HEDGE_EA_PORT, default 8080)"
-    )
-    parser.add_argument(
-        "--state-dir", default=None, help="where the agent keeps its local copy (HEDGE_STATE_DIR)"
-    )
+    parser.add_argument("--ea-host", help="EA WebSocket bind address (HEDGE_EA_HOST, default 127.0.0.1)")
+    parser.add_argument("--ea-port", type=int, help="EA WebSocket port (HEDGE_EA_PORT, default 8080)")
+    parser.add_argument("--state-dir", help="where the agent keeps its local copy (HEDGE_STATE_DIR)")
     parser.add_argument("--log-level", default="info")
     parser.set_defaults(func=run_agent)
 
