@@ -3,7 +3,9 @@
 A full collection walks every tracked object: in the server that is about 130,000 objects after
 start-up (Strawberry's schema, SQLAlchemy, graphql-core), which took 50-280 ms of one thread's
 CPU, holding the GIL; under `bench/hedge_latency.py --hops` it was the p99 stall of the hedge
-path (a 166 ms generation-2 pass in the middle of a trigger's commit). `settle()` collects once,
+path (a 166 ms generation-2 pass in the middle of a trigger's commit), and under the priorities
+bench (100 accounts pushing figures every second) full passes came every few seconds and took a
+status change's p99 from ~20 ms to ~200 ms. `settle()` collects once,
 then moves every survivor to the permanent generation (`gc.freeze`), which later passes skip, so
 they only walk what was made since. Objects freed by their reference count are freed as before;
 a cycle among frozen objects would stay, which is why only the start-up heap (imports, schema,

@@ -113,7 +113,8 @@ class ChangeBroker:
         read when every commit it heard of was applied by its hook already."""
         signal = self._store.signal
         while not self._stop.is_set():
-            woken = signal.wait_beyond(self.cursor, IDLE_WAIT_S)
+            # the cursor as a callable: a commit the hooks applied already wakes nobody
+            woken = signal.wait_beyond(lambda: self.cursor, IDLE_WAIT_S)
             if woken and signal.head <= self.cursor:
                 continue  # announced by the commit hooks, nothing to read back
             try:
