@@ -138,10 +138,19 @@ class ChangeBroker:
             if events and not self._call_in_loop(self._dispatch, events):
                 return  # the loop closed: the server is shutting down
 
-    def _apply(self, events: list[ChangeEvent]) -> None:
-        """Invalidate the cache for `events` and move the cursor past them (under _apply_lock)."""
+    def _apply(self, events: list[ChangeEvent], own: bool = False) -> None:
+        """Invalidate the cache for `events` and move the cursor past them (under _apply_lock).
+        `own`: this process's commit, in the committing thread: Redis is refreshed by the
+        cache's refresher thread instead, so that the commit does not wait for it."""
         for event in events:
-            self._cache.invalidate(event.entity, event.entity_id, event.user_id, event.version, event.image)
+            if own:
+                self._cache.forget(event.entity, event.entity_id, event.user_id, event.version)
+            else:
+                self._cache.invalidate(
+                    event.entity, event.entity_id, event.user_id, event.version, event.image
+                )
+        if own:
+            self._cache.refresh_later(events)
         self.cursor = events[-1].seq
         self._cache.applied_seq = self.cursor
         self._metrics.feed_lag_events.set(max(0, self._store.signal.head - self.cursor))
@@ -173,16 +182,16 @@ class ChangeBroker:
 
         Runs in the committing thread, after the commit and before the store's signal wakes the
         tail thread; the delivery itself happens on the event loop. When they follow the cursor
-        (nothing of another process's is missing before them) and the cache is this process's
-        alone, they are applied here too, so that the tail thread need not read them back; with
-        Redis the tail thread still does (its refresh would hold up the committing call)."""
+        (nothing of another process's is missing before them), they are applied here too, so
+        that the tail thread need not read them back: memory at once, Redis by the cache's
+        refresher thread (its round trip would hold up the committing call)."""
         if hops.ON:
             for event in events:
                 hops.stamp("s.committed", event.entity_id)
-        if events and not self._cache.shared:
+        if events:
             with self._apply_lock:
                 if events[0].seq == self.cursor + 1:
-                    self._apply(events)
+                    self._apply(events, own=True)
         if self._loop is not None and events:
             with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                 self._loop.call_soon_threadsafe(self._deliver_if_next, events)

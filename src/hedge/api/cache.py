@@ -20,10 +20,11 @@ from typing import Any, TypeVar
 import redis
 from cachetools import TTLCache
 
+from hedge.api.cache_refresh import Refresher
 from hedge.api.metrics import Metrics
 from hedge.domain.models import Account, Action, Alert, Position, User
 from hedge.domain.rows import ENTITY_NAMES, from_mapping, to_image
-from hedge.store.feed import head_seq
+from hedge.store.feed import ChangeEvent, head_seq
 from hedge.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class EntityCache:
         # the feed position up to which invalidations were applied; reads bypass memory while
         # the store knows of newer commits than this (an invalidation may be on its way)
         self.applied_seq = store.signal.head
+        self._refresher: Refresher[list[ChangeEvent]] = Refresher(self._refresh_events)
 
     # ------------------------------------------------------------------ reads
 
@@ -169,6 +171,12 @@ class EntityCache:
     ) -> None:
         """A committed change: drop memory copies, remember the version, refresh Redis (`image`
         may be a callable that makes it: only the Redis refresh reads it)."""
+        self.forget(entity, entity_id, user_id, version)
+        if self._redis is not None:
+            self._refresh_shared(entity, entity_id, user_id, version, image() if callable(image) else image)
+
+    def forget(self, entity: str, entity_id: str, user_id: str, version: int) -> None:
+        """The memory part of `invalidate`: drop this process's copies, remember the version."""
         key = (entity, entity_id)
         with self._lock:
             self._l1.pop(key, None)
@@ -179,9 +187,20 @@ class EntityCache:
             if entity == "User":
                 for token_key in [k for k, u in self._tokens.items() if u.id == entity_id]:
                     self._tokens.pop(token_key, None)
-        if self._redis is None:
-            return
-        payload = json.dumps({"version": version, "image": image() if callable(image) else image})
+
+    def refresh_later(self, events: list[ChangeEvent]) -> None:
+        """The Redis part of `invalidate` for `events`, done by the refresher thread (in order)."""
+        if self._redis is not None:
+            self._refresher.put(events)
+
+    def _refresh_events(self, events: list[ChangeEvent]) -> None:
+        for event in events:
+            self._refresh_shared(event.entity, event.entity_id, event.user_id, event.version, event.image)
+
+    def _refresh_shared(
+        self, entity: str, entity_id: str, user_id: str, version: int, image: dict[str, Any]
+    ) -> None:
+        payload = json.dumps({"version": version, "image": image})
         script = self._set_if_newer
         assert script is not None
         self._redis_call(
@@ -267,6 +286,7 @@ class EntityCache:
         return self._redis is not None and time.monotonic() >= self._redis_down_until
 
     def close(self) -> None:
+        self._refresher.close()
         if self._redis is not None:
             self._redis.close()
 
