@@ -97,7 +97,7 @@ async def test_two_processes_with_redis_each_deliver_every_commit_once_in_feed_o
             brokers[0].subscribe("User", "INSERT", None) as one,
             brokers[1].subscribe("User", "INSERT", None) as two,
         ):
-            made = []
+            made: list[Any] = []
             for n in range(8):  # in turn through each process, some at once
                 writer = stores[n % 2]
                 if n % 4 == 3:
