@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 import warnings
@@ -25,8 +26,9 @@ from hedge.fuzz_targets import fuzz_gateway, fuzz_server
 from hedge.fuzzing import ea_frames, operations
 
 
-def _run(examples: int, strategy: st.SearchStrategy[object], send: object) -> Counter[str]:
+def _run(examples: int, strategy: st.SearchStrategy[object], send: object, name: str) -> Counter[str]:
     counts: Counter[str] = Counter()
+    started = time.perf_counter()
     run = settings(
         max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
@@ -36,6 +38,10 @@ def _run(examples: int, strategy: st.SearchStrategy[object], send: object) -> Co
     @given(strategy)
     def one(value: object) -> None:
         counts[send(value)] += 1  # type: ignore[operator]
+        done = counts.total()
+        if done % 1000 == 0:  # progress on stderr; the figures stay one JSON line on stdout
+            rate = done / (time.perf_counter() - started)
+            print(f"{name}: {done:,} of {examples:,} inputs, {rate:.0f}/s", file=sys.stderr, flush=True)
 
     one()
     return counts
@@ -58,14 +64,14 @@ def main() -> None:
             started = time.perf_counter()
             with fuzz_server(Path(folder)) as server:
                 strategy = operations(build_schema()._schema, server.ids, server.tokens)
-                graphql = _run(half, strategy, server.target.send)
+                graphql = _run(half, strategy, server.target.send, "graphql")
                 result["graphql_alive_after"] = server.alive()
             result["graphql"] = dict(sorted(graphql.items()))
             result["graphql_s"] = round(time.perf_counter() - started, 1)
         if args.inputs - half:
             started = time.perf_counter()
             with fuzz_gateway() as gateway:
-                frames = _run(args.inputs - half, ea_frames(), gateway.send)
+                frames = _run(args.inputs - half, ea_frames(), gateway.send, "ea")
             result["ea_frames"] = dict(sorted(frames.items()))
             result["ea_s"] = round(time.perf_counter() - started, 1)
     result["inputs"] = sum(graphql.values()) + sum(frames.values())

@@ -56,10 +56,15 @@ def redis_server() -> Iterator[RedisServer]:
     server.stop()
 
 
+def new_database(server: PostgresServer) -> str:
+    """The URL of a new, empty database of its own on `server`."""
+    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
 @pytest.fixture
 def postgres_url(postgres_server: PostgresServer) -> str:
     """A fresh, empty database on the session's PostgreSQL server."""
-    return postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    return new_database(postgres_server)
 
 
 @pytest.fixture
@@ -72,8 +77,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of an empty store, once per engine."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'hedge.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    return new_database(request.getfixturevalue("postgres_server"))
 
 
 @pytest.fixture

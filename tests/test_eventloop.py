@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from hedge.eventloop import run, tune_threads, within
+from hedge.eventloop import cancel_and_wait, run, tune_threads, within
 
 
 async def test_within_awaitable_that_ends_in_time_is_true() -> None:
@@ -50,3 +50,27 @@ def test_tune_threads_sets_the_switch_interval_from_the_environment(
         assert sys.getswitchinterval() == pytest.approx(seconds)
     finally:
         sys.setswitchinterval(before)
+
+
+def test_cancel_and_wait_ends_a_running_task_and_takes_none_for_no_task() -> None:
+    async def main() -> tuple[bool, bool]:
+        task = asyncio.create_task(asyncio.sleep(60))
+        await asyncio.sleep(0)
+        await cancel_and_wait(task)
+        await cancel_and_wait(None)
+        return task.done(), task.cancelled()
+
+    assert run(main()) == (True, True)
+
+
+def test_cancel_and_wait_raises_what_the_task_failed_with() -> None:
+    async def failing() -> None:
+        raise ValueError("broken")
+
+    async def main() -> None:
+        task = asyncio.create_task(failing())
+        await asyncio.sleep(0)
+        await cancel_and_wait(task)
+
+    with pytest.raises(ValueError, match="broken"):
+        run(main())

@@ -28,6 +28,12 @@ def default_data_dir() -> str:
     return str(Path(base) / "hedge")
 
 
+def flag_values(args: object, settings: Any) -> dict[str, Any]:
+    """The command-line values named as an init field of the dataclass `settings`: argparse's
+    dest of `--database-url` is `database_url`, so a flag overrides the setting of its name."""
+    return {f.name: getattr(args, f.name) for f in fields(settings) if f.init and hasattr(args, f.name)}
+
+
 def default_database_url(data_dir: str | None = None) -> str:
     return f"sqlite:///{Path(data_dir or default_data_dir()) / 'hedge.db'}"
 

@@ -4,6 +4,7 @@ where the agents next to MetaTrader usually run)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Awaitable, Coroutine
@@ -35,3 +36,13 @@ async def within(seconds: float, done: Awaitable[object]) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a background task (None: there is none) and wait until it has ended; its
+    CancelledError is what was asked for, not an error. Its other errors are raised."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

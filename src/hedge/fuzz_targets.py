@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from hedge.agent.gateway import EAGateway
+from hedge.child_processes import spawn
 from hedge.domain.enums import BrokerType, ConnectionStatus
 from hedge.domain.ids import AccountId, UserId
 from hedge.domain.models import Account
@@ -177,7 +178,7 @@ def fuzz_server(folder: Path) -> Iterator[FuzzServer]:
     argv = [sys.executable, "-m", "hedge.cli", "server", "--port", str(port),
             "--database-url", f"sqlite:///{database}", "--log-level", "warning"]  # fmt: skip
     log = (folder / "server.log").open("wb")
-    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = spawn(argv, env=env, stdout=log, stderr=subprocess.STDOUT)  # dies with the fuzz run
     url = f"http://127.0.0.1:{port}"
     engine = make_engine(f"sqlite:///{database}")
     try:

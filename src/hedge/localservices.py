@@ -7,6 +7,10 @@ checkout) need it as much as the tests do, and an installed package is the one p
 
 Both come from the Debian packages (`postgresql`, `redis-server`); `.ci/run` installs them.
 PostgreSQL refuses to run as root, so as root initdb and postgres run as the `postgres` user.
+
+Every long-lived process started here (postgres, redis-server, `hedge server`) is started with
+`hedge.child_processes.spawn`: it dies with the process that started it, so a test run killed by
+a timeout leaves no server behind.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +28,9 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
+
+from hedge.child_processes import spawn
 
 
 class ServiceUnavailable(RuntimeError):
@@ -75,7 +83,7 @@ class PostgresServer:
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)  # fmt: skip
         self.proc.wait(timeout=30)
         log = open(self.data_dir / "postgres.log", "ab")  # noqa: SIM115 - lives as long as the server
-        self.proc = subprocess.Popen(_as_postgres_user(self.argv), stdout=log, stderr=subprocess.STDOUT)
+        self.proc = _start_postmaster(self.argv, log)
         _wait_port(self.port, self.proc, "postgres")
         _wait_accepting(self.port, self.proc)
 
@@ -113,6 +121,16 @@ def _as_postgres_user(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv]
 
 
+def _start_postmaster(argv: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """postgres itself as the child (as root: switched to the `postgres` user by Popen, not by
+    runuser, whose own process would stand between us and postgres and pass no death signal on).
+    SIGQUIT when we die: postgres's immediate shutdown, which ends its backends too."""
+    as_user: dict[str, Any] = {}
+    if os.geteuid() == 0:
+        as_user = {"user": "postgres", "group": "postgres", "extra_groups": []}
+    return spawn(argv, death_signal=signal.SIGQUIT, stdout=log, stderr=subprocess.STDOUT, **as_user)
+
+
 def start_postgres(*, fsync: bool = False) -> PostgresServer:
     """initdb into a temporary directory and start postgres on a free port (trust auth)."""
     bin_dir = postgres_bin_dir()
@@ -139,7 +157,7 @@ def start_postgres(*, fsync: bool = False) -> PostgresServer:
         "-c", "max_connections=300",
     ]  # fmt: skip
     log = open(base / "postgres.log", "wb")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(_as_postgres_user(argv), stdout=log, stderr=subprocess.STDOUT)
+    proc = _start_postmaster(argv, log)
     try:
         _wait_port(port, proc, "postgres")
         _wait_accepting(port, proc)
@@ -196,7 +214,7 @@ def start_redis(port: int | None = None) -> RedisServer:
     if binary is None:
         raise ServiceUnavailable("Redis is not installed (apt-get install redis-server)")
     port = port or free_port()
-    proc = subprocess.Popen(
+    proc = spawn(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -254,7 +272,7 @@ def start_hedge_server(
     argv = [sys.executable, "-m", "hedge.cli", "server", "--port", str(port), "--database-url", database_url,
             "--log-level", "warning", *(["--redis-url", redis_url] if redis_url else []), *args]  # fmt: skip
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+        proc = spawn(argv, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     server = HedgeServer(f"http://127.0.0.1:{port}", proc, log, data_dir)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:

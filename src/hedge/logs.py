@@ -14,9 +14,10 @@ import contextvars
 import json
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+
+from hedge.scoped import scoped
 
 PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FORMATS = ("text", "json")
@@ -27,14 +28,9 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 
-@contextmanager
-def correlated(value: str | None) -> Iterator[None]:
+def correlated(value: str | None) -> AbstractContextManager[None]:
     """Within this block, log lines carry `value` as their correlationId (None: none)."""
-    token = correlation_id.set(value)
-    try:
-        yield
-    finally:
-        correlation_id.reset(token)
+    return scoped(correlation_id, value)
 
 
 def correlation_of(record: logging.LogRecord) -> str | None:

@@ -12,18 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.agent.test_core import (
-    ACCOUNT,
-    T0,
-    USER,
-    action,
-    action_updates,
-    connect_and_sync,
-    core,
-    position,
-    position_updates,
-    sent,
-)
+from tests.agent.core_intents import action_updates, position_updates, sent
+from tests.agent.core_rows import ACCOUNT, T0, USER, action, connect_and_sync, core, position
 
 from hedge.agent.controls import ControlBook, OfflineReducing, control_from_gql
 from hedge.agent.core import AgentCore
@@ -50,6 +40,15 @@ def linked_core(*controls: dict[str, Any], **settings: object) -> AgentCore:
     agent.controls.link_up()
     agent.controls.apply_data(list(controls))
     connect_and_sync(agent)
+    return agent
+
+
+def server_lost_at(when: float, offline_reducing_s: float) -> AgentCore:
+    """A core whose EA is connected and synced, its server link up, then lost at `when`."""
+    agent = core(offline_reducing_s=offline_reducing_s)
+    agent.controls.link_up()
+    connect_and_sync(agent)
+    agent.controls.link_down(when)
     return agent
 
 
@@ -188,28 +187,21 @@ def test_reducing_new_entry_is_not_moved_to_opening() -> None:
     assert "would not reduce exposure" in str(action_updates(intents)[0]["errorMessage"])
 
 
-def test_reducing_hedge_leg_pairing_an_open_position_moves_to_opening() -> None:
-    agent = linked_core(control("GLOBAL", "REDUCING"))
-    hedge_leg(agent, head_side=Side.BUY)
-    assert position_updates(agent.decide(1.0)) == [{"status": "OPENING"}]
-
-
-def test_reducing_hedge_leg_on_the_same_side_as_its_trigger_is_refused() -> None:
-    agent = linked_core(control("GLOBAL", "REDUCING"))
-    hedge_leg(agent, head_side=Side.SELL)
-    assert position_updates(agent.decide(1.0)) == [{"status": "CANCELED"}]
-
-
-def test_reducing_hedge_leg_of_another_users_position_is_left_to_the_server() -> None:
-    agent = linked_core(control("GLOBAL", "REDUCING"))
-    hedge_leg(agent, head_side=None)
-    assert position_updates(agent.decide(1.0)) == [{"status": "OPENING"}]
-
-
-def test_halted_hedge_leg_is_refused_even_when_it_pairs() -> None:
-    agent = linked_core(control("GLOBAL", "HALTED"))
-    hedge_leg(agent, head_side=Side.BUY)
-    assert position_updates(agent.decide(1.0)) == [{"status": "CANCELED"}]
+@pytest.mark.parametrize(
+    ("state", "head_side", "moved_to"),
+    [
+        pytest.param("REDUCING", Side.BUY, "OPENING", id="reducing-pairing-an-open-position-opens"),
+        pytest.param("REDUCING", Side.SELL, "CANCELED", id="reducing-on-its-triggers-side-is-refused"),
+        pytest.param("REDUCING", None, "OPENING", id="reducing-of-another-users-position-left-to-the-server"),
+        pytest.param("HALTED", Side.BUY, "CANCELED", id="halted-is-refused-even-when-it-pairs"),
+    ],
+)
+def test_hedge_leg_under_a_global_control_opens_only_where_the_state_allows_it(
+    state: str, head_side: Side | None, moved_to: str
+) -> None:
+    agent = linked_core(control("GLOBAL", state))
+    hedge_leg(agent, head_side=head_side)
+    assert position_updates(agent.decide(1.0)) == [{"status": moved_to}]
 
 
 def test_unheard_server_is_no_reason_to_fail_a_pending_entry() -> None:
@@ -262,10 +254,7 @@ def test_active_sends_the_open() -> None:
 
 
 def test_server_unheard_past_the_offline_limit_sends_no_open_for_a_new_entry() -> None:
-    agent = core(offline_reducing_s=60)
-    agent.controls.link_up()
-    connect_and_sync(agent)
-    agent.controls.link_down(10.0)
+    agent = server_lost_at(10.0, offline_reducing_s=60)
     opening(agent)
     intents = agent.decide(70.0)
     assert sent(intents, Open) == []
@@ -273,10 +262,7 @@ def test_server_unheard_past_the_offline_limit_sends_no_open_for_a_new_entry() -
 
 
 def test_server_unheard_for_less_than_the_offline_limit_still_opens() -> None:
-    agent = core(offline_reducing_s=60)
-    agent.controls.link_up()
-    connect_and_sync(agent)
-    agent.controls.link_down(10.0)
+    agent = server_lost_at(10.0, offline_reducing_s=60)
     opening(agent)
     assert len(sent(agent.decide(69.0), Open)) == 1
 

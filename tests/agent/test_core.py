@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 
-from hedge.agent.core import AgentCore
-from hedge.agent.intents import Intent, SendToEA, TriggerActions, UpdateAccount, UpdateAction, UpdatePosition
-from hedge.config import AgentSettings
-from hedge.domain.enums import (
-    ActionStatus,
-    ActionType,
-    BrokerType,
-    ConnectionStatus,
-    PositionStatus,
-    Side,
-    TrailMode,
-    TriggerReason,
+from tests.agent.core_intents import action_updates, position_updates, sent
+from tests.agent.core_rows import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
+    T0,
+    account,
+    action,
+    closing_with_close_sent,
+    connect_and_sync,
+    core,
+    position,
 )
-from hedge.domain.ids import AccountId, ActionId, PositionId, UserId
-from hedge.domain.models import Account, Action, Position
+
+from hedge.agent.core import AgentCore
+from hedge.agent.intents import TriggerActions, UpdateAccount
+from hedge.config import AgentSettings
+from hedge.domain.enums import ActionType, PositionStatus, Side, TriggerReason
 from hedge.domain.orders import OrderState
 from hedge.ea.protocol import Close, Open, Subscribe, Sync
 from hedge.ea.protocol_messages import (
@@ -33,62 +34,6 @@ from hedge.ea.protocol_messages import (
     Price,
     Stopped,
 )
-
-T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-USER = UserId("u1")
-ACCOUNT = AccountId("acc-1")
-OTHER_ACCOUNT = AccountId("acc-2")
-
-
-def account(account_id: str = ACCOUNT, number: str = "1001") -> Account:
-    return Account(
-        id=AccountId(account_id), user_id=USER, broker_type=BrokerType.MT5, account_number=number,
-        server_name="Demo", display_name="main", currency="USD",
-        connection_status=ConnectionStatus.DISCONNECTED, created_at=T0, updated_at=T0,
-    )  # fmt: skip
-
-
-def position(status: PositionStatus = PositionStatus.PENDING, version: int = 1, **fields: object) -> Position:
-    base = Position(
-        id=PositionId("pos-A"), user_id=USER, account_id=ACCOUNT, symbol="USDJPY", side=Side.BUY,
-        volume=Decimal("0.1"), status=status, trail_mode=TrailMode.FROM_ENTRY, created_at=T0, updated_at=T0,
-        version=version,
-    )  # fmt: skip
-    return replace(base, **fields)  # type: ignore[arg-type]
-
-
-def action(
-    status: ActionStatus = ActionStatus.EXECUTING, type_: ActionType = ActionType.ENTRY, version: int = 2
-) -> Action:
-    return Action(
-        id=ActionId(f"act-{type_.value}"), user_id=USER, account_id=ACCOUNT, position_id=PositionId("pos-A"),
-        type=type_, status=status, created_at=T0, updated_at=T0, version=version,
-    )  # fmt: skip
-
-
-def core(**settings: object) -> AgentCore:
-    agent = AgentCore(AgentSettings(token="t", ea_token="e", state_dir="", **settings))  # type: ignore[arg-type]
-    agent.apply_row(account())
-    return agent
-
-
-def connect_and_sync(agent: AgentCore, account_id: str = ACCOUNT, now: float = 0.0) -> None:
-    intents = agent.ea_connected(account_id, now)
-    sync = next(i.command for i in intents if isinstance(i, SendToEA) and isinstance(i.command, Sync))
-    assert isinstance(sync, Sync)
-    agent.on_positions(account_id, Positions(sync.command_id, ()))
-
-
-def sent(intents: list[Intent], kind: type) -> list:  # type: ignore[type-arg]
-    return [i.command for i in intents if isinstance(i, SendToEA) and isinstance(i.command, kind)]
-
-
-def position_updates(intents: list[Intent]) -> list[dict[str, object]]:
-    return [i.changes for i in intents if isinstance(i, UpdatePosition)]
-
-
-def action_updates(intents: list[Intent]) -> list[dict[str, object]]:
-    return [i.changes for i in intents if isinstance(i, UpdateAction)]
 
 
 def test_connecting_ea_asks_for_sync_and_marks_account_connected() -> None:
@@ -283,10 +228,7 @@ def test_close_action_moves_open_position_to_closing_and_sends_close_once_commit
 
 def test_close_fill_records_closed_with_action_close_reason() -> None:
     agent = core()
-    connect_and_sync(agent)
-    agent.apply_row(position(PositionStatus.CLOSING, version=4, entry_price=Decimal("150"), mt_ticket="7"))
-    agent.apply_row(action(type_=ActionType.CLOSE))
-    command = sent(agent.decide(1.0), Close)[0]
+    command = closing_with_close_sent(agent, mt_ticket="7")
     agent.on_closed(
         ACCOUNT,
         Closed.success(command.command_id, "pos-A", "7", Decimal("150.2"), 2000, Decimal("13.3")),
@@ -299,10 +241,7 @@ def test_close_fill_records_closed_with_action_close_reason() -> None:
 
 def test_failed_close_returns_position_to_open_and_fails_close_action() -> None:
     agent = core()
-    connect_and_sync(agent)
-    agent.apply_row(position(PositionStatus.CLOSING, version=4, entry_price=Decimal("150"), mt_ticket="7"))
-    agent.apply_row(action(type_=ActionType.CLOSE))
-    command = sent(agent.decide(1.0), Close)[0]
+    command = closing_with_close_sent(agent, mt_ticket="7")
     agent.on_closed(
         ACCOUNT, Closed.failed(command.command_id, "pos-A", "7", ErrorCode.MARKET_CLOSED, "closed"), 1.1
     )

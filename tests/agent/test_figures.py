@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from tests.agent.test_core import ACCOUNT, core, position
+from tests.agent.core_rows import ACCOUNT, core, position
 
 from hedge.agent.figures import figures, report_input
 from hedge.domain.enums import PositionStatus, Side, TrailMode

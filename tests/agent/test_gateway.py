@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest_asyncio
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from hedge.agent.gateway import CLOSE_DEAD, EAGateway
@@ -57,13 +58,20 @@ async def gateway() -> AsyncIterator[tuple[EAGateway, Handler, int]]:
     await made.close()
 
 
+@asynccontextmanager
+async def authed(port: int) -> AsyncIterator[tuple[ClientConnection, object]]:
+    """An EA's socket on the agent's port: its AUTH sent, the agent's answer read."""
+    async with connect(f"ws://127.0.0.1:{port}/") as ws:
+        await ws.send(json.dumps(AUTH))
+        yield ws, json.loads(await ws.recv())
+
+
 async def test_agent_pings_and_an_ea_that_answers_stays_connected(
     gateway: tuple[EAGateway, Handler, int],
 ) -> None:
     _, handler, port = gateway
-    async with connect(f"ws://127.0.0.1:{port}/") as ws:
-        await ws.send(json.dumps(AUTH))
-        assert json.loads(await ws.recv()) == {"type": "AUTH_OK", "accountId": "acc-1"}
+    async with authed(port) as (ws, answer):
+        assert answer == {"type": "AUTH_OK", "accountId": "acc-1"}
         pings = 0
         async with asyncio.timeout(2):
             while pings < 6:  # 0.6 s: well past the 0.35 s silence limit, answering every PING
@@ -78,9 +86,7 @@ async def test_silent_ea_is_dropped_after_the_liveness_window(
     gateway: tuple[EAGateway, Handler, int],
 ) -> None:
     _, handler, port = gateway
-    async with connect(f"ws://127.0.0.1:{port}/") as ws:
-        await ws.send(json.dumps(AUTH))
-        await ws.recv()
+    async with authed(port) as (ws, _):
         try:
             async with asyncio.timeout(3):
                 while True:
@@ -92,9 +98,7 @@ async def test_silent_ea_is_dropped_after_the_liveness_window(
 
 async def test_ea_ping_is_answered_with_pong_of_the_same_id(gateway: tuple[EAGateway, Handler, int]) -> None:
     _, _, port = gateway
-    async with connect(f"ws://127.0.0.1:{port}/") as ws:
-        await ws.send(json.dumps(AUTH))
-        await ws.recv()
+    async with authed(port) as (ws, _):
         await ws.send(json.dumps({"type": "PING", "id": 77}))
         async with asyncio.timeout(2):
             while (frame := json.loads(await ws.recv()))["type"] != "PONG":

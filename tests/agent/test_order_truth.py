@@ -5,23 +5,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.agent.test_core import (
-    ACCOUNT,
-    action,
-    action_updates,
-    connect_and_sync,
-    core,
-    position,
-    position_updates,
-    sent,
-)
+from tests.agent.core_intents import action_updates, position_updates, sent
+from tests.agent.core_rows import ACCOUNT, action, closing_with_close_sent, connect_and_sync, core, position
 
 from hedge.agent.core import AgentCore
 from hedge.agent.intents import Intent, RaiseAlert, ResolveAlert, UpdateAccount
-from hedge.domain.enums import ActionType, ExitReason, PositionStatus, Side, TrailMode
+from hedge.domain.enums import ExitReason, PositionStatus, Side, TrailMode
 from hedge.domain.models import Position
 from hedge.domain.orders import OrderState
-from hedge.ea.protocol import Close, History, Open, Sync
+from hedge.ea.protocol import History, Open, Sync
 from hedge.ea.protocol_messages import (
     Closed,
     Error,
@@ -77,6 +69,14 @@ def opening_with_open_sent(agent: AgentCore, now: float = 0.0) -> Open:
     return command
 
 
+def back_without_it(agent: AgentCore, away_at: float) -> None:
+    """The EA went away at `away_at` with the command unanswered, came back at 2.0, and its SYNC
+    answer does not hold the position."""
+    agent.ea_disconnected(ACCOUNT, away_at)
+    back = agent.ea_connected(ACCOUNT, 2.0)
+    answer_sync(agent, back, now=2.1)
+
+
 def open_row(version: int = 3, **fields: object) -> Position:
     return position(P.OPEN, version=version, entry_price=Decimal("150"), mt_ticket="777", **fields)
 
@@ -130,9 +130,7 @@ def test_open_outcome_unknown_replayed_opened_settles_it() -> None:
 def test_open_not_held_after_unknown_asks_history_before_any_resend() -> None:
     agent = core()
     first = opening_with_open_sent(agent)
-    agent.ea_disconnected(ACCOUNT, 1.0)
-    back = agent.ea_connected(ACCOUNT, 2.0)
-    answer_sync(agent, back, now=2.1)  # not held
+    back_without_it(agent, away_at=1.0)
     intents = agent.decide(2.2)
     assert sent(intents, Open) == []
     history = sent(intents, History)[0]
@@ -178,14 +176,6 @@ def test_ea_timeout_answer_is_an_unknown_outcome_settled_by_sync_not_retried() -
 # ------------------------------------------------------------------ problem 2: CLOSE, link lost
 
 
-def closing_with_close_sent(agent: AgentCore) -> Close:
-    connect_and_sync(agent)
-    agent.apply_row(position(P.CLOSING, version=4, entry_price=Decimal("150"), mt_ticket="777"))
-    agent.apply_row(action(type_=ActionType.CLOSE))
-    command: Close = sent(agent.decide(1.0), Close)[0]
-    return command
-
-
 def test_close_sent_then_link_lost_stays_closing_past_every_wait() -> None:
     agent = core(ea_wait_s=5.0, command_timeout_s=10.0)
     closing_with_close_sent(agent)
@@ -221,9 +211,7 @@ def test_close_outcome_unknown_replayed_closed_makes_it_closed_with_price_time_a
 def test_close_outcome_unknown_and_not_held_is_settled_from_history() -> None:
     agent = core()
     closing_with_close_sent(agent)
-    agent.ea_disconnected(ACCOUNT, 1.5)
-    back = agent.ea_connected(ACCOUNT, 2.0)
-    answer_sync(agent, back, now=2.1)
+    back_without_it(agent, away_at=1.5)
     history = sent(agent.decide(2.2), History)[0]
     entry = HistoryEntry(
         "pos-A", "777", HistoryState.CLOSED, Decimal("150.4"), TICKET_TIME, Decimal("30"), None
@@ -499,9 +487,7 @@ def test_trailing_stop_best_price_survives_a_server_reload() -> None:
 def test_open_searching_history_asks_no_further_sync_while_history_is_pending() -> None:
     agent = core()
     opening_with_open_sent(agent)
-    agent.ea_disconnected(ACCOUNT, 1.0)
-    back = agent.ea_connected(ACCOUNT, 2.0)
-    answer_sync(agent, back, now=2.1)
+    back_without_it(agent, away_at=1.0)
     intents: list[Intent] = []
     for step in range(20):
         intents += agent.decide(2.2 + step * 0.1)

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from tests.agent.test_gateway import ACCOUNT, AUTH
-from websockets.asyncio.client import connect
+from tests.agent.test_gateway import ACCOUNT, authed
 from websockets.exceptions import ConnectionClosed
 
 from hedge.agent.runtime import AgentRuntime
 from hedge.config import AgentSettings
+from hedge.domain.orders import OrderTracker, OrderTrigger
 from hedge.domain.rows import to_image
 from hedge.ea.protocol import AGENT_NOT_READY, CLOSE_AUTH_FAILED
 from hedge.localservices import free_port
@@ -30,15 +30,13 @@ async def offline_agent(tmp_path: Path) -> AsyncIterator[tuple[AgentRuntime, Pat
     yield AgentRuntime(settings), tmp_path
 
 
-async def _auth(port: int) -> tuple[dict[str, object], int | None]:
-    async with connect(f"ws://127.0.0.1:{port}/") as ws:
-        await ws.send(json.dumps(AUTH))
-        reply = json.loads(await ws.recv())
+async def _auth(port: int) -> tuple[object, int | None]:
+    async with authed(port) as (ws, answer):
         try:
             await asyncio.wait_for(ws.recv(), 2)
         except ConnectionClosed as closed:
-            return reply, closed.rcvd.code if closed.rcvd else None
-        return reply, None
+            return answer, closed.rcvd.code if closed.rcvd else None
+        return answer, None
 
 
 async def test_auth_before_the_accounts_are_known_fails_with_agent_not_ready(
@@ -48,11 +46,11 @@ async def test_auth_before_the_accounts_are_known_fails_with_agent_not_ready(
     running = asyncio.create_task(agent.run())
     try:
         await asyncio.wait_for(agent.listening.wait(), 5)
-        reply, code = await _auth(agent.ea_port)
+        answer, code = await _auth(agent.ea_port)
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
-    assert reply == {"type": "AUTH_FAILED", "reason": AGENT_NOT_READY}
+    assert answer == {"type": "AUTH_FAILED", "reason": AGENT_NOT_READY}
     assert code == CLOSE_AUTH_FAILED
 
 
@@ -64,23 +62,32 @@ async def test_saved_accounts_let_an_ea_in_while_the_server_is_away(
     running = asyncio.create_task(agent.run())
     try:
         await asyncio.wait_for(agent.listening.wait(), 5)
-        async with connect(f"ws://127.0.0.1:{agent.ea_port}/") as ws:
-            await ws.send(json.dumps(AUTH))
-            assert json.loads(await ws.recv()) == {"type": "AUTH_OK", "accountId": "acc-1"}
+        async with authed(agent.ea_port) as (_, answer):
+            assert answer == {"type": "AUTH_OK", "accountId": "acc-1"}
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
 
 
+def sent_open(runtime: AgentRuntime, command_id: str) -> None:
+    """The core has sent an OPEN of pos-A and heard no answer yet."""
+    tracker = OrderTracker("pos-A", "acc-1")
+    tracker.send(OrderTrigger.SEND_OPEN, command_id, 1.0)
+    runtime.core.orders["pos-A"] = tracker
+
+
+def restored_journal(runtime: AgentRuntime) -> dict[str, tuple[str, str]]:
+    """The commands a new agent on the same state folder reads back at its start."""
+    again = AgentRuntime(runtime.settings)
+    again._local.restore_orders(again.core)
+    return again.core.journal
+
+
 async def test_a_new_lease_grant_keeps_the_commands_the_old_core_may_have_sent(
     offline_agent: tuple[AgentRuntime, Path],
 ) -> None:
-    from hedge.domain.orders import OrderTracker, OrderTrigger
-
     runtime, _ = offline_agent
-    tracker = OrderTracker("pos-A", "acc-1")
-    tracker.send(OrderTrigger.SEND_OPEN, "c-1", 1.0)
-    runtime.core.orders["pos-A"] = tracker
+    sent_open(runtime, "c-1")
 
     runtime._fresh_core()  # the lease was lost and granted again
 
@@ -90,19 +97,13 @@ async def test_a_new_lease_grant_keeps_the_commands_the_old_core_may_have_sent(
 async def test_orders_file_written_before_a_command_and_read_back_at_start(
     offline_agent: tuple[AgentRuntime, Path],
 ) -> None:
-    from hedge.domain.orders import OrderTracker, OrderTrigger
-
     runtime, state_dir = offline_agent
-    tracker = OrderTracker("pos-A", "acc-1")
-    tracker.send(OrderTrigger.SEND_OPEN, "c-2", 1.0)
-    runtime.core.orders["pos-A"] = tracker
+    sent_open(runtime, "c-2")
     runtime._local.save_orders(runtime.core)
     saved = json.loads((state_dir / "orders.json").read_text())
     assert saved["sent"] == {"pos-A": {"kind": "OPEN", "commandId": "c-2"}}
 
-    again = AgentRuntime(runtime.settings)
-    again._local.restore_orders(again.core)
-    assert again.core.journal == {"pos-A": ("OPEN", "c-2")}
+    assert restored_journal(runtime) == {"pos-A": ("OPEN", "c-2")}
 
 
 async def test_command_journaled_before_it_is_sent_is_restored_after_a_crash(
@@ -112,42 +113,28 @@ async def test_command_journaled_before_it_is_sent_is_restored_after_a_crash(
     runtime._local.sent("OPEN", "pos-A", "c-3")  # the agent dies before orders.json is rewritten
     runtime._local.sent("CLOSE", "pos-B", "c-4")
 
-    again = AgentRuntime(runtime.settings)
-    again._local.restore_orders(again.core)
-    assert again.core.journal == {"pos-A": ("OPEN", "c-3"), "pos-B": ("CLOSE", "c-4")}
+    assert restored_journal(runtime) == {"pos-A": ("OPEN", "c-3"), "pos-B": ("CLOSE", "c-4")}
 
 
 async def test_journal_lines_win_over_an_older_orders_file(offline_agent: tuple[AgentRuntime, Path]) -> None:
-    from hedge.domain.orders import OrderTracker, OrderTrigger
-
     runtime, _ = offline_agent
-    tracker = OrderTracker("pos-A", "acc-1")
-    tracker.send(OrderTrigger.SEND_OPEN, "c-5", 1.0)
-    runtime.core.orders["pos-A"] = tracker
+    sent_open(runtime, "c-5")
     runtime._local.save_orders(runtime.core)
     runtime._local.sent("CLOSE", "pos-A", "c-6")  # sent after orders.json was written
 
-    again = AgentRuntime(runtime.settings)
-    again._local.restore_orders(again.core)
-    assert again.core.journal == {"pos-A": ("CLOSE", "c-6")}
+    assert restored_journal(runtime) == {"pos-A": ("CLOSE", "c-6")}
 
 
 async def test_rewriting_the_orders_file_empties_the_journal(
     offline_agent: tuple[AgentRuntime, Path],
 ) -> None:
-    from hedge.domain.orders import OrderTracker, OrderTrigger
-
     runtime, state_dir = offline_agent
-    tracker = OrderTracker("pos-A", "acc-1")
-    tracker.send(OrderTrigger.SEND_OPEN, "c-7", 1.0)
-    runtime.core.orders["pos-A"] = tracker
+    sent_open(runtime, "c-7")
     runtime._local.sent("OPEN", "pos-A", "c-7")
     runtime._local.save_orders(runtime.core)
 
     assert (state_dir / "orders.journal").read_text() == ""
-    again = AgentRuntime(runtime.settings)
-    again._local.restore_orders(again.core)
-    assert again.core.journal == {"pos-A": ("OPEN", "c-7")}  # orders.json holds it now
+    assert restored_journal(runtime) == {"pos-A": ("OPEN", "c-7")}  # orders.json holds it now
 
 
 async def test_unreadable_journal_line_is_skipped(offline_agent: tuple[AgentRuntime, Path]) -> None:
@@ -157,9 +144,7 @@ async def test_unreadable_journal_line_is_skipped(offline_agent: tuple[AgentRunt
         journal.write('{"positionId": "pos-B", "kind": \n[1, 2]\n')  # torn and foreign lines
     runtime._local.sent("OPEN", "pos-C", "c-9")
 
-    again = AgentRuntime(runtime.settings)
-    again._local.restore_orders(again.core)
-    assert again.core.journal == {"pos-A": ("OPEN", "c-8"), "pos-C": ("OPEN", "c-9")}
+    assert restored_journal(runtime) == {"pos-A": ("OPEN", "c-8"), "pos-C": ("OPEN", "c-9")}
 
 
 async def test_unreadable_orders_file_is_ignored(offline_agent: tuple[AgentRuntime, Path]) -> None:

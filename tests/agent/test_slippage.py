@@ -9,16 +9,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
-from tests.agent.test_core import (
-    ACCOUNT,
-    action,
-    action_updates,
-    connect_and_sync,
-    core,
-    position,
-    position_updates,
-    sent,
-)
+from tests.agent.core_intents import action_updates, position_updates, sent
+from tests.agent.core_rows import ACCOUNT, action, connect_and_sync, core, position
 
 from hedge.agent.core import AgentCore
 from hedge.domain.enums import PositionStatus, Side

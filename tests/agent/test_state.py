@@ -3,7 +3,7 @@ the EXECUTING actions it answers from follow every kept change (and ignore stale
 
 from __future__ import annotations
 
-from tests.agent.test_core import T0, action, position
+from tests.agent.core_rows import T0, action, position
 
 from hedge.agent.state import LocalState
 from hedge.domain.enums import ActionStatus, PositionStatus

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
-from tests.agent.test_core import ACCOUNT, T0, action, core, position
+from tests.agent.core_rows import ACCOUNT, T0, action, core, position
 
 from hedge.agent.intents import SendToEA, TriggerActions, UpdateAction, UpdatePosition
 from hedge.agent.state import LocalState

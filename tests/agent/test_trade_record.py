@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
-from tests.agent.test_core import ACCOUNT, T0, action, connect_and_sync, core, position, position_updates
+from tests.agent.core_intents import position_updates
+from tests.agent.core_rows import ACCOUNT, T0, action, connect_and_sync, core, position
 
 from hedge.agent.intents import TriggerActions, UpdateAccount, UpdateAction
 from hedge.domain.clock import ManualClock

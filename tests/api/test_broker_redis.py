@@ -1,6 +1,7 @@
 """The change broker on PostgreSQL with Redis: a process's own commits are applied and delivered
-by its commit hook (not read back from the feed), once and in order, Redis refreshed behind
-them; two processes committing in turn each deliver every change once, in feed order."""
+by its commit hook (not read back from the feed), once and in order, Redis refreshed before the
+store call returns; two processes committing in turn each deliver every change once, in feed
+order."""
 
 from __future__ import annotations
 
@@ -75,7 +76,6 @@ async def test_own_commits_with_redis_are_delivered_by_the_hook_once_in_order_an
         assert [seq for seq, _ in delivered] == sorted({seq for seq, _ in delivered})
         assert made.cursor == store.signal.head
         assert reads == []  # the tail thread read none of them back
-        cache.close()  # lets the refresher thread finish what it was handed
         assert [_cached_version(shared, "User", u.id) for u in users] == [u.version for u in users]
     finally:
         made.stop()

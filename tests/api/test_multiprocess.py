@@ -27,6 +27,7 @@ from tests.api.conftest import (
     UPDATE_POSITION,
 )
 from tests.api.sockets import close_code_within
+from tests.conftest import new_database
 
 from hedge.client.graphql import GraphQLClient
 from hedge.localservices import HedgeServer, PostgresServer, RedisServer, hedge_servers
@@ -38,24 +39,23 @@ Process = HedgeServer  # one `hedge server` process of the pair
 
 
 def two_servers(
-    database_url: str, redis_url: str, base_dir: Path
-) -> contextlib.AbstractContextManager[list[HedgeServer]]:
-    """The pair these tests and tests/api/test_pg_restart.py run: two processes on one PostgreSQL
-    and one Redis, each with its own HEDGE_DATA_DIR under `base_dir` (reports and backups stay in
-    the test's temporary folder)."""
-    return hedge_servers(
-        database_url, base_dir, ("a", "b"), admin_token=ADMIN_TOKEN, redis_url=redis_url,
+    postgres: PostgresServer, redis: RedisServer, base_dir: Path
+) -> Iterator[tuple[Process, Process]]:
+    """The pair these tests and tests/api/test_pg_restart.py run, for a fixture to yield from: two
+    processes on a new database of `postgres` and on `redis`, each with its own HEDGE_DATA_DIR under
+    `base_dir` (reports and backups stay in the test's temporary folder)."""
+    with hedge_servers(
+        new_database(postgres), base_dir, ("a", "b"), admin_token=ADMIN_TOKEN, redis_url=redis.url,
         env={"HEDGE_PRESENCE_GRACE_S": "0.2"},
-    )  # fmt: skip
+    ) as (a, b):  # fmt: skip
+        yield a, b
 
 
 @pytest.fixture(scope="module")
 def pair(
     postgres_server: PostgresServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Process, Process]]:
-    database_url = postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
-    with two_servers(database_url, redis_server.url, tmp_path_factory.mktemp("servers")) as (a, b):
-        yield a, b
+    yield from two_servers(postgres_server, redis_server, tmp_path_factory.mktemp("servers"))
 
 
 @dataclass

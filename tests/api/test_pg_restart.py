@@ -4,7 +4,6 @@ checkout and replaced, so no request after the restart fails, and open subscript
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -30,9 +29,7 @@ def restartable_postgres(postgres_server: PostgresServer) -> Iterator[PostgresSe
 def servers(
     restartable_postgres: PostgresServer, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Process, Process]]:
-    database_url = restartable_postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
-    with two_servers(database_url, redis_server.url, tmp_path_factory.mktemp("pg-restart")) as (a, b):
-        yield a, b
+    yield from two_servers(restartable_postgres, redis_server, tmp_path_factory.mktemp("pg-restart"))
 
 
 async def test_postgres_restart_between_requests_no_client_sees_an_error(

@@ -28,6 +28,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from hedge.child_processes import spawn
 from hedge.localservices import free_port
 
 ADMIN_TOKEN = "e2e-admin-token-of-24-chars"
@@ -91,7 +92,7 @@ class Proc:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with self.log_path.open("ab") as log:
             log.write(f"===== start {self.name}: {' '.join(self.args)}\n".encode())
-            self.popen = subprocess.Popen(
+            self.popen = spawn(  # dies with the test run, even one killed by a timeout
                 [sys.executable, "-m", "hedge.cli", *self.args],
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -59,6 +59,12 @@ def aged(store_url: str, clock: ManualClock) -> Iterator[tuple[Store, list[tuple
     store.close()
 
 
+@pytest.fixture
+def objects(tmp_path: Path) -> ObjectStore:
+    """An empty archive: a file: object store in the test's folder."""
+    return open_store((tmp_path / "archive").as_uri())
+
+
 def archived_rows(objects: ObjectStore) -> Counter[str]:
     """How often each position or action id is in the archive files."""
     seen: Counter[str] = Counter()
@@ -92,10 +98,9 @@ def of_ids(history: Counter[tuple[str, int]], ids: set[str]) -> Counter[tuple[st
 
 
 def test_final_rows_older_than_the_age_are_archived_and_leave_the_hot_tables(
-    aged: tuple[Store, list[tuple[str, str]], str], tmp_path: Path
+    aged: tuple[Store, list[tuple[str, str]], str], objects: ObjectStore
 ) -> None:
     store, old, recent = aged
-    objects = open_store((tmp_path / "archive-store").as_uri())
     old_ids = {i for pair in old for i in pair}
     history_before = hot_history(store)
     versions: dict[str, int] = {p.id: p.version for p in store.list_positions() if p.id in old_ids}
@@ -118,7 +123,7 @@ def test_final_rows_older_than_the_age_are_archived_and_leave_the_hot_tables(
 
 
 def test_rows_not_yet_old_enough_or_not_final_stay(
-    sqlite_url: str, clock: ManualClock, tmp_path: Path
+    sqlite_url: str, clock: ManualClock, objects: ObjectStore
 ) -> None:
     store = Store(sqlite_url, clock=clock)
     world = seed(store)
@@ -128,7 +133,6 @@ def test_rows_not_yet_old_enough_or_not_final_stay(
         )
         closed_position(world)
         clock.advance(89 * DAY)
-        objects = open_store((tmp_path / "a").as_uri())
         archive(store, objects, after_days=90)
         assert len(store.list_positions()) == 2 and objects.keys() == []
         clock.advance(2 * DAY)
@@ -144,10 +148,9 @@ class Interrupted(Exception):
 
 @pytest.mark.parametrize("stop_after", [archive_rows.PLANNED, archive_rows.WRITTEN, archive_rows.VERIFIED])
 def test_archive_interrupted_after_any_step_resumes_without_loss_or_duplicates(
-    aged: tuple[Store, list[tuple[str, str]], str], tmp_path: Path, stop_after: str
+    aged: tuple[Store, list[tuple[str, str]], str], objects: ObjectStore, stop_after: str
 ) -> None:
     store, old, recent = aged
-    objects = open_store((tmp_path / "a").as_uri())
     history_before = hot_history(store)
 
     def interrupt(state: str, _batch: Batch) -> None:
@@ -240,7 +243,7 @@ def test_daily_job_archives_then_backs_up(
 
 
 def test_archived_history_lines_carry_who_made_each_version_and_its_image(
-    aged: tuple[Store, list[tuple[str, str]], str], tmp_path: Path
+    aged: tuple[Store, list[tuple[str, str]], str], objects: ObjectStore
 ) -> None:
     store, old, _recent = aged
     position_id = old[0][0]
@@ -252,7 +255,6 @@ def test_archived_history_lines_carry_who_made_each_version_and_its_image(
             .mappings()
             .all()
         )
-    objects = open_store((tmp_path / "a").as_uri())
     archive(store, objects, after_days=90)
     (key,) = objects.keys("archive/")
     lines = [line["row"] for line in decode(objects.get(key)) if line["entity"] == HISTORY]
@@ -266,10 +268,9 @@ def test_archived_history_lines_carry_who_made_each_version_and_its_image(
 
 
 def test_row_changed_between_read_back_and_delete_is_kept_with_its_history(
-    aged: tuple[Store, list[tuple[str, str]], str], tmp_path: Path
+    aged: tuple[Store, list[tuple[str, str]], str], objects: ObjectStore
 ) -> None:
     store, old, recent = aged
-    objects = open_store((tmp_path / "a").as_uri())
     touched = old[0][0]
     owner = store.get_position(touched)
     assert owner is not None
@@ -290,10 +291,9 @@ def test_row_changed_between_read_back_and_delete_is_kept_with_its_history(
 
 
 def test_verified_batch_whose_file_lacks_the_history_is_archived_again_with_it(
-    aged: tuple[Store, list[tuple[str, str]], str], tmp_path: Path
+    aged: tuple[Store, list[tuple[str, str]], str], objects: ObjectStore
 ) -> None:
     store, old, _recent = aged
-    objects = open_store((tmp_path / "a").as_uri())
     old_ids = {i for pair in old for i in pair}
     history_before = of_ids(hot_history(store), old_ids)
 

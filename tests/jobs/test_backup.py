@@ -17,6 +17,7 @@ import httpx
 import pytest
 from alembic import command
 from sqlalchemy import text
+from tests.conftest import new_database
 from tests.jobs.procs import ADMIN_TOKEN, ServerProcess, start_server
 
 from hedge.jobs.backup import BackupError, backup, restore
@@ -119,8 +120,7 @@ def test_sqlite_round_trip_while_the_server_writes_keeps_a_consistent_copy(tmp_p
 def test_postgres_round_trip_while_the_server_writes_keeps_a_consistent_copy(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
-    source = postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
-    target = postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    source, target = new_database(postgres_server), new_database(postgres_server)
     round_trip(source, target, tmp_path)
 
 
@@ -153,8 +153,7 @@ def test_restore_into_a_store_that_holds_rows_is_refused_without_force(tmp_path:
 def test_postgres_restore_with_force_replaces_a_newer_schema(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
-    old = postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
-    target = postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    old, target = new_database(postgres_server), new_database(postgres_server)
     _at_revision(old, "0002")
     location = backup(old, str(tmp_path / "backups")).location
     _filled(target)  # at the newest schema, with rows

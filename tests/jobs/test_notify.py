@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -128,17 +129,34 @@ def _raise(
     return store.raise_alert(AlertDraft(user.id, kind, severity, f"{kind} happened")).id
 
 
+@contextmanager
+def notifying(
+    url: str, *channels: Channel, clock: ManualClock | None = None, secret: str = SECRET
+) -> Iterator[tuple[Store, Notifier]]:
+    """A seeded store and its notifier, whose feed cursor starts at the feed's head; the store is
+    closed after."""
+    store = Store(url, clock=clock)
+    seed(store)
+    notifier = Notifier(store, list(channels), secret)
+    try:
+        notifier.feed()
+        yield store, notifier
+    finally:
+        store.close()
+
+
+def metrics_text(store: Store, channels: list[str]) -> str:
+    """The notify figures of /metrics, read from the store now."""
+    registry = CollectorRegistry()
+    NotifyMetrics(registry).refresh(store.engine, channels)
+    return generate_latest(registry).decode()
+
+
 def test_failed_deliveries_are_retried_with_backoff_until_taken_once(
     store_url: str, clock: ManualClock, receiver: Receiver
 ) -> None:
     receiver.fail_first = 2
-    store = Store(store_url, clock=clock)
-    seed(store)
-    notifier = Notifier(store, [Channel("hook", receiver.url + "/hook")], SECRET)
-    registry = CollectorRegistry()
-    metrics = NotifyMetrics(registry)
-    try:
-        notifier.feed()  # the cursor starts at the feed's head
+    with notifying(store_url, Channel("hook", receiver.url + "/hook"), clock=clock) as (store, notifier):
         alert_id = _raise(store)
         sent_first = notifier.round()  # attempt 1: 500
         again_at_once = notifier.round()  # not due yet: the backoff holds it
@@ -148,10 +166,8 @@ def test_failed_deliveries_are_retried_with_backoff_until_taken_once(
         sent_third = notifier.round()  # attempt 3: 200
         clock.advance(3600)
         sent_later = notifier.round()
-        metrics.refresh(store.engine, ["hook"])
+        text = metrics_text(store, ["hook"])
         rows = outbox.deliveries(store.engine)
-    finally:
-        store.close()
 
     assert (sent_first, again_at_once, sent_second, sent_third, sent_later) == (0, 0, 0, 1, 0)
     assert [r.status for r in receiver.requests] == [500, 500, 200]
@@ -160,32 +176,24 @@ def test_failed_deliveries_are_retried_with_backoff_until_taken_once(
     assert taken.headers["X-Hedge-Signature"] == signature(SECRET, taken.body)
     assert len({r.headers["X-Hedge-Delivery"] for r in receiver.requests}) == 1  # one key on every retry
     assert [(r["state"], r["attempts"]) for r in rows] == [("SENT", 3)]
-    assert 'hedge_notify_channel_up{channel="hook"} 1.0' in generate_latest(registry).decode()
+    assert 'hedge_notify_channel_up{channel="hook"} 1.0' in text
 
 
 def test_a_channel_failing_three_times_is_down_in_metrics_and_critical_goes_first(
     sqlite_url: str, clock: ManualClock, receiver: Receiver
 ) -> None:
     receiver.fail_first = 100
-    store = Store(sqlite_url, clock=clock)
-    seed(store)
-    notifier = Notifier(store, [Channel("hook", receiver.url)], SECRET)
-    registry = CollectorRegistry()
-    try:
-        notifier.feed()
+    with notifying(sqlite_url, Channel("hook", receiver.url), clock=clock) as (store, notifier):
         _raise(store, AlertSeverity.WARNING, AlertKind.MARGIN_LOW)
         _raise(store, AlertSeverity.CRITICAL, AlertKind.STOPPED_OUT)
         for _ in range(3):
             notifier.round()
             clock.advance(10)
-        NotifyMetrics(registry).refresh(store.engine, ["hook"])
+        text = metrics_text(store, ["hook"])
         (health,) = outbox.health(store.engine)
-    finally:
-        store.close()
 
     assert receiver.requests[0].json()["alert"]["severity"] == "CRITICAL"
     assert not health.up and health.pending == 2 and health.last_error and "HTTP 500" in health.last_error
-    text = generate_latest(registry).decode()
     assert (
         'hedge_notify_channel_up{channel="hook"} 0.0' in text
         and 'hedge_notify_pending{channel="hook"} 2.0' in text
@@ -195,11 +203,8 @@ def test_a_channel_failing_three_times_is_down_in_metrics_and_critical_goes_firs
 def test_an_escalation_is_delivered_again_once_per_channel(
     store_url: str, clock: ManualClock, receiver: Receiver
 ) -> None:
-    store = Store(store_url, clock=clock)
-    seed(store)
-    notifier = Notifier(store, [Channel("a", receiver.url + "/a"), Channel("b", receiver.url + "/b")], "")
-    try:
-        notifier.feed()
+    two = Channel("a", receiver.url + "/a"), Channel("b", receiver.url + "/b")
+    with notifying(store_url, *two, clock=clock, secret="") as (store, notifier):
         _raise(store, AlertSeverity.WARNING, AlertKind.AGENT_OFFLINE)
         notifier.round()
         clock.advance(900)
@@ -207,8 +212,6 @@ def test_an_escalation_is_delivered_again_once_per_channel(
         notifier.round()
         notifier._cursor = 0  # read the whole feed again, as after a crash before the cursor moved
         notifier.round()
-    finally:
-        store.close()
 
     seen = sorted((r.path, r.headers["X-Hedge-Event"]) for r in receiver.accepted())
     assert seen == [("/a", "ESCALATED"), ("/a", "RAISED"), ("/b", "ESCALATED"), ("/b", "RAISED")]
@@ -216,16 +219,10 @@ def test_an_escalation_is_delivered_again_once_per_channel(
 
 
 def test_apprise_channel_delivers_through_apprise(sqlite_url: str, receiver: Receiver) -> None:
-    store = Store(sqlite_url)
-    seed(store)
     apprise_url = receiver.url.replace("http://", "json://") + "/apprise"
-    notifier = Notifier(store, [Channel("apprise", apprise_url)], "")
-    try:
-        notifier.feed()
+    with notifying(sqlite_url, Channel("apprise", apprise_url), secret="") as (store, notifier):
         _raise(store)
         delivered = notifier.round()
-    finally:
-        store.close()
 
     assert delivered == 1
     (got,) = receiver.accepted()

@@ -13,18 +13,8 @@ from pathlib import Path
 import pytest
 from tests.api.conftest import Api
 
-from hedge.domain.enums import (
-    ActionStatus,
-    ActionType,
-    BrokerType,
-    ConnectionStatus,
-    PCStatus,
-    PositionStatus,
-    Side,
-    TrailMode,
-    TriggerReason,
-    UserRole,
-)
+from hedge.domain import enums
+from hedge.domain.enums import ActionStatus, PositionStatus, Side, TriggerReason
 from hedge.domain.ids import AccountId, ActionId, PositionId, UserId
 from hedge.domain.models import Account, Action, Position, User
 from hedge.jobs.objectstore import open_store
@@ -37,22 +27,22 @@ EARLIER_TODAY = NOW - timedelta(hours=3)
 EARLIER_THIS_MONTH = NOW - timedelta(days=5)
 LAST_MONTH = NOW - timedelta(days=20)
 
-USER = User(UserId("u1"), "u1@x.io", "U", UserRole.CLIENT, PCStatus.ONLINE, True, NOW, NOW)
-ACCOUNT = Account(AccountId("a1"), USER.id, BrokerType.MT5, "1", "S", "main", "USD",
-                  ConnectionStatus.CONNECTED, NOW, NOW)  # fmt: skip
+USER = User(UserId("u1"), "u1@x.io", "U", enums.UserRole.CLIENT, enums.PCStatus.ONLINE, True, NOW, NOW)
+ACCOUNT = Account(AccountId("a1"), USER.id, enums.BrokerType.MT5, "1", "S", "main", "USD",
+                  enums.ConnectionStatus.CONNECTED, NOW, NOW)  # fmt: skip
 _ids = iter(range(1000))
 
 
 def position(status: PositionStatus, side: Side = Side.BUY, volume: str = "0.1", symbol: str = "USDJPY",
              **fields: object) -> Position:  # fmt: skip
     base = Position(PositionId(f"p{next(_ids)}"), USER.id, ACCOUNT.id, symbol, side, Decimal(volume), status,
-                    TrailMode.FROM_ENTRY, NOW, NOW)  # fmt: skip
+                    enums.TrailMode.FROM_ENTRY, NOW, NOW)  # fmt: skip
     return replace(base, **fields)  # type: ignore[arg-type]
 
 
 def action(status: ActionStatus, when: datetime, trigger: str | None = None) -> Action:
-    return Action(ActionId(f"x{next(_ids)}"), USER.id, ACCOUNT.id, PositionId("p0"), ActionType.ENTRY, status,
-                  when, when, trigger_position_id=PositionId(trigger) if trigger else None,
+    return Action(ActionId(f"x{next(_ids)}"), USER.id, ACCOUNT.id, PositionId("p0"), enums.ActionType.ENTRY,
+                  status, when, when, trigger_position_id=PositionId(trigger) if trigger else None,
                   executed_at=when if status is ActionStatus.EXECUTED else None)  # fmt: skip
 
 

@@ -1,7 +1,8 @@
 """Browser fixtures: one Debian Chromium per test module (Playwright's own download does not
 work here; module scope because sync Playwright keeps an event loop running, which the asyncio
 tests of the next module cannot share), and a page per test that routes every request and fails
-on any host but 127.0.0.1.
+on any host but 127.0.0.1. For the tests that talk HTTP and WebSocket like the console's page,
+`server`: an in-process API on its own SQLite file, once per module.
 
 With CI=true a missing Chromium fails instead of skipping.
 """
@@ -16,6 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Route, sync_playwright
+from tests.api.conftest import Api, shared_api  # noqa: F401
 
 CHROMIUM = os.environ.get("HEDGE_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -93,3 +95,16 @@ def new_page(browser: Browser) -> Iterator[object]:
     yield make
     for watched in made:
         watched.page.context.close()
+
+
+@pytest.fixture(params=["en", "ja"])
+def lang(request: pytest.FixtureRequest) -> str:
+    """The console's language: a test that takes it runs once in English and once in Japanese."""
+    language: str = request.param
+    return language
+
+
+@pytest.fixture(scope="module")
+def server(shared_api: Api) -> Api:  # noqa: F811 (the fixture imported above)
+    """An in-process API on an SQLite file of its own, shared by the tests of one module."""
+    return shared_api

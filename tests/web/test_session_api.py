@@ -7,26 +7,20 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from tests.api.conftest import Api, Person, settings_for, start_api
-from websockets.asyncio.client import connect
+from tests.api.conftest import Api, Person
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from hedge.web import sessions
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'hedge.db'}"
-    async for started in start_api(settings_for(url)):
-        yield started
 
 
 class Browser:
@@ -50,6 +44,27 @@ class Browser:
     @property
     def cookie(self) -> str:
         return self.http.cookies.get(sessions.COOKIE_NAME) or ""
+
+
+async def signed_in(url: str, token: str) -> Browser:
+    """A console page at `url` signed in with `token` (close its `http` when done)."""
+    page = Browser(url)
+    await page.sign_in(token)
+    return page
+
+
+@asynccontextmanager
+async def cookie_socket(url: str, cookie: str, origin: str) -> AsyncIterator[tuple[ClientConnection, Any]]:
+    """The console's GraphQL socket signed in by its session cookie, opened from `origin`: its
+    connection_init sent and the server's answer read."""
+    async with connect(
+        url.replace("http://", "ws://") + "/graphql",
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        additional_headers={"Cookie": f"{sessions.COOKIE_NAME}={cookie}"},
+        origin=origin,  # type: ignore[arg-type]
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        yield ws, json.loads(await ws.recv())
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -174,8 +189,7 @@ async def test_a_client_session_reads_only_its_own_rows(
     server: Api, world_pair: tuple[Person, Person]
 ) -> None:
     alice, bob = world_pair
-    page = Browser(server.url)
-    await page.sign_in(alice.token)
+    page = await signed_in(server.url, alice.token)
 
     body = (await page.graphql("{ listPositions { userId } listAccounts { userId } }")).json()
     foreign = await page.graphql(f'{{ getPosition(id: "{bob.position_id}") {{ id }} }}')
@@ -192,21 +206,14 @@ async def world_pair(server: Api) -> tuple[Person, Person]:
 
 
 async def _ws_init(url: str, cookie: str, origin: str) -> dict[str, Any]:
-    ws_url = url.replace("http://", "ws://") + "/graphql"
-    async with connect(
-        ws_url,
-        subprotocols=[Subprotocol("graphql-transport-ws")],
-        additional_headers={"Cookie": f"{sessions.COOKIE_NAME}={cookie}"},
-        origin=origin,  # type: ignore[arg-type]
-    ) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-        reply: dict[str, Any] = json.loads(await ws.recv())
+    async with cookie_socket(url, cookie, origin) as (ws, reply):
         if reply["type"] == "connection_ack":
             await ws.send(
                 json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "{ me { role } }"}})
             )
             reply = json.loads(await ws.recv())
-        return reply
+        answer: dict[str, Any] = reply
+        return answer
 
 
 async def test_websocket_with_the_cookie_from_the_same_origin_is_accepted(
@@ -234,8 +241,7 @@ async def test_a_client_console_websocket_does_not_mark_its_pc_online(
     server: Api, world_pair: tuple[Person, Person]
 ) -> None:
     alice, _ = world_pair
-    page = Browser(server.url)
-    await page.sign_in(alice.token)
+    page = await signed_in(server.url, alice.token)
 
     reply = await _ws_init(server.url, page.cookie, server.url)
     status = (await server.admin.execute(f'{{ getUser(id: "{alice.id}") {{ pcStatus }} }}'))["getUser"]
@@ -274,17 +280,9 @@ async def test_revoking_the_token_ends_the_console_session_and_closes_its_socket
     server: Api, revoke: str
 ) -> None:
     person = await server.new_user()
-    page = Browser(server.url)
-    await page.sign_in(person.token)
-    ws_url = server.url.replace("http://", "ws://") + "/graphql"
-    async with connect(
-        ws_url,
-        subprotocols=[Subprotocol("graphql-transport-ws")],
-        additional_headers={"Cookie": f"{sessions.COOKIE_NAME}={page.cookie}"},
-        origin=server.url,  # type: ignore[arg-type]
-    ) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-        assert json.loads(await ws.recv())["type"] == "connection_ack"
+    page = await signed_in(server.url, person.token)
+    async with cookie_socket(server.url, page.cookie, server.url) as (ws, ack):
+        assert ack["type"] == "connection_ack"
 
         await server.admin.execute(revoke % person.id)
 

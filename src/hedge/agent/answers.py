@@ -37,37 +37,50 @@ def known_tracker(core: AgentCore, pid: str, now: float) -> OrderTracker | None:
 
 
 def on_opened(core: AgentCore, account_id: str, msg: Opened, now: float) -> list[Intent]:
+    return _on_answer(core, account_id, msg, now)
+
+
+def on_closed(core: AgentCore, account_id: str, msg: Closed, now: float) -> list[Intent]:
+    return _on_answer(core, account_id, msg, now)
+
+
+def _on_answer(core: AgentCore, account_id: str, msg: Opened | Closed, now: float) -> list[Intent]:
+    """OPENED or CLOSED: a success is applied whatever command it answers, a failure only when it
+    answers the command the position's tracker waits for."""
     pid = msg.position_id
-    if core.foreign(account_id, pid, "OPENED"):
+    if core.foreign(account_id, pid, msg.TYPE):
         return []
     tracker = known_tracker(core, pid, now)
     if msg.status is CommandStatus.SUCCESS:
-        assert msg.mt_ticket is not None and msg.price is not None and msg.time_ms is not None
-        fill = Fill(msg.mt_ticket, msg.price, msg.time_ms, msg.volume)
-        core.terminal(account_id).held[pid] = fill  # also what orphans are judged from
-        if tracker is not None and tracker.can(OrderTrigger.FILL) and tracker.state is not S.HELD:
-            tracker.filled(fill, now)
-            core.fill_heard(pid)
+        if isinstance(msg, Opened):
+            _apply_fill(core, account_id, msg, tracker, now)
+        else:
+            _apply_exit(core, account_id, msg, tracker, now)
         return []
-    if tracker is None or tracker.command_id != msg.command_id or tracker.kind != "OPEN":
+    kind = "OPEN" if isinstance(msg, Opened) else "CLOSE"
+    if tracker is None or tracker.command_id != msg.command_id or tracker.kind != kind:
         return []  # an answer to a command we no longer wait for (a repeat)
     return _failed(core, tracker, msg.error_code, msg.message or "", now)
 
 
-def on_closed(core: AgentCore, account_id: str, msg: Closed, now: float) -> list[Intent]:
-    pid = msg.position_id
-    if core.foreign(account_id, pid, "CLOSED"):
-        return []
-    tracker = known_tracker(core, pid, now)
-    if msg.status is CommandStatus.SUCCESS:
-        assert msg.price is not None and msg.time_ms is not None and msg.profit is not None
-        core.terminal(account_id).held.pop(pid, None)
-        if tracker is not None and tracker.can(OrderTrigger.EXIT):
-            tracker.exited(Exit(msg.price, msg.time_ms, msg.profit, None, msg.mt_ticket), now)
-        return []
-    if tracker is None or tracker.command_id != msg.command_id or tracker.kind != "CLOSE":
-        return []
-    return _failed(core, tracker, msg.error_code, msg.message or "", now)
+def _apply_fill(
+    core: AgentCore, account_id: str, msg: Opened, tracker: OrderTracker | None, now: float
+) -> None:
+    assert msg.mt_ticket is not None and msg.price is not None and msg.time_ms is not None
+    fill = Fill(msg.mt_ticket, msg.price, msg.time_ms, msg.volume)
+    core.terminal(account_id).held[msg.position_id] = fill  # also what orphans are judged from
+    if tracker is not None and tracker.can(OrderTrigger.FILL) and tracker.state is not S.HELD:
+        tracker.filled(fill, now)
+        core.fill_heard(msg.position_id)
+
+
+def _apply_exit(
+    core: AgentCore, account_id: str, msg: Closed, tracker: OrderTracker | None, now: float
+) -> None:
+    assert msg.price is not None and msg.time_ms is not None and msg.profit is not None
+    core.terminal(account_id).held.pop(msg.position_id, None)
+    if tracker is not None and tracker.can(OrderTrigger.EXIT):
+        tracker.exited(Exit(msg.price, msg.time_ms, msg.profit, None, msg.mt_ticket), now)
 
 
 def _failed(

@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from hedge import eventloop, logs
+from hedge import eventloop, heap, logs
 
 if TYPE_CHECKING:
     from hedge.agent.runtime import AgentRuntime
@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("agent", help="run the Hedge System agent for one user/PC")
     parser.add_argument(
         "--server",
+        dest="server_url",
         default=None,
         help="server URL, http:// or https:// (HEDGE_SERVER_URL, default http://127.0.0.1:8000)",
     )
@@ -59,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_agent(args: argparse.Namespace) -> int:
     from hedge.agent.runtime import AgentRuntime
-    from hedge.config import AgentSettings
+    from hedge.config import AgentSettings, flag_values
     from hedge.domain.errors import DomainError
 
     try:
@@ -70,15 +71,7 @@ def run_agent(args: argparse.Namespace) -> int:
     log = logging.getLogger("hedge")
     try:
         settings = AgentSettings.from_env(
-            server_url=args.server,
-            token=args.token,
-            ea_token=args.ea_token,
-            token_file=args.token_file,
-            ea_token_file=args.ea_token_file,
-            ca_file=args.ca_file,
-            ea_host=args.ea_host,
-            ea_port=args.ea_port,
-            state_dir=args.state_dir,
+            token_file=args.token_file, ea_token_file=args.ea_token_file, **flag_values(args, AgentSettings)
         )
         if not settings.token or not settings.ea_token:
             log.error(
@@ -92,6 +85,7 @@ def run_agent(args: argparse.Namespace) -> int:
         log.error("cannot start the agent: %s", exc)
         return EXIT_REFUSED
     eventloop.tune_threads()
+    heap.settle_now_and_later()  # the start-up heap out of the collector's full passes
     return eventloop.run(_serve(runtime, log))
 
 

@@ -21,6 +21,8 @@ Functions over the AgentCore's state; the trackers record what is sent, so nothi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hedge.agent import order_guards as guards
@@ -133,18 +135,7 @@ def _opening(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> lis
         if fill.volume is not None:
             changes["filledVolume"] = fill.volume
         return [UpdatePosition(pos.id, changes, f"filled as ticket {fill.mt_ticket}")]
-    if t.state is S.OPEN_FAILED:
-        message = t.failure or "OPEN failed"
-        return [
-            UpdatePosition(pos.id, {"status": "CANCELED"}, message),
-            *_fail_actions(core, pos.id, ActionType.ENTRY, message),
-        ]
-    if t.state is S.NEW:
-        intents = _send_open(core, pos, t, now)
-        return _opening(core, pos, t, now) if _gave_up(t) else intents
-    if t.state is S.OPEN_SENT:
-        _check_timeout(core, t, now)
-    return []
+    return _command(core, pos, t, now)
 
 
 def _open(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> list[Intent]:
@@ -167,23 +158,25 @@ def _closing(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> lis
         by_action = bool(core.executing(pos.id, ActionType.CLOSE))
         reason = _exit_reason(t.exit, closing=True, by_action=by_action)
         return [UpdatePosition(pos.id, _exit_changes("CLOSED", t.exit, reason), f"closed at {t.exit.price}")]
-    if t.state is S.CLOSE_FAILED:
-        message = t.failure or "CLOSE failed"
+    return _command(core, pos, t, now)
+
+
+def _command(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> list[Intent]:
+    """The OPEN of an OPENING row or the CLOSE of a CLOSING one (`_COMMANDS`): send it when due,
+    watch its timeout, or undo the row's move when it failed (also when it was given up unsent)."""
+    leg = _COMMANDS[pos.status]
+    if t.state is leg.failed:
+        message = t.failure or f"{t.kind} failed"
         return [
-            UpdatePosition(pos.id, {"status": "OPEN"}, message),
-            *_fail_actions(core, pos.id, ActionType.CLOSE, message),
+            UpdatePosition(pos.id, {"status": leg.undo.value}, message),
+            *_fail_actions(core, pos.id, leg.action, message),
         ]
-    if t.state is S.HELD:
-        intents = _send_close(core, pos, t, now)
-        return _closing(core, pos, t, now) if _gave_up(t) else intents
-    if t.state is S.CLOSE_SENT:
+    if t.state is leg.ready:
+        intents = leg.send(core, pos, t, now)
+        return _command(core, pos, t, now) if t.state is leg.failed else intents
+    if t.state is leg.sent:
         _check_timeout(core, t, now)
     return []
-
-
-def _gave_up(t: OrderTracker) -> bool:
-    """The command was given up just now, before it was sent (a REFUSE from NEW or HELD)."""
-    return t.state in (S.OPEN_FAILED, S.CLOSE_FAILED)
 
 
 def _check_timeout(core: AgentCore, t: OrderTracker, now: float) -> None:
@@ -273,6 +266,24 @@ def _send_close(core: AgentCore, pos: Position, t: OrderTracker, now: float) -> 
     command_id = core.next_command_id()
     t.send(OrderTrigger.SEND_CLOSE, command_id, now)
     return [SendToEA(pos.account_id, Close(command_id, pos.id, pos.mt_ticket), f"CLOSE position {pos.id}")]
+
+
+@dataclass(frozen=True, slots=True)
+class _Command:
+    """The tracker states of one command, the row's status when it fails, the action it serves."""
+
+    ready: OrderState
+    sent: OrderState
+    failed: OrderState
+    undo: PositionStatus
+    action: ActionType
+    send: Callable[[AgentCore, Position, OrderTracker, float], list[Intent]]
+
+
+_COMMANDS = {
+    P.OPENING: _Command(S.NEW, S.OPEN_SENT, S.OPEN_FAILED, P.CANCELED, ActionType.ENTRY, _send_open),
+    P.CLOSING: _Command(S.HELD, S.CLOSE_SENT, S.CLOSE_FAILED, P.OPEN, ActionType.CLOSE, _send_close),
+}
 
 
 def _subscriptions(core: AgentCore) -> list[Intent]:

@@ -60,17 +60,14 @@ def _entry(e: audit.AuditEntry) -> AuditEntry:
 class AccessMutation:
     @strawberry.mutation
     async def update_user(self, info: Info[Context, None], input: UpdateUserInput) -> g.User:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         changes = given(input, "name", "email", "is_active")
         user = await c.run(user_writes.update_user, c.services.store, c.actor, str(input.id), changes)
-        c.services.cache.written(user)
-        return convert.user(user)
+        return convert.user(c.written(user))
 
     @strawberry.mutation
     async def rotate_token(self, info: Info[Context, None], user_id: strawberry.ID) -> g.CreateUserPayload:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         user, token = await c.run(user_writes.rotate_token, c.services.store, c.actor, str(user_id))
         c.services.cache.written(user)
         return g.CreateUserPayload(user=convert.user(user), token=token)

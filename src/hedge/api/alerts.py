@@ -58,23 +58,18 @@ class AlertMutation:
             requires_action=bool(input.requires_action),
         )
         raised = await c.run(c.services.store.raise_alert, draft, c.actor)
-        c.services.cache.written(raised)
-        return alert(raised)
+        return alert(c.written(raised))
 
     @strawberry.mutation
     async def acknowledge_alert(self, info: Info[Context, None], input: AcknowledgeAlertInput) -> Alert:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         done = await c.run(c.services.store.acknowledge_alert, c.actor, str(input.id), input.note)
-        c.services.cache.written(done)
-        return alert(done)
+        return alert(c.written(done))
 
     @strawberry.mutation
     async def resolve_alert(self, info: Info[Context, None], input: ResolveAlertInput) -> Alert:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         done = await c.run(
             c.services.store.resolve_alert, c.actor, str(input.id), input.note, bool(input.automatic)
         )
-        c.services.cache.written(done)
-        return alert(done)
+        return alert(c.written(done))

@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from hedge import hops
+from hedge import hop_probes, hops
 from hedge.api import alert_types, convert
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
@@ -95,6 +95,8 @@ class ChangeBroker:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        if hops.ON:
+            hop_probes.start(self._loop)
         self.cursor = self.delivered = self._store.signal.head
         self._store.add_commit_hook(self._committed_here)
         self._thread = threading.Thread(target=self._tail, name="change-broker", daemon=True)
@@ -138,19 +140,10 @@ class ChangeBroker:
             if events and not self._call_in_loop(self._dispatch, events):
                 return  # the loop closed: the server is shutting down
 
-    def _apply(self, events: list[ChangeEvent], own: bool = False) -> None:
-        """Invalidate the cache for `events` and move the cursor past them (under _apply_lock).
-        `own`: this process's commit, in the committing thread: Redis is refreshed by the
-        cache's refresher thread instead, so that the commit does not wait for it."""
+    def _apply(self, events: list[ChangeEvent]) -> None:
+        """Invalidate the cache for `events` and move the cursor past them (under _apply_lock)."""
         for event in events:
-            if own:
-                self._cache.forget(event.entity, event.entity_id, event.user_id, event.version)
-            else:
-                self._cache.invalidate(
-                    event.entity, event.entity_id, event.user_id, event.version, event.image
-                )
-        if own:
-            self._cache.refresh_later(events)
+            self._cache.invalidate(event.entity, event.entity_id, event.user_id, event.version, event.image)
         self.cursor = events[-1].seq
         self._cache.applied_seq = self.cursor
         self._metrics.feed_lag_events.set(max(0, self._store.signal.head - self.cursor))
@@ -182,16 +175,24 @@ class ChangeBroker:
 
         Runs in the committing thread, after the commit and before the store's signal wakes the
         tail thread; the delivery itself happens on the event loop. When they follow the cursor
-        (nothing of another process's is missing before them), they are applied here too, so
-        that the tail thread need not read them back: memory at once, Redis by the cache's
-        refresher thread (its round trip would hold up the committing call)."""
+        (nothing of another process's is missing before them), they are applied here too (memory
+        copies, Redis when configured, cursor), so that the tail thread need not read them back.
+        Redis is refreshed here in the committing worker thread either way, before the mutation
+        answers, so that a read on another server right after sees the write; the resolvers'
+        `cache.written` then only forgets memory copies, without a Redis round trip on the loop."""
         if hops.ON:
             for event in events:
                 hops.stamp("s.committed", event.entity_id)
         if events:
             with self._apply_lock:
-                if events[0].seq == self.cursor + 1:
-                    self._apply(events, own=True)
+                applied = events[0].seq == self.cursor + 1
+                if applied:
+                    self._apply(events)
+            if not applied and self._cache.shared:  # after a gap: Redis now, the tail applies later
+                for event in events:
+                    self._cache.invalidate(
+                        event.entity, event.entity_id, event.user_id, event.version, event.image
+                    )
         if self._loop is not None and events:
             with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                 self._loop.call_soon_threadsafe(self._deliver_if_next, events)

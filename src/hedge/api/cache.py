@@ -20,11 +20,10 @@ from typing import Any, TypeVar
 import redis
 from cachetools import TTLCache
 
-from hedge.api.cache_refresh import Refresher
 from hedge.api.metrics import Metrics
 from hedge.domain.models import Account, Action, Alert, Position, User
 from hedge.domain.rows import ENTITY_NAMES, from_mapping, to_image
-from hedge.store.feed import ChangeEvent, head_seq
+from hedge.store.feed import head_seq
 from hedge.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -83,7 +82,6 @@ class EntityCache:
         # the feed position up to which invalidations were applied; reads bypass memory while
         # the store knows of newer commits than this (an invalidation may be on its way)
         self.applied_seq = store.signal.head
-        self._refresher: Refresher[list[ChangeEvent]] = Refresher(self._refresh_events)
 
     # ------------------------------------------------------------------ reads
 
@@ -162,44 +160,12 @@ class EntityCache:
     # ------------------------------------------------------------------ invalidation
 
     def invalidate(
-        self,
-        entity: str,
-        entity_id: str,
-        user_id: str,
-        version: int,
-        image: dict[str, Any] | Callable[[], dict[str, Any]],
-    ) -> None:
-        """A committed change: drop memory copies, remember the version, refresh Redis (`image`
-        may be a callable that makes it: only the Redis refresh reads it)."""
-        self.forget(entity, entity_id, user_id, version)
-        if self._redis is not None:
-            self._refresh_shared(entity, entity_id, user_id, version, image() if callable(image) else image)
-
-    def forget(self, entity: str, entity_id: str, user_id: str, version: int) -> None:
-        """The memory part of `invalidate`: drop this process's copies, remember the version."""
-        key = (entity, entity_id)
-        with self._lock:
-            self._l1.pop(key, None)
-            if self._newest.get(key, 0) < version:
-                self._newest[key] = version
-            if entity == "Account":
-                self._l1.pop(("AccountsOf", user_id), None)
-            if entity == "User":
-                for token_key in [k for k, u in self._tokens.items() if u.id == entity_id]:
-                    self._tokens.pop(token_key, None)
-
-    def refresh_later(self, events: list[ChangeEvent]) -> None:
-        """The Redis part of `invalidate` for `events`, done by the refresher thread (in order)."""
-        if self._redis is not None:
-            self._refresher.put(events)
-
-    def _refresh_events(self, events: list[ChangeEvent]) -> None:
-        for event in events:
-            self._refresh_shared(event.entity, event.entity_id, event.user_id, event.version, event.image)
-
-    def _refresh_shared(
         self, entity: str, entity_id: str, user_id: str, version: int, image: dict[str, Any]
     ) -> None:
+        """A committed change: drop memory copies, remember the version, refresh Redis."""
+        self._forget(entity, entity_id, user_id, version)
+        if self._redis is None:
+            return
         payload = json.dumps({"version": version, "image": image})
         script = self._set_if_newer
         assert script is not None
@@ -212,14 +178,30 @@ class EntityCache:
             self._redis_call(lambda r: r.incr(self._gen_key(user_id)))
             self._redis_call(lambda r: r.delete(PREFIX + f"AccountsOf:{user_id}"))
 
+    def _forget(self, entity: str, entity_id: str, user_id: str, version: int) -> None:
+        """Drop this process's memory copies of a changed row and remember its version."""
+        key = (entity, entity_id)
+        with self._lock:
+            self._l1.pop(key, None)
+            if self._newest.get(key, 0) < version:
+                self._newest[key] = version
+            if entity == "Account":
+                self._l1.pop(("AccountsOf", user_id), None)
+            if entity == "User":
+                for token_key in [k for k, u in self._tokens.items() if u.id == entity_id]:
+                    self._tokens.pop(token_key, None)
+
     def written(self, entity: User | Account | Position | Action | Alert) -> None:
-        """This process just committed `entity`: invalidate at once, before the feed says so."""
-        self.invalidate(
+        """This process just committed `entity`: forget the memory copies at once, before the
+        feed says so. Redis was refreshed already, by the change broker's commit hook in the
+        committing worker thread (api/broker.py), before the store call returned: called from a
+        resolver this runs on the event loop, where a Redis round trip held every connection up
+        (33 ms once under `bench/hedge_latency.py --hops`)."""
+        self._forget(
             ENTITY_NAMES[type(entity)],
             entity.id,
             entity.id if isinstance(entity, User) else entity.user_id,
             entity.version,
-            lambda: to_image(entity),  # made only for Redis: without it nothing reads the image
         )
 
     # ------------------------------------------------------------------ internals
@@ -286,7 +268,6 @@ class EntityCache:
         return self._redis is not None and time.monotonic() >= self._redis_down_until
 
     def close(self) -> None:
-        self._refresher.close()
         if self._redis is not None:
             self._redis.close()
 

@@ -8,8 +8,8 @@ import socket
 import sys
 from dataclasses import replace
 
-from hedge import eventloop, logs
-from hedge.config import ServerSettings
+from hedge import eventloop, heap, logs
+from hedge.config import ServerSettings, flag_values
 from hedge.domain.errors import DomainError
 
 
@@ -46,14 +46,7 @@ def run_server(args: argparse.Namespace) -> int:
     log = logging.getLogger("hedge")
     lock: StoreLock | None = None
     try:
-        settings = ServerSettings.from_env(
-            host=args.host,
-            port=args.port,
-            database_url=args.database_url,
-            redis_url=args.redis_url,
-            tls_cert=args.tls_cert,
-            tls_key=args.tls_key,
-        )
+        settings = ServerSettings.from_env(**flag_values(args, ServerSettings))
         settings = replace(settings, database_url=absolute_url(settings.database_url))
         log.info("starting server: %s", settings.describe())
         check_tls_files(settings)
@@ -84,6 +77,7 @@ def run_server(args: argparse.Namespace) -> int:
         ssl_keyfile=settings.tls_key or None,
         log_config=None,  # the logging set up above (plain or JSON lines)
     )
+    heap.settle_now_and_later()  # the start-up heap out of the collector's full passes
     try:
         uvicorn.Server(config).run(sockets=[listening])
     finally:

@@ -20,11 +20,12 @@ from hedge.api.socket_guard import SocketGuard
 from hedge.config import ServerSettings
 from hedge.domain.authz import Actor
 from hedge.domain.errors import DomainError
-from hedge.domain.models import User
+from hedge.domain.models import Account, Action, Alert, Position, User
 from hedge.store import audit
 from hedge.store.repository import Store
 
 R = TypeVar("R")
+W = TypeVar("W", bound=User | Account | Position | Action | Alert)  # what the read cache keeps
 
 
 @dataclass
@@ -60,6 +61,18 @@ class Context:
     def check_rate(self) -> None:
         if not self.services.limiter.allow(self.actor.user_id):
             raise coded(RATE_LIMITED, "too many mutations for this token; slow down and retry")
+
+    def rated(self) -> Context:
+        """check_rate, then this context: the first line of a mutation that counts against the
+        caller's rate before anything else (where a refusal comes first, call check_rate after it)."""
+        self.check_rate()
+        return self
+
+    def written(self, entity: W) -> W:
+        """This process just committed `entity`: tell the read cache at once (before the feed
+        does), then hand the entity back for the answer."""
+        self.services.cache.written(entity)
+        return entity
 
     async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Run a blocking store call in a worker thread; domain errors become coded GraphQL errors."""

@@ -96,8 +96,7 @@ class FiguresMutation:
     ) -> ReportPositionFiguresPayload:
         """An agent's figures of its user's positions, each with the time of its price; the latest
         per position is kept. Only a position's owner may report them (its agent)."""
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         report = [
             f.PositionFigures(
                 position_id=str(i.position_id),

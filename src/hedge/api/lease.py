@@ -34,14 +34,12 @@ class AgentClaim:
 class LeaseMutation:
     @strawberry.mutation
     async def claim_agent(self, info: Info[Context, None], input: ClaimAgentInput) -> AgentClaim:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         claim = await c.run(c.services.store.claim_agent, c.actor.user_id, input.agent_id, input.ttl_s)
         return AgentClaim(granted=claim.granted, holder_id=claim.holder_id, expires_at=claim.expires_at)
 
     @strawberry.mutation
     async def release_agent(self, info: Info[Context, None], agent_id: str) -> bool:
         """True when this agent held the lease and gave it up; false when it did not hold it."""
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         return await c.run(c.services.store.release_agent, c.actor.user_id, agent_id)

@@ -79,13 +79,11 @@ class Mutation:
             input.leverage,
             _pairs(input.symbol_map),
         )
-        c.services.cache.written(account)
-        return convert.account(account)
+        return convert.account(c.written(account))
 
     @strawberry.mutation
     async def update_account(self, info: Info[Context, None], input: g.UpdateAccountInput) -> g.Account:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         changes = given(
             input, "display_name", "balance", "credit", "equity", "margin", "margin_level",
             "connection_status", "leverage", "symbol_map", "symbol_specs", "margin_mode",
@@ -100,8 +98,7 @@ class Mutation:
                 c.services.store.update_account, str(input.id), changes, _version(input.expected_version),
                 c.actor,
             )  # fmt: skip
-        c.services.cache.written(account)
-        return convert.account(account)
+        return convert.account(c.written(account))
 
     @strawberry.mutation
     async def create_action(
@@ -133,15 +130,13 @@ class Mutation:
 
     @strawberry.mutation
     async def update_action(self, info: Info[Context, None], input: g.UpdateActionInput) -> g.Action:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         changes = given(input, "status", "error_message", "retry_count")
         action = await c.run(
             c.services.store.update_action, str(input.id), changes, _version(input.expected_version), c.actor
         )
         tracing.action_moved(action, changes, None if c.user is None else c.user.id)
-        c.services.cache.written(action)
-        return convert.action(action)
+        return convert.action(c.written(action))
 
     @strawberry.mutation
     async def update_position(self, info: Info[Context, None], input: g.UpdatePositionInput) -> g.Position:

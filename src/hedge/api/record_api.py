@@ -105,8 +105,7 @@ class RecordMutation:
     async def set_trading_state(
         self, info: Info[Context, None], input: r.SetTradingStateInput
     ) -> r.TradingControl:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         made = await c.run(
             c.services.store.set_trading_state,
             c.actor,
@@ -119,23 +118,20 @@ class RecordMutation:
 
     @strawberry.mutation
     async def settle_position(self, info: Info[Context, None], input: r.SettlePositionInput) -> g.Position:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         names = ("mt_ticket", "entry_price", "entry_time", "filled_volume", "exit_price", "exit_time",
                  "exit_reason", "realized_pl")  # fmt: skip
         facts = {name: getattr(input, name) for name in names}
         settled = await c.run(
             c.services.store.settle_position, c.actor, str(input.id), input.status, facts, input.reason
         )
-        c.services.cache.written(settled)
-        return convert.position(settled)
+        return convert.position(c.written(settled))
 
     @strawberry.mutation
     async def create_hedge_plan(
         self, info: Info[Context, None], input: r.CreateHedgePlanInput
     ) -> r.HedgePlanPayload:
-        c = info.context
-        c.check_rate()
+        c = info.context.rated()
         e = input.entry
         if e.type is not ActionType.ENTRY:
             raise ValidationError("entry.type", f"must be ENTRY, was {e.type.value}")

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from hedge.domain.enums import Side, TrailMode
 from hedge.domain.errors import ValidationError
+from hedge.domain.trail_rules import rule_move
 from hedge.domain.values import price as checked_price
 from hedge.domain.values import to_decimal
 
@@ -48,11 +49,7 @@ def trail_distance_pips(
     distance is W minus the retrace. Width 0 fires on any price: distance 0."""
     if width_pips == 0:
         return Decimal(0)
-    if mode is TrailMode.FROM_ENTRY:
-        moved = price - entry_price if side is Side.BUY else entry_price - price
-    else:
-        moved = best_price - price if side is Side.BUY else price - best_price
-    return width_pips - moved / pip_size
+    return width_pips - rule_move(side, mode, entry_price, best_price, price) / pip_size
 
 
 def check_report(figures: Sequence[PositionFigures], now: datetime) -> None:

@@ -68,11 +68,17 @@ def should_fire(
     """
     if width_pips == 0:
         return True
+    return rule_move(side, mode, entry_price, best_price, price) >= width_pips * pip_size
+
+
+def rule_move(
+    side: Side, mode: TrailMode, entry_price: Decimal, best_price: Decimal, price: Decimal
+) -> Decimal:
+    """The price move the trail rule measures: FROM_ENTRY, how far the price has moved in the
+    position's favour from the entry; TRAILING_STOP, how far it has retraced from the best."""
     if mode is TrailMode.FROM_ENTRY:
-        moved = price - entry_price if side is Side.BUY else entry_price - price
-    else:
-        moved = best_price - price if side is Side.BUY else price - best_price
-    return moved >= width_pips * pip_size
+        return price - entry_price if side is Side.BUY else entry_price - price
+    return best_price - price if side is Side.BUY else price - best_price
 
 
 def check_watch(entry_price: Decimal, width_pips: Decimal, pip_size: Decimal) -> None:

@@ -8,9 +8,10 @@ needs converting (an enum, upper case, several flags into one value) is passed i
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Callable
 from typing import TypeVar
+
+from hedge.config import flag_values
 
 T = TypeVar("T")
 
@@ -18,8 +19,4 @@ T = TypeVar("T")
 def config_from_flags(args: argparse.Namespace, cls: Callable[..., T], **given: object) -> T:
     """`cls` filled from `args`' attributes of its field names; `given` wins; a field no flag
     names keeps its default."""
-    values = dict(given)
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.init and f.name not in values and hasattr(args, f.name):
-            values[f.name] = getattr(args, f.name)
-    return cls(**values)
+    return cls(**{**flag_values(args, cls), **given})

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.client import backoff
+from websockets.client import backoff, process_exception
 from websockets.exceptions import ConnectionClosed
 
 from hedge.domain.clock import Clock, SystemClock
@@ -194,6 +194,7 @@ class PaperEA:
         connector = connect(
             self.config.agent_url, proxy=None, compression=None, max_size=MAX_FRAME_BYTES,
             reconnect_delays=delays, logger=logging.getLogger("hedge.ea.paper.ws"),
+            process_exception=retry_connect,
         )  # fmt: skip
         async for ws in connector:
             end = await self._session(ws)
@@ -450,6 +451,20 @@ def _describe(msg: Message) -> str:
     if isinstance(msg, Positions):
         parts.append(f"positions={len(msg.positions)}")
     return f"{msg.TYPE} " + " ".join(parts)
+
+
+def retry_connect(exc: Exception) -> Exception | None:
+    """Which failed connection attempts are tried again (None) and which end the EA (the error).
+
+    websockets' default retries network errors, and a connection that ends while its answer to
+    the handshake is awaited, but not one that ends before the handshake request went out: an
+    agent that dies (or a proxy that drops the link) just after accepting the TCP connection
+    raises ConnectionClosedError from the opening handshake, which would stop the terminal. A
+    terminal keeps trying to reach its agent whatever the link does; an answer that is not a
+    WebSocket (a wrong URL, HTTP 404) still ends it."""
+    if isinstance(exc, ConnectionClosed):
+        return None
+    return process_exception(exc)
 
 
 async def _first_to_end(tasks: list[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:

@@ -10,13 +10,13 @@ within the time of one feed read and one send, well inside §6-2's "immediate" (
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from hedge.eventloop import cancel_and_wait
 from hedge.jobs.notify_config import Channel
 from hedge.jobs.notify_send import DeliveryFailed, send
 from hedge.jobs.scheduler import default_process_id
@@ -156,9 +156,7 @@ class Notifier:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             await asyncio.to_thread(job_rows.release_lease, self.store.engine, LEASE, self.process_id)
 
     async def _run_forever(self) -> None:

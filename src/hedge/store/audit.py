@@ -8,14 +8,15 @@ made by the system itself (the first admin's bootstrap, a server rule). Details 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from hedge.scoped import scoped
 from hedge.store.tables import audit_log
 from hedge.store.unit import Unit
 
@@ -43,14 +44,9 @@ class AuditEntry:
 _ORIGIN: contextvars.ContextVar[Origin | None] = contextvars.ContextVar("hedge_audit_origin", default=None)
 
 
-@contextmanager
-def bound(origin: Origin | None) -> Iterator[None]:
+def bound(origin: Origin | None) -> AbstractContextManager[None]:
     """Within this block (and the threads it hands work to), changes are recorded as `origin`'s."""
-    token = _ORIGIN.set(origin)
-    try:
-        yield
-    finally:
-        _ORIGIN.reset(token)
+    return scoped(_ORIGIN, origin)
 
 
 def record(

@@ -180,19 +180,7 @@ class Unit:
         if self.raw is not None:
             self._flush_raw(self.raw)
             return
-        events = [
-            ChangeEvent(
-                0,
-                entity_name(entity),
-                op,
-                entity.id,
-                entity.id if isinstance(entity, User) else entity.user_id,
-                entity.version,
-                to_image(entity),
-                self.now,
-            )
-            for entity, op in self.events
-        ]
+        events = [ChangeEvent(0, *_feed_fields(entity, op), self.now) for entity, op in self.events]
         rows = [{name: getattr(event, name) for name in _FEED_COLUMNS} for event in events]
         if self.postgres:
             params = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
@@ -209,17 +197,7 @@ class Unit:
     def _flush_raw(self, raw: RawStatements) -> None:
         """flush_events on the driver's connection: each image is serialised to JSON once, for
         the feed row and the history row alike (the same text the JSON type would write)."""
-        feed = [
-            (
-                entity_name(entity),
-                op,
-                entity.id,
-                entity.id if isinstance(entity, User) else entity.user_id,
-                entity.version,
-                to_image(entity),
-            )
-            for entity, op in self.events
-        ]
+        feed = [_feed_fields(entity, op) for entity, op in self.events]
         texts = [dump_json(item[5]) for item in feed]
         numbers: list[int] = []
         for start in range(0, len(feed), MAX_ROWS_PER_INSERT):
@@ -257,6 +235,12 @@ class Unit:
                     f"{name}_{i}": row[name] for i, row in enumerate(chunk_rows) for name in _HISTORY_COLUMNS
                 }
                 self._raw(statement, params)
+
+
+def _feed_fields(entity: Entity, op: str) -> tuple[str, str, str, str, int, dict[str, Any]]:
+    """A feed row's fields that come from the entity: name, op, id, owner, version, image."""
+    owner = entity.id if isinstance(entity, User) else entity.user_id
+    return entity_name(entity), op, entity.id, owner, entity.version, to_image(entity)
 
 
 _HISTORY_COLUMNS = ("entity", "entity_id", "version", "at", "by_user", "source", "fields", "reason", "image")

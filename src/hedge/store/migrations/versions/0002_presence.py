@@ -1,8 +1,4 @@
-"""Presence shared by every server process: who holds a live connection of which user.
-
-Revision ID: 0002
-Revises: 0001
-"""
+"""Presence shared by every server process: who holds a live connection of which user."""
 
 from __future__ import annotations
 
@@ -13,8 +9,6 @@ from hedge.store.types import UtcDateTime
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,8 +1,4 @@
-"""Alerts (the operator's queue of what the system could not settle) and the agent lease.
-
-Revision ID: 0003
-Revises: 0002
-"""
+"""Alerts (the operator's queue of what the system could not settle) and the agent lease."""
 
 from __future__ import annotations
 
@@ -13,8 +9,6 @@ from hedge.store.types import UtcDateTime
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

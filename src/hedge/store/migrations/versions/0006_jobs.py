@@ -1,8 +1,5 @@
 """The periodic jobs' tables: schedule and runs, account snapshot history, statistics reports,
 archive batches, and the alert delivery outbox with its feed cursor.
-
-Revision ID: 0006
-Revises: 0005
 """
 
 from __future__ import annotations
@@ -14,8 +11,6 @@ from hedge.store.types import DecimalText, UtcDateTime
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def _serial() -> sa.Column[int]:

@@ -1,8 +1,5 @@
 """Per-position figures from the agents (price, unrealized P/L, distance to the trail's trigger),
 latest per position; not an entity (no version, no history, no change feed).
-
-Revision ID: 0007
-Revises: 0006
 """
 
 from __future__ import annotations
@@ -14,8 +11,6 @@ from hedge.store.types import DecimalText, UtcDateTime
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

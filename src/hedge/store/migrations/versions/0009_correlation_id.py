@@ -1,8 +1,4 @@
-"""The correlation id of an action: the trigger that moved it to EXECUTING, for the logs.
-
-Revision ID: 0009
-Revises: 0007
-"""
+"""The correlation id of an action: the trigger that moved it to EXECUTING, for the logs."""
 
 from __future__ import annotations
 
@@ -11,8 +7,6 @@ from alembic import op
 
 revision = "0009"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

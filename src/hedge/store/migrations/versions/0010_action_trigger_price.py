@@ -1,8 +1,5 @@
 """An action keeps the price that met its trigger (Action.triggerPrice): the agent checks an
 ENTRY's maxSlippagePips against it.
-
-Revision ID: 0010
-Revises: 0006
 """
 
 from __future__ import annotations
@@ -14,8 +11,6 @@ from hedge.store.types import DecimalText
 
 revision = "0010"
 down_revision = "0009"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

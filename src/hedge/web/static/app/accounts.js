@@ -5,7 +5,7 @@ import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { money, time } from "./format.js";
 import { ACCOUNT, isAdmin, optimistic, rows, state, upsert, useStore } from "./store.js";
-import { Empty, Field, Refusal, Status, userName } from "./ui.js";
+import { Empty, Field, Refusal, Status, useForm, userName } from "./ui.js";
 
 const mapText = (map) => (map || []).map((m) => `${m.brokerSymbol}=${m.symbol}`).join(", ");
 function parseMap(text) {
@@ -17,21 +17,11 @@ function parseMap(text) {
 
 function CreateAccount() {
   const empty = { userId: "", brokerType: "MT5", accountNumber: "", serverName: "", displayName: "", currency: "USD", leverage: "" };
-  const [form, setForm] = useState(empty);
-  const [error, setError] = useState(null);
-  const set = (key) => (e) => setForm({ ...form, [key]: e.target.value });
-  async function submit(event) {
-    event.preventDefault();
-    setError(null);
-    try {
-      const i = { ...form, leverage: form.leverage === "" ? null : Number(form.leverage) };
-      const data = await gql(`mutation($i: CreateAccountInput!) { createAccount(input: $i) { ${ACCOUNT} } }`, { i });
-      upsert("accounts", data.createAccount);
-      setForm(empty);
-    } catch (e) {
-      setError(e.message);
-    }
-  }
+  const { form, set, error, submit } = useForm(empty, async (fields) => {
+    const i = { ...fields, leverage: fields.leverage === "" ? null : Number(fields.leverage) };
+    const data = await gql(`mutation($i: CreateAccountInput!) { createAccount(input: $i) { ${ACCOUNT} } }`, { i });
+    upsert("accounts", data.createAccount);
+  });
   return html`<form onSubmit=${submit} aria-label=${t("createAccount")} class="inline">
     <${Field} label=${t("owner")}><select value=${form.userId} onChange=${set("userId")} required><option value="">—</option>
       ${[...state.users.values()].map((u) => html`<option value=${u.id}>${u.name}</option>`)}</select><//>
@@ -75,7 +65,7 @@ export function Accounts() {
       <thead><tr><th>${t("displayName")}</th><th>${t("accountNumber")}</th><th>${t("owner")}</th><th>${t("broker")}</th>
         <th>${t("server")}</th><th>${t("balance")}</th><th>${t("connection")}</th><th>${t("lastSync")}</th>
         <th>${t("symbolMap")}</th><th>${t("operations")}</th></tr></thead>
-      <tbody>${accounts.length ? accounts.map((a) => html`<tr key=${a.id} data-id=${a.id}>
+      <tbody>${accounts.length ? accounts.map((a) => html`<tr key=${a.id} data-id=${a.id} aria-busy=${a._pending ? "true" : "false"}>
         <td>${a.displayName}${a._pending ? ` (${t("pending")})` : ""}<${Refusal} entity="accounts" row=${a} /></td>
         <td>${a.accountNumber}</td><td>${userName(a.userId)}</td><td>${a.brokerType}</td><td>${a.serverName}</td>
         <td class="num">${money(a.balance, a.currency)}</td><td><${Status} value=${a.connectionStatus} /></td>

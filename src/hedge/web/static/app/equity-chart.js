@@ -39,9 +39,13 @@ function useHistory() {
     if (!state.has.query.has("accountHistory") || !ids) return;
     readHistory(ids.split(","))
       .then(setHistory)
-      .catch((e) => console.warn("accountHistory:", e.message));
+      .catch((e) => {
+        console.warn("accountHistory:", e.message);
+        setHistory(new Map()); // draw the live points alone rather than wait forever
+      });
   }, [ids]);
-  return history;
+  const waiting = history === null && state.has.query.has("accountHistory") && ids !== "";
+  return [history, waiting];
 }
 
 function plotData(series) {
@@ -54,7 +58,7 @@ function plotData(series) {
 
 export function EquityChart() {
   const ref = useRef(null);
-  const history = useHistory();
+  const [history, waiting] = useHistory();
   const ids = new Set([...(history?.keys() || []), ...state.equity.keys()]);
   const series = [...ids].map((id) => [id, mergeSeries(history?.get(id) || [], state.equity.get(id) || [])])
     .filter(([, points]) => points.length);
@@ -78,7 +82,7 @@ export function EquityChart() {
   }, [key]);
   const points = series.reduce((n, [, p]) => n + p.length, 0);
   const first = series.length ? Math.min(...series.map(([, p]) => p[0][0])) : null;
-  return html`<figure class="chart">
+  return html`<figure class="chart" aria-busy=${waiting ? "true" : "false"}>
     <figcaption>${t("equityChart")}${first !== null && html` · ${t("pointsSince", { n: points, t: timeText(new Date(first * 1000).toISOString()) })}`}</figcaption>
     ${series.length ? html`<div ref=${ref} role="img" aria-label=${t("equityChart")}></div>` : html`<p>${t("noRows")}</p>`}
   </figure>`;

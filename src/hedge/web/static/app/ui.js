@@ -1,6 +1,6 @@
 // Small shared pieces: status badges, labelled fields, the refusal note of a row.
 import { cloneElement } from "preact";
-import { useId } from "preact/hooks";
+import { useId, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { dismissRefusal, state } from "./store.js";
@@ -36,4 +36,24 @@ export function accountName(id) {
 
 export function Empty({ columns }) {
   return html`<tr><td colspan=${columns}>${t("noRows")}</td></tr>`;
+}
+
+// A create form's state: its fields (`set(key)` is an input's handler), and `submit`, which sends
+// the fields with `send`, empties the form when that succeeds and keeps the refusal's text in
+// `error` when it fails.
+export function useForm(empty, send) {
+  const [form, setForm] = useState(empty);
+  const [error, setError] = useState(null);
+  const set = (key) => (e) => setForm({ ...form, [key]: e.target.value });
+  async function submit(event) {
+    event.preventDefault();
+    setError(null);
+    try {
+      await send(form);
+      setForm(empty);
+    } catch (e) {
+      setError(e.message);
+    }
+  }
+  return { form, set, error, submit };
 }

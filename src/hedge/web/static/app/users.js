@@ -6,7 +6,7 @@ import { html } from "./html.js";
 import { t } from "./i18n.js";
 import { time } from "./format.js";
 import { USER, optimistic, rows, state, upsert, useStore } from "./store.js";
-import { Empty, Field, Refusal, Status } from "./ui.js";
+import { Empty, Field, Refusal, Status, useForm } from "./ui.js";
 
 function TokenOnce({ token, onDone }) {
   const [copied, setCopied] = useState(false);
@@ -23,21 +23,11 @@ function TokenOnce({ token, onDone }) {
 }
 
 function CreateUser({ onToken }) {
-  const [form, setForm] = useState({ email: "", name: "", role: "CLIENT" });
-  const [error, setError] = useState(null);
-  const set = (key) => (e) => setForm({ ...form, [key]: e.target.value });
-  async function submit(event) {
-    event.preventDefault();
-    setError(null);
-    try {
-      const data = await gql(`mutation($i: CreateUserInput!) { createUser(input: $i) { user { ${USER} } token } }`, { i: form });
-      upsert("users", data.createUser.user);
-      onToken(data.createUser.token);
-      setForm({ email: "", name: "", role: "CLIENT" });
-    } catch (e) {
-      setError(e.message);
-    }
-  }
+  const { form, set, error, submit } = useForm({ email: "", name: "", role: "CLIENT" }, async (i) => {
+    const data = await gql(`mutation($i: CreateUserInput!) { createUser(input: $i) { user { ${USER} } token } }`, { i });
+    upsert("users", data.createUser.user);
+    onToken(data.createUser.token);
+  });
   return html`<form onSubmit=${submit} aria-label=${t("createUser")} class="inline">
     <${Field} label=${t("email")}><input type="email" value=${form.email} onInput=${set("email")} required /><//>
     <${Field} label=${t("name")}><input value=${form.name} onInput=${set("name")} required /><//>
@@ -72,7 +62,7 @@ export function Users() {
     <table aria-label=${t("Users")}>
       <thead><tr><th>${t("name")}</th><th>${t("email")}</th><th>${t("role")}</th><th>${t("pcStatus")}</th>
         <th>${t("active")}</th><th>${t("created")}</th><th>${t("operations")}</th></tr></thead>
-      <tbody>${users.length ? users.map((u) => html`<tr key=${u.id} data-id=${u.id}>
+      <tbody>${users.length ? users.map((u) => html`<tr key=${u.id} data-id=${u.id} aria-busy=${u._pending ? "true" : "false"}>
         <td>${u.name}</td><td>${u.email}</td><td>${u.role}</td><td><${Status} value=${u.pcStatus} /></td>
         <td>${u.isActive ? t("yes") : t("no")}${u._pending ? ` (${t("pending")})` : ""}<${Refusal} entity="users" row=${u} /></td>
         <td>${time(u.createdAt)}</td>
