@@ -11,9 +11,11 @@ server does once per document text, so the comparison was of caching, not of ser
 (`--baseline-uncached` measures that plain default too). The floor is a raw Starlette endpoint on
 the same uvicorn that takes the same JSON body and, per request, commits one conditional update
 and one feed row through the bare driver (sqlite3 / psycopg): what any server must at least do.
-Every server runs in its own process (uvicorn); the clients run here.
+Every server runs in its own process (uvicorn); the clients run here. `--alternate N` adds N
+rounds of ours and the floor in turn (1 client, both servers up), whose medians a busy machine
+moves less than one measurement of each.
 
-    uv run python bench/api.py [--seconds 3] [--events 200] [--engines sqlite,postgres]
+    uv run python bench/api.py [--seconds 3] [--events 200] [--engines sqlite,postgres] [--alternate 5]
 """
 
 from __future__ import annotations
@@ -369,11 +371,36 @@ async def measure(
     return figures
 
 
+async def alternated(database_url: str, floor_url: str, rounds: int, seconds: float) -> dict[str, Any]:
+    """1 client, ours and the floor in turn `rounds` times (both servers up all along), so that
+    a busy machine's swings fall on both alike: the medians and the median of the per-round
+    ratios (rate, and the floor's CPU per mutation as a share of ours)."""
+    ours_server, floor_server_ = hedge_server(database_url), floor_server(floor_url)
+    async with process(*ours_server) as ours_url, process(*floor_server_) as floor_url_:
+        token, ids = await hedge_positions(ours_url, 1)
+        pairs = []
+        for _ in range(rounds):
+            ours = await mutation_figures(ours_url, token, ids, seconds)
+            floor = await mutation_figures(floor_url_, None, ["p0"], seconds)
+            pairs.append((ours, floor))
+    med = statistics.median
+    return {
+        "rounds": rounds,
+        "mutations_per_s_1_client": round(med(o[0] for o, _ in pairs), 1),
+        "floor_mutations_per_s_1_client": round(med(f[0] for _, f in pairs), 1),
+        "server_cpu_us_per_mutation_1_client": round(med(o[1] for o, _ in pairs), 1),
+        "floor_server_cpu_us_per_mutation_1_client": round(med(f[1] for _, f in pairs), 1),
+        "rate_vs_floor_median_of_rounds": round(med(o[0] / f[0] for o, f in pairs), 3),
+        "floor_cpu_share_median_of_rounds": round(med(f[1] / o[1] for o, f in pairs), 3),
+    }
+
+
 async def main(
     seconds: float,
     events: int,
     engines: tuple[str, ...] = ("sqlite", "postgres"),
     baseline_uncached: bool = False,
+    alternate: int = 0,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {"bench": "api", "seconds": seconds, "fanout_events": events}
     async with process(*baseline_server()) as url:
@@ -416,6 +443,10 @@ async def main(
                 # CPU: the floor's share of ours (the goal's direction: higher is closer to the floor)
                 key = "server_cpu_us_per_mutation_1_client"
                 report[f"{name}_vs_floor"][key] = round(floor[key] / ours[key], 3)
+                if alternate:
+                    # the same stores again (their servers above have stopped)
+                    figures = await alternated(database_url, floor_url, alternate, seconds)
+                    report[f"{name}_alternated"] = figures
     finally:
         if postgres is not None:
             postgres.stop()
@@ -431,6 +462,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--baseline-uncached", action="store_true", help="also plain Strawberry without its parse caches"
     )
+    parser.add_argument(
+        "--alternate", type=int, default=0, help="then N rounds of ours and the floor in turn, 1 client"
+    )
     parser.add_argument("--baseline-server", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--uncached", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--floor-server", nargs=2, default=None, help=argparse.SUPPRESS)
@@ -441,4 +475,5 @@ if __name__ == "__main__":
         run_floor(int(args.floor_server[0]), args.floor_server[1])
     else:
         engines = tuple(name.strip() for name in args.engines.split(",") if name.strip())
-        print(json.dumps(asyncio.run(main(args.seconds, args.events, engines, args.baseline_uncached))))
+        run = main(args.seconds, args.events, engines, args.baseline_uncached, args.alternate)
+        print(json.dumps(asyncio.run(run)))
