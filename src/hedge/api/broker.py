@@ -92,6 +92,8 @@ class ChangeBroker:
         self._apply_lock = threading.Lock()  # the tail thread and commit hooks apply in turn
         self.cursor = store.signal.head  # read from the feed (and applied to the cache) up to here
         self.delivered = store.signal.head  # handed to subscriptions up to here (loop thread only)
+        # own commits announced before what comes ahead of them was delivered, by first seq
+        self._held: dict[int, list[ChangeEvent]] = {}
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -199,12 +201,25 @@ class ChangeBroker:
 
     def _deliver_if_next(self, events: list[ChangeEvent]) -> None:
         # Only when nothing before them is missing: another process's commit that came first is
-        # still on its way through the feed, and order per user must hold. The tailer then
-        # delivers these too.
-        if events[0].seq == self.delivered + 1:
+        # still on its way (the tail thread read it, or will), and order per user must hold.
+        # They are held until then: the hook may have moved the cursor past them already, so
+        # the tail thread will not read them back (the two threads' loop callbacks can arrive
+        # in either order).
+        if events[0].seq <= self.delivered + 1:
             self._dispatch(events)
+        elif events[-1].seq > self.delivered:
+            self._held[events[0].seq] = events
 
     def _dispatch(self, events: list[ChangeEvent]) -> None:
+        self._dispatch_events(events)
+        while self._held:  # held own commits now next in line, or delivered meanwhile by a feed read
+            ready = sorted(first for first in self._held if first <= self.delivered + 1)
+            if not ready:
+                break
+            for first in ready:
+                self._dispatch_events(self._held.pop(first))  # what was delivered already is skipped
+
+    def _dispatch_events(self, events: list[ChangeEvent]) -> None:
         for event in events:
             if event.seq <= self.delivered:
                 continue  # already delivered (by the commit hook, or a re-read)
