@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from hedge.api.runner import serve
 from hedge.client.graphql import GraphQLClient
 from hedge.config import ServerSettings
 from hedge.store.engine import make_engine
 from hedge.store.feed import head_seq
+from hedge.store.tables import changes
 
 ADMIN_TOKEN = "admin-token-for-the-tests"
 _numbers = itertools.count(1)
@@ -88,6 +89,13 @@ class Api:
     def feed_head(self) -> int:
         """The newest change-feed sequence number: unchanged means nothing was written."""
         return head_seq(self.engine)
+
+    def written_since(self, head: int) -> set[str]:
+        """The ids of the rows the change feed shows written after `head` (by anything: a
+        background job such as the presence sweep may write another user's row meanwhile)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(changes.c.entity_id).where(changes.c.seq > head))
+            return {str(entity_id) for (entity_id,) in found}
 
     async def new_user(self, role: str = "CLIENT") -> Person:
         email = f"user{next(_numbers)}@example.com"

@@ -62,7 +62,6 @@ def run_server(args: argparse.Namespace) -> int:
         else:
             log.info("store: %s", settings.describe()["database_url"])
         app = build_app(settings)
-        log.debug("%d start-up objects exempt from garbage collection", heap.freeze_startup_heap())
     except (ValueError, OSError, DomainError, StoreInUse) as exc:  # settings, port, the database file
         log.error("cannot start the server: %s", exc)
         if lock is not None:
@@ -78,6 +77,7 @@ def run_server(args: argparse.Namespace) -> int:
         ssl_keyfile=settings.tls_key or None,
         log_config=None,  # the logging set up above (plain or JSON lines)
     )
+    heap.settle_now_and_later()  # the start-up heap out of the collector's full passes
     try:
         uvicorn.Server(config).run(sockets=[listening])
     finally:
