@@ -9,6 +9,11 @@ action, through the public GraphQL API with the user's own token (an ADMIN's see
 
 The server is HEDGE_SERVER_URL (or --server); the token HEDGE_TOKEN or --token-file, never an
 argument (a token on the command line is visible to every local user in `ps`).
+
+Exit codes, for scripts: 0 done; 1 the server refused it (the error's code and message on stderr:
+NOT_FOUND, FORBIDDEN, INVALID_TRANSITION, VALIDATION for a bad filter, UNAUTHENTICATED); 2 a usage
+error (no token, unreadable token file, a missing argument); 3 the server could not be reached or
+its answer was not a GraphQL response (a proxy's error page): trying again later may help.
 """
 
 from __future__ import annotations
@@ -22,7 +27,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from hedge.client.graphql import GraphQLClient, GraphQLClientError
+import httpx
+
+from hedge.client.graphql import GraphQLClient, GraphQLClientError, ServerAnswerError
+
+REFUSED, USAGE, UNREACHABLE = 1, 2, 3
 
 POSITION_FIELDS = (
     "id userId accountId symbol side volume status entryPrice exitPrice realizedPL mtTicket "
@@ -87,24 +96,32 @@ def _command(
     return parser
 
 
-def main(args: argparse.Namespace, env: dict[str, str] | None = None, out: TextIO | None = None) -> int:
-    """Run one command; 0 on success, 1 when the server refused it, 2 on a usage error."""
+def main(
+    args: argparse.Namespace,
+    env: dict[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one command; 0 on success, else REFUSED, USAGE or UNREACHABLE (the module's docstring)."""
     env = dict(os.environ) if env is None else env
-    out = out or sys.stdout
+    out, err = out or sys.stdout, err or sys.stderr
     try:
         token = read_token(args.token_file, env)
     except UsageError as exc:
-        print(f"hedge {args.command}: {exc}", file=sys.stderr)
-        return 2
+        print(f"hedge {args.command}: {exc}", file=err)
+        return USAGE
     server = args.server or env.get("HEDGE_SERVER_URL", "http://127.0.0.1:8000")
     try:
         rows = asyncio.run(_call(server, token, args.run, args))
     except GraphQLClientError as exc:
-        print(f"hedge {args.command}: refused: {exc.code}: {exc.message}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"hedge {args.command}: cannot reach {server}: {exc}", file=sys.stderr)
-        return 1
+        print(f"hedge {args.command}: refused: {exc.code}: {exc.message}", file=err)
+        return REFUSED
+    except (httpx.TransportError, OSError) as exc:
+        print(f"hedge {args.command}: cannot reach {server}: {exc or type(exc).__name__}", file=err)
+        return UNREACHABLE
+    except ServerAnswerError as exc:
+        print(f"hedge {args.command}: {server}: {exc}", file=err)
+        return UNREACHABLE
     kind = {"close": "positions", "cancel": "actions"}.get(args.command, args.command)
     out.write(render(rows, COLUMNS[kind], as_json=args.json))
     return 0
