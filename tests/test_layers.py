@@ -166,3 +166,39 @@ def test_a_store_module_importing_the_api_is_caught(tmp_path: Path) -> None:
 def test_a_name_that_only_starts_like_a_forbidden_package_is_not_caught(tmp_path: Path) -> None:
     src = _house(tmp_path, {"agent/near.py": "import hedge.apis\nfrom hedge.storefront import x\n"})
     assert forbidden_imports("agent", src) == set()
+
+
+# Development support (tests, benches, the fuzz run): no product module imports these.
+DEVELOPMENT = ("hedge.localservices", "hedge.child_processes", "hedge.fuzzing", "hedge.fuzz_targets")
+
+
+def development_imports(src: Path = SRC) -> set[str]:
+    """'<module> imports <name>' for each product module (below `src`) importing DEVELOPMENT."""
+    support = {name.rsplit(".", 1)[1] + ".py" for name in DEVELOPMENT}
+    return {
+        f"{path.relative_to(src).as_posix()} imports {name}"
+        for path in sorted(src.rglob("*.py"))
+        if not (path.parent == src and path.name in support)
+        for name in imports_of(path, src=src)
+        if _breaks(name, DEVELOPMENT)
+    }
+
+
+def test_no_product_module_imports_the_development_support() -> None:
+    assert development_imports() == set()
+
+
+def test_a_product_module_importing_the_development_support_is_caught(tmp_path: Path) -> None:
+    src = _house(
+        tmp_path,
+        {
+            "localservices.py": "from hedge.child_processes import spawn\n",
+            "demo.py": "from hedge import localservices\n",
+            "api/app.py": "from hedge.fuzzing import strategies\n",
+        },
+    )
+    assert development_imports(src) == {
+        "demo.py imports hedge.localservices",
+        "api/app.py imports hedge.fuzzing",
+        "api/app.py imports hedge.fuzzing.strategies",
+    }
