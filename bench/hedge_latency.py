@@ -145,14 +145,14 @@ class Processes:
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = (self.workdir / f"{name}.log").open("wb")
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "hedge.cli", *args, "--log-level", self.log_level],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **self.trace, **env},
-            )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hedge.cli", *args, "--log-level", self.log_level],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.trace, **env},
         )
+        self.procs.append(proc)
+        PROCESS_NAMES[str(proc.pid)] = name
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
@@ -322,6 +322,7 @@ async def run_engine(
         watch.ready = asyncio.get_running_loop().create_future()
         watcher = asyncio.create_task(watch.run(admin))
         await watch.ready
+        cpu_before = process_cpu_ms()
         try:
             for _ in range(triggers):
                 hedge = (
@@ -373,7 +374,29 @@ async def run_engine(
                     splits.append((started - sent) / 1e6)
         finally:
             watcher.cancel()
+        cpu_after = process_cpu_ms()
+        cpu_per_trigger.clear()
+        cpu_per_trigger.update(
+            {name: round((ms - cpu_before.get(name, 0.0)) / triggers, 3) for name, ms in cpu_after.items()}
+        )
     return samples
+
+
+def process_cpu_ms() -> dict[str, float]:
+    """CPU time (user + system, ms) each server and agent process has used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for pid, name in PROCESS_NAMES.items():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) * 1000 / ticks
+    return used
+
+
+# CPU ms per trigger of each process over the trigger loop (the setup of each trigger included:
+# two createAction, the admin's link, A's OPENING/OPEN/EXECUTED): compare runs by it, as it moves
+# far less with the machine's load than the latencies do
+cpu_per_trigger: dict[str, float] = {}
 
 
 # PRICE at EA 1 -> the hedge action's EXECUTING seen by an admin subscriber (in this process): the
@@ -503,6 +526,8 @@ floor_samples: list[float] = []
 # --hops: per trigger (sent at EA 1, arrived at EA 2, position A, hedge action, position B)
 traced: list[tuple[int, int, str, str, str]] = []
 HOPS_FILE: list[str] = []  # the file the processes stamp into, when --hops
+PROCESS_NAMES: dict[str, str] = {}  # pid -> "server<port>", "agent1", "agent2" (for the probes)
+SLOWEST = 5  # --hops: the slowest samples shown one by one, with what else ran meanwhile
 # the path in order: (hop, the stamps that mark it: (name, key: A, the hedge action H, or B));
 # a hop is the earliest of its stamps after EA 1 sent the PRICE (a negative gap: the two ran in
 # the other order, e.g. the feed tailer delivered before the commit hook ran)
@@ -524,28 +549,71 @@ HOPS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 
-def hop_report(path: str) -> dict[str, dict[str, float]]:
-    """p50/p99 in ms of each hop, from EA 1's send through the stamps to EA 2's arrival."""
+def hop_report(path: str) -> dict[str, Any]:
+    """p50/p99 in ms of each hop, from EA 1's send through the stamps to EA 2's arrival; and
+    the SLOWEST samples one by one: their slowest hops, and the probes (hedge/hop_probes.py: gc,
+    event-loop stalls, the agents' periodic tasks) of any process that fell within them."""
     stamps: dict[tuple[str, str], list[int]] = {}
+    probes: list[tuple[int, str, str]] = []  # (ns, kind, key)
     with contextlib.suppress(FileNotFoundError), open(path) as lines:
         for line in lines:
-            ns, hop, key = line.split()
-            stamps.setdefault((hop, key), []).append(int(ns))
+            ns, hop, key = line.split(maxsplit=2)
+            if hop.startswith("p."):
+                probes.append((int(ns), hop, key.strip()))
+            else:
+                stamps.setdefault((hop, key.strip()), []).append(int(ns))
     gaps: dict[str, list[float]] = {}
+    samples: list[tuple[float, int, int, dict[str, float]]] = []
     for sent, arrived, a_id, action_id, b_id in traced:
         keys = {"A": a_id, "H": action_id, "B": b_id}
         previous, previous_name = sent, "ea1.sent"
+        mine: dict[str, float] = {}
         for name, marks in [*HOPS, ("ea2.arrived", [])]:
             found = [t for m, k in marks for t in stamps.get((m, keys[k]), []) if t >= sent]
             at = arrived if name == "ea2.arrived" else min(found, default=None)
             if at is None:
                 continue
-            gaps.setdefault(f"{previous_name} -> {name}", []).append((at - previous) / 1e6)
+            hop = f"{previous_name} -> {name}"
+            gaps.setdefault(hop, []).append((at - previous) / 1e6)
+            mine[hop] = round((at - previous) / 1e6, 3)
             previous, previous_name = at, name
-    return {
+        samples.append(((arrived - sent) / 1e6, sent, arrived, mine))
+    report: dict[str, Any] = {
         hop: {"p50_ms": round(percentile(v, 0.5), 3), "p99_ms": round(percentile(v, 0.99), 3), "n": len(v)}
         for hop, v in gaps.items()
     }
+    report["slowest"] = [
+        {
+            "ms": round(total, 3),
+            "hops": dict(sorted(mine.items(), key=lambda kv: -kv[1])[:3]),
+            "meanwhile": [
+                _probe(ns - sent, kind, key) for ns, kind, key in probes if sent - 20e6 <= ns <= arrived
+            ],
+        }
+        for total, sent, arrived, mine in sorted(samples, reverse=True)[:SLOWEST]
+    ]
+    report["probes"] = _probe_summary(probes)
+    return report
+
+
+def _probe(offset_ns: int, kind: str, key: str) -> str:
+    """One probe as `+12.3ms agent2 p.stall 45000/.../where` (offset from EA 1's send)."""
+    pid, _, rest = key.partition("/")
+    return f"{offset_ns / 1e6:+.1f}ms {PROCESS_NAMES.get(pid, pid)} {kind} {rest}"
+
+
+def _probe_summary(probes: list[tuple[int, str, str]]) -> dict[str, Any]:
+    """Per process and kind: how many probes, and for gc and stalls the longest (ms)."""
+    summary: dict[str, Any] = {}
+    for _, kind, key in probes:
+        pid, _, rest = key.partition("/")
+        entry = summary.setdefault(f"{PROCESS_NAMES.get(pid, pid)} {kind}", {"n": 0, "max_ms": 0.0})
+        entry["n"] += 1
+        fields = rest.split("/")
+        if kind in ("p.gc", "p.stall"):
+            us = fields[1] if kind == "p.gc" else fields[0]
+            entry["max_ms"] = max(entry["max_ms"], int(us) / 1000)
+    return summary
 
 
 THIS_FILE = os.path.abspath(__file__)
@@ -575,6 +643,8 @@ def report(engine: str, samples: list[float], log_level: str) -> dict[str, Any]:
         "processes": "server + 2 agents as processes, 2 scripted EAs in the bench",
         "log_level": log_level,
         "cpus": os.cpu_count(),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
+        "cpu_ms_per_trigger": dict(cpu_per_trigger),
     }
 
 
@@ -606,7 +676,11 @@ async def main_async(args: argparse.Namespace) -> None:
         line["servers"] = args.pg_servers if engine == "postgres" else 1
         if HOPS_FILE:
             line["hops"] = hop_report(HOPS_FILE[0])
-            os.unlink(HOPS_FILE[0])
+            if args.keep_hops:
+                os.rename(HOPS_FILE[0], kept := f"{args.keep_hops}.{engine}")
+                line["hops_file"] = kept
+            else:
+                os.unlink(HOPS_FILE[0])
         print(json.dumps(line), flush=True)
 
 
@@ -625,6 +699,8 @@ def main() -> None:
     parser.add_argument(
         "--hops", action="store_true", help="stamp each hop (HEDGE_TRACE_HOPS) and print p50/p99 per hop"
     )
+    parser.add_argument("--keep-hops", default="", metavar="PATH",
+                        help="with --hops: keep the stamps (and probes) in PATH.<engine>")  # fmt: skip
     parser.add_argument("--floor-relay", nargs=3, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_relay is not None:

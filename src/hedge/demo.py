@@ -57,11 +57,10 @@ def run_demo(args: argparse.Namespace) -> int:
 
 @dataclass
 class Party:
+    """A demo user: its name, its account, its GraphQL client (with its token), agent and paper EA."""
+
     name: str
-    user_id: str
-    token: str
     account_id: str
-    account_number: str
     client: GraphQLClient
     agent: AgentRuntime | None = None
     ea: PaperEA | None = None
@@ -158,7 +157,9 @@ def _port_free(port: int) -> bool:
 def _write_tokens(path: Path, admin_token: str, parties: list[Party]) -> Path:
     """The demo's throwaway tokens in a file only this user can read (never on the screen)."""
     lines = [f"admin (admin@hedge.local): {admin_token}"]
-    lines += [f"{party.name} (trader{i}@demo.local): {party.token}" for i, party in enumerate(parties, 1)]
+    lines += [
+        f"{party.name} (trader{i}@demo.local): {party.client.token}" for i, party in enumerate(parties, 1)
+    ]
     path.touch(mode=0o600)
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -197,26 +198,25 @@ async def _parties(
             {"i": {"userId": user_id, "brokerType": "MT5", "accountNumber": number,
                    "serverName": "Paper-Demo", "displayName": f"{name} demo account", "leverage": 100}},
         )  # fmt: skip
-        party = Party(name, user_id, token, account["createAccount"]["id"], number, GraphQLClient(url, token))
         ea_token = secrets.token_urlsafe(16)
-        party.agent = AgentRuntime(
+        agent = AgentRuntime(
             AgentSettings(server_url=url, token=token, ea_token=ea_token, ea_port=0,
                           state_dir=str(workdir / f"agent{index}"))
         )  # fmt: skip
-        tasks.append(asyncio.create_task(party.agent.run()))
-        await party.agent.listening.wait()
-        party.ea = PaperEA(
+        tasks.append(asyncio.create_task(agent.run()))
+        await agent.listening.wait()
+        ea = PaperEA(
             PaperConfig(account_number=number, server_name="Paper-Demo", ea_token=ea_token,
-                        agent_url=f"ws://127.0.0.1:{party.agent.ea_port}", symbols=(SYMBOL,), feed="static",
+                        agent_url=f"ws://127.0.0.1:{agent.ea_port}", symbols=(SYMBOL,), feed="static",
                         tick_interval_ms=TICK_MS, seed=index, auth_retry_delay_s=0.2,
                         reconnect_initial_delay_s=0.1, market_file=market_file(workdir),
                         market_offset_pips=BROKER_OFFSET_PIPS[index], spread_pips=SPREAD_PIPS)
         )  # fmt: skip
-        tasks.append(asyncio.create_task(party.ea.run()))
-        await asyncio.wait_for(party.ea.online.wait(), 15)
+        tasks.append(asyncio.create_task(ea.run()))
+        await asyncio.wait_for(ea.online.wait(), 15)
         narrator.users[user_id] = name
         narrator.say(f"{name}: agent and paper EA connected (account {number})")
-        parties.append(party)
+        parties.append(Party(name, account["createAccount"]["id"], GraphQLClient(url, token), agent, ea))
     try:
         yield parties
     finally:

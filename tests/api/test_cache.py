@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,30 @@ async def test_redis_dies_while_serving_reads_and_writes_go_on_with_warning(
             assert (await alice.client._http.get("/healthz")).status_code == 200
     finally:
         dedicated.stop()
+
+
+async def test_a_write_refreshes_redis_in_the_committing_thread_not_on_the_event_loop(
+    tmp_path: Path, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hedge.api.cache import EntityCache
+
+    loop_calls: list[str] = []
+    original = EntityCache._redis_call
+
+    def recording(self: EntityCache, call: object) -> object:
+        if threading.current_thread() is threading.main_thread():
+            loop_calls.append("redis")
+        return original(self, call)  # type: ignore[arg-type]
+
+    url = redis_server.url
+    async for api in start_api(settings_for(f"sqlite:///{tmp_path / 'h.db'}", redis_url=url)):
+        world = await build_world(api)
+        alice = world.alice
+        monkeypatch.setattr(EntityCache, "_redis_call", recording)
+        key = f"hedge:v1:Position:{alice.position_id}"
+        change = {"input": {"id": alice.position_id, "memo": "w"}}
+        written = await alice.client.execute(UPDATE_POSITION, change)
+        version = written["updatePosition"]["version"]
+        assert loop_calls == []  # the mutation itself waited on no Redis round trip
+        cached = redis.Redis.from_url(url).get(key)  # refreshed before the mutation answered
+        assert cached is not None and f'"version": {version}'.encode() in cached

@@ -48,3 +48,29 @@ async def test_same_document_subscribers_share_one_execution_and_others_get_thei
     assert set(lean_rows[0]) == {"id", "version"}
     assert rich_row["memo"] == "shared" and rich_row["version"] == lean_rows[0]["version"]
     assert sorted(executed) == sorted([LEAN, RICH])  # once per document, not once per subscriber
+
+
+async def test_subscription_events_each_keep_their_own_memo_so_a_long_subscription_does_not_grow(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, api = world.alice, world.api
+    memos: list[dict[Any, Any]] = []
+    original = StrawberryGraphQLCoreExecutionContext.execute_operation
+
+    def recording(self: Any, serially: bool | None = None) -> Any:
+        if self.operation.operation.value == "subscription":
+            memos.append(self._relevant_sub_fields)
+        return original(self, serially)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_operation", recording)
+    before = int(await subscriptions_open(api))
+    async with alice.client.connection() as conn:
+        op = await conn.start(LEAN)
+        await until_subscribed(api, before + 1)
+        for n in range(5):
+            memo = f"event {n}"
+            await alice.client.execute(UPDATE_POSITION, {"input": {"id": alice.position_id, "memo": memo}})
+            await next_for(conn, op)
+    assert len(memos) == 5
+    assert len({id(m) for m in memos}) == 5  # not one memo shared by every event of the subscription
+    assert max(len(m) for m in memos) == len(memos[0]) <= 1

@@ -182,7 +182,7 @@ def test_documents_outside_the_plan_shapes_are_left_to_strawberry() -> None:
         " updateAction(input: {id: $id}) { id } }",
         "mutation($id: ID!) { updatePosition(input: {id: $id}) { ...F } } fragment F on Position { id }",
         "mutation($id: ID!) { updatePosition(input: {id: $id}) @skip(if: false) { id } }",
-        'mutation { updateAccount(input: {id: "a", displayName: "x"}) { id } }',
+        'mutation { createAction(input: {type: CLOSE, accountId: "a", positionId: "p"}) { action { id } } }',
         "mutation($id: ID!) { updatePosition(input: {id: $id}) { nope } }",  # does not validate
         "mutation { updatePosition(",  # does not parse
         "mutation($id: ID!) { updatePosition(input: {id: $id}) { id } } query { me { id } }",

@@ -53,7 +53,7 @@ def test_demo_removes_its_folder_and_prints_no_token(tmp_path: Path) -> None:
 def test_demo_keeps_tokens_in_a_file_only_its_user_reads_and_prints_where(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    party = Party("user 1", "u1", "hs_" + "u" * 43, "acc", "10001", GraphQLClient("http://127.0.0.1:9", None))
+    party = Party("user 1", "acc", GraphQLClient("http://127.0.0.1:9", "hs_" + "u" * 43))
     path = _write_tokens(tmp_path / "tokens.txt", "hs_" + "a" * 43, [party])
     _print_urls("http://127.0.0.1:8000", path, [])
 

@@ -11,7 +11,7 @@ import pytest
 from hedge.domain.clock import ManualClock
 from hedge.domain.models import Position
 from hedge.domain.rows import from_mapping
-from hedge.store.feed import ChangeEvent, FeedGap
+from hedge.store.feed import ChangeEvent, FeedGap, FeedSignal
 from hedge.store.repository import Store
 
 from .conftest import World, seed, wait_until
@@ -63,6 +63,28 @@ def _woken_by_an_entry(waiting: Store, cursor: int, world: World) -> float:
 def test_wait_changes_wakes_on_commit_from_another_thread_well_before_timeout(world: World) -> None:
     store = world.store
     assert _woken_by_an_entry(store, store.signal.head, world) < 0.5
+
+
+def test_feed_signal_reader_with_moving_cursor_is_woken_only_by_commits_it_has_not_taken_in() -> None:
+    signal = FeedSignal()
+    applied = [0]  # the reader's cursor, moved by someone else (the broker's commit hook)
+    checks_by_reader: list[int] = []
+    result: list[bool] = []
+
+    def cursor() -> int:
+        if threading.current_thread() is reader:
+            checks_by_reader.append(applied[0])
+        return applied[0]
+
+    reader = threading.Thread(target=lambda: result.append(signal.wait_beyond(cursor, 10)))
+    reader.start()
+    wait_until(lambda: signal.waiters == 1)
+    applied[0] = 1
+    signal.advance(1)  # taken in before it was announced: no wake-up
+    signal.advance(2)  # not taken in: the reader wakes and sees it
+    reader.join(timeout=5)
+    assert result == [True] and signal.waiters == 0
+    assert checks_by_reader == [0, 1]  # its first look, then the one wake-up for seq 2
 
 
 def test_wait_changes_without_commit_returns_empty_after_timeout(world: World) -> None:

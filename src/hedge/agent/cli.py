@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from hedge import eventloop, logs
+from hedge import eventloop, heap, logs
 
 if TYPE_CHECKING:
     from hedge.agent.runtime import AgentRuntime
@@ -85,6 +85,7 @@ def run_agent(args: argparse.Namespace) -> int:
         log.error("cannot start the agent: %s", exc)
         return EXIT_REFUSED
     eventloop.tune_threads()
+    heap.settle_now_and_later()  # the start-up heap out of the collector's full passes
     return eventloop.run(_serve(runtime, log))
 
 

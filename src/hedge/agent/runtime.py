@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hedge import hops
+from hedge import hop_probes, hops
 from hedge.agent import documents as doc
 from hedge.agent import figures
 from hedge.agent.controls import TRADING_CONTROLS
@@ -104,6 +104,8 @@ class AgentRuntime:
         """Serve the EAs and, while holding the lease, act, until cancelled; a refused token
         raises TokenRefused."""
         self._fatal = asyncio.get_running_loop().create_future()
+        if hops.ON:
+            hop_probes.start(asyncio.get_running_loop())
         self._local.restore_accounts(self.core)
         self._local.restore_orders(self.core)
         self.ea_port = await self.gateway.start(self.settings.ea_host, self.settings.ea_port)
@@ -216,11 +218,15 @@ class AgentRuntime:
             self._dirty.clear()
             self._execute(self.core.decide(time.monotonic()))
             if time.monotonic() - self._local.orders_saved_at >= 1.0:
+                if hops.ON:
+                    hops.stamp("p.task", f"{os.getpid()}/save_orders")
                 self._local.save_orders(self.core)
 
     async def _push_loop(self) -> None:
         while True:
             await asyncio.sleep(self.settings.account_push_interval_s)
+            if hops.ON:
+                hops.stamp("p.task", f"{os.getpid()}/account_push")
             self._execute(self.core.push_accounts())
             await self._report_figures()
 
@@ -238,6 +244,8 @@ class AgentRuntime:
             await asyncio.sleep(CONTROLS_REFRESH_S)
             if not (self.link.connected and self.link.controls_supported):
                 continue
+            if hops.ON:
+                hops.stamp("p.task", f"{os.getpid()}/controls_refresh")
             try:
                 data = await self.link.query(TRADING_CONTROLS)
             except (GraphQLClientError, *LINK_ERRORS) as exc:

@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from hedge import hops
+from hedge import hop_probes, hops
 from hedge.api import alert_types, convert
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
@@ -95,6 +95,8 @@ class ChangeBroker:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        if hops.ON:
+            hop_probes.start(self._loop)
         self.cursor = self.delivered = self._store.signal.head
         self._store.add_commit_hook(self._committed_here)
         self._thread = threading.Thread(target=self._tail, name="change-broker", daemon=True)
@@ -111,7 +113,8 @@ class ChangeBroker:
         read when every commit it heard of was applied by its hook already."""
         signal = self._store.signal
         while not self._stop.is_set():
-            woken = signal.wait_beyond(self.cursor, IDLE_WAIT_S)
+            # the cursor as a callable: a commit the hooks applied already wakes nobody
+            woken = signal.wait_beyond(lambda: self.cursor, IDLE_WAIT_S)
             if woken and signal.head <= self.cursor:
                 continue  # announced by the commit hooks, nothing to read back
             try:
@@ -174,7 +177,9 @@ class ChangeBroker:
         tail thread; the delivery itself happens on the event loop. When they follow the cursor
         (nothing of another process's is missing before them) and the cache is this process's
         alone, they are applied here too, so that the tail thread need not read them back; with
-        Redis the tail thread still does (its refresh would hold up the committing call)."""
+        Redis the tail thread still reads them back and applies them, and only Redis is refreshed
+        here (the resolvers' `cache.written` forgets the memory copies on the event loop without
+        a Redis round trip there)."""
         if hops.ON:
             for event in events:
                 hops.stamp("s.committed", event.entity_id)
@@ -182,6 +187,11 @@ class ChangeBroker:
             with self._apply_lock:
                 if events[0].seq == self.cursor + 1:
                     self._apply(events)
+        elif events:  # Redis: refreshed here, in the committing worker thread, before the
+            for event in events:  # mutation answers (a read on another server right after sees it)
+                self._cache.invalidate(
+                    event.entity, event.entity_id, event.user_id, event.version, event.image
+                )
         if self._loop is not None and events:
             with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                 self._loop.call_soon_threadsafe(self._deliver_if_next, events)

@@ -163,16 +163,7 @@ class EntityCache:
         self, entity: str, entity_id: str, user_id: str, version: int, image: dict[str, Any]
     ) -> None:
         """A committed change: drop memory copies, remember the version, refresh Redis."""
-        key = (entity, entity_id)
-        with self._lock:
-            self._l1.pop(key, None)
-            if self._newest.get(key, 0) < version:
-                self._newest[key] = version
-            if entity == "Account":
-                self._l1.pop(("AccountsOf", user_id), None)
-            if entity == "User":
-                for token_key in [k for k, u in self._tokens.items() if u.id == entity_id]:
-                    self._tokens.pop(token_key, None)
+        self._forget(entity, entity_id, user_id, version)
         if self._redis is None:
             return
         payload = json.dumps({"version": version, "image": image})
@@ -187,14 +178,30 @@ class EntityCache:
             self._redis_call(lambda r: r.incr(self._gen_key(user_id)))
             self._redis_call(lambda r: r.delete(PREFIX + f"AccountsOf:{user_id}"))
 
+    def _forget(self, entity: str, entity_id: str, user_id: str, version: int) -> None:
+        """Drop this process's memory copies of a changed row and remember its version."""
+        key = (entity, entity_id)
+        with self._lock:
+            self._l1.pop(key, None)
+            if self._newest.get(key, 0) < version:
+                self._newest[key] = version
+            if entity == "Account":
+                self._l1.pop(("AccountsOf", user_id), None)
+            if entity == "User":
+                for token_key in [k for k, u in self._tokens.items() if u.id == entity_id]:
+                    self._tokens.pop(token_key, None)
+
     def written(self, entity: User | Account | Position | Action | Alert) -> None:
-        """This process just committed `entity`: invalidate at once, before the feed says so."""
-        self.invalidate(
+        """This process just committed `entity`: forget the memory copies at once, before the
+        feed says so. Redis was refreshed already, by the change broker's commit hook in the
+        committing worker thread (api/broker.py), before the store call returned: called from a
+        resolver this runs on the event loop, where a Redis round trip held every connection up
+        (33 ms once under `bench/hedge_latency.py --hops`)."""
+        self._forget(
             ENTITY_NAMES[type(entity)],
             entity.id,
             entity.id if isinstance(entity, User) else entity.user_id,
             entity.version,
-            to_image(entity),
         )
 
     # ------------------------------------------------------------------ internals

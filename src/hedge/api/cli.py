@@ -8,7 +8,7 @@ import socket
 import sys
 from dataclasses import replace
 
-from hedge import eventloop, logs
+from hedge import eventloop, heap, logs
 from hedge.config import ServerSettings, flag_values
 from hedge.domain.errors import DomainError
 
@@ -77,6 +77,7 @@ def run_server(args: argparse.Namespace) -> int:
         ssl_keyfile=settings.tls_key or None,
         log_config=None,  # the logging set up above (plain or JSON lines)
     )
+    heap.settle_now_and_later()  # the start-up heap out of the collector's full passes
     try:
         uvicorn.Server(config).run(sockets=[listening])
     finally:

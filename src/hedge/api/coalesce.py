@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -50,25 +50,18 @@ class _Waiting:
     futures: list[asyncio.Future[Account]] = field(default_factory=list)
 
 
+@dataclass(eq=False)
 class FigureCoalescer:
-    def __init__(
-        self,
-        store: Store,
-        pause_s: float = 0.25,
-        *,
-        lanes: Lanes | None = None,
-        chunk: int = 10,
-        yield_s: float = 0.5,
-    ) -> None:
-        self._store = store
-        self._pause_s = pause_s
-        self._lanes = lanes
-        self._chunk = chunk
-        self._yield_s = yield_s
-        self._waiting: dict[str, _Waiting] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.batches = 0  # transactions written (tests and the benchmark read it)
+    store: Store
+    pause_s: float = 0.25
+    _: KW_ONLY
+    lanes: Lanes | None = None
+    chunk: int = 10
+    yield_s: float = 0.5
+    batches: int = field(default=0, init=False)  # transactions written (tests and the benchmark read it)
+    _waiting: dict[str, _Waiting] = field(default_factory=dict, init=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._drain_forever(), name="account-figures")
@@ -100,24 +93,24 @@ class FigureCoalescer:
 
     async def _gap(self) -> None:
         """A moment when no foreground request is under way (or `yield_s` of waiting for one)."""
-        if self._lanes is not None:
-            await self._lanes.clear(self._yield_s)
+        if self.lanes is not None:
+            await self.lanes.clear(self.yield_s)
 
     async def _drain_forever(self) -> None:
         while True:
             await self._wake.wait()
-            await asyncio.sleep(self._pause_s)  # the reports arriving meanwhile join this batch
+            await asyncio.sleep(self.pause_s)  # the reports arriving meanwhile join this batch
             self._wake.clear()
             batch, self._waiting = self._waiting, {}
             ids = sorted(batch)
-            for start in range(0, len(ids), self._chunk):
+            for start in range(0, len(ids), self.chunk):
                 await self._gap()
-                await self._write({i: batch[i] for i in ids[start : start + self._chunk]})
+                await self._write({i: batch[i] for i in ids[start : start + self.chunk]})
 
     async def _write(self, batch: dict[str, _Waiting]) -> None:
         try:
             results: dict[str, Account | DomainError] = await run_in_threadpool(
-                update_figures, self._store, {k: (w.changes, w.actor) for k, w in batch.items()}
+                update_figures, self.store, {k: (w.changes, w.actor) for k, w in batch.items()}
             )
         except Exception as exc:  # the whole transaction failed: every caller gets the error
             log.warning("writing %d accounts' figures failed: %s", len(batch), exc)

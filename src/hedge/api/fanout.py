@@ -28,6 +28,17 @@ _results: OrderedDict[_Key, tuple[object, object, Any]] = OrderedDict()
 
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    def build_per_event_executor(self, payload: Any) -> Any:
+        """graphql-core's copy for one event, with a memo of collected sub-fields of its own.
+
+        graphql-core 3.3 shares the subscription executor's memo with every event's copy, keyed
+        by the identity of field lists that each event makes anew: one subscription's memo grew
+        by an entry per event for as long as it lived (an agent's: for days), and every garbage
+        collection pass walked all of it (docs/performance.md, "Session 4")."""
+        executor = super().build_per_event_executor(payload)
+        executor._relevant_sub_fields = {}
+        return executor
+
     def execute_operation(self, serially: bool | None = None) -> Any:
         if self.operation.operation is not OperationType.SUBSCRIPTION or not isinstance(
             self.root_value, SHAREABLE

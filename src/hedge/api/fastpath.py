@@ -47,10 +47,12 @@ from strawberry.types.field import StrawberryField
 
 from hedge.api.context import Context
 from hedge.api.errors import ErrorCodes
+from hedge.api.fastvars import Coercion, plan_coercion
 
 log = logging.getLogger(__name__)
 
-FAST_FIELDS = frozenset({"updatePosition", "updateAction", "triggerActions"})
+# updateAccount: the agents' figure pushes (hedge.api.coalesce), a hundred a second and more
+FAST_FIELDS = frozenset({"updatePosition", "updateAction", "triggerActions", "updateAccount"})
 _KEPT_PLANS = 256  # distinct document texts kept (clients send a handful)
 
 
@@ -85,6 +87,8 @@ class Plan:
     input_fields: tuple[tuple[str, str, bool], ...]  # graphql name, python name, is a list
     required: tuple[str, ...]  # input fields without a default (None until the value is set)
     output: Output
+    coercion: Coercion | None  # the variables into the input, planned (None: graphql-core's path)
+    nested: frozenset[str] = frozenset()  # input fields of input objects: given, Strawberry runs it
 
 
 class _Info:
@@ -170,6 +174,7 @@ class FastMutations:
             return None
         names = self._schema.config.name_converter
         input_fields = []
+        nested = set()
         for input_field in definition.fields:
             kind = input_field.type
             if isinstance(kind, StrawberryOptional):
@@ -180,7 +185,8 @@ class FastMutations:
             else:
                 listed = False
             if not _leaf(kind, self._schema.schema_converter.scalar_registry):
-                return None
+                nested.add(names.from_field(input_field))  # a request giving it goes to Strawberry
+                continue
             input_fields.append((names.from_field(input_field), input_field.python_name, listed))
         output = self._output(root, root_def.type, "Mutation")
         if output is None:
@@ -200,6 +206,10 @@ class FastMutations:
                 if f.default_value is MISSING and f.default_factory is MISSING
             ),
             output,
+            plan_coercion(
+                self._schema._schema, operation, (root.arguments or ())[0], root_def.args["input"].type
+            ),
+            frozenset(nested),
         )
 
     def _strawberry_field(self, definition: StrawberryObjectDefinition, name: str) -> StrawberryField | None:
@@ -251,15 +261,13 @@ class FastMutations:
         (Strawberry then answers with its own errors, nothing having run)."""
         if variables is not None and not isinstance(variables, dict):
             return None
-        coerced = get_variable_values(
-            self._schema._schema, plan.operation.variable_definitions or (), variables or {}
-        )
-        if isinstance(coerced, list):
-            return None
-        try:
-            raw = get_argument_values(plan.root_def, plan.root, coerced)["input"]
-        except GraphQLError:
-            return None
+        raw = None if plan.coercion is None else plan.coercion.coerce(variables or {})
+        if raw is None:
+            raw = self.coerced_input(plan, variables or {})
+            if raw is None:
+                return None
+        if any(raw.get(name) is not None for name in plan.nested):
+            return None  # Strawberry converts nested input objects: its path, nothing having run
         # as strawberry.types.arguments.convert_argument builds an input of leaf fields
         kwargs: dict[str, Any] = dict.fromkeys(plan.required, None)
         for graphql_name, python_name, listed in plan.input_fields:
@@ -267,6 +275,20 @@ class FastMutations:
                 value = raw[graphql_name]
                 kwargs[python_name] = list(value) if listed and value is not None else value
         return plan.input_type(**kwargs)
+
+    def coerced_input(self, plan: Plan, variables: dict[str, Any]) -> dict[str, Any] | None:
+        """The root field's input as graphql-core coerces the variables into it (None: they do
+        not coerce), for what the planned coercion (api/fastvars.py) leaves to it."""
+        coerced = get_variable_values(
+            self._schema._schema, plan.operation.variable_definitions or (), variables
+        )
+        if isinstance(coerced, list):
+            return None
+        try:
+            raw: dict[str, Any] = get_argument_values(plan.root_def, plan.root, coerced)["input"]
+        except GraphQLError:
+            return None
+        return raw
 
     async def run(self, plan: Plan, argument: Any, context: Context) -> dict[str, Any]:
         """The response body of the plan's resolver called with `argument`."""

@@ -16,18 +16,18 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-_FIELDS: dict[object, tuple[str, ...]] = {}
+_FIELDS: dict[tuple[type, object], tuple[str, ...]] = {}
 
 
 def image(row: object, cls: Callable[..., T], **given: object) -> T:
     """`cls` (a Strawberry type) filled from `row`'s attributes of the same names; `given` wins."""
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.init)  # type: ignore[arg-type]
-    values = dict(given)
-    for name in names:
-        if name not in values and hasattr(row, name):
-            values[name] = plain(getattr(row, name))
+    key = (type(row), cls)
+    names = _FIELDS.get(key)
+    if names is None:  # the names both have, once per pair of types (rows are dataclasses)
+        init = (f.name for f in dataclasses.fields(cls) if f.init)  # type: ignore[arg-type]
+        names = _FIELDS[key] = tuple(name for name in init if hasattr(row, name))
+    values = {name: plain(getattr(row, name)) for name in names if name not in given}
+    values.update(given)
     return cls(**values)
 
 

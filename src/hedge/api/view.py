@@ -24,6 +24,8 @@ from hedge.api.http_spec import GraphQLOverHTTP, response_media_type
 from hedge.api.lanes import is_figures_push
 from hedge.api.schema import HedgeSchema
 from hedge.api.session import SessionAuth
+from hedge.api.sub_prepared import PreparedSubscriptions
+from hedge.api.ws_prepared import PreparedTransportWS
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
 from hedge.domain.tokens import plausible
@@ -42,6 +44,8 @@ def bearer(value: object) -> str | None:
 
 
 class HedgeGraphQL(GraphQLOverHTTP):
+    graphql_transport_ws_handler_class = PreparedTransportWS  # the prepared mutations over WS too
+
     def __init__(self, services: Services, schema: Any) -> None:
         super().__init__(
             schema,
@@ -57,6 +61,7 @@ class HedgeGraphQL(GraphQLOverHTTP):
             if services.settings.fast_mutations and isinstance(schema, HedgeSchema) and covers(schema)
             else None
         )
+        self.subscriptions = PreparedSubscriptions(self.fast) if self.fast is not None else None
 
     @property
     def graphql_ide_html(self) -> str:

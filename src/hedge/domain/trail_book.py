@@ -22,6 +22,7 @@ rebuilt once dead entries outnumber live ones (amortised O(1) per removal).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 from heapq import heapify, heappop, heappush
 
@@ -33,20 +34,19 @@ from hedge.domain.trail_rules import Fired, check_quote, check_watch, closing_pr
 _MINUS_INFINITY = Decimal("-Infinity")
 
 
+@dataclass(slots=True, eq=False)
 class _Watch:
-    __slots__ = ("alive", "book", "buy", "entry", "mode", "position_id", "segment", "seq")
+    position_id: PositionId
+    mode: TrailMode
+    seq: int
+    book: _SideBook
+    entry: Decimal  # normalised (x = bid for BUY, -ask for SELL); TRAILING_STOP: the best so far
+    buy: bool = field(init=False)  # from the entry: normalised SELL prices are negative
+    alive: bool = True
+    segment: _Segment | None = None  # TRAILING_STOP: the segment whose m it shares
 
-    def __init__(
-        self, position_id: PositionId, mode: TrailMode, seq: int, book: _SideBook, entry: Decimal
-    ) -> None:
-        self.position_id = position_id
-        self.mode = mode
-        self.seq = seq
-        self.book = book
-        self.alive = True
-        self.buy = entry > 0  # normalised SELL prices are negative
-        self.entry = entry  # normalised (x = bid for BUY, -ask for SELL); TRAILING_STOP: the best so far
-        self.segment: _Segment | None = None  # TRAILING_STOP: the segment whose m it shares
+    def __post_init__(self) -> None:
+        self.buy = self.entry > 0
 
 
 _Entry = tuple[Decimal, int, _Watch]  # (key, seq, watch): seq is unique, so watches never compare

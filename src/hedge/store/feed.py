@@ -56,12 +56,17 @@ class FeedGap(DomainError):
 
 
 class FeedSignal:
-    """The newest sequence number this process knows of, and a wake-up for waiting readers."""
+    """The newest sequence number this process knows of, and a wake-up for waiting readers.
+
+    A reader may wait with a cursor it keeps moving itself (a callable): a commit whose events
+    that reader already took in (the broker's commit hook applies its own process's commits
+    before the signal advances) then wakes nobody, instead of waking the reader to find nothing
+    new: one thread switch less per commit."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._head = 0
-        self._waiters = 0
+        self._cursors: list[Callable[[], int]] = []  # one per blocked reader
 
     @property
     def head(self) -> int:
@@ -70,22 +75,26 @@ class FeedSignal:
     @property
     def waiters(self) -> int:
         """How many readers are blocked in `wait_beyond` right now (for tests and metrics)."""
-        return self._waiters
+        return len(self._cursors)
 
     def advance(self, seq: int) -> None:
         with self._condition:
             if seq > self._head:
                 self._head = seq
-                self._condition.notify_all()
+                if any(cursor() < seq for cursor in self._cursors):
+                    self._condition.notify_all()
 
-    def wait_beyond(self, cursor: int, timeout_s: float) -> bool:
-        """Wait until something after `cursor` is known, or the timeout; True if it is."""
+    def wait_beyond(self, cursor: int | Callable[[], int], timeout_s: float) -> bool:
+        """Wait until something after `cursor` is known, or the timeout; True if it is.
+
+        `cursor` is a number, or a callable read again on every wake-up and commit."""
+        current = cursor if callable(cursor) else (lambda: cursor)
         with self._condition:
-            self._waiters += 1
+            self._cursors.append(current)
             try:
-                return self._condition.wait_for(lambda: self._head > cursor, timeout=timeout_s)
+                return self._condition.wait_for(lambda: self._head > current(), timeout=timeout_s)
             finally:
-                self._waiters -= 1
+                self._cursors.remove(current)
 
 
 def read_events(

@@ -20,12 +20,7 @@ from sqlalchemy import (
 )
 
 from hedge.store.tables import metadata
-from hedge.store.types import DecimalText, UtcDateTime
-
-
-def _serial() -> Column[int]:
-    return Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-
+from hedge.store.types import DecimalText, UtcDateTime, serial_key
 
 # One row per job: when it is next due, and which process holds its lease while it runs.
 job_schedule = Table(
@@ -40,7 +35,7 @@ job_schedule = Table(
 job_runs = Table(
     "job_runs",
     metadata,
-    _serial(),
+    serial_key("id"),
     Column("job", String(64), nullable=False),
     Column("process_id", String(128), nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
@@ -79,7 +74,7 @@ account_snapshots = Table(
 stats_reports = Table(
     "stats_reports",
     metadata,
-    _serial(),
+    serial_key("id"),
     Column("generated_at", UtcDateTime, nullable=False, index=True),
     Column("location", Text, nullable=False),
     Column("body", JSON, nullable=False),
@@ -104,7 +99,7 @@ archive_batches = Table(
 notify_outbox = Table(
     "notify_outbox",
     metadata,
-    _serial(),
+    serial_key("id"),
     Column("channel", String(128), nullable=False),
     Column("dedupe_key", String(256), nullable=False),
     Column("alert_id", String(64)),

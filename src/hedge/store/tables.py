@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -16,7 +15,7 @@ from sqlalchemy import (
     Text,
 )
 
-from hedge.store.types import DecimalText, UtcDateTime
+from hedge.store.types import DecimalText, UtcDateTime, serial_key
 
 metadata = MetaData()
 
@@ -118,7 +117,7 @@ actions = entity_table(
 changes = Table(
     "changes",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    serial_key("seq"),
     Column("entity", String(16), nullable=False),
     Column("op", String(8), nullable=False),
     Column("entity_id", String(64), nullable=False),
@@ -145,7 +144,7 @@ presence = Table(
 row_history = Table(
     "row_history",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    serial_key("seq"),
     Column("entity", String(16), nullable=False),
     Column("entity_id", String(64), nullable=False),
     Column("version", Integer, nullable=False),
@@ -216,7 +215,7 @@ agent_leases = Table(
 audit_log = Table(
     "audit_log",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    serial_key("seq"),
     Column("at", UtcDateTime, nullable=False, index=True),
     Column("actor_id", String(64)),  # None: the system itself (bootstrap, a server rule)
     Column("address", String(64)),

@@ -1,4 +1,6 @@
-"""Column types that keep domain values exact on every engine: Decimal as text, UTC datetimes."""
+"""Column types that keep domain values exact on every engine (Decimal as text, UTC datetimes), and
+the serial key every appended-to table has. The migrations use them too: change one and every
+migration using it builds another schema, so add a new one instead."""
 
 from __future__ import annotations
 
@@ -6,8 +8,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String
+from sqlalchemy import BigInteger, Column, DateTime, Dialect, Integer, String
 from sqlalchemy.types import TypeDecorator
+
+
+def serial_key(name: str) -> Column[int]:
+    """A 64-bit auto-incremented primary key (INTEGER on SQLite, where only INTEGER PRIMARY KEY
+    is the rowid that autoincrement needs)."""
+    return Column(name, BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
 
 
 class DecimalText(TypeDecorator[Decimal]):

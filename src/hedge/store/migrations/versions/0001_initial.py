@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from hedge.store.types import DecimalText, UtcDateTime
+from hedge.store.types import DecimalText, UtcDateTime, serial_key
 
 revision = "0001"
 down_revision = None
@@ -89,9 +89,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "changes",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
-        ),
+        serial_key("seq"),
         sa.Column("entity", sa.String(16), nullable=False),
         sa.Column("op", sa.String(8), nullable=False),
         sa.Column("entity_id", sa.String(64), nullable=False),

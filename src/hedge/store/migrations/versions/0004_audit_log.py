@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from hedge.store.types import UtcDateTime
+from hedge.store.types import UtcDateTime, serial_key
 
 revision = "0004"
 down_revision = "0003"
@@ -14,9 +14,7 @@ down_revision = "0003"
 def upgrade() -> None:
     op.create_table(
         "audit_log",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
-        ),
+        serial_key("seq"),
         sa.Column("at", UtcDateTime, nullable=False, index=True),
         sa.Column("actor_id", sa.String(64)),
         sa.Column("address", sa.String(64)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from hedge.store.types import DecimalText, UtcDateTime
+from hedge.store.types import DecimalText, UtcDateTime, serial_key
 
 revision = "0005"
 down_revision = "0004"
@@ -27,9 +27,7 @@ def upgrade() -> None:
         batch.create_index("ux_actions_request", ["requested_by", "client_request_id"], unique=True)
     op.create_table(
         "row_history",
-        sa.Column(
-            "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
-        ),
+        serial_key("seq"),
         sa.Column("entity", sa.String(16), nullable=False),
         sa.Column("entity_id", sa.String(64), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),

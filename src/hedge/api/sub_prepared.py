@@ -1,0 +1,164 @@
+"""Prepared subscriptions: the agents' fixed `onX` documents, each event completed without
+graphql-core's executor and Strawberry's per-event extension hooks.
+
+An agent keeps its subscriptions for days and every change of its user passes through each:
+per event Strawberry built an executor, ran every extension's hooks, resolved each field through
+its wrappers and processed the result, for a payload whose fields only read attributes of the
+broker's already converted object. A document that has a plan here (one subscription operation,
+one root field of ours, arguments coerced as graphql-core does, output fields that read their own
+attributes: the shapes api/fastpath.py plans) runs the same resolver (so authorization and the
+scope are checked as before, and the broker's stream is the same) and completes each event with
+fastpath's completion; the result is shared by every subscriber of the event with the same plan.
+
+What the plan does not cover stays Strawberry's, always before anything was sent: a document
+without a plan, variables that do not coerce, and a resolver that refuses at once (FORBIDDEN, a
+bad cursor): Strawberry then runs it again and answers with its own error message. An error the
+stream raises later (RESYNC_REQUIRED) is answered as Strawberry does: a `next` with the coded
+error, then `complete`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.schema.schema import validate_document
+from strawberry.types.base import StrawberryObjectDefinition
+
+from hedge.api.fastpath import FastMutations, Output, _complete, _Info, _Null
+
+log = logging.getLogger(__name__)
+
+_KEPT_PLANS = 64
+_KEPT_RESULTS = 64  # (event, plan) results: a fan-out uses its entry within a loop turn or two
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionPlan:
+    operation: OperationDefinitionNode
+    root: FieldNode
+    root_def: Any  # the graphql-core GraphQLField
+    key: str
+    resolver: Callable[..., Any]
+    arguments: tuple[tuple[str, str], ...]  # graphql name, python name
+    output: Output
+
+
+class PreparedSubscriptions:
+    def __init__(self, fast: FastMutations) -> None:
+        self._fast = fast
+        self._schema = fast._schema
+        self._plans: OrderedDict[str, SubscriptionPlan | None] = OrderedDict()
+        self._results: OrderedDict[tuple[int, int], tuple[object, dict[str, Any]]] = OrderedDict()
+        self._subscription = cast(StrawberryObjectDefinition, self._schema.get_type_by_name("Subscription"))
+
+    def plan(self, text: str) -> SubscriptionPlan | None:
+        if text in self._plans:
+            self._plans.move_to_end(text)
+            return self._plans[text]
+        try:
+            plan = self._prepare(text)
+        except Exception:
+            log.debug("no prepared plan for a subscription document", exc_info=True)
+            plan = None
+        self._plans[text] = plan
+        if len(self._plans) > _KEPT_PLANS:
+            self._plans.popitem(last=False)
+        return plan
+
+    def _prepare(self, text: str) -> SubscriptionPlan | None:
+        try:
+            document = parse(text, max_tokens=self._fast._max_tokens)
+        except GraphQLError:
+            return None
+        if len(document.definitions) != 1 or validate_document(
+            self._schema._schema, document, self._fast._rules
+        ):
+            return None
+        operation = document.definitions[0]
+        if (
+            not isinstance(operation, OperationDefinitionNode)
+            or operation.operation is not OperationType.SUBSCRIPTION
+            or operation.directives
+            or len(operation.selection_set.selections) != 1
+        ):
+            return None
+        root = operation.selection_set.selections[0]
+        if not isinstance(root, FieldNode) or root.directives:
+            return None
+        root_def = self._schema._schema.subscription_type.fields[root.name.value]
+        field = self._fast._strawberry_field(self._subscription, root.name.value)
+        if field is None or field.base_resolver is None or field.extensions or field.permission_classes:
+            return None
+        resolver = field.base_resolver
+        if not inspect.iscoroutinefunction(resolver.wrapped_func):
+            return None
+        if resolver.self_parameter is not None or resolver.root_parameter is not None:
+            return None  # ours are plain functions of (info, arguments)
+        if resolver.info_parameter is None or resolver.info_parameter.name != "info":
+            return None
+        names = self._schema.config.name_converter
+        arguments = tuple((names.get_graphql_name(a), a.python_name) for a in field.arguments)
+        output = self._fast._output(root, root_def.type, "Subscription")
+        if output is None:
+            return None
+        key = root.alias.value if root.alias else root.name.value
+        call = cast(Callable[..., Any], resolver.wrapped_func)
+        return SubscriptionPlan(operation, root, root_def, key, call, arguments, output)
+
+    def prepare(self, plan: SubscriptionPlan, variables: Any) -> dict[str, Any] | None:
+        """The resolver's keyword arguments, or None when the variables do not coerce."""
+        if variables is not None and not isinstance(variables, dict):
+            return None
+        coerced = get_variable_values(
+            self._schema._schema, plan.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            return None
+        try:
+            values = get_argument_values(plan.root_def, plan.root, coerced)
+        except GraphQLError:
+            return None
+        return {python: values[name] for name, python in plan.arguments if name in values}
+
+    async def open(self, plan: SubscriptionPlan, kwargs: dict[str, Any], context: Any) -> AsyncIterator[Any]:
+        """The resolver's stream of GraphQL objects (it raises when it refuses at once)."""
+        stream: AsyncIterator[Any] = await plan.resolver(info=_Info(context), **kwargs)
+        return stream
+
+    def event(self, plan: SubscriptionPlan, value: Any) -> dict[str, Any]:
+        """The `next` payload of one event, shared by every subscriber with the same plan."""
+        key = (id(value), id(plan))
+        kept = self._results.get(key)
+        if kept is not None and kept[0] is value:  # the value is kept with it: its id is not reused
+            return kept[1]
+        path: list[str | int] = [plan.key]
+        errors: list[GraphQLError] = []
+        try:
+            data: dict[str, Any] | None = {plan.key: _complete(value, plan.output, path, errors)}
+        except _Null:
+            data = None
+        payload = self._fast._failed(errors, data) if errors else {"data": data}
+        self._results[key] = (value, payload)
+        if len(self._results) > _KEPT_RESULTS:
+            self._results.popitem(last=False)
+        return payload
+
+    def failed(self, error: Exception) -> dict[str, Any]:
+        """The payload of an error the stream raised (Strawberry's: data null, the coded error)."""
+        graphql_error = (
+            error if isinstance(error, GraphQLError) else GraphQLError(str(error), original_error=error)
+        )
+        return self._fast._failed([graphql_error])

@@ -1,0 +1,93 @@
+"""graphql-transport-ws with the prepared documents for the agents: the mutations of
+api/fastpath.py and the subscriptions of api/sub_prepared.py.
+
+The agents send their mutations (updatePosition OPENING, triggerActions, ...) over the WebSocket
+their subscriptions use, so the plans the HTTP endpoint keeps for these fixed documents are used
+here too: a `subscribe` message whose document has a plan and whose variables coerce runs the
+plan (the same resolver: authorization, the rate limit, the store's transaction and every error
+stay what they are) and answers with the same `next` and `complete` messages Strawberry sends.
+A subscription document with a plan streams its events the same way. Everything else, including
+an operationName or a document without a plan, is Strawberry's as before, with nothing run.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, cast
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    CompleteMessage,
+    NextMessage,
+    NextMessagePayload,
+)
+from strawberry.utils.aio import aclosing
+
+from hedge.api.context import Context
+
+if TYPE_CHECKING:
+    from hedge.api.fastpath import FastMutations
+    from hedge.api.sub_prepared import PreparedSubscriptions
+
+
+class PreparedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        try:
+            if not operation.operation_name and (
+                await self._mutation(operation) or await self._subscription(operation)
+            ):
+                return
+        except Exception as error:  # as Strawberry's run_operation: logged, completed, forgotten
+            await self.handle_task_exception(error)
+            with suppress(Exception):
+                await operation.send_operation_message(CompleteMessage(id=operation.id, type="complete"))
+            self.operations.pop(operation.id, None)
+            raise
+        await super().run_operation(operation)
+
+    async def _mutation(self, operation: Operation[Context, None]) -> bool:
+        """Run a prepared mutation; False (nothing run) when it has no plan."""
+        fast: FastMutations | None = getattr(self.view, "fast", None)
+        plan = None if fast is None else fast.plan(operation.query)
+        call = None if plan is None or fast is None else fast.prepare(plan, operation.variables)
+        if plan is None or call is None or fast is None:
+            return False
+        body: dict[str, Any] = await fast.run(plan, call, self.context)
+        await self._next(operation, body)
+        await operation.send_operation_message(CompleteMessage(id=operation.id, type="complete"))
+        return True
+
+    async def _subscription(self, operation: Operation[Context, None]) -> bool:
+        """Stream a prepared subscription; False (nothing sent) when it has no plan or its
+        resolver refuses at once (Strawberry then answers with its own error)."""
+        subs: PreparedSubscriptions | None = getattr(self.view, "subscriptions", None)
+        plan = None if subs is None else subs.plan(operation.query)
+        kwargs = None if plan is None or subs is None else subs.prepare(plan, operation.variables)
+        if plan is None or kwargs is None or subs is None:
+            return False
+        try:
+            source = await subs.open(plan, kwargs, self.context)
+        except Exception:  # FORBIDDEN, a bad cursor: nothing ran, Strawberry says it its way
+            return False
+        async with aclosing(cast(Any, source)):
+            while True:
+                try:
+                    value = await anext(source)
+                except StopAsyncIteration:
+                    break
+                except Exception as error:  # raised by the stream (RESYNC_REQUIRED): as Strawberry
+                    await self._next(operation, subs.failed(error))
+                    break
+                await self._next(operation, subs.event(plan, value))
+        await operation.send_operation_message(CompleteMessage(id=operation.id, type="complete"))
+        return True
+
+    @staticmethod
+    async def _next(operation: Operation[Context, None], body: dict[str, Any]) -> None:
+        payload: NextMessagePayload = {"data": body.get("data")}
+        if body.get("errors"):
+            payload["errors"] = body["errors"]
+        await operation.send_operation_message(NextMessage(id=operation.id, type="next", payload=payload))
