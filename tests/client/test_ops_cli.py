@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import trustme
 from tests.api.conftest import ADMIN_TOKEN, Api
 
 from hedge.cli import build_parser
@@ -19,11 +20,21 @@ from hedge.localservices import free_port
 async def run(url: str, token: str | None, *argv: str) -> tuple[int, str, str]:
     """One command as an operator types it, with HEDGE_SERVER_URL (and HEDGE_TOKEN) set:
     (exit code, stdout, stderr)."""
+    return await run_env({"HEDGE_SERVER_URL": url, **({"HEDGE_TOKEN": token} if token else {})}, *argv)
+
+
+async def run_env(env: dict[str, str], *argv: str) -> tuple[int, str, str]:
+    """One command with exactly `env` as its environment: (exit code, stdout, stderr)."""
     args = build_parser().parse_args(list(argv))
     out, err = io.StringIO(), io.StringIO()
-    env = {"HEDGE_SERVER_URL": url, **({"HEDGE_TOKEN": token} if token else {})}
-    code = await asyncio.to_thread(ops_cli.main, args, env, out, err)  # the command runs its own loop
+    code = await asyncio.to_thread(ops_cli.main, args, env, out, err)
     return code, out.getvalue(), err.getvalue()
+
+
+async def ops(env: dict[str, str], *argv: str) -> tuple[int, list[str]]:
+    """(exit code, ids of the rows) of one `--json` list command run with `env`."""
+    code, out, err = await run_env(env, *argv)
+    return code, [row["id"] for row in json.loads(out)] if code == 0 else [err]
 
 
 async def hedge(api: Api, token: str | None, *argv: str) -> tuple[int, str]:
@@ -111,7 +122,8 @@ async def test_alerts_lists_open_alerts_of_the_user(api: Api) -> None:
 
 async def test_no_token_is_a_usage_error(api: Api) -> None:
     code, err = await refusal(api, None, "positions")
-    assert (code, err) == (USAGE, "hedge positions: no token: set HEDGE_TOKEN or pass --token-file\n")
+    no_token = "hedge positions: no token: set HEDGE_TOKEN or HEDGE_TOKEN_FILE, or pass --token-file\n"
+    assert (code, err) == (USAGE, no_token)
 
 
 async def test_token_file_is_read_and_an_empty_one_refused(api: Api, tmp_path: Path) -> None:
@@ -125,6 +137,38 @@ async def test_token_file_is_read_and_an_empty_one_refused(api: Api, tmp_path: P
     code, err = await refusal(api, None, "positions", "--token-file", str(tmp_path / "missing"))
     assert code == USAGE
     assert "cannot read the token file" in err and "No such file" in err
+
+
+async def test_the_token_file_may_be_named_by_hedge_token_file_and_the_flag_wins(
+    api: Api, tmp_path: Path
+) -> None:
+    alice, bob = await api.trader(), await api.trader()
+    (tmp_path / "alice").write_text(alice.token + "\n")
+    (tmp_path / "bob").write_text(bob.token)
+    env = {
+        "HEDGE_SERVER_URL": api.url,
+        "HEDGE_TOKEN_FILE": str(tmp_path / "alice"),
+        "HEDGE_TOKEN": "hs_not_this",
+    }
+    assert await ops(env, "positions", "--json") == (0, [alice.position_id])
+    assert await ops(env, "positions", "--json", "--token-file", str(tmp_path / "bob")) == (
+        0,
+        [bob.position_id],
+    )
+
+
+async def test_an_https_server_is_verified_with_the_ca_file(
+    tls_url: str, ca: trustme.CA, tmp_path: Path
+) -> None:
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    env = {"HEDGE_SERVER_URL": tls_url, "HEDGE_TOKEN": ADMIN_TOKEN}
+    assert await ops({**env, "HEDGE_CA_FILE": str(ca_file)}, "positions", "--json") == (0, [])
+    assert await ops(env, "positions", "--json", "--ca-file", str(ca_file)) == (0, [])
+    code, _, err = await run_env(env, "positions")  # the system's CAs do not know the test's CA
+    assert code == UNREACHABLE and "CERTIFICATE_VERIFY_FAILED" in err
+    code, _, err = await run_env({**env, "HEDGE_CA_FILE": str(tmp_path / "missing.pem")}, "positions")
+    assert code == USAGE and "missing.pem does not exist" in err
 
 
 async def test_a_wrong_token_is_refused(api: Api) -> None:
