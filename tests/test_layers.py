@@ -5,6 +5,7 @@ API. Every module is read with `ast`, imports inside functions included."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -107,26 +108,24 @@ def _house(root: Path, files: dict[str, str]) -> Path:
     return src
 
 
-def test_a_domain_module_doing_io_is_caught(tmp_path: Path) -> None:
-    src = _house(
-        tmp_path,
+# rule -> (the checker, a fake tree breaking it in every way it can be broken, what it must report)
+BROKEN: dict[str, tuple[Callable[[Path], set[str]], dict[str, str], set[str]]] = {
+    "the domain doing I/O": (
+        io_imports,
         {
             "domain/pure.py": "from decimal import Decimal\nfrom hedge.domain import ids\n",
             "domain/leaky.py": "import sqlite3\n\ndef f():\n    from urllib.request import urlopen\n",
             "domain/deep/net.py": "import asyncio.subprocess\n",
         },
-    )
-    assert io_imports(src) == {
-        "domain/leaky.py imports sqlite3",
-        "domain/leaky.py imports urllib.request",
-        "domain/leaky.py imports urllib.request.urlopen",
-        "domain/deep/net.py imports asyncio.subprocess",
-    }
-
-
-def test_an_agent_module_importing_the_servers_or_the_stores_packages_is_caught(tmp_path: Path) -> None:
-    src = _house(
-        tmp_path,
+        {
+            "domain/leaky.py imports sqlite3",
+            "domain/leaky.py imports urllib.request",
+            "domain/leaky.py imports urllib.request.urlopen",
+            "domain/deep/net.py imports asyncio.subprocess",
+        },
+    ),
+    "the agent importing the server's or the store's packages": (
+        lambda src: forbidden_imports("agent", src),
         {
             "agent/fine.py": "from hedge.client.graphql import GraphQLClient\nfrom hedge import domain\n",
             "agent/server.py": "from hedge.api.schema import schema\n",
@@ -134,33 +133,37 @@ def test_an_agent_module_importing_the_servers_or_the_stores_packages_is_caught(
             "agent/relative.py": "from ..store import codec\nfrom .. import api\n",
             "agent/named.py": "from hedge import store\n",
         },
-    )
-    assert forbidden_imports("agent", src) == {
-        "agent/server.py imports hedge.api.schema",
-        "agent/server.py imports hedge.api.schema.schema",
-        "agent/store.py imports hedge.store.unit",
-        "agent/relative.py imports hedge.store",
-        "agent/relative.py imports hedge.store.codec",
-        "agent/relative.py imports hedge.api",
-        "agent/named.py imports hedge.store",
-    }
-
-
-def test_a_store_module_importing_the_api_is_caught(tmp_path: Path) -> None:
-    src = _house(
-        tmp_path,
+        {
+            "agent/server.py imports hedge.api.schema",
+            "agent/server.py imports hedge.api.schema.schema",
+            "agent/store.py imports hedge.store.unit",
+            "agent/relative.py imports hedge.store",
+            "agent/relative.py imports hedge.store.codec",
+            "agent/relative.py imports hedge.api",
+            "agent/named.py imports hedge.store",
+        },
+    ),
+    "the store importing the API": (
+        lambda src: forbidden_imports("store", src),
         {
             "store/fine.py": "from hedge.domain.models import Position\nimport sqlalchemy\n",
             "store/up.py": "def f():\n    from hedge.api.errors import coded\n",
             "store/sub/rel.py": "from ...api import context\n",
         },
-    )
-    assert forbidden_imports("store", src) == {
-        "store/up.py imports hedge.api.errors",
-        "store/up.py imports hedge.api.errors.coded",
-        "store/sub/rel.py imports hedge.api",
-        "store/sub/rel.py imports hedge.api.context",
-    }
+        {
+            "store/up.py imports hedge.api.errors",
+            "store/up.py imports hedge.api.errors.coded",
+            "store/sub/rel.py imports hedge.api",
+            "store/sub/rel.py imports hedge.api.context",
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(BROKEN))
+def test_each_rule_reports_every_import_that_breaks_it_on_a_fake_tree(tmp_path: Path, rule: str) -> None:
+    check, files, expected = BROKEN[rule]
+    assert check(_house(tmp_path, files)) == expected
 
 
 def test_a_name_that_only_starts_like_a_forbidden_package_is_not_caught(tmp_path: Path) -> None:

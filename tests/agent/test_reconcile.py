@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tests.agent import core_rows
 from tests.agent.core_intents import action_updates, position_updates, raised, record_alerts, resolved, sent
 from tests.agent.core_rows import (
     ACCOUNT,
@@ -14,7 +15,6 @@ from tests.agent.core_rows import (
     answer_sync,
     connect_and_sync,
     core,
-    open_row,
     opening_with_open_sent,
     position,
     report,
@@ -63,7 +63,7 @@ def test_late_fill_for_a_canceled_position_is_never_ignored() -> None:
 def test_ticket_differing_between_server_and_terminal_raises_reconciliation_mismatch() -> None:
     agent = core()
     connect_and_sync(agent)
-    agent.apply_row(open_row())
+    agent.apply_row(core_rows.open_row())
     answer_sync(agent, agent.sync_request(ACCOUNT, 1.0), report("999"), now=1.1)
     mismatch = raised(agent.decide(1.2))["RECONCILIATION_MISMATCH"]
     assert "777" in mismatch.message and "999" in mismatch.message
@@ -72,7 +72,7 @@ def test_ticket_differing_between_server_and_terminal_raises_reconciliation_mism
 def test_volume_or_side_differing_at_the_terminal_raises_reconciliation_mismatch_and_resolves() -> None:
     agent = core()
     connect_and_sync(agent)
-    agent.apply_row(open_row())
+    agent.apply_row(core_rows.open_row())
     odd = PositionReport("pos-A", "777", "USDJPY", Side.SELL, Decimal("0.2"), Decimal("150"), 1, Decimal(0))
     answer_sync(agent, agent.sync_request(ACCOUNT, 1.0), odd, now=1.1)
     decided = agent.decide(1.2)
