@@ -252,6 +252,36 @@ async def test_alerts_all_shows_resolved_ones_the_default_does_not(api: Api) -> 
     assert [(a["id"], a["resolvedAt"] is not None) for a in json.loads(out)] == [(alert_id, True)]
 
 
+async def test_alerts_filter_by_severity_and_kind(api: Api) -> None:
+    alice = await api.trader()
+    raise_ = (
+        "mutation($k: AlertKind!, $s: AlertSeverity!) "
+        '{ raiseAlert(input: {kind: $k, severity: $s, message: "m"}) { id } }'
+    )
+    for kind, severity in (
+        ("MARGIN_LOW", "WARNING"),
+        ("GHOST_POSITION", "CRITICAL"),
+        ("ORDER_FAILED", "CRITICAL"),
+    ):
+        await alice.client.execute(raise_, {"k": kind, "s": severity})
+    _, out = await hedge(api, alice.token, "alerts", "--severity", "critical", "--json")
+    assert sorted(a["kind"] for a in json.loads(out)) == ["GHOST_POSITION", "ORDER_FAILED"]
+    _, out = await hedge(
+        api, alice.token, "alerts", "--severity", "CRITICAL", "--kind", "ghost_position", "--json"
+    )
+    assert [a["kind"] for a in json.loads(out)] == ["GHOST_POSITION"]
+
+
+def test_an_alert_filter_that_is_no_severity_or_kind_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for flag in ("--severity", "--kind"):
+        with pytest.raises(SystemExit) as exited:
+            build_parser().parse_args(["alerts", flag, "bogus"])
+        assert exited.value.code == USAGE
+        assert "invalid choice: 'BOGUS'" in capsys.readouterr().err
+
+
 async def test_a_server_that_is_not_listening_exits_unreachable() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     code, out, err = await run(url, "hs_token", "positions")

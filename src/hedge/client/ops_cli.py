@@ -3,7 +3,7 @@ action, through the public GraphQL API with the user's own token (an ADMIN's see
 
     hedge positions [--status OPEN] [--symbol USDJPY] [--user ID] [--account ID] [--json]
     hedge actions [--status FAILED] [--position ID] [--user ID] [--json]
-    hedge alerts [--all] [--user ID] [--json]
+    hedge alerts [--all] [--severity CRITICAL] [--kind GHOST_POSITION] [--user ID] [--json]
     hedge close POSITION_ID
     hedge cancel ACTION_ID
 
@@ -33,6 +33,7 @@ from typing import Any, TextIO
 import httpx
 
 from hedge.client.graphql import GraphQLClient, GraphQLClientError, ServerAnswerError
+from hedge.domain.enums import AlertKind, AlertSeverity
 
 REFUSED, USAGE, UNREACHABLE = 1, 2, 3
 
@@ -77,6 +78,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     alerts = _command(subparsers, "alerts", "list alerts (open ones unless --all)", _alerts)
     alerts.add_argument("--all", action="store_true", help="resolved alerts too")
     alerts.add_argument("--user", help="a user's id (ADMIN)")
+    alerts.add_argument("--severity", type=str.upper, choices=[s.value for s in AlertSeverity])
+    alerts.add_argument("--kind", type=str.upper, choices=[k.value for k in AlertKind], metavar="KIND")
     close = _command(subparsers, "close", "close an OPEN position (its agent sends CLOSE)", _close)
     close.add_argument("position_id")
     cancel = _command(subparsers, "cancel", "cancel a PENDING action", _cancel)
@@ -177,7 +180,7 @@ async def _actions(client: GraphQLClient, args: argparse.Namespace) -> list[dict
 async def _alerts(client: GraphQLClient, args: argparse.Namespace) -> list[dict[str, Any]]:
     data = await client.execute(ALERTS, {"u": args.user, "o": None if args.all else True})
     rows: list[dict[str, Any]] = data["listAlerts"]
-    return rows
+    return [r for r in rows if args.severity in (None, r["severity"]) and args.kind in (None, r["kind"])]
 
 
 async def _close(client: GraphQLClient, args: argparse.Namespace) -> list[dict[str, Any]]:
