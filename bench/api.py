@@ -4,12 +4,18 @@ JSON line.
 Measures updatePosition mutations/s over HTTP with 1 and 16 concurrent clients, and subscription
 fan-out (events/s delivered to 100 graphql-transport-ws subscribers), on SQLite and PostgreSQL.
 The baseline is a bare Strawberry app (no store, no auth: a dict and an asyncio broadcast)
-serving the same operations over the same transports. The floor is a raw Starlette endpoint on
+serving the same operations over the same transports, with Strawberry's own ParserCache and
+ValidationCache extensions: without them plain Strawberry parses and validates the same document
+on every request (about half its CPU per mutation, graphql-core's validation visitors), which our
+server does once per document text, so the comparison was of caching, not of serving
+(`--baseline-uncached` measures that plain default too). The floor is a raw Starlette endpoint on
 the same uvicorn that takes the same JSON body and, per request, commits one conditional update
 and one feed row through the bare driver (sqlite3 / psycopg): what any server must at least do.
-Every server runs in its own process (uvicorn); the clients run here.
+Every server runs in its own process (uvicorn); the clients run here. `--alternate N` adds N
+rounds of ours and the floor in turn (1 client, both servers up), whose medians a busy machine
+moves less than one measurement of each.
 
-    uv run python bench/api.py [--seconds 3] [--events 200] [--engines sqlite,postgres]
+    uv run python bench/api.py [--seconds 3] [--events 200] [--engines sqlite,postgres] [--alternate 5]
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +38,7 @@ from typing import Any
 import httpx
 import strawberry
 from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from hedge.client.graphql import GraphQLClient
@@ -96,15 +103,19 @@ class Subscription:
             _listeners.discard(queue)
 
 
-def baseline_app() -> GraphQL[None, None]:
-    schema = strawberry.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+def baseline_app(cached: bool = True) -> GraphQL[None, None]:
+    extensions: list[Callable[[], SchemaExtension]] = (
+        [lambda: ParserCache(maxsize=100), lambda: ValidationCache(maxsize=100)] if cached else []
+    )
+    schema = strawberry.Schema(Query, Mutation, Subscription, extensions=extensions)
     return GraphQL(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
 
 
-def run_baseline(port: int) -> None:
+def run_baseline(port: int, cached: bool = True) -> None:
     import uvicorn
 
-    uvicorn.run(baseline_app(), host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+    app = baseline_app(cached)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
 
 
 # ---------------------------------------------------------------- the floor server
@@ -234,9 +245,10 @@ def floor_server(database_url: str) -> tuple[list[str], int, dict[str, str]]:
     return argv, port, {}
 
 
-def baseline_server() -> tuple[list[str], int, dict[str, str]]:
+def baseline_server(cached: bool = True) -> tuple[list[str], int, dict[str, str]]:
     port = free_port()
-    return [sys.executable, str(Path(__file__).resolve()), "--baseline-server", str(port)], port, {}
+    argv = [sys.executable, str(Path(__file__).resolve()), "--baseline-server", str(port)]
+    return [*argv, *([] if cached else ["--uncached"])], port, {}
 
 
 # ---------------------------------------------------------------- workloads
@@ -359,13 +371,44 @@ async def measure(
     return figures
 
 
+async def alternated(database_url: str, floor_url: str, rounds: int, seconds: float) -> dict[str, Any]:
+    """1 client, ours and the floor in turn `rounds` times (both servers up all along), so that
+    a busy machine's swings fall on both alike: the medians and the median of the per-round
+    ratios (rate, and the floor's CPU per mutation as a share of ours)."""
+    ours_server, floor_server_ = hedge_server(database_url), floor_server(floor_url)
+    async with process(*ours_server) as ours_url, process(*floor_server_) as floor_url_:
+        token, ids = await hedge_positions(ours_url, 1)
+        pairs = []
+        for _ in range(rounds):
+            ours = await mutation_figures(ours_url, token, ids, seconds)
+            floor = await mutation_figures(floor_url_, None, ["p0"], seconds)
+            pairs.append((ours, floor))
+    med = statistics.median
+    return {
+        "rounds": rounds,
+        "mutations_per_s_1_client": round(med(o[0] for o, _ in pairs), 1),
+        "floor_mutations_per_s_1_client": round(med(f[0] for _, f in pairs), 1),
+        "server_cpu_us_per_mutation_1_client": round(med(o[1] for o, _ in pairs), 1),
+        "floor_server_cpu_us_per_mutation_1_client": round(med(f[1] for _, f in pairs), 1),
+        "rate_vs_floor_median_of_rounds": round(med(o[0] / f[0] for o, f in pairs), 3),
+        "floor_cpu_share_median_of_rounds": round(med(f[1] / o[1] for o, f in pairs), 3),
+    }
+
+
 async def main(
-    seconds: float, events: int, engines: tuple[str, ...] = ("sqlite", "postgres")
+    seconds: float,
+    events: int,
+    engines: tuple[str, ...] = ("sqlite", "postgres"),
+    baseline_uncached: bool = False,
+    alternate: int = 0,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {"bench": "api", "seconds": seconds, "fanout_events": events}
     async with process(*baseline_server()) as url:
         baseline = await measure(url, None, [f"p{i}" for i in range(16)], seconds, events)
     report["baseline"] = baseline
+    if baseline_uncached:  # plain Strawberry without its caches: every request parsed and validated
+        async with process(*baseline_server(cached=False)) as url:
+            report["baseline_uncached"] = await measure(url, None, [f"p{i}" for i in range(16)], seconds, 0)
     postgres = start_postgres() if "postgres" in engines else None
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -400,6 +443,10 @@ async def main(
                 # CPU: the floor's share of ours (the goal's direction: higher is closer to the floor)
                 key = "server_cpu_us_per_mutation_1_client"
                 report[f"{name}_vs_floor"][key] = round(floor[key] / ours[key], 3)
+                if alternate:
+                    # the same stores again (their servers above have stopped)
+                    figures = await alternated(database_url, floor_url, alternate, seconds)
+                    report[f"{name}_alternated"] = figures
     finally:
         if postgres is not None:
             postgres.stop()
@@ -412,13 +459,21 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--events", type=int, default=100, help="fan-out events (0: no fan-out run)")
     parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument(
+        "--baseline-uncached", action="store_true", help="also plain Strawberry without its parse caches"
+    )
+    parser.add_argument(
+        "--alternate", type=int, default=0, help="then N rounds of ours and the floor in turn, 1 client"
+    )
     parser.add_argument("--baseline-server", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--uncached", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--floor-server", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_server is not None:
-        run_baseline(args.baseline_server)
+        run_baseline(args.baseline_server, cached=not args.uncached)
     elif args.floor_server is not None:
         run_floor(int(args.floor_server[0]), args.floor_server[1])
     else:
         engines = tuple(name.strip() for name in args.engines.split(",") if name.strip())
-        print(json.dumps(asyncio.run(main(args.seconds, args.events, engines))))
+        run = main(args.seconds, args.events, engines, args.baseline_uncached, args.alternate)
+        print(json.dumps(asyncio.run(run)))

@@ -59,7 +59,17 @@ from bench.hedge_latency import (
     run_floor,
     until,
 )
-from bench.scale_parts import BALANCE, JITTERED, TRIGGER, Sampler, ScaleEA, plan, run_agent_host, seed_store
+from bench.scale_parts import (
+    BALANCE,
+    JITTERED,
+    TRIGGER,
+    Sampler,
+    ScaleEA,
+    plan,
+    run_agent_host,
+    saturation,
+    seed_store,
+)
 
 from hedge.client.graphql import GraphQLClient, GraphQLClientError
 from hedge.ea.paper_config import PaperConfig
@@ -362,6 +372,7 @@ async def measure(run: Run, rate: int, floor: list[float], sampler: Sampler) -> 
     line["processes"] = sampler.report()
     line["loadavg_1m"] = round(os.getloadavg()[0], 2)
     line["cpus"] = os.cpu_count()
+    line["saturates_first"] = saturation(line, P99_GOAL)
     return line
 
 

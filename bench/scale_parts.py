@@ -343,3 +343,42 @@ class Sampler:
                 "rss_growth_second_half_mb": round(mem[-1] - half, 1),
             }
         return out
+
+
+# a role whose processes average this much of one core each is at its limit (one Python thread
+# of work per process: the event loop)
+BUSY_PCT = 90.0
+
+
+def saturation(line: dict[str, Any], p99_goal: float) -> dict[str, Any]:
+    """What gave way first at this step, read from its figures, in the order a load reaches
+    them: the machine (more runnable processes than cores), the tick source, a process at a
+    whole core, the agents' liveness (trigger positions not OPEN in time, OPENs late), the hedge
+    latency against its goal; and each role's share of a core beside it."""
+    processes = line.get("processes", {})
+    per_process = {
+        role: round(figures["cpu_pct_of_one_core"] / max(figures["processes"], 1), 1)
+        for role, figures in processes.items()
+    }
+    busiest = max(per_process, key=lambda role: per_process[role], default=None)
+    load, cpus = line.get("loadavg_1m", 0.0), line.get("cpus") or 1
+    target, ticks = line.get("target_ticks_per_s", 0), line.get("ticks_per_s", 0.0)
+    found: list[str] = []
+    if load > cpus:
+        found.append(f"the machine: load average {load} on {cpus} cores (every process waits for a core)")
+    if target and ticks < 0.9 * target:
+        found.append(f"the tick source: {ticks} of {target} ticks/s streamed")
+    if busiest is not None and per_process[busiest] >= BUSY_PCT:
+        found.append(f"{busiest}: {per_process[busiest]}% of one core per process")
+    if line.get("trigger_positions_stalled") or line.get("late"):
+        found.append(
+            f"liveness: {line.get('trigger_positions_stalled', 0)} trigger positions not OPEN in time, "
+            f"{line.get('late', 0)} OPENs late"
+        )
+    if line.get("p99_vs_floor", 0) > p99_goal:
+        found.append(f"hedge latency: p99 {line['p99_vs_floor']}x the floor (goal {p99_goal}x)")
+    return {
+        "first": found[0] if found else "nothing: every figure of this step within its goal",
+        "all": found,
+        "cpu_pct_of_one_core_per_process": per_process,
+    }

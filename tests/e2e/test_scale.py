@@ -40,6 +40,9 @@ def test_short_scale_run_opens_every_triggered_hedge_once_and_books_agree(engine
     assert step["hedges"] and step["late"] == 0
     processes = step["processes"]
     assert isinstance(processes, dict) and set(processes) == {"server", "agents", "bench_eas"}
+    saturation = step["saturates_first"]
+    assert isinstance(saturation, dict) and isinstance(saturation["first"], str)
+    assert set(saturation["cpu_pct_of_one_core_per_process"]) == set(processes)
     assert books["hedges"] == step["hedges"]
     assert books["lost"] == 0
     assert books["doubled"] == 0

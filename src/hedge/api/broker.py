@@ -92,6 +92,8 @@ class ChangeBroker:
         self._apply_lock = threading.Lock()  # the tail thread and commit hooks apply in turn
         self.cursor = store.signal.head  # read from the feed (and applied to the cache) up to here
         self.delivered = store.signal.head  # handed to subscriptions up to here (loop thread only)
+        # own commits announced before what comes ahead of them was delivered, by first seq
+        self._held: dict[int, list[ChangeEvent]] = {}
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -175,35 +177,49 @@ class ChangeBroker:
 
         Runs in the committing thread, after the commit and before the store's signal wakes the
         tail thread; the delivery itself happens on the event loop. When they follow the cursor
-        (nothing of another process's is missing before them) and the cache is this process's
-        alone, they are applied here too, so that the tail thread need not read them back; with
-        Redis the tail thread still reads them back and applies them, and only Redis is refreshed
-        here (the resolvers' `cache.written` forgets the memory copies on the event loop without
-        a Redis round trip there)."""
+        (nothing of another process's is missing before them), they are applied here too (memory
+        copies, Redis when configured, cursor), so that the tail thread need not read them back.
+        Redis is refreshed here in the committing worker thread either way, before the mutation
+        answers, so that a read on another server right after sees the write; the resolvers'
+        `cache.written` then only forgets memory copies, without a Redis round trip on the loop."""
         if hops.ON:
             for event in events:
                 hops.stamp("s.committed", event.entity_id)
-        if events and not self._cache.shared:
+        if events:
             with self._apply_lock:
-                if events[0].seq == self.cursor + 1:
+                applied = events[0].seq == self.cursor + 1
+                if applied:
                     self._apply(events)
-        elif events:  # Redis: refreshed here, in the committing worker thread, before the
-            for event in events:  # mutation answers (a read on another server right after sees it)
-                self._cache.invalidate(
-                    event.entity, event.entity_id, event.user_id, event.version, event.image
-                )
+            if not applied and self._cache.shared:  # after a gap: Redis now, the tail applies later
+                for event in events:
+                    self._cache.invalidate(
+                        event.entity, event.entity_id, event.user_id, event.version, event.image
+                    )
         if self._loop is not None and events:
             with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                 self._loop.call_soon_threadsafe(self._deliver_if_next, events)
 
     def _deliver_if_next(self, events: list[ChangeEvent]) -> None:
         # Only when nothing before them is missing: another process's commit that came first is
-        # still on its way through the feed, and order per user must hold. The tailer then
-        # delivers these too.
-        if events[0].seq == self.delivered + 1:
+        # still on its way (the tail thread read it, or will), and order per user must hold.
+        # They are held until then: the hook may have moved the cursor past them already, so
+        # the tail thread will not read them back (the two threads' loop callbacks can arrive
+        # in either order).
+        if events[0].seq <= self.delivered + 1:
             self._dispatch(events)
+        elif events[-1].seq > self.delivered:
+            self._held[events[0].seq] = events
 
     def _dispatch(self, events: list[ChangeEvent]) -> None:
+        self._dispatch_events(events)
+        while self._held:  # held own commits now next in line, or delivered meanwhile by a feed read
+            ready = sorted(first for first in self._held if first <= self.delivered + 1)
+            if not ready:
+                break
+            for first in ready:
+                self._dispatch_events(self._held.pop(first))  # what was delivered already is skipped
+
+    def _dispatch_events(self, events: list[ChangeEvent]) -> None:
         for event in events:
             if event.seq <= self.delivered:
                 continue  # already delivered (by the commit hook, or a re-read)
