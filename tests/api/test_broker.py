@@ -15,8 +15,9 @@ from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
 from hedge.domain.creation import EntryRequest
-from hedge.store.feed import ChangeEvent
 from hedge.store.repository import Store
+
+from .broker_reads import count_feed_reads
 
 
 @pytest_asyncio.fixture
@@ -76,16 +77,8 @@ async def test_events_after_a_gap_wait_for_the_missing_one(broker: tuple[ChangeB
 async def test_own_commits_are_announced_by_the_hook_and_not_read_back(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("hedge.api.broker.IDLE_WAIT_S", 30.0)  # no idle reads during the test
     store = Store(sqlite_url)
-    reads: list[int] = []
-    real_read = store.read_changes
-
-    def counted_read(after: int, limit: int = 1000) -> list[ChangeEvent]:
-        reads.append(after)
-        return real_read(after, limit)
-
-    monkeypatch.setattr(store, "read_changes", counted_read)
+    reads = count_feed_reads(store, monkeypatch)
     metrics = Metrics()
     made = ChangeBroker(store, EntityCache(store, metrics), metrics)
     made.start()

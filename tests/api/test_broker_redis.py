@@ -17,8 +17,9 @@ from hedge.api.broker import ChangeBroker
 from hedge.api.cache import PREFIX, EntityCache
 from hedge.api.metrics import Metrics
 from hedge.localservices import RedisServer
-from hedge.store.feed import ChangeEvent
 from hedge.store.repository import Store
+
+from .broker_reads import count_feed_reads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -48,19 +49,11 @@ def _cached_version(client: redis.Redis, entity: str, entity_id: str) -> int | N
 async def test_own_commits_with_redis_are_delivered_by_the_hook_once_in_order_and_not_read_back(
     postgres_url: str, redis_server: RedisServer, shared: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("hedge.api.broker.IDLE_WAIT_S", 30.0)  # no idle reads during the test
     # the NOTIFY of an own commit may wake the tail thread before the hook has run (it then reads
     # it back, correctly); without the listener the hook's path is seen alone
     monkeypatch.setattr("hedge.store.repository.listener_dsn", lambda engine: None)
     store = Store(postgres_url)
-    reads: list[int] = []
-    real_read = store.read_changes
-
-    def counted_read(after: int, limit: int = 1000) -> list[ChangeEvent]:
-        reads.append(after)
-        return real_read(after, limit)
-
-    monkeypatch.setattr(store, "read_changes", counted_read)
+    reads = count_feed_reads(store, monkeypatch)
     metrics = Metrics()
     cache = EntityCache(store, metrics, redis_server.url)
     made = ChangeBroker(store, cache, metrics)
