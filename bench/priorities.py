@@ -27,7 +27,7 @@ The load must be the load the issue names, or there is no ratio:
 - --control adds rounds with the same rate of plain account reads (foreground requests, no write,
   no change event): what 100 requests a second cost the status path by themselves.
 
-    uv run python bench/priorities.py [--moves 2000] [--accounts 100] [--rounds 20] [--load-procs 4]
+    uv run python bench/priorities.py [--moves 2000] [--accounts 100] [--rounds 50] [--load-procs 4]
 """
 
 from __future__ import annotations
@@ -138,23 +138,27 @@ async def push_forever(url: str, owners: list[tuple[str, str]], out: Path, reads
             ok = False
         pushes.append((sent, time.monotonic(), ok))
 
+    cycle = [0]  # which "go" the schedules run for: a schedule asleep across a pause starts over
+
     async def schedule(token: str, account_id: str) -> None:
         while True:
             await going.wait()
+            mine = cycle[0]
             next_at = time.monotonic() + random.random()  # spread over the second, as agents are
-            while going.is_set():
+            while going.is_set() and cycle[0] == mine:
                 await asyncio.sleep(max(next_at - time.monotonic(), 0))
-                if not going.is_set():
+                if not going.is_set() or cycle[0] != mine:
                     break
                 task = asyncio.create_task(one(token, account_id))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
-                next_at += 1.0
+                next_at = max(next_at + 1.0, time.monotonic())  # late (a busy loop): no catching up
 
     schedules = [asyncio.create_task(schedule(t, a)) for t, a in owners]
     print("ready", flush=True)
     while (line := (await reader.readline()).strip()) not in (b"quit", b""):
         if line == b"go":
+            cycle[0] += 1
             going.set()
         elif line == b"pause":
             going.clear()
@@ -389,7 +393,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--moves", type=int, default=2000, help="status changes measured (half quiet)")
     parser.add_argument("--accounts", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=20, help="quiet/loaded rounds, alternating")
+    parser.add_argument("--rounds", type=int, default=50, help="quiet/loaded rounds, alternating")
     parser.add_argument("--load-procs", type=int, default=4, help="processes sharing the pushes")
     parser.add_argument(
         "--load-nice", type=int, default=0,

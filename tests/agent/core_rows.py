@@ -10,7 +10,7 @@ from decimal import Decimal
 from tests.agent.core_intents import sent
 
 from hedge.agent.core import AgentCore
-from hedge.agent.intents import SendToEA
+from hedge.agent.intents import Intent, SendToEA
 from hedge.config import AgentSettings
 from hedge.domain.enums import (
     ActionStatus,
@@ -23,13 +23,14 @@ from hedge.domain.enums import (
 )
 from hedge.domain.ids import AccountId, ActionId, PositionId, UserId
 from hedge.domain.models import Account, Action, Position
-from hedge.ea.protocol import Close, Sync
-from hedge.ea.protocol_messages import Positions
+from hedge.ea.protocol import Close, Open, Sync
+from hedge.ea.protocol_messages import PositionReport, Positions
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 USER = UserId("u1")
 ACCOUNT = AccountId("acc-1")
 OTHER_ACCOUNT = AccountId("acc-2")
+TICKET_TIME = 1_700_000_000_000
 
 
 def account(account_id: str = ACCOUNT, number: str = "1001") -> Account:
@@ -80,3 +81,31 @@ def closing_with_close_sent(agent: AgentCore, mt_ticket: str = "777") -> Close:
     agent.apply_row(action(type_=ActionType.CLOSE))
     command: Close = sent(agent.decide(1.0), Close)[0]
     return command
+
+
+def report(ticket: str = "777", volume: str = "0.1", pid: str = "pos-A") -> PositionReport:
+    """A position as the terminal reports it in POSITIONS (a BUY of USDJPY at 150.02)."""
+    return PositionReport(
+        pid, ticket, "USDJPY", Side.BUY, Decimal(volume), Decimal("150.02"), 5000, Decimal(0)
+    )
+
+
+def answer_sync(agent: AgentCore, intents: list[Intent], *reports: PositionReport, now: float = 0.0) -> None:
+    """The EA answers the last SYNC among `intents` with POSITIONS holding `reports`."""
+    sync = sent(intents, Sync)[-1]
+    agent.on_positions(ACCOUNT, Positions(sync.command_id, tuple(reports)), now)
+
+
+def opening_with_open_sent(agent: AgentCore, now: float = 0.0) -> Open:
+    """pos-A OPENING with its ENTRY action, the EA connected and synced: the OPEN the core sends."""
+    connect_and_sync(agent)
+    agent.apply_row(position(PositionStatus.OPENING, version=2))
+    agent.apply_row(action())
+    command: Open = sent(agent.decide(now), Open)[0]
+    return command
+
+
+def open_row(version: int = 3, **fields: object) -> Position:
+    return position(
+        PositionStatus.OPEN, version=version, entry_price=Decimal("150"), mt_ticket="777", **fields
+    )

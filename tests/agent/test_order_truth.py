@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.agent.core_intents import action_updates, position_updates, sent
-from tests.agent.core_rows import ACCOUNT, action, closing_with_close_sent, connect_and_sync, core, position
+from tests.agent.core_intents import action_updates, position_updates, raised, record_alerts, resolved, sent
+from tests.agent.core_rows import (
+    ACCOUNT,
+    TICKET_TIME,
+    action,
+    answer_sync,
+    closing_with_close_sent,
+    connect_and_sync,
+    core,
+    open_row,
+    opening_with_open_sent,
+    position,
+    report,
+)
 
 from hedge.agent.core import AgentCore
-from hedge.agent.intents import Intent, RaiseAlert, ResolveAlert, UpdateAccount
+from hedge.agent.intents import Intent, UpdateAccount
 from hedge.domain.enums import ExitReason, PositionStatus, Side, TrailMode
-from hedge.domain.models import Position
 from hedge.domain.orders import OrderState
 from hedge.ea.protocol import History, Open, Sync
 from hedge.ea.protocol_messages import (
@@ -23,50 +34,12 @@ from hedge.ea.protocol_messages import (
     HistoryState,
     Opened,
     PositionReport,
-    Positions,
     Stopped,
     StopReason,
 )
 
 P = PositionStatus
 S = OrderState
-TICKET_TIME = 1_700_000_000_000
-
-
-def raised(intents: list[Intent]) -> dict[str, RaiseAlert]:
-    return {i.kind: i for i in intents if isinstance(i, RaiseAlert)}
-
-
-def resolved(intents: list[Intent]) -> list[str]:
-    return [i.key[0] for i in intents if isinstance(i, ResolveAlert)]
-
-
-def record_alerts(agent: AgentCore, intents: list[Intent]) -> None:
-    """The shell's part: the server answered every raise and resolve."""
-    for intent in intents:
-        if isinstance(intent, RaiseAlert):
-            agent.alert_raised(intent.key, f"alert-{intent.kind}")
-        elif isinstance(intent, ResolveAlert):
-            agent.alert_resolved(intent.key, intent.alert_id)
-
-
-def report(ticket: str = "777", volume: str = "0.1", pid: str = "pos-A") -> PositionReport:
-    return PositionReport(
-        pid, ticket, "USDJPY", Side.BUY, Decimal(volume), Decimal("150.02"), 5000, Decimal(0)
-    )
-
-
-def answer_sync(agent: AgentCore, intents: list[Intent], *reports: PositionReport, now: float = 0.0) -> None:
-    sync = sent(intents, Sync)[-1]
-    agent.on_positions(ACCOUNT, Positions(sync.command_id, tuple(reports)), now)
-
-
-def opening_with_open_sent(agent: AgentCore, now: float = 0.0) -> Open:
-    connect_and_sync(agent)
-    agent.apply_row(position(P.OPENING, version=2))
-    agent.apply_row(action())
-    command: Open = sent(agent.decide(now), Open)[0]
-    return command
 
 
 def back_without_it(agent: AgentCore, away_at: float) -> None:
@@ -75,10 +48,6 @@ def back_without_it(agent: AgentCore, away_at: float) -> None:
     agent.ea_disconnected(ACCOUNT, away_at)
     back = agent.ea_connected(ACCOUNT, 2.0)
     answer_sync(agent, back, now=2.1)
-
-
-def open_row(version: int = 3, **fields: object) -> Position:
-    return position(P.OPEN, version=version, entry_price=Decimal("150"), mt_ticket="777", **fields)
 
 
 # ------------------------------------------------------------------ problem 1: OPEN, link lost
@@ -321,78 +290,7 @@ def test_ea_that_cannot_answer_history_is_not_asked_again() -> None:
     assert sent(agent.decide(100.0), History) == []
 
 
-# ------------------------------------------------------------------ orphans and mismatches
-
-
-def test_terminal_holding_a_canceled_position_raises_orphan_at_broker() -> None:
-    agent = core()
-    agent.state.loaded = True
-    agent.apply_row(position(P.CANCELED, version=3))
-    intents = agent.ea_connected(ACCOUNT, 0.0)
-    answer_sync(agent, intents, report("555"), now=0.1)
-    orphan = raised(agent.decide(0.2))["ORPHAN_AT_BROKER"]
-    assert orphan.severity == "CRITICAL" and orphan.requires_action and "555" in orphan.message
-
-
-def test_terminal_holding_a_position_the_server_does_not_know_raises_orphan_then_resolves_when_gone() -> None:
-    agent = core()
-    agent.state.loaded = True
-    intents = agent.ea_connected(ACCOUNT, 0.0)
-    answer_sync(agent, intents, report("556", pid="pos-X"), now=0.1)
-    alerts = agent.decide(0.2)
-    assert raised(alerts)["ORPHAN_AT_BROKER"].key == ("ORPHAN_AT_BROKER", ACCOUNT, "pos-X")
-    record_alerts(agent, alerts)
-    answer_sync(agent, agent.sync_request(ACCOUNT, 1.0), now=1.1)
-    assert resolved(agent.decide(1.2)) == ["ORPHAN_AT_BROKER"]
-
-
-def test_late_fill_for_a_canceled_position_is_never_ignored() -> None:
-    agent = core()
-    agent.state.loaded = True
-    command = opening_with_open_sent(agent)
-    agent.apply_row(position(P.CANCELED, version=3))  # canceled by someone while OPEN was in flight
-    agent.on_opened(
-        ACCOUNT, Opened.success(command.command_id, "pos-A", "901", Decimal("150"), TICKET_TIME), 1.0
-    )
-    assert "ORPHAN_AT_BROKER" in raised(agent.decide(1.1))
-
-
-def test_ticket_differing_between_server_and_terminal_raises_reconciliation_mismatch() -> None:
-    agent = core()
-    connect_and_sync(agent)
-    agent.apply_row(open_row())
-    answer_sync(agent, agent.sync_request(ACCOUNT, 1.0), report("999"), now=1.1)
-    mismatch = raised(agent.decide(1.2))["RECONCILIATION_MISMATCH"]
-    assert "777" in mismatch.message and "999" in mismatch.message
-
-
-# ------------------------------------------------------------------ reconciliation, margin mode, outbox
-
-
-def test_reconciliation_syncs_every_interval_and_after_the_server_link_returns() -> None:
-    agent = core(reconcile_s=60.0)
-    connect_and_sync(agent)
-    assert sent(agent.decide(30.0), Sync) == []
-    periodic = agent.decide(61.0)
-    assert len(sent(periodic, Sync)) == 1
-    answer_sync(agent, periodic, now=61.1)
-    agent.server_linked()
-    assert len(sent(agent.decide(62.0), Sync)) == 1
-
-
-def test_netting_account_gets_no_open_and_an_alert_that_says_why() -> None:
-    agent = core()
-    intents = agent.ea_connected(ACCOUNT, 0.0, margin_mode="NETTING")
-    answer_sync(agent, intents, now=0.1)
-    agent.apply_row(position(P.OPENING, version=2))
-    agent.apply_row(action())
-    decided = agent.decide(0.2)
-    assert sent(decided, Open) == []
-    assert {"status": "CANCELED"} in position_updates(decided)
-    message = action_updates(decided)[0]["errorMessage"]
-    assert isinstance(message, str) and "NETTING" in message and "HEDGING" in message
-    alert = raised(decided)["RECONCILIATION_MISMATCH"]
-    assert "NETTING" in alert.message and alert.requires_action
+# ------------------------------------------------------------------ account status, alerts
 
 
 def test_account_changes_are_asked_again_until_recorded() -> None:
@@ -543,17 +441,3 @@ def test_unrealized_pl_falls_back_to_the_terminals_profit_from_positions() -> No
     agent.on_price(ACCOUNT, Price("USDJPY", Decimal("150.250"), Decimal("150.260"), 1))
     shown = agent.open_positions()[0]
     assert shown["unrealizedPL"] == "16.6" and shown["plCurrency"] == "USD"
-
-
-def test_volume_or_side_differing_at_the_terminal_raises_reconciliation_mismatch_and_resolves() -> None:
-    agent = core()
-    connect_and_sync(agent)
-    agent.apply_row(open_row())
-    odd = PositionReport("pos-A", "777", "USDJPY", Side.SELL, Decimal("0.2"), Decimal("150"), 1, Decimal(0))
-    answer_sync(agent, agent.sync_request(ACCOUNT, 1.0), odd, now=1.1)
-    decided = agent.decide(1.2)
-    mismatch = raised(decided)["RECONCILIATION_MISMATCH"]
-    assert "side BUY" in mismatch.message and "volume 0.1" in mismatch.message
-    record_alerts(agent, decided)
-    answer_sync(agent, agent.sync_request(ACCOUNT, 2.0), report("777"), now=2.1)
-    assert resolved(agent.decide(2.2)) == ["RECONCILIATION_MISMATCH"]

@@ -12,10 +12,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+import trustme
 from sqlalchemy import Engine, select
 
 from hedge.api.runner import serve
@@ -198,3 +200,27 @@ async def build_world(api: Api) -> World:
 @pytest_asyncio.fixture(loop_scope="module")
 async def world(shared_api: Api) -> World:
     return await build_world(shared_api)
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    """A CA of the test's own (trustme), once per module."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def cert_files(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    cert, key = folder / "server.pem", folder / "server.key"
+    issued.private_key_pem.write_to_path(str(key))
+    cert.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
+    return cert, key
+
+
+@pytest_asyncio.fixture
+async def tls_url(sqlite_url: str, cert_files: tuple[Path, Path]) -> AsyncIterator[str]:
+    """An in-process server speaking HTTPS/WSS with a certificate of `ca` for 127.0.0.1."""
+    cert, key = cert_files
+    async with serve(settings_for(sqlite_url, tls_cert=str(cert), tls_key=str(key))) as url:
+        yield url

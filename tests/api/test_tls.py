@@ -7,45 +7,20 @@ import json
 import ssl
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 import trustme
-from tests.api.conftest import ADMIN_TOKEN, settings_for
+from tests.api.conftest import ADMIN_TOKEN
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from hedge.api.runner import serve
 from hedge.client.graphql import SUBPROTOCOL
 from hedge.config import ServerSettings
 
 ME = {"query": "{ me { id role } }"}
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def cert_files(ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("tls")
-    issued = ca.issue_cert("127.0.0.1", "localhost")
-    cert, key = folder / "server.pem", folder / "server.key"
-    issued.private_key_pem.write_to_path(str(key))
-    cert.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
-    return cert, key
-
-
-@pytest_asyncio.fixture
-async def tls_url(sqlite_url: str, cert_files: tuple[Path, Path]) -> AsyncIterator[str]:
-    cert, key = cert_files
-    async with serve(settings_for(sqlite_url, tls_cert=str(cert), tls_key=str(key))) as url:
-        yield url
 
 
 def _trusting(ca: trustme.CA) -> ssl.SSLContext:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from hedge.domain.enums import PCStatus, UserRole
 from hedge.domain.errors import ValidationError
-from hedge.store.repository import Store, hash_token
+from hedge.store.account_store import hash_token
+from hedge.store.repository import Store
 from hedge.store.tables import changes, users
 
 

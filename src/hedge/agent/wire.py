@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _RENAMES = {"realizedPL": "realized_pl"}
 
 
+@functools.lru_cache(maxsize=512)  # a handful of field names, converted for every row of every event
 def snake(name: str) -> str:
     return _RENAMES.get(name) or _CAMEL.sub("_", name).lower()
 

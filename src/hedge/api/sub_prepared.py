@@ -61,7 +61,7 @@ class PreparedSubscriptions:
         self._fast = fast
         self._schema = fast._schema
         self._plans: OrderedDict[str, SubscriptionPlan | None] = OrderedDict()
-        self._results: OrderedDict[tuple[int, int], tuple[object, dict[str, Any]]] = OrderedDict()
+        self._results: OrderedDict[tuple[int, int], tuple[object, object, dict[str, Any]]] = OrderedDict()
         self._subscription = cast(StrawberryObjectDefinition, self._schema.get_type_by_name("Subscription"))
 
     def plan(self, text: str) -> SubscriptionPlan | None:
@@ -142,8 +142,9 @@ class PreparedSubscriptions:
         """The `next` payload of one event, shared by every subscriber with the same plan."""
         key = (id(value), id(plan))
         kept = self._results.get(key)
-        if kept is not None and kept[0] is value:  # the value is kept with it: its id is not reused
-            return kept[1]
+        # the value and the plan are kept with the result: their ids cannot be reused meanwhile
+        if kept is not None and kept[0] is value and kept[1] is plan:
+            return kept[2]
         path: list[str | int] = [plan.key]
         errors: list[GraphQLError] = []
         try:
@@ -151,7 +152,7 @@ class PreparedSubscriptions:
         except _Null:
             data = None
         payload = self._fast._failed(errors, data) if errors else {"data": data}
-        self._results[key] = (value, payload)
+        self._results[key] = (value, plan, payload)
         if len(self._results) > _KEPT_RESULTS:
             self._results.popitem(last=False)
         return payload

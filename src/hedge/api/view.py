@@ -29,7 +29,7 @@ from hedge.api.ws_prepared import PreparedTransportWS
 from hedge.domain.enums import UserRole
 from hedge.domain.models import User
 from hedge.domain.tokens import plausible
-from hedge.store.repository import hash_token
+from hedge.store.account_store import hash_token
 from hedge.web.console import graphiql_html
 
 CONTEXT_KEY = "hedge.context"

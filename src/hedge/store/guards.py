@@ -53,7 +53,11 @@ class GuardRefused(Exception):
 
 def trading_state(unit: Unit, account: Account) -> Effective:
     """The account's effective trading state (the most restrictive of its three controls)."""
-    query = select(trading_controls).where(trading_controls.c.id.in_(control_ids(account)))
+    ids = control_ids(account)
+    if unit.raw is not None and not unit.postgres:  # SQLite: the prepared by-ids read (no row
+        found = unit.get_many(TradingControl, ids)  # locks there: the write lock is held already)
+        return effective(found[i] for i in ids if i in found)  # broadest scope first
+    query = select(trading_controls).where(trading_controls.c.id.in_(ids))
     if unit.postgres:
         query = query.with_for_update(read=True)  # a concurrent setTradingState waits, or we do
     return effective(from_mapping(TradingControl, row) for row in unit.conn.execute(query).mappings())

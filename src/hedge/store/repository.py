@@ -3,11 +3,15 @@
 Writes run in one transaction each, with their side effects and their change events; reads
 return frozen domain values. Authorization that needs other rows (who owns the actions a
 position lists) is checked here, inside the transaction; the rest is the API's.
+
+`Store` holds the connections, the transactions, the reads and the change feed, and the trading
+writes (actions, positions, triggers); the other concerns are its parts, one module each:
+users and accounts (account_store), presence (presence_store), the trade record (record),
+alerts (alert_store), the agent lease (lease).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import threading
@@ -17,23 +21,20 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 
-from hedge.domain import correlation, creation, updates
+from hedge.domain import correlation
 from hedge.domain.authz import Actor
 from hedge.domain.clock import Clock, SystemClock
-from hedge.domain.enums import ActionStatus, PCStatus, PositionStatus, TriggerReason
-from hedge.domain.errors import ValidationError
+from hedge.domain.enums import ActionStatus, PositionStatus, TriggerReason
 from hedge.domain.models import Account, Action, Position, User
 from hedge.domain.pretrade import TradeLimits
 from hedge.domain.rows import from_mapping
 from hedge.domain.symbols import SymbolCatalog
-from hedge.domain.tokens import check_token, new_token
 from hedge.domain.values import enum_value, parse_iso
 from hedge.domain.values import price as checked
-from hedge.domain.writes import source_of
-from hedge.store import admin_audit, audit, moves, presence_effects
-from hedge.store import presence as presence_rows
+from hedge.store import moves
+from hedge.store.account_store import AccountStore, hash_token
 from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
 from hedge.store.engine import begin_write, is_postgres, make_engine
@@ -42,6 +43,7 @@ from hedge.store.guards import GuardRefused, Rules
 from hedge.store.history import Cause
 from hedge.store.lease import LeaseStore
 from hedge.store.migrate import upgrade
+from hedge.store.presence_store import PresenceStore
 from hedge.store.raw import RawStatements
 from hedge.store.record import TradeRecord
 from hedge.store.tables import accounts, actions, changes, positions, users
@@ -54,12 +56,7 @@ WRITER_WAIT_S = 30.0  # as long as SQLite's busy_timeout lets a writer wait for 
 R = TypeVar("R")
 
 
-def hash_token(token: str) -> str:
-    """Tokens are stored only as SHA-256 hashes (they are long random strings, not passwords)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-class Store(TradeRecord, AlertStore, LeaseStore):
+class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
     """The system of record. Thread-safe: each call takes its own connection from the pool."""
 
     def __init__(
@@ -249,116 +246,6 @@ class Store(TradeRecord, AlertStore, LeaseStore):
             )
         return int(result.rowcount)
 
-    # ---------------------------------------------------------------- users and accounts
-
-    def create_user(self, email: Any, name: Any, role: Any, token: str | None = None) -> tuple[User, str]:
-        """A new user and its API token (returned once; only its hash is kept)."""
-        token = new_token() if token is None else check_token(token)
-        user = creation.new_user(email, name, role, self.now())
-        try:
-            with self._unit() as unit:
-                unit.insert(user, token_hash=hash_token(token))
-                audit.record(unit, "createUser", "User", user.id, {"email": user.email, "role": user.role})
-        except IntegrityError:
-            if self._email_taken(user.email):
-                raise ValidationError(
-                    "email", f"is already used by another user, was {user.email!r}"
-                ) from None
-            raise ValidationError("token", "is already used by another user") from None
-        return user, token
-
-    def _email_taken(self, email: str) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(select(users.c.id).where(users.c.email == email)).first() is not None
-
-    # ---------------------------------------------------------------- presence (pcStatus)
-
-    def presence_join(self, user_id: str, process_id: str, connections: int, ttl: timedelta) -> User:
-        """A process now holds connections of the user: the user is ONLINE."""
-        with self._unit() as unit:
-            user = unit.require(User, user_id)
-            presence_rows.hold(unit, user_id, process_id, connections, unit.now + ttl)
-            return self._set_status(unit, user, PCStatus.ONLINE)
-
-    def presence_leave(self, user_id: str, process_id: str) -> User:
-        """The process holds none any more: OFFLINE unless another process still holds one."""
-        with self._unit() as unit:
-            user = unit.require(User, user_id)
-            presence_rows.release(unit, user_id, process_id)
-            if presence_rows.held_anywhere(unit, user_id):
-                return user
-            return self._set_status(unit, user, PCStatus.OFFLINE)
-
-    def presence_refresh(self, process_id: str, held: Mapping[str, int], ttl: timedelta) -> None:
-        """Keep this process's rows alive (its heartbeat)."""
-        if not held:
-            return
-        with self._unit() as unit:
-            for user_id, connections in sorted(held.items()):
-                presence_rows.hold(unit, user_id, process_id, connections, unit.now + ttl)
-
-    def presence_sweep(self) -> list[User]:
-        """Users left ONLINE by a process that is gone go OFFLINE; expired rows are dropped."""
-        with self._unit() as unit:
-            changed = []
-            for user_id in presence_rows.orphaned_online(unit):
-                user = unit.require(User, user_id)
-                if not presence_rows.held_anywhere(unit, user_id):
-                    changed.append(self._set_status(unit, user, PCStatus.OFFLINE))
-            presence_rows.drop_expired(unit)
-            return changed
-
-    @staticmethod
-    def _set_status(unit: Unit, user: User, status: PCStatus) -> User:
-        return presence_effects.set_pc_status(unit, user, status)
-
-    def create_account(
-        self,
-        user_id: str,
-        broker_type: Any,
-        account_number: Any,
-        server_name: Any,
-        display_name: Any,
-        currency: Any = None,
-        leverage: Any = None,
-        symbol_map: Any = None,
-    ) -> Account:
-        with self._unit() as unit:
-            user = unit.require(User, user_id, lock=False)
-            account = creation.new_account(
-                user.id, broker_type, account_number, server_name, display_name, currency, leverage, unit.now,
-                symbol_map,
-            )  # fmt: skip
-            taken = unit.conn.execute(
-                select(accounts.c.id).where(
-                    accounts.c.account_number == account.account_number,
-                    accounts.c.server_name == account.server_name,
-                )
-            ).first()
-            if taken is not None:
-                raise ValidationError(
-                    "accountNumber",
-                    f"{account.account_number!r} on {account.server_name!r} is already registered",
-                )
-            unit.insert(account)
-            audit.record(unit, "createAccount", "Account", account.id, {"userId": account.user_id})
-        return account
-
-    def update_account(
-        self,
-        account_id: str,
-        changes_: Mapping[str, Any],
-        expected_version: int | None = None,
-        actor: Actor | None = None,
-    ) -> Account:
-        with self._unit(Cause.of(actor)) as unit:
-            account = _expect(_owned_by(actor, unit.require(Account, account_id)), expected_version)
-            writer = None if actor is None else source_of(actor)
-            after = unit.update(account, updates.apply_account_update(account, changes_, unit.now, writer))
-            if after is not account and (actor is None or actor.is_admin or audited_account_change(changes_)):
-                audit.record(unit, "updateAccount", "Account", account.id, admin_audit.json_ready(changes_))
-            return after
-
     # ---------------------------------------------------------------- actions and positions
 
     def update_action(
@@ -412,16 +299,3 @@ class Store(TradeRecord, AlertStore, LeaseStore):
             return moves.trigger_actions(
                 unit, self.rules, actor, position_id, trigger_reason, checked_price, at, cid
             )
-
-
-_owned_by = moves.owned_by
-_expect = moves.expect
-_bump = moves.bump
-
-
-# an agent reports balances every 30 s: those are not admin changes; the account's settings are
-_ACCOUNT_SETTINGS = frozenset({"display_name", "leverage", "symbol_map"})
-
-
-def audited_account_change(changes_: Mapping[str, Any]) -> bool:
-    return bool(_ACCOUNT_SETTINGS & set(changes_))

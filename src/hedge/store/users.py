@@ -19,7 +19,8 @@ from hedge.domain.models import User
 from hedge.domain.tokens import new_token
 from hedge.domain.users import apply_user_update, audit_detail, check_may_rotate
 from hedge.store import audit
-from hedge.store.repository import Store, hash_token
+from hedge.store.account_store import hash_token
+from hedge.store.repository import Store
 from hedge.store.tables import users
 from hedge.store.unit import Unit
 
