@@ -137,9 +137,12 @@ class ChangeBroker:
                 continue
             with self._apply_lock:  # a commit hook may have applied some of them meanwhile
                 events = [event for event in events if event.seq > self.cursor]
+                handed = True
                 if events:
                     self._apply(events)
-            if events and not self._call_in_loop(self._dispatch, events):
+                    # handed to the loop under the lock: its callbacks come in the order of the applies
+                    handed = self._call_in_loop(self._dispatch, events)
+            if not handed:
                 return  # the loop closed: the server is shutting down
 
     def _apply(self, events: list[ChangeEvent]) -> None:
@@ -185,19 +188,21 @@ class ChangeBroker:
         if hops.ON:
             for event in events:
                 hops.stamp("s.committed", event.entity_id)
-        if events:
-            with self._apply_lock:
-                applied = events[0].seq == self.cursor + 1
-                if applied:
-                    self._apply(events)
-            if not applied and self._cache.shared:  # after a gap: Redis now, the tail applies later
-                for event in events:
-                    self._cache.invalidate(
-                        event.entity, event.entity_id, event.user_id, event.version, event.image
-                    )
-        if self._loop is not None and events:
-            with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
-                self._loop.call_soon_threadsafe(self._deliver_if_next, events)
+        if not events:
+            return
+        with self._apply_lock:
+            applied = events[0].seq == self.cursor + 1
+            if applied:
+                self._apply(events)
+            # handed to the loop under the lock, so that the loop sees the tail thread's batches
+            # and this one in the order they were applied
+            if self._loop is not None:
+                with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
+                    self._loop.call_soon_threadsafe(self._deliver_if_next, events)
+        if not applied and self._cache.shared:  # after a gap: Redis now, the tail applies later
+            cache = self._cache
+            for event in events:
+                cache.invalidate(event.entity, event.entity_id, event.user_id, event.version, event.image)
 
     def _deliver_if_next(self, events: list[ChangeEvent]) -> None:
         # Only when nothing before them is missing: another process's commit that came first is
