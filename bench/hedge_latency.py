@@ -40,100 +40,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
+
+from bench.hedge_latency_ea import MEETS, NEUTRAL, SERVER_NAME, ScriptedEA
+from bench.hedge_latency_floor import relay_agent, relay_server, run_floor
+from bench.hedge_latency_hops import PROCESS_NAMES, hop_report, traced
+from bench.report import against_floor, percentile
 
 from hedge.client.graphql import GraphQLClient
 from hedge.localservices import free_port
-
-SERVER_NAME = "Bench-Server"
-NEUTRAL = {"bid": 150.000, "ask": 150.010}  # A fills at the ask, 150.010
-MEETS = {"bid": 150.020, "ask": 150.030}  # bid - entry = 1 pip: meets a 1-pip FROM_ENTRY trail
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-class ScriptedEA:
-    """AUTH, POSITIONS [] for SYNC, OPENED SUCCESS for OPEN, PONG for PING; stamps each OPEN."""
-
-    def __init__(self, url: str, token: str, number: str) -> None:
-        self.url, self.token, self.number = url, token, number
-        self.ws: ClientConnection | None = None
-        self.open_seen: dict[str, int] = {}  # positionId -> monotonic_ns at arrival
-        self.waiters: dict[str, asyncio.Future[int]] = {}
-        self._tickets = iter(range(70_000_000_001, 80_000_000_000))
-        self._reader: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self.ws = await connect(self.url, compression=None, max_size=2**16)
-        await self.ws.send(
-            json.dumps(
-                {
-                    "type": "AUTH",
-                    "token": self.token,
-                    "accountNumber": self.number,
-                    "serverName": SERVER_NAME,
-                    "platform": "MT5",
-                    "eaVersion": "bench",
-                }
-            )
-        )
-        answer = json.loads(await self.ws.recv())
-        if answer["type"] != "AUTH_OK":
-            raise RuntimeError(f"EA {self.number} not accepted: {answer}")
-        self._reader = asyncio.create_task(self._read())
-
-    def expect_open(self, position_id: str) -> asyncio.Future[int]:
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self.waiters[position_id] = future
-        return future
-
-    async def price(self, quote: dict[str, float]) -> int:
-        """Send a PRICE; the monotonic_ns just before it went to the socket."""
-        assert self.ws is not None
-        frame = json.dumps({"type": "PRICE", "symbol": "USDJPY", **quote, "timeMs": int(time.time() * 1000)})
-        sent = time.monotonic_ns()
-        await self.ws.send(frame)
-        return sent
-
-    async def _read(self) -> None:
-        assert self.ws is not None
-        async for raw in self.ws:
-            arrived = time.monotonic_ns()
-            frame = json.loads(raw)
-            kind = frame["type"]
-            if kind == "OPEN":
-                waiter = self.waiters.pop(frame["positionId"], None)
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(arrived)
-                await self.ws.send(
-                    json.dumps(
-                        {
-                            "type": "OPENED",
-                            "commandId": frame["commandId"],
-                            "positionId": frame["positionId"],
-                            "status": "SUCCESS",
-                            "mtTicket": str(next(self._tickets)),
-                            "price": NEUTRAL["ask"] if frame["side"] == "BUY" else NEUTRAL["bid"],
-                            "timeMs": int(time.time() * 1000),
-                        }
-                    )
-                )
-            elif kind == "SYNC":
-                await self.ws.send(
-                    json.dumps({"type": "POSITIONS", "commandId": frame["commandId"], "positions": []})
-                )
-            elif kind == "PING":
-                await self.ws.send(json.dumps({"type": "PONG", "id": frame["id"]}))
-
-    async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-        if self.ws is not None:
-            await self.ws.close()
 
 
 @dataclass
@@ -404,235 +320,17 @@ cpu_per_trigger: dict[str, float] = {}
 splits: list[float] = []
 
 
-# ---------------------------------------------------------------- the floor: bare relays
-
-
-async def relay_server(port: int, db_path: str) -> None:
-    """The server's part: commit what agent 1 or agent 2 sends; tell agent 2 of a trigger."""
-    import sqlite3
-
-    from websockets.asyncio.server import ServerConnection, serve
-
-    db = sqlite3.connect(db_path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("CREATE TABLE IF NOT EXISTS rows (id TEXT PRIMARY KEY, status TEXT, version INTEGER)")
-    db.execute("CREATE TABLE IF NOT EXISTS feed (seq INTEGER PRIMARY KEY, id TEXT, image TEXT)")
-    peers: dict[str, ServerConnection] = {}
-
-    def commit(row_id: str, status: str) -> None:
-        db.execute("BEGIN IMMEDIATE")
-        db.execute(
-            "INSERT INTO rows VALUES (?, ?, 1) "
-            "ON CONFLICT(id) DO UPDATE SET status = ?, version = version + 1",
-            (row_id, status, status),
-        )
-        db.execute("INSERT INTO feed (id, image) VALUES (?, ?)", (row_id, json.dumps({"status": status})))
-        db.execute("COMMIT")
-
-    async def handle(ws: ServerConnection) -> None:
-        with contextlib.suppress(ConnectionClosed):  # the bench stops the relays when it is done
-            await relay(ws)
-
-    async def relay(ws: ServerConnection) -> None:
-        role = json.loads(await ws.recv())["role"]
-        peers[role] = ws
-        async for raw in ws:
-            frame = json.loads(raw)
-            if frame["t"] == "trigger":
-                commit(frame["id"], "EXECUTING")
-                await peers["agent2"].send(
-                    json.dumps({"t": "event", "id": frame["id"], "status": "EXECUTING"})
-                )
-            elif frame["t"] == "opening":
-                commit(frame["id"], "OPENING")
-                await ws.send(json.dumps({"t": "ok", "id": frame["id"]}))
-
-    async with serve(handle, "127.0.0.1", port):
-        await asyncio.Future()
-
-
-async def relay_agent(port: int, server_port: int, role: str) -> None:
-    """An agent's part: agent1 passes the EA's PRICE on as a trigger; agent2 records OPENING on the
-    trigger's event and sends OPEN to its EA once that committed."""
-    from websockets.asyncio.server import ServerConnection, serve
-
-    upstream = await connect(f"ws://127.0.0.1:{server_port}")
-    await upstream.send(json.dumps({"role": role}))
-    eas: list[ServerConnection] = []
-
-    async def from_server() -> None:
-        async for raw in upstream:
-            frame = json.loads(raw)
-            if frame["t"] == "event":
-                await upstream.send(json.dumps({"t": "opening", "id": frame["id"]}))
-            elif frame["t"] == "ok" and eas:
-                await eas[0].send(json.dumps({"type": "OPEN", "positionId": frame["id"]}))
-
-    async def handle(ws: ServerConnection) -> None:
-        eas.append(ws)
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in ws:
-                frame = json.loads(raw)
-                await upstream.send(json.dumps({"t": "trigger", "id": frame["positionId"]}))
-
-    async with serve(handle, "127.0.0.1", port):
-        with contextlib.suppress(ConnectionClosed):  # the bench stops the relays when it is done
-            await from_server()
-
-
-async def run_floor(triggers: int) -> list[float]:
-    """Per trigger: EA 1 sends a frame, EA 2 stamps the OPEN that comes of it; ms each."""
-    workdir = Path(tempfile.mkdtemp(prefix="hedge-latency-floor-"))
-    server_port, port1, port2 = free_port(), free_port(), free_port()
-    me = THIS_FILE
-    roles = [
-        ["--floor-relay", "server", str(server_port), str(workdir / "floor.db")],
-        ["--floor-relay", "agent2", str(port2), str(server_port)],
-        ["--floor-relay", "agent1", str(port1), str(server_port)],
-    ]
-    procs: list[subprocess.Popen[bytes]] = []
-    samples: list[float] = []
-    try:
-        for argv in roles:
-            procs.append(subprocess.Popen([sys.executable, me, *argv]))  # noqa: ASYNC220 - before timing
-            await _listening(int(argv[2]))
-        async with connect(f"ws://127.0.0.1:{port1}") as ea1, connect(f"ws://127.0.0.1:{port2}") as ea2:
-            for n in range(triggers + 10):
-                started = time.monotonic_ns()
-                await ea1.send(json.dumps({"type": "PRICE", "positionId": f"p{n}", "bid": 150.02}))
-                frame = json.loads(await asyncio.wait_for(ea2.recv(), 10))
-                assert frame["positionId"] == f"p{n}"
-                if n >= 10:  # the first few warm the relays' caches up
-                    samples.append((time.monotonic_ns() - started) / 1e6)
-    finally:
-        for proc in reversed(procs):  # the agents first, then the server they talk to
-            proc.terminate()
-            proc.wait(5)
-    return samples
-
-
-async def _listening(port: int) -> None:
-    for _ in range(200):  # a separate process offers no readiness event
-        with contextlib.suppress(OSError):
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        await asyncio.sleep(0.05)
-    raise RuntimeError(f"relay on port {port} did not listen")
-
-
 floor_samples: list[float] = []
-# --hops: per trigger (sent at EA 1, arrived at EA 2, position A, hedge action, position B)
-traced: list[tuple[int, int, str, str, str]] = []
 HOPS_FILE: list[str] = []  # the file the processes stamp into, when --hops
-PROCESS_NAMES: dict[str, str] = {}  # pid -> "server<port>", "agent1", "agent2" (for the probes)
-SLOWEST = 5  # --hops: the slowest samples shown one by one, with what else ran meanwhile
-# the path in order: (hop, the stamps that mark it: (name, key: A, the hedge action H, or B));
-# a hop is the earliest of its stamps after EA 1 sent the PRICE (a negative gap: the two ran in
-# the other order, e.g. the feed tailer delivered before the commit hook ran)
-HOPS: list[tuple[str, list[tuple[str, str]]]] = [
-    ("a1.ea_rx", [("a1.ea_rx", "A")]),  # agent 1's gateway received EA 1's PRICE frame
-    ("a1.decided", [("a1.decided", "A")]),  # the trail rule decided: trigger
-    ("a1.mutation_sent", [("a1.mutation_sent", "A")]),  # triggerActions handed to the link
-    ("s.received", [("s.received", "A")]),  # the resolver started (Strawberry parsed, validated)
-    ("s.committed", [("s.committed", "H")]),  # the trigger committed (commit hook, worker thread)
-    ("s.dispatched", [("s.dispatched", "H")]),  # on the subscribers' queues (event loop)
-    ("s.sub_yield", [("s.sub_yield", "H")]),  # the first subscription generator yielded it
-    ("a2.rx", [("a2.rx", "H")]),  # agent 2's link read the subscription message
-    ("a2.opening_sent", [("a2.opening_sent", "B")]),  # agent 2 sent updatePosition OPENING
-    ("s.opening_received", [("s.received", "B")]),  # the resolver started on it
-    ("s.opening_committed", [("s.committed", "B")]),  # its commit (commit hook)
-    # committed: the mutation's answer, or the OPENING row's event, whichever came first
-    ("a2.opening_committed", [("a2.opening_committed", "B"), ("a2.rx", "B")]),
-    ("a2.open_sent", [("a2.open_sent", "B")]),  # OPEN handed to EA 2's WebSocket
-]
-
-
-def hop_report(path: str) -> dict[str, Any]:
-    """p50/p99 in ms of each hop, from EA 1's send through the stamps to EA 2's arrival; and
-    the SLOWEST samples one by one: their slowest hops, and the probes (hedge/hop_probes.py: gc,
-    event-loop stalls, the agents' periodic tasks) of any process that fell within them."""
-    stamps: dict[tuple[str, str], list[int]] = {}
-    probes: list[tuple[int, str, str]] = []  # (ns, kind, key)
-    with contextlib.suppress(FileNotFoundError), open(path) as lines:
-        for line in lines:
-            ns, hop, key = line.split(maxsplit=2)
-            if hop.startswith("p."):
-                probes.append((int(ns), hop, key.strip()))
-            else:
-                stamps.setdefault((hop, key.strip()), []).append(int(ns))
-    gaps: dict[str, list[float]] = {}
-    samples: list[tuple[float, int, int, dict[str, float]]] = []
-    for sent, arrived, a_id, action_id, b_id in traced:
-        keys = {"A": a_id, "H": action_id, "B": b_id}
-        previous, previous_name = sent, "ea1.sent"
-        mine: dict[str, float] = {}
-        for name, marks in [*HOPS, ("ea2.arrived", [])]:
-            found = [t for m, k in marks for t in stamps.get((m, keys[k]), []) if t >= sent]
-            at = arrived if name == "ea2.arrived" else min(found, default=None)
-            if at is None:
-                continue
-            hop = f"{previous_name} -> {name}"
-            gaps.setdefault(hop, []).append((at - previous) / 1e6)
-            mine[hop] = round((at - previous) / 1e6, 3)
-            previous, previous_name = at, name
-        samples.append(((arrived - sent) / 1e6, sent, arrived, mine))
-    report: dict[str, Any] = {
-        hop: {"p50_ms": round(percentile(v, 0.5), 3), "p99_ms": round(percentile(v, 0.99), 3), "n": len(v)}
-        for hop, v in gaps.items()
-    }
-    report["slowest"] = [
-        {
-            "ms": round(total, 3),
-            "hops": dict(sorted(mine.items(), key=lambda kv: -kv[1])[:3]),
-            "meanwhile": [
-                _probe(ns - sent, kind, key) for ns, kind, key in probes if sent - 20e6 <= ns <= arrived
-            ],
-        }
-        for total, sent, arrived, mine in sorted(samples, reverse=True)[:SLOWEST]
-    ]
-    report["probes"] = _probe_summary(probes)
-    return report
-
-
-def _probe(offset_ns: int, kind: str, key: str) -> str:
-    """One probe as `+12.3ms agent2 p.stall 45000/.../where` (offset from EA 1's send)."""
-    pid, _, rest = key.partition("/")
-    return f"{offset_ns / 1e6:+.1f}ms {PROCESS_NAMES.get(pid, pid)} {kind} {rest}"
-
-
-def _probe_summary(probes: list[tuple[int, str, str]]) -> dict[str, Any]:
-    """Per process and kind: how many probes, and for gc and stalls the longest (ms)."""
-    summary: dict[str, Any] = {}
-    for _, kind, key in probes:
-        pid, _, rest = key.partition("/")
-        entry = summary.setdefault(f"{PROCESS_NAMES.get(pid, pid)} {kind}", {"n": 0, "max_ms": 0.0})
-        entry["n"] += 1
-        fields = rest.split("/")
-        if kind in ("p.gc", "p.stall"):
-            us = fields[1] if kind == "p.gc" else fields[0]
-            entry["max_ms"] = max(entry["max_ms"], int(us) / 1000)
-    return summary
-
-
-THIS_FILE = os.path.abspath(__file__)
 GOALS = {"sqlite": {"p50_vs_floor": 2, "p99_vs_floor": 3}, "postgres": {"p50_vs_floor": 3, "p99_vs_floor": 4}}
 
 
 def report(engine: str, samples: list[float], log_level: str) -> dict[str, Any]:
-    p50, p99 = percentile(samples, 0.50), percentile(samples, 0.99)
-    floor_p50, floor_p99 = percentile(floor_samples, 0.50), percentile(floor_samples, 0.99)
     return {
         "bench": "hedge_latency",
         "engine": engine,
         "count": len(samples),
-        "p50_ms": round(p50, 3),
-        "p99_ms": round(p99, 3),
-        "floor_p50_ms": round(floor_p50, 3),
-        "floor_p99_ms": round(floor_p99, 3),
-        "p50_vs_floor": round(p50 / floor_p50, 2),
-        "p99_vs_floor": round(p99 / floor_p99, 2),
+        **against_floor(samples, floor_samples),
         "max_ms": round(max(samples), 3),
         "mean_ms": round(statistics.fmean(samples), 3),
         "price_to_action_executing_seen_p50_ms": round(percentile(splits, 0.50), 3) if splits else None,

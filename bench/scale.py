@@ -48,17 +48,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.* when run as a script
 
-from bench import hedge_latency
-from bench.hedge_latency import (
-    CREATE,
-    UPDATE_ACTION,
-    UPDATE_POSITION,
-    Watch,
-    _ok,
-    percentile,
-    run_floor,
-    until,
-)
+from bench.hedge_latency import CREATE, UPDATE_ACTION, UPDATE_POSITION, Watch, _ok, until
+from bench.hedge_latency_floor import run_floor
+from bench.hedge_latency_hops import hop_report, traced
+from bench.report import percentile
 from bench.scale_parts import (
     BALANCE,
     JITTERED,
@@ -306,7 +299,7 @@ async def hedge_once(run: Run, i: int, j: int) -> float | None:
         run.late += 1
         return None
     if run.args.hops:
-        hedge_latency.traced.append((sent, arrived, trigger["position"]["id"], hedge["action"]["id"], b_id))
+        traced.append((sent, arrived, trigger["position"]["id"], hedge["action"]["id"], b_id))
     return (arrived - sent) / 1e6
 
 
@@ -367,8 +360,8 @@ async def measure(run: Run, rate: int, floor: list[float], sampler: Sampler) -> 
             p99_vs_floor=round(p99 / f99, 1), goal={"p99_vs_floor": P99_GOAL},
         )  # fmt: skip
     if args.hops:
-        line["hops"] = hedge_latency.hop_report(args.hops)
-        hedge_latency.traced.clear()
+        line["hops"] = hop_report(args.hops)
+        traced.clear()
     line["processes"] = sampler.report()
     line["loadavg_1m"] = round(os.getloadavg()[0], 2)
     line["cpus"] = os.cpu_count()
