@@ -107,3 +107,11 @@ def test_minted_ids_fit_a_metatrader_order_comment_whole() -> None:
     assert len(ids) == 1000
     assert all(len(i) == ID_LENGTH for i in ids)
     assert all(len(comment_for(i)) <= MT_COMMENT_MAX for i in ids)
+
+
+def test_minted_ids_never_start_with_a_dash_so_a_command_line_takes_them_as_values() -> None:
+    from hedge.domain.ids import new_id
+
+    firsts = {new_id()[0] for _ in range(10_000)}  # without the rule, "-" leads one draw in 64
+    assert "-" not in firsts
+    assert len(firsts) > 50  # the other 63 characters still lead

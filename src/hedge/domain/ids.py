@@ -20,5 +20,9 @@ MT_COMMENT_MAX = 31
 
 
 def new_id() -> str:
-    """A fresh random id: 16 characters of [A-Za-z0-9_-]."""
-    return secrets.token_urlsafe(12)
+    """A fresh random id: 16 characters of [A-Za-z0-9_-], never starting with "-" (a command line
+    such as `hedge actions --position ID` would take one for an option; one draw in 64 did)."""
+    while True:
+        made = secrets.token_urlsafe(12)
+        if not made.startswith("-"):
+            return made
