@@ -12,7 +12,6 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from hedge.agent import lease as lease_module
 from hedge.agent.lease import AgentLease, LeaseState, next_claim_in
 from hedge.client.graphql import GraphQLClient, TokenRefused
 
@@ -195,7 +194,7 @@ async def test_run_with_answers_slower_than_a_third_of_the_ttl_renews_before_eve
         if len(sleeps) == 6:
             raise asyncio.CancelledError
 
-    monkeypatch.setattr(lease_module.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
 
     with pytest.raises(asyncio.CancelledError):
         await lease.run()
@@ -223,7 +222,7 @@ async def test_run_with_quick_answers_sends_a_claim_every_third_of_the_ttl(
         if len(sent_at) == 4:
             raise asyncio.CancelledError
 
-    monkeypatch.setattr(lease_module.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
 
     with pytest.raises(asyncio.CancelledError):
         await lease.run()
@@ -252,7 +251,7 @@ async def test_run_while_the_server_is_unreachable_claims_again_within_one_secon
         if len(sleeps) == 3:
             raise asyncio.CancelledError
 
-    monkeypatch.setattr(lease_module.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
 
     with pytest.raises(asyncio.CancelledError):
         await lease.run()
