@@ -66,7 +66,7 @@ from bench.scale_parts import (
 
 from hedge.client.graphql import GraphQLClient, GraphQLClientError
 from hedge.ea.paper_config import PaperConfig
-from hedge.localservices import free_port
+from hedge.localservices import free_port, free_ports
 
 SERVER_NAME = "Scale-Server"
 THIS_FILE = os.path.abspath(__file__)
@@ -162,8 +162,9 @@ async def system(run: Run, database_url: str, redis_url: str | None, servers: in
                 run.seeded, run.seed_rate = args.positions, args.positions / (time.monotonic() - started)
             specs: list[list[dict[str, Any]]] = [[] for _ in range(args.agent_procs)]
             configs = []
+            ea_ports = free_ports(len(accounts))  # distinct: a shared port meets another agent's token
             for n, (token, _, account_id) in enumerate(accounts):
-                ea_port, ea_token = free_port(), secrets.token_urlsafe(12)
+                ea_port, ea_token = ea_ports[n], secrets.token_urlsafe(12)
                 specs[n % args.agent_procs].append(
                     {"server": urls[n % servers], "token": token, "eaToken": ea_token, "eaPort": ea_port,
                      "stateDir": str(run.workdir / f"agent{n}")}

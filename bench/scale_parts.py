@@ -7,6 +7,10 @@ and the CPU/memory sampler.
 - `ScaleEA`: the paper EA (`hedge.ea.paper.PaperEA`, the real terminal simulation) with a market
   that jitters USDJPY and EURUSD within a few pips (so the background trails never fire) and a
   trigger symbol (GBPUSD) that moves only when the bench bumps it; it stamps each OPEN's arrival.
+  Bench-only deviation: on the jittered ticks it checks SL/TP on every tick but the stop-out rule
+  only once every STOP_OUT_EVERY_MS (the paper EA checks it on every tick; at 100 positions that
+  check was ~870 of ~950 us per tick, so the bench's tick source could not stream 1,000 ticks/s).
+  The bench's balance keeps every margin level far above the stop-out level, so no close moves.
 - `Sampler`: CPU seconds and resident memory of processes from /proc (Linux), once a second.
 """
 
@@ -35,6 +39,7 @@ JITTER_PIPS = 3  # background prices stay within +-3 pips of the start: 50/100-p
 BUMP_PIPS = Decimal(3)  # a bump lifts the trigger symbol 3 pips: meets a 1-pip FROM_ENTRY trail
 BALANCE = Decimal("10000000")
 STARTING_TOGETHER = 4  # agents of a host that start (and load their rows) at once
+STOP_OUT_EVERY_MS = 1000  # bench-only: the stop-out rule once a second on the jittered ticks
 MAGIC = 7077001  # PaperConfig's default: the terminal reports these positions as the system's
 
 
@@ -214,7 +219,11 @@ class JitterFeed:
 
 
 class ScaleEA(PaperEA):
-    """The paper EA, counting the PRICE frames it streams and stamping each OPEN on arrival."""
+    """The paper EA, counting the PRICE frames it streams and stamping each OPEN on arrival.
+
+    Deviation from PaperEA, for the bench only: a jittered tick checks SL/TP at once but the
+    stop-out rule at most once every STOP_OUT_EVERY_MS (`bump` goes through `set_price`, which
+    checks both at once)."""
 
     def __init__(self, config: PaperConfig, seed: int) -> None:
         super().__init__(config, feed=JitterFeed(seed))  # the books from config.state_file, if any
@@ -225,6 +234,7 @@ class ScaleEA(PaperEA):
         self.waiters: dict[str, asyncio.Future[int]] = {}
         self._bumping = False
         self.ticking = False  # the bench starts the ticks once the positions are open
+        self._stop_out_checked_ms = 0
 
     async def _tick_loop(self) -> None:
         """The paper EA's ticks on a fixed schedule: the work of a tick does not stretch the interval
@@ -235,10 +245,20 @@ class ScaleEA(PaperEA):
             await asyncio.sleep(due - time.monotonic())
             if not self.ticking:
                 continue
-            quotes = self._feed.next_quotes()
-            self.terminal.apply_quotes([(q.symbol, q.bid, q.ask) for q in quotes])
+            self._apply_quotes(self._feed.next_quotes())
             for symbol in self.subscribed:
                 self._send_price(symbol)
+
+    def _apply_quotes(self, quotes: list[FeedQuote]) -> None:
+        """`Terminal.apply_quotes` with the stop-out rule at most once every STOP_OUT_EVERY_MS."""
+        terminal = self.terminal
+        now = terminal.now_ms()
+        for quote in quotes:
+            terminal.market.set_price(quote.symbol, quote.bid, quote.ask, now)
+        terminal.check_stops()
+        if now - self._stop_out_checked_ms >= STOP_OUT_EVERY_MS:
+            self._stop_out_checked_ms = now
+            terminal.check_stop_out()
 
     def _send_price(self, symbol: str) -> None:
         if symbol == TRIGGER and not self._bumping:

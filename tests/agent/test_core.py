@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+from tests.agent import core_rows
 from tests.agent.core_intents import action_updates, position_updates, sent
 from tests.agent.core_rows import (
     ACCOUNT,
@@ -22,6 +23,7 @@ from hedge.agent.core import AgentCore
 from hedge.agent.intents import TriggerActions, UpdateAccount
 from hedge.config import AgentSettings
 from hedge.domain.enums import ActionType, PositionStatus, Side, TriggerReason
+from hedge.domain.ids import PositionId
 from hedge.domain.orders import OrderState
 from hedge.ea.protocol import Close, Open, Subscribe, Sync
 from hedge.ea.protocol_messages import (
@@ -364,3 +366,14 @@ def test_open_positions_show_current_price_and_unrealized_pl_from_the_last_quote
     assert shown["currentPrice"] == "150.250"
     assert Decimal(str(shown["unrealizedPL"])) == Decimal("2500")  # 0.250 x 0.1 lot x 100,000, in JPY
     assert shown["quoteCurrency"] == "JPY"
+
+
+def test_unsettled_lists_the_trackers_not_held_in_the_order_they_were_made() -> None:
+    agent = core_rows.core()
+    agent.apply_row(core_rows.position(PositionStatus.OPENING, version=2, id=PositionId("b")))
+    agent.apply_row(core_rows.open_row(id=PositionId("held")))
+    agent.apply_row(core_rows.position(PositionStatus.OPENING, version=2, id=PositionId("a")))
+
+    assert [t.position_id for t in agent.unsettled()] == ["b", "a"]
+    agent.apply_row(core_rows.position(PositionStatus.CANCELED, version=3, id=PositionId("b")))
+    assert [t.position_id for t in agent.unsettled()] == ["a"]

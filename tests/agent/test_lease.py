@@ -5,13 +5,14 @@ in the API's tests and end to end with two agents."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 
 import httpx
 import pytest
 
-from hedge.agent.lease import AgentLease, LeaseState
+from hedge.agent.lease import AgentLease, LeaseState, next_claim_in
 from hedge.client.graphql import GraphQLClient, TokenRefused
 
 Answer = Callable[[dict[str, object]], httpx.Response]
@@ -153,3 +154,107 @@ async def test_release_gives_the_lease_up_only_when_held() -> None:
     assert "releaseAgent" in str(server.bodies[-1]["query"])
     assert server.bodies[-1]["variables"] == {"agentId": "pc-1"}
     assert not lease.holds()
+
+
+def test_next_claim_is_a_third_of_the_ttl_after_the_claim_was_sent_not_after_its_answer() -> None:
+    assert next_claim_in(sent=100.0, now=104.0, ttl_s=15.0, reachable=True) == pytest.approx(1.0)
+
+
+def test_next_claim_after_an_answer_slower_than_a_third_of_the_ttl_is_at_once() -> None:
+    assert next_claim_in(sent=100.0, now=107.0, ttl_s=15.0, reachable=True) == 0.0
+
+
+def test_next_claim_while_the_server_is_unreachable_is_within_one_second() -> None:
+    assert next_claim_in(sent=100.0, now=100.0, ttl_s=15.0, reachable=False) == pytest.approx(1.0)
+    assert next_claim_in(sent=100.0, now=100.25, ttl_s=15.0, reachable=False) == pytest.approx(0.75)
+
+
+def test_next_claim_with_a_short_ttl_while_unreachable_keeps_a_third_of_it() -> None:
+    assert next_claim_in(sent=100.0, now=100.0, ttl_s=1.5, reachable=False) == pytest.approx(0.5)
+
+
+async def test_run_with_answers_slower_than_a_third_of_the_ttl_renews_before_every_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = Clock()
+    held_when_each_answer_came: list[bool] = []
+
+    def slow_grant(body: dict[str, object]) -> httpx.Response:
+        clock.now += 6.0  # each answer takes 6 s: more than the 5 s between renewals (ttl 15 s)
+        held_when_each_answer_came.append(lease.holds())
+        return _grant(True, "pc-1")(body)
+
+    server = Server(slow_grant)
+    lease, moves = _lease(server, ttl_s=15.0, clock=clock)
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.now += seconds
+        if len(sleeps) == 6:
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
+
+    with pytest.raises(asyncio.CancelledError):
+        await lease.run()
+
+    assert held_when_each_answer_came[1:] == [True] * 5  # the first answer is the first grant
+    assert moves == [(LeaseState.UNKNOWN, LeaseState.HELD)]  # never expired in between
+    assert sleeps == [0.0] * 6  # the answer came after ttl/3 from its claim: renew at once
+
+
+async def test_run_with_quick_answers_sends_a_claim_every_third_of_the_ttl(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = Clock()
+    sent_at: list[float] = []
+
+    def grant_in_two_seconds(body: dict[str, object]) -> httpx.Response:
+        sent_at.append(clock.now)
+        clock.now += 2.0
+        return _grant(True, "pc-1")(body)
+
+    lease, _ = _lease(Server(grant_in_two_seconds), ttl_s=15.0, clock=clock)
+
+    async def fake_sleep(seconds: float) -> None:
+        clock.now += seconds
+        if len(sent_at) == 4:
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
+
+    with pytest.raises(asyncio.CancelledError):
+        await lease.run()
+
+    assert sent_at == [1000.0, 1005.0, 1010.0, 1015.0]
+
+
+async def test_run_while_the_server_is_unreachable_claims_again_within_one_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = Clock()
+    server = Server(lambda body: httpx.Response(200, json={"data": None}))
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    lease, _ = _lease(server, ttl_s=15.0, clock=clock)
+    lease.client._http = httpx.AsyncClient(
+        base_url="http://server.invalid", transport=httpx.MockTransport(unreachable)
+    )
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.now += seconds
+        if len(sleeps) == 3:
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
+
+    with pytest.raises(asyncio.CancelledError):
+        await lease.run()
+
+    assert not lease.reachable
+    assert sleeps == [pytest.approx(1.0)] * 3

@@ -4,6 +4,7 @@ terminal holds that the server does not (ORPHAN_AT_BROKER), what differs between
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from tests.agent import core_rows
@@ -81,6 +82,34 @@ def test_volume_or_side_differing_at_the_terminal_raises_reconciliation_mismatch
     record_alerts(agent, decided)
     answer_sync(agent, agent.sync_request(ACCOUNT, 2.0), report("777"), now=2.1)
     assert resolved(agent.decide(2.2)) == ["RECONCILIATION_MISMATCH"]
+
+
+def test_held_position_judged_fine_raises_orphan_once_its_row_closes_without_a_new_sync() -> None:
+    agent = core()
+    agent.state.loaded = True
+    connect_and_sync(agent)
+    agent.apply_row(core_rows.open_row())
+    answer_sync(agent, agent.sync_request(ACCOUNT, 1.0), report("777"), now=1.1)
+    assert "ORPHAN_AT_BROKER" not in raised(agent.decide(1.2))
+    assert "ORPHAN_AT_BROKER" not in raised(agent.decide(1.3))  # nothing changed: judged the same
+
+    agent.apply_row(replace(core_rows.open_row(version=4), status=P.CLOSED))  # closed, still held
+
+    assert "ORPHAN_AT_BROKER" in raised(agent.decide(1.4))
+
+
+def test_orphan_resolves_when_the_terminal_reports_the_position_closed() -> None:
+    agent = core()
+    agent.state.loaded = True
+    intents = agent.ea_connected(ACCOUNT, 0.0)
+    answer_sync(agent, intents, report("556", pid="pos-X"), now=0.1)
+    alerts = agent.decide(0.2)
+    record_alerts(agent, alerts)
+    assert "ORPHAN_AT_BROKER" in raised(alerts)
+
+    agent.terminal(ACCOUNT).release("pos-X")  # as a CLOSED or STOPPED frame for it does
+
+    assert resolved(agent.decide(0.3)) == ["ORPHAN_AT_BROKER"]
 
 
 # ------------------------------------------------------------------ when to SYNC, margin mode

@@ -68,7 +68,7 @@ def _apply_fill(
 ) -> None:
     assert msg.mt_ticket is not None and msg.price is not None and msg.time_ms is not None
     fill = Fill(msg.mt_ticket, msg.price, msg.time_ms, msg.volume)
-    core.terminal(account_id).held[msg.position_id] = fill  # also what orphans are judged from
+    core.terminal(account_id).hold(msg.position_id, fill)  # also what orphans are judged from
     if tracker is not None and tracker.can(OrderTrigger.FILL) and tracker.state is not S.HELD:
         tracker.filled(fill, now)
         core.fill_heard(msg.position_id)
@@ -78,7 +78,7 @@ def _apply_exit(
     core: AgentCore, account_id: str, msg: Closed, tracker: OrderTracker | None, now: float
 ) -> None:
     assert msg.price is not None and msg.time_ms is not None and msg.profit is not None
-    core.terminal(account_id).held.pop(msg.position_id, None)
+    core.terminal(account_id).release(msg.position_id)
     if tracker is not None and tracker.can(OrderTrigger.EXIT):
         tracker.exited(Exit(msg.price, msg.time_ms, msg.profit, None, msg.mt_ticket), now)
 
@@ -127,7 +127,7 @@ def on_stopped(core: AgentCore, account_id: str, msg: Stopped, now: float = 0.0)
     pid = msg.position_id
     if core.foreign(account_id, pid, "STOPPED"):
         return []
-    core.terminal(account_id).held.pop(pid, None)
+    core.terminal(account_id).release(pid)
     tracker = known_tracker(core, pid, now)
     if tracker is not None and tracker.can(OrderTrigger.EXIT):
         reason = msg.reason.value if hasattr(msg.reason, "value") else str(msg.reason)

@@ -51,6 +51,10 @@ class AgentCore:
         self.catalog = catalog or SymbolCatalog()
         self.state = LocalState()
         self.orders: dict[str, OrderTracker] = {}  # one per position the agent has work or word for
+        # kept as trackers are made and moved, so a decision pass does not scan every position:
+        self._unsettled: dict[str, OrderTracker] = {}  # trackers that were not HELD when last moved
+        self._made: dict[str, int] = {}  # positionId -> when its tracker was made (the orders' order)
+        self._tracker_accounts: dict[str, int] = {}  # accountId -> trackers of it
         self.terminals: dict[str, Terminal] = {}  # one per account
         self.alerts = AlertBook()
         self.book = TrailBook()
@@ -65,6 +69,7 @@ class AgentCore:
         self.slippage_noted: set[str] = set()  # actions logged as having no triggering price
         self._instance = secrets.token_hex(4)
         self._ids = itertools.count(1)
+        self._ids_made = itertools.count(1)
 
     def next_command_id(self) -> str:
         return f"{self._instance}-{next(self._ids)}"
@@ -82,7 +87,7 @@ class AgentCore:
         found = self.orders.get(pos.id)
         if found is not None:
             return found
-        tracker = OrderTracker(pos.id, pos.account_id, moved_at=now)
+        tracker = self._new_tracker(pos.id, pos.account_id, now)
         sent = self.journal.pop(pos.id, None)
         if pos.status in (P.OPEN, P.CLOSING):
             tracker.filled(_fill_of(pos), now)
@@ -95,8 +100,41 @@ class AgentCore:
         held = self.terminal(pos.account_id).held.get(pos.id)
         if pos.status is P.OPENING and held is not None and tracker.can(OrderTrigger.FILL):
             tracker.filled(held, now)
-        self.orders[pos.id] = tracker
+        self._add_tracker(tracker)
         return tracker
+
+    def _new_tracker(self, position_id: str, account_id: str, now: float) -> OrderTracker:
+        return OrderTracker(position_id, account_id, moved_at=now, on_move=self._tracker_moved)
+
+    def _add_tracker(self, tracker: OrderTracker) -> None:
+        self.orders[tracker.position_id] = tracker
+        self._made[tracker.position_id] = next(self._ids_made)
+        self._tracker_accounts[tracker.account_id] = self._tracker_accounts.get(tracker.account_id, 0) + 1
+        self._tracker_moved(tracker)
+
+    def _drop_tracker(self, position_id: str) -> None:
+        tracker = self.orders.pop(position_id)
+        self._made.pop(position_id, None)
+        self._unsettled.pop(position_id, None)
+        left = self._tracker_accounts[tracker.account_id] - 1
+        if left:
+            self._tracker_accounts[tracker.account_id] = left
+        else:
+            del self._tracker_accounts[tracker.account_id]
+
+    def _tracker_moved(self, tracker: OrderTracker) -> None:
+        if tracker.state is not S.HELD and self.orders.get(tracker.position_id) is tracker:
+            self._unsettled[tracker.position_id] = tracker
+
+    def unsettled(self) -> list[OrderTracker]:
+        """The trackers not HELD, in the order of `orders` (what a scan of every tracker kept)."""
+        for pid in [pid for pid, t in self._unsettled.items() if t.state is S.HELD]:
+            del self._unsettled[pid]  # HELD again since: nothing to do for it
+        return sorted(self._unsettled.values(), key=lambda t: self._made[t.position_id])
+
+    def tracker_accounts(self) -> list[str]:
+        """The accounts with a tracker, in the order their first one was made."""
+        return list(self._tracker_accounts)
 
     def saved_state(self) -> dict[str, Any]:
         """What must survive a restart of the agent: commands that may be at a terminal, trail bests."""
@@ -135,7 +173,7 @@ class AgentCore:
             self.journal.pop(row.id, None)
             # a command still in doubt keeps its tracker: the terminal's word may come yet
             if tracker is not None and not (tracker.in_doubt or tracker.state in (S.OPEN_SENT, S.CLOSE_SENT)):
-                del self.orders[row.id]
+                self._drop_tracker(row.id)
         elif row.status is not P.PENDING:
             self.tracker(row, now)  # from now on, a SYNC asked later judges it
         if row.trail_triggered_at is not None:
@@ -202,7 +240,9 @@ class AgentCore:
         pos = self.state.positions.get(position_id)
         if pos is None or pos.status is not P.PENDING:
             return
-        tracker = self.orders.setdefault(position_id, OrderTracker(position_id, pos.account_id, moved_at=now))
+        tracker = self.orders.get(position_id) or self._new_tracker(position_id, pos.account_id, now)
+        if position_id not in self.orders:
+            self._add_tracker(tracker)
         if tracker.can(OrderTrigger.REFUSE):
             log.warning("position %s is not opened: %s", position_id, message)
             tracker.refused(message, now)

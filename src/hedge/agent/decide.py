@@ -51,7 +51,7 @@ def decide(core: AgentCore, now: float) -> list[Intent]:
         intents += _carry_out(core, action, now)
     for pos in core.state.positions_in(P.OPENING):
         intents += _opening(core, pos, core.tracker(pos, now), now)
-    for t in [t for t in core.orders.values() if t.state in (S.EXITED, S.CLOSE_FAILED)]:
+    for t in [t for t in core.unsettled() if t.state in (S.EXITED, S.CLOSE_FAILED)]:
         row = core.state.positions.get(t.position_id)
         if row is not None and row.status is P.OPEN:  # an OPEN row with a HELD tracker: nothing to do
             intents += _open(core, row, t, now)

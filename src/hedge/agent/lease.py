@@ -1,6 +1,8 @@
 """The agent lease: one acting agent per user (claimAgent / releaseAgent on the server).
 
-The agent claims the lease at start and renews it every ttl/3. While it holds an unexpired grant it
+The agent claims the lease at start and renews it every ttl/3, counted from when the last claim was
+sent (the grant counts from then too, so a slow answer does not push the renewal past the
+expiry). While it holds an unexpired grant it
 acts; otherwise it stands by: it sends no EA commands and mutates no rows, and claims again every
 ttl/3, so it takes over within ttl of the holder going away (released, or expired). A grant is
 counted from the moment the claim was sent, so the agent stops acting no later than the server's
@@ -25,6 +27,14 @@ mutation ($input: ClaimAgentInput!) { claimAgent(input: $input) { granted holder
 """
 RELEASE_AGENT = "mutation ($agentId: String!) { releaseAgent(agentId: $agentId) }"
 UNAUTHENTICATED = "UNAUTHENTICATED"
+UNREACHABLE_RETRY_S = 1.0  # no answer: ask again soon, so a server that comes back is used at once
+
+
+def next_claim_in(sent: float, now: float, ttl_s: float, reachable: bool) -> float:
+    """Seconds to wait before the next claim: ttl/3 (at most 1 s while the server gave no answer)
+    after the last claim was sent, never negative (an answer that took longer claims at once)."""
+    interval = ttl_s / 3 if reachable else min(ttl_s / 3, UNREACHABLE_RETRY_S)
+    return max(0.0, sent + interval - now)
 
 
 class LeaseState(StrEnum):
@@ -66,12 +76,11 @@ class AgentLease:
     async def run(self) -> None:
         """Claim, then renew or claim again every ttl/3, until cancelled (or the server has none)."""
         while self.state is not LeaseState.UNSUPPORTED:
-            await self.claim()
-            renew_s = self.ttl_s / 3
-            # no answer yet: ask again soon, so a server that comes back is used at once
-            await asyncio.sleep(renew_s if self.reachable else min(renew_s, 1.0))
+            sent = await self.claim()
+            await asyncio.sleep(next_claim_in(sent, self._clock(), self.ttl_s, self.reachable))
 
-    async def claim(self) -> None:
+    async def claim(self) -> float:
+        """Claim (or renew) once; returns the clock reading when the claim was sent."""
         sent = self._clock()
         try:
             data = await self.client.execute(
@@ -84,7 +93,7 @@ class AgentLease:
                 self.reachable = True
                 log.warning("the server has no agent lease (%s); acting without one", exc.message)
                 self._move(LeaseState.UNSUPPORTED)
-                return
+                return sent
             self.reachable = False
             log.warning("the server refused claimAgent: %s", exc)
         except LINK_ERRORS as exc:
@@ -107,6 +116,7 @@ class AgentLease:
             else:
                 self._move(LeaseState.STANDBY)
         self.holds()  # a grant that ran out while the server was away
+        return sent
 
     async def release(self) -> None:
         """Give the lease up (a clean stop), so another agent can take over at once."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from hedge.agent.alerts import Condition
 from hedge.agent.intents import AlertKey, Intent, SendToEA
+from hedge.agent.terminals import Judged
 from hedge.domain.enums import PositionStatus
 from hedge.domain.models import Position
 from hedge.domain.orders import (
@@ -59,7 +60,7 @@ def requests(core: AgentCore, now: float) -> list[Intent]:
             t.account_id == account_id
             and t.state in AWAITING_SYNC
             and (term.synced_at is None or term.synced_at < t.moved_at)
-            for t in core.orders.values()
+            for t in core.unsettled()
         )
         due = term.synced_at is None or now - term.synced_at >= core.settings.reconcile_s
         if term.sync is None and (due or doubt or term.resync):
@@ -77,14 +78,12 @@ def _history_request(core: AgentCore, account_id: str, now: float) -> list[Inten
         if now - term.history[2] <= core.settings.command_timeout_s:
             return []
         log.warning("HISTORY to the EA of account %s unanswered; asking again", account_id)
-        for t in core.orders.values():  # an OPEN in doubt is looked for by SYNC first, again
+        for t in core.unsettled():  # an OPEN in doubt is looked for by SYNC first, again
             if t.position_id in term.history[1] and t.state is S.OPEN_SEARCHING:
                 t.timed_out(now)
         term.history = None
     wanted = tuple(
-        sorted(
-            t.position_id for t in core.orders.values() if t.account_id == account_id and t.state in SEARCHING
-        )
+        sorted(t.position_id for t in core.unsettled() if t.account_id == account_id and t.state in SEARCHING)
     )
     if not wanted:
         return []
@@ -102,8 +101,7 @@ def apply_positions(core: AgentCore, account_id: str, msg: Positions, now: float
     reports = {
         r.position_id: r for r in msg.positions if not core.foreign(account_id, r.position_id, "POSITIONS")
     }
-    term.reports = reports
-    term.held = {pid: Fill(r.mt_ticket, r.open_price, r.open_time_ms, r.volume) for pid, r in reports.items()}
+    term.reported(reports)
     for pid, fill in term.held.items():
         pos = core.state.positions.get(pid)
         if pos is None or pos.status not in LIVE:
@@ -173,15 +171,11 @@ def conditions(core: AgentCore, now: float) -> tuple[list[Condition], set[AlertK
     holding: list[Condition] = []
     undecided: set[AlertKey] = set()
     names: dict[str, str] = {a.id: a.account_number for a in core.state.accounts.values()}
-    for account_id in {t.account_id for t in core.orders.values()} | {
-        a.account_id for a in core.state.executing_actions()
-    }:
+    for account_id in {*core.tracker_accounts()} | {a.account_id for a in core.state.executing_actions()}:
         term = core.terminal(account_id)  # work waits for it: it is away from now on, if not here
         if not term.connected and term.away_since is None:
             term.away_since = now
-    for t in core.orders.values():
-        if t.state is S.HELD:
-            continue  # the common case, and nothing to say about it
+    for t in core.unsettled():  # a HELD tracker is the common case, and nothing to say about it
         pos = core.state.positions.get(t.position_id)
         status = pos.status.value if pos is not None else "unknown"
         where = f"position {t.position_id} on account {names.get(t.account_id, t.account_id)}"
@@ -261,39 +255,53 @@ def conditions(core: AgentCore, now: float) -> tuple[list[Condition], set[AlertK
 
 
 def _orphans(core: AgentCore, account_id: str, name: str) -> list[Condition]:
+    """Held positions nobody watches, or that differ from the server's row. Each is judged again
+    only when what it is judged from changed (a pass judged every held position; most never do)."""
     term = core.terminals[account_id]
+    loaded = core.state.loaded
+    key = (core.state.position_revision, term.revision, loaded, name)
+    if term.orphans is not None and term.orphans[0] == key:
+        return list(term.orphans[1])  # nothing they are judged from changed since the last pass
     found: list[Condition] = []
+    judged: dict[str, tuple[Judged, Condition | None]] = {}
     for pid, fill in term.held.items():
-        pos = core.state.positions.get(pid)
-        if pos is None and not core.state.loaded:
-            continue
-        if pos is None or pos.status not in LIVE:
-            status = "unknown to the server" if pos is None else pos.status.value
-            found.append(
-                Condition(
-                    "ORPHAN_AT_BROKER",
-                    "CRITICAL",
-                    f"the terminal of account {name} holds ticket {fill.mt_ticket} for position {pid}, "
-                    f"which is {status}: nobody watches or hedges it; close it in the terminal or settle it",
-                    account_id,
-                    pid,
-                    requires_action=True,
-                )
+        basis: Judged = (core.state.positions.get(pid), fill, term.reports.get(pid), loaded, name)
+        kept = term.judged.get(pid)
+        finding = kept[1] if kept is not None and kept[0] == basis else _judge(pid, basis, account_id)
+        judged[pid] = (basis, finding)
+        if finding is not None:
+            found.append(finding)
+    term.judged, term.orphans = judged, (key, found)
+    return list(found)
+
+
+def _judge(pid: str, basis: Judged, account_id: str) -> Condition | None:
+    pos, fill, report, loaded, name = basis
+    if pos is None and not loaded:
+        return None
+    if pos is None or pos.status not in LIVE:
+        status = "unknown to the server" if pos is None else pos.status.value
+        return Condition(
+            "ORPHAN_AT_BROKER",
+            "CRITICAL",
+            f"the terminal of account {name} holds ticket {fill.mt_ticket} for position {pid}, "
+            f"which is {status}: nobody watches or hedges it; close it in the terminal or settle it",
+            account_id,
+            pid,
+            requires_action=True,
+        )
+    if pos.status is not P.OPENING:
+        differences = _differences(pos, fill, report)
+        if differences:
+            return Condition(
+                "RECONCILIATION_MISMATCH",
+                "WARNING",
+                f"position {pid} differs between the server and the terminal of account {name}: "
+                + "; ".join(differences),
+                account_id,
+                pid,
             )
-        elif pos.status is not P.OPENING:
-            differences = _differences(pos, fill, term.reports.get(pid))
-            if differences:
-                found.append(
-                    Condition(
-                        "RECONCILIATION_MISMATCH",
-                        "WARNING",
-                        f"position {pid} differs between the server and the terminal of account {name}: "
-                        + "; ".join(differences),
-                        account_id,
-                        pid,
-                    )
-                )
-    return found
+    return None
 
 
 def _differences(pos: Position, fill: Fill, report: PositionReport | None) -> list[str]:

@@ -453,7 +453,10 @@ class AgentRuntime:
             )
             log.info("← EA %s: %s", account.account_number, msg.TYPE, extra={"correlation_id": cid})
         self._execute(intents)
-        if intents or not isinstance(msg, Price):
+        if isinstance(msg, Price):
+            if intents:  # a trail fired: its trigger mutation goes out first, the pass right after
+                self.kick()
+        else:
             self._execute(self.core.decide(now))
 
     def health(self) -> dict[str, object]:

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hedge.agent.alerts import Condition
+from hedge.domain.models import Position
 from hedge.domain.orders import Fill
 from hedge.ea.protocol_messages import AccountUpdate, PositionReport, SymbolInfo
+
+Judged = tuple[Position | None, Fill, PositionReport | None, bool, str]  # row, fill, report, loaded, name
 
 
 @dataclass
@@ -31,6 +35,27 @@ class Terminal:
     symbols: dict[str, SymbolInfo] = field(default_factory=dict)  # SYMBOLS, by canonical symbol
     priced: set[str] = field(default_factory=set)  # canonical symbols with a PRICE since it connected
     connected_at: float = 0.0
+    revision: int = 0  # counts the changes of `held` and `reports` (change them by the methods below)
+    # each held position as last judged for orphans: what it was judged from, and the finding
+    judged: dict[str, tuple[Judged, Condition | None]] = field(default_factory=dict, repr=False)
+    # the last orphan findings, and the (rows' revision, ours, loaded, name) they were made from
+    orphans: tuple[tuple[int, int, bool, str], list[Condition]] | None = field(default=None, repr=False)
+
+    def hold(self, position_id: str, fill: Fill) -> None:
+        self.held[position_id] = fill
+        self.revision += 1
+
+    def release(self, position_id: str) -> None:
+        if self.held.pop(position_id, None) is not None:
+            self.revision += 1
+
+    def reported(self, reports: dict[str, PositionReport]) -> None:
+        """A POSITIONS answer: the terminal holds these, and nothing else."""
+        self.reports = reports
+        self.held = {
+            pid: Fill(r.mt_ticket, r.open_price, r.open_time_ms, r.volume) for pid, r in reports.items()
+        }
+        self.revision += 1
 
     @property
     def ready(self) -> bool:

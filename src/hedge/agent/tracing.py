@@ -25,7 +25,7 @@ def correlation_of(state: LocalState, intent: Intent) -> str | None:
 
 def position_correlation(state: LocalState, position_id: str) -> str | None:
     """The id of the action at work on the position: an EXECUTING one first, else the latest."""
-    found = [a for a in state.actions.values() if a.position_id == position_id and a.correlation_id]
+    found = [a for a in state.actions_of(position_id) if a.correlation_id]
     if not found:
         return None
     newest = max(found, key=lambda a: (a.status is ActionStatus.EXECUTING, a.updated_at, a.id))

@@ -18,6 +18,7 @@ Pure: no I/O, times are passed in (monotonic seconds).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -179,12 +180,16 @@ class OrderTracker:
     requotes: int = 0  # retries of the current command after REQUOTE
     retry_at: float = 0.0  # no command before this time (backoff after REQUOTE)
     moves: list[Move] = field(default_factory=list)
+    # told after every move (the agent keeps its trackers not HELD by it, instead of scanning all)
+    on_move: Callable[[OrderTracker], None] | None = field(default=None, repr=False, compare=False)
 
     def _move(self, trigger: OrderTrigger, now: float) -> OrderState:
         to = apply_order(self.state, trigger)
         self.moves.append(Move(trigger, self.state, to, now))
         self.state = to
         self.moved_at = now
+        if self.on_move is not None:
+            self.on_move(self)
         return to
 
     def can(self, trigger: OrderTrigger) -> bool:
