@@ -179,6 +179,7 @@ async def system(
                                 "accountNumber": number,
                                 "serverName": SERVER_NAME,
                                 "displayName": f"bench {index}",
+                                "currency": "USD",
                                 "leverage": 100,
                             }
                         },
@@ -208,6 +209,8 @@ async def system(
                 await until(functools.partial(_ok, http, health, "serverConnected"), "an agent")
                 await ea.start()
                 eas.append(ea)
+            for client, account, _, _ in parties:  # as on a real terminal: no MARGIN_LOW on the path
+                await until(functools.partial(_reported, client, account), "the EA's SYMBOLS and ACCOUNT")
             yield admin, [(client, account, ea) for client, account, ea, _ in parties]
     finally:
         for ea in eas:
@@ -219,6 +222,27 @@ async def system(
 
 async def _ok(http: httpx.AsyncClient, url: str, key: str) -> bool:
     return bool((await http.get(url, timeout=1.0)).json()[key])
+
+
+REPORTED = "query($id: ID!) { getAccount(id: $id) { equity symbolSpecs { symbol source marginPerLot } } }"
+
+
+async def _reported(client: GraphQLClient, account_id: str) -> bool:
+    """The agent has recorded the EA's ACCOUNT snapshot and its SYMBOLS figures for USDJPY."""
+    account = (await client.execute(REPORTED, {"id": account_id}))["getAccount"]
+    specs = {s["symbol"]: s for s in account["symbolSpecs"]}
+    usdjpy = specs.get("USDJPY", {})
+    terminal = usdjpy.get("source") == "TERMINAL" and usdjpy["marginPerLot"] is not None
+    return account["equity"] is not None and terminal
+
+
+async def open_alerts(admin: GraphQLClient) -> dict[str, int]:
+    """Open alerts by kind (the bench checks that the path raised none, MARGIN_LOW above all)."""
+    found = await admin.execute("query { listAlerts(open: true) { kind count } }")
+    kinds: dict[str, int] = {}
+    for alert in found["listAlerts"]:
+        kinds[alert["kind"]] = kinds.get(alert["kind"], 0) + alert["count"]
+    return kinds
 
 
 CREATE = "mutation($i: CreateActionInput!) { createAction(input: $i) { action { id } position { id } } }"
@@ -295,6 +319,8 @@ async def run_engine(
         cpu_per_trigger.update(
             {name: round((ms - cpu_before.get(name, 0.0)) / triggers, 3) for name, ms in cpu_after.items()}
         )
+        alerts_raised.clear()
+        alerts_raised.update(await open_alerts(admin))
     return samples
 
 
@@ -313,6 +339,7 @@ def process_cpu_ms() -> dict[str, float]:
 # two createAction, the admin's link, A's OPENING/OPEN/EXECUTED): compare runs by it, as it moves
 # far less with the machine's load than the latencies do
 cpu_per_trigger: dict[str, float] = {}
+alerts_raised: dict[str, int] = {}  # open alerts by kind (times raised) at the end of the run: none expected
 
 
 # PRICE at EA 1 -> the hedge action's EXECUTING seen by an admin subscriber (in this process): the
@@ -343,6 +370,7 @@ def report(engine: str, samples: list[float], log_level: str) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "cpu_ms_per_trigger": dict(cpu_per_trigger),
+        "alerts_raised": dict(alerts_raised),
     }
 
 

@@ -12,10 +12,25 @@ from websockets.asyncio.client import ClientConnection, connect
 SERVER_NAME = "Bench-Server"
 NEUTRAL = {"bid": 150.000, "ask": 150.010}  # A fills at the ask, 150.010
 MEETS = {"bid": 150.020, "ask": 150.030}  # bid - entry = 1 pip: meets a 1-pip FROM_ENTRY trail
+EQUITY = 1_000_000  # the ACCOUNT snapshot: ample free margin for every hedge of a run
+# USDJPY as a USD account at 1:100 reports it: 100,000 USD a lot / 100; a point (0.001 JPY) of a lot
+# is 100 JPY, 100 / 150.01 USD
+USDJPY = {
+    "symbol": "USDJPY",
+    "digits": 3,
+    "point": 0.001,
+    "contractSize": 100000,
+    "volumeMin": 0.01,
+    "volumeStep": 0.01,
+    "volumeMax": 100,
+    "marginPerLot": 1000,
+    "tickValue": 0.66662,
+}
 
 
 class ScriptedEA:
-    """AUTH, POSITIONS [] for SYNC, OPENED SUCCESS for OPEN, PONG for PING; stamps each OPEN."""
+    """AUTH, then SYMBOLS and ACCOUNT as a terminal sends them (after AUTH_OK and on SUBSCRIBE);
+    POSITIONS [] for SYNC, OPENED SUCCESS for OPEN, PONG for PING; stamps each OPEN."""
 
     def __init__(self, url: str, token: str, number: str) -> None:
         self.url, self.token, self.number = url, token, number
@@ -42,7 +57,17 @@ class ScriptedEA:
         answer = json.loads(await self.ws.recv())
         if answer["type"] != "AUTH_OK":
             raise RuntimeError(f"EA {self.number} not accepted: {answer}")
+        await self._snapshots()
         self._reader = asyncio.create_task(self._read())
+
+    async def _snapshots(self) -> None:
+        """SYMBOLS and ACCOUNT, as hedge.ea.paper sends them on going online and on SUBSCRIBE."""
+        assert self.ws is not None
+        await self.ws.send(json.dumps({"type": "SYMBOLS", "symbols": [USDJPY]}))
+        account = {"balance": EQUITY, "credit": 0, "equity": EQUITY, "margin": 0, "marginLevel": 0}
+        await self.ws.send(
+            json.dumps({"type": "ACCOUNT", **account, "currency": "USD", "timeMs": int(time.time() * 1000)})
+        )
 
     def expect_open(self, position_id: str) -> asyncio.Future[int]:
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -84,6 +109,8 @@ class ScriptedEA:
                 await self.ws.send(
                     json.dumps({"type": "POSITIONS", "commandId": frame["commandId"], "positions": []})
                 )
+            elif kind == "SUBSCRIBE":
+                await self._snapshots()
             elif kind == "PING":
                 await self.ws.send(json.dumps({"type": "PONG", "id": frame["id"]}))
 

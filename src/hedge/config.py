@@ -54,6 +54,7 @@ class ServerSettings:
     max_query_tokens: int = 2_000
     max_aliases: int = 30
     fast_mutations: int = 1  # 0: every HTTP mutation through Strawberry (no prepared plans, api/fastpath.py)
+    inline_writes: int = 1  # 0: every store call in a worker thread (1: short writes inline, store/inline.py)
     mutation_rate_per_s: float = 200.0
     mutation_burst: int = 400
     request_timeout_s: float = 15.0

@@ -143,3 +143,20 @@ async def test_subscription_that_ended_leaves_no_entry_behind(broker: tuple[Chan
     async with made.subscribe("Position", "INSERT", "u-2"):
         assert set(made._subs[("Position", "INSERT")]) == {"u-2"}
     assert made._subs[("Position", "INSERT")] == {}
+
+
+async def test_commit_on_the_loops_thread_is_queued_before_the_write_returns(
+    broker: tuple[ChangeBroker, Store],
+) -> None:
+    made, store = broker
+    # the setup inline too: a commit queued for the loop before it would hold this one back
+    user, _ = store.run_inline(store.create_user, "a@b.io", "A", "CLIENT")
+    account = store.run_inline(store.create_account, user.id, "MT5", "1", "S", "main")
+    async with made.subscribe("Position", "INSERT", None) as sub:
+        entry = EntryRequest("USDJPY", "BUY", "0.1")
+        _, position = store.run_inline(store.create_action, user.id, account.id, "ENTRY", entry=entry)
+
+        queued = sub.queue.qsize()
+        delivered = await _drain(sub.queue)
+    assert queued == 1
+    assert [value.id for _, value in cast(list[tuple[int, Any]], delivered)] == [position.id]

@@ -87,6 +87,7 @@ class ChangeBroker:
         # against its user's subscriptions only, not against every subscription of its kind
         self._subs: dict[tuple[str, str], dict[str | None, set[Subscription]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None  # the loop's thread (inline writes commit in it)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._apply_lock = threading.Lock()  # the tail thread and commit hooks apply in turn
@@ -97,6 +98,7 @@ class ChangeBroker:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         if hops.ON:
             hop_probes.start(self._loop)
         self.cursor = self.delivered = self._store.signal.head
@@ -195,14 +197,33 @@ class ChangeBroker:
             if applied:
                 self._apply(events)
             # handed to the loop under the lock, so that the loop sees the tail thread's batches
-            # and this one in the order they were applied
-            if self._loop is not None:
+            # and this one in the order they were applied; committed on the loop's own thread
+            # (an inline write, store/inline.py), delivered at once, before the mutation answers,
+            # as a worker thread's commit is (a tail batch still queued is older: these wait for it)
+            if (
+                self._loop is not None
+                and self._store.inline_here()
+                and self._loop_thread == threading.get_ident()
+            ):
+                self._deliver_here(events)
+            elif self._loop is not None:
                 with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                     self._loop.call_soon_threadsafe(self._deliver_if_next, events)
         if not applied and self._cache.shared:  # after a gap: Redis now, the tail applies later
             cache = self._cache
             for event in events:
                 cache.invalidate(event.entity, event.entity_id, event.user_id, event.version, event.image)
+
+    def _deliver_here(self, events: list[ChangeEvent]) -> None:
+        """_deliver_if_next, called by a commit hook on the loop: the commit stands whatever
+        happens here, so a failure is the loop's to log (as for a callback), not the writer's."""
+        try:
+            self._deliver_if_next(events)
+        except Exception as exc:  # the same handler a loop callback's failure gets
+            assert self._loop is not None
+            self._loop.call_exception_handler(
+                {"message": "delivering this process's own commit failed", "exception": exc}
+            )
 
     def _deliver_if_next(self, events: list[ChangeEvent]) -> None:
         # Only when nothing before them is missing: another process's commit that came first is

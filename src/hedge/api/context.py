@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from hedge.domain.authz import Actor
 from hedge.domain.errors import DomainError
 from hedge.domain.models import Account, Action, Alert, Position, User
 from hedge.store import audit
+from hedge.store.inline import WriterBusy, is_short_write
 from hedge.store.repository import Store
 
 R = TypeVar("R")
@@ -75,10 +77,34 @@ class Context:
         return entity
 
     async def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        """Run a blocking store call in a worker thread; domain errors become coded GraphQL errors."""
+        """Run a blocking store call in a worker thread; domain errors become coded GraphQL errors.
+
+        With HEDGE_INLINE_WRITES a short write (store/inline.py) runs here on the event loop
+        when the writer is free now, and in the worker thread when it is not."""
         origin = audit.Origin(None if self.user is None else self.user.id, self.address)
         try:
             with audit.bound(origin):  # the worker thread runs in a copy of this context
+                if self._inline(fn):
+                    try:
+                        done = self.services.store.run_inline(fn, *args, **kwargs)
+                    except WriterBusy:
+                        pass  # nothing was written: the worker thread waits its turn
+                    else:
+                        # the subscribers this commit woke send first, as after a worker
+                        # thread's commit, and the caller's answer after them
+                        await asyncio.sleep(0)
+                        return done
                 return await run_in_threadpool(fn, *args, **kwargs)
         except DomainError as exc:
             raise from_domain(exc) from None
+
+    def _inline(self, fn: Callable[..., Any]) -> bool:
+        # not with a shared (Redis) cache: the commit hook refreshes it, a round trip the loop
+        # must not wait for
+        services = self.services
+        return (
+            bool(services.settings.inline_writes)
+            and is_short_write(fn)
+            and services.store.inline_writes
+            and not services.cache.shared
+        )

@@ -23,6 +23,7 @@ from hedge.domain.tokens import check_token, new_token
 from hedge.domain.writes import source_of
 from hedge.store import admin_audit, audit, moves
 from hedge.store.history import Cause
+from hedge.store.inline import short_write
 from hedge.store.tables import accounts, users
 from hedge.store.unit import Unit
 
@@ -93,6 +94,7 @@ class AccountStore:
             audit.record(unit, "createAccount", "Account", account.id, {"userId": account.user_id})
         return account
 
+    @short_write
     def update_account(
         self,
         account_id: str,

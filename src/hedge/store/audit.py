@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 
 from hedge.scoped import scoped
 from hedge.store.tables import audit_log
@@ -63,16 +63,17 @@ def record(
     `action` is what was done (the mutation's name, e.g. "updateUser"); `detail` what changed,
     JSON-ready (no secrets)."""
     who = origin or _ORIGIN.get() or Origin(None)
-    unit.conn.execute(
-        insert(audit_log).values(
-            at=unit.now,
-            actor_id=who.actor_id,
-            address=None if who.address is None else who.address[:64],
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            detail=dict(detail or {}),
-        )
+    unit.insert_row(
+        audit_log,
+        {
+            "at": unit.now,
+            "actor_id": who.actor_id,
+            "address": None if who.address is None else who.address[:64],
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "detail": dict(detail or {}),
+        },
     )
 
 

@@ -10,11 +10,16 @@ statement, which was a fifth of the write path's CPU time.
 from __future__ import annotations
 
 import select
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
+
+from hedge.store.inline import WriterBusy
+
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite writer waits for another's file lock
 
 
 def normalize_url(url: str) -> str:
@@ -61,7 +66,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA wal_autocheckpoint=0")  # hedge.store.checkpoint does it, off the write path
         cursor.close()
 
@@ -80,3 +85,19 @@ def begin_write(conn: Connection) -> None:
     """
     if conn.dialect.name == "sqlite":
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+
+
+def begin_write_now(conn: Connection) -> None:
+    """begin_write on SQLite without waiting for another writer's file lock: WriterBusy when it
+    is taken (an inline write, hedge.store.inline, then runs in a worker thread instead)."""
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        raise WriterBusy(f"the database file is locked by another writer ({exc})") from None
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

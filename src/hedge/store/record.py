@@ -35,6 +35,7 @@ from hedge.domain.values import enum_value
 from hedge.store import admin_audit, audit, history, moves, plans
 from hedge.store.guards import Rules
 from hedge.store.history import Cause, Change
+from hedge.store.inline import short_write
 from hedge.store.legs import hedge_legs, leg_failed, leg_failure_open
 from hedge.store.record_alerts import record_alert, resolve_for_position
 from hedge.store.tables import actions, positions, trading_controls
@@ -64,6 +65,7 @@ class TradeRecord:
 
     # ------------------------------------------------------------------ creation
 
+    @short_write
     def create_action(
         self,
         user_id: str,

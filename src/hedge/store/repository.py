@@ -37,10 +37,11 @@ from hedge.store import moves
 from hedge.store.account_store import AccountStore, hash_token
 from hedge.store.alert_store import AlertStore
 from hedge.store.checkpoint import Checkpointer
-from hedge.store.engine import begin_write, is_postgres, make_engine
+from hedge.store.engine import begin_write, begin_write_now, is_postgres, make_engine
 from hedge.store.feed import ChangeEvent, FeedSignal, PgListener, head_seq, listener_dsn, read_events
 from hedge.store.guards import GuardRefused, Rules
 from hedge.store.history import Cause
+from hedge.store.inline import InlineState, WriterBusy, short_write
 from hedge.store.lease import LeaseStore
 from hedge.store.migrate import upgrade
 from hedge.store.presence_store import PresenceStore
@@ -78,6 +79,7 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
         self.raw = RawStatements(self.engine.dialect) if raw_writes else None
         self._writer: Connection | None = None  # SQLite: the one write connection (_write_connection)
         self._writer_lock = threading.Lock()
+        self._inline = InlineState()
         self.catalog = catalog or SymbolCatalog()
         self.rules = Rules(self.catalog, action_ttl, limits or TradeLimits())
         self.clock = clock or SystemClock()
@@ -120,7 +122,10 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
             with self.engine.connect() as conn:
                 yield conn
             return
-        if not self._writer_lock.acquire(timeout=WRITER_WAIT_S):
+        if self._inline.must_not_wait():
+            if not self._writer_lock.acquire(blocking=False):
+                raise WriterBusy("this process's writer connection is in use")
+        elif not self._writer_lock.acquire(timeout=WRITER_WAIT_S):
             raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
         try:
             if self._writer is None or self._writer.closed or self._writer.invalidated:
@@ -132,13 +137,18 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
     @contextmanager
     def _unit(self, cause: Cause | None = None) -> Iterator[Unit]:
         with self._write_connection() as conn, conn.begin():
-            begin_write(conn)
+            if self._inline.must_not_wait():
+                begin_write_now(conn)
+            else:
+                begin_write(conn)
             driver = None if self.raw is None else conn.connection.driver_connection
             unit = Unit(conn, self.now(), self.postgres, raw=self.raw, driver=driver)
             if cause is not None:
                 unit.cause = cause
             yield unit
             unit.flush_events()
+        if self._inline.active:
+            self._inline.committed = True
         if unit.last_seq:
             # the hooks first: the broker's applies its own commit before the signal wakes its tail
             # thread, which then has nothing to read back (api/broker.py)
@@ -147,6 +157,27 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
                     hook(unit.appended)
             finally:
                 self.signal.advance(unit.last_seq)
+
+    @property
+    def inline_writes(self) -> bool:
+        """Whether `run_inline` can run here: SQLite with the raw path (its one writer connection)."""
+        return not self.postgres and self.raw is not None
+
+    def run_inline(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """Run the short write `fn` in this thread, if its first transaction can start without
+        waiting; otherwise raise WriterBusy with nothing written (hedge.store.inline)."""
+        if not self.inline_writes:
+            raise WriterBusy("inline writes need SQLite with the raw write path")
+        state = self._inline
+        state.active, state.committed = True, False
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            state.active = False
+
+    def inline_here(self) -> bool:
+        """Whether this thread is running an inline write now (its commit hooks run in it)."""
+        return self._inline.active
 
     def transaction(self) -> AbstractContextManager[Unit]:
         """One write transaction, for store functions kept in other modules (store/users.py)."""
@@ -248,6 +279,7 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
 
     # ---------------------------------------------------------------- actions and positions
 
+    @short_write
     def update_action(
         self,
         action_id: str,
@@ -260,6 +292,7 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
             lambda unit: moves.update_action(unit, self.rules, actor, action_id, changes_, expected_version),
         )
 
+    @short_write
     def update_position(
         self, actor: Actor, position_id: str, changes_: Mapping[str, Any], expected_version: int | None = None
     ) -> Position:
@@ -281,6 +314,7 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
                 moves.fail_refused(unit, refusal)
             raise refusal.error from None
 
+    @short_write
     def trigger_actions(
         self,
         position_id: str,

@@ -144,6 +144,13 @@ class Unit:
             self.history.append((len(self.events), given, cause or self.cause))
         self.events.append((entity, "INSERT"))
 
+    def insert_row(self, table: Table, values: Mapping[str, Any]) -> None:
+        """One row of a table that holds no entity (the audit log), on the raw path when it is on."""
+        if self.raw is not None:
+            self._raw(self.raw.insert(table, tuple(values)), values)
+        else:
+            self.conn.execute(insert(table).values(**values))
+
     def update(self, before: T, after: T, *, cause: Cause | None = None) -> T:
         """Write `after` if the row is still at `before.version`; Conflict otherwise. `cause`
         (default: the transaction's) is kept in the row history."""
