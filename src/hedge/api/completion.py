@@ -27,6 +27,7 @@ from graphql import (
     is_leaf_type,
     located_error,
 )
+from graphql.pyutils import is_iterable
 
 # a path as graphql-core's Path without its type names: (parent, key), the root's parent None
 _Path = tuple[Any, str | int]
@@ -86,9 +87,13 @@ def _compiled(output: Output, gtype: Any) -> _Step:
     node = output.node
     if isinstance(gtype, GraphQLList):
         item = _compiled(output, gtype.of_type)
+        not_a_list = f"Expected Iterable, but did not find one for field '{output.parent}.{output.name}'."
 
         def listed(value: Any, path: _Path, errors: list[GraphQLError]) -> Any:
             if value is None:
+                return None
+            if not is_iterable(value):
+                errors.append(GraphQLError(not_a_list, [node], path=_listed(path)))
                 return None
             try:
                 return [item(v, (path, i), errors) for i, v in enumerate(value)]
@@ -115,20 +120,29 @@ def _compiled(output: Output, gtype: Any) -> _Step:
                 return None
 
         return leaf
-    fields = tuple((f.key, f.attribute, _compiled(f, f.type)) for f in output.fields)
+    fields = tuple(
+        (f.key, f.attribute, _compiled(f, f.type), f.node, isinstance(f.type, GraphQLNonNull))
+        for f in output.fields
+    )
 
     def object_(value: Any, path: _Path, errors: list[GraphQLError]) -> Any:
         if value is None:
             return None
+        result: dict[str, Any] = {}
         try:
-            return {
-                key: step(getattr(value, attribute), (path, key), errors) for key, attribute, step in fields
-            }
+            for key, attribute, step, field_node, non_null in fields:
+                try:
+                    read = getattr(value, attribute)
+                except Exception as exc:  # graphql-core's resolver error: located at the field
+                    errors.append(located_error(exc, [field_node], _listed((path, key))))
+                    if non_null:
+                        raise _Null from None
+                    result[key] = None
+                    continue
+                result[key] = step(read, (path, key), errors)
         except _Null:
             return None  # a nullable object takes the null of its non-null field
-        except Exception as exc:
-            errors.append(located_error(exc, [node], _listed(path)))
-            return None
+        return result
 
     return object_
 
