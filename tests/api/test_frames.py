@@ -42,3 +42,10 @@ def test_next_frame_is_strawberrys_encoding_of_the_next_message(
 def test_complete_frame_is_strawberrys_encoding_of_the_complete_message(operation_id: str) -> None:
     message = {"id": operation_id, "type": "complete"}
     assert frames.complete_frame(operation_id) == BaseView.encode_json(None, message)  # type: ignore[arg-type]
+
+
+def test_our_view_encodes_as_strawberry_does_so_prepared_frames_go_out_as_this_text() -> None:
+    # api/ws_prepared.py writes these frames itself only for a view with Strawberry's encode_json
+    from hedge.api.view import HedgeGraphQL
+
+    assert HedgeGraphQL.encode_json is BaseView.encode_json
