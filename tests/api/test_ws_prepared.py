@@ -12,7 +12,7 @@ import pytest
 
 from hedge.agent import documents as doc
 from hedge.agent.link import resumable
-from hedge.api.sub_prepared import PreparedSubscriptions
+from hedge.api.sub_prepared import Event, PreparedSubscriptions
 from hedge.client.graphql import GraphQLClient, SubscriptionConnection
 
 from .conftest import ADMIN_TOKEN, UPDATE_POSITION
@@ -121,7 +121,7 @@ async def test_prepared_subscriptions_stream_as_strawberry_does_events_and_refus
     events: list[str] = []
     original = PreparedSubscriptions.event
 
-    def counted(self: PreparedSubscriptions, plan: Any, value: Any) -> dict[str, Any]:
+    def counted(self: PreparedSubscriptions, plan: Any, value: Any) -> Event:
         events.append(plan.key)
         return original(self, plan, value)
 

@@ -46,6 +46,7 @@ from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, St
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
+from hedge.api.completion import Completion, Output
 from hedge.api.context import Context
 from hedge.api.errors import ErrorCodes
 from hedge.api.fastvars import Coercion, plan_coercion
@@ -78,23 +79,6 @@ def remembered(
     return plan
 
 
-class _Null(Exception):
-    """A null for a non-null output field (graphql-core's null propagation)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    """One selected output field: response key, the attribute it reads, its type, sub-fields."""
-
-    key: str
-    attribute: str
-    type: GraphQLOutputType
-    fields: tuple[Output, ...]
-    parent: str
-    name: str
-    node: FieldNode
-
-
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """What every prepared document has: its one operation, its one root field and that field's
@@ -115,7 +99,7 @@ class Plan(Prepared):
     input_type: type[Any]
     input_fields: tuple[tuple[str, str, bool], ...]  # graphql name, python name, is a list
     required: tuple[str, ...]  # input fields without a default (None until the value is set)
-    output: Output
+    finish: Completion  # the resolver's value into the answer's data, compiled once
     coercion: Coercion | None  # the variables into the input, planned (None: graphql-core's path)
     nested: frozenset[str] = frozenset()  # input fields of input objects: given, Strawberry runs it
 
@@ -211,7 +195,7 @@ class FastMutations:
                 for f in definition.fields
                 if f.default_value is MISSING and f.default_factory is MISSING
             ),
-            output,
+            Completion(output),
             plan_coercion(
                 self._schema._schema, operation, (root.arguments or ())[0], root_def.args["input"].type
             ),
@@ -335,16 +319,11 @@ class FastMutations:
 
     async def run(self, plan: Plan, argument: Any, context: Context) -> dict[str, Any]:
         """The response body of the plan's resolver called with `argument`."""
-        path: list[str | int] = [plan.key]
         try:
             value = await plan.resolver(None, _Info(context), **{plan.argument: argument})
         except Exception as exc:
-            return self._failed([located_error(exc, [plan.root], path)])
-        errors: list[GraphQLError] = []
-        try:
-            data = {plan.key: _complete(value, plan.output, path, errors)}
-        except _Null:
-            data = None
+            return self._failed([located_error(exc, [plan.root], [plan.key])])
+        data, errors = plan.finish.complete(value)
         if errors:
             return self._failed(errors, data)
         return {"data": data}
@@ -353,44 +332,6 @@ class FastMutations:
         coded = self._codes._process_errors(errors)
         self._schema.process_errors(coded)
         return {"data": data, "errors": [e.formatted for e in coded]}
-
-
-def _complete(value: Any, output: Output, path: list[str | int], errors: list[GraphQLError]) -> Any:
-    """graphql-core's completion of a value of `output.type`: non-null checks with null
-    propagation, lists, leaf serialisation, objects field by field."""
-    gtype: Any = output.type
-    if isinstance(gtype, GraphQLNonNull):
-        before = len(errors)
-        result = (
-            _complete(value, _retyped(output, gtype.of_type), path, errors) if value is not None else None
-        )
-        if result is None:
-            if len(errors) == before:  # a null of its own, not a child's error
-                message = f"Cannot return null for non-nullable field {output.parent}.{output.name}."
-                errors.append(GraphQLError(message, [output.node], path=list(path)))
-            raise _Null
-        return result
-    if value is None:
-        return None
-    try:
-        if isinstance(gtype, GraphQLList):
-            item = _retyped(output, gtype.of_type)
-            return [_complete(v, item, [*path, i], errors) for i, v in enumerate(value)]
-        if is_leaf_type(gtype):
-            return gtype.serialize(value)
-        return {
-            field.key: _complete(getattr(value, field.attribute), field, [*path, field.key], errors)
-            for field in output.fields
-        }
-    except _Null:
-        return None  # a nullable field takes the null of its non-null child
-    except Exception as exc:
-        errors.append(located_error(exc, [output.node], list(path)))
-        return None
-
-
-def _retyped(output: Output, gtype: Any) -> Output:
-    return Output(output.key, output.attribute, gtype, output.fields, output.parent, output.name, output.node)
 
 
 def _unwrap(kind: Any) -> Any:

@@ -8,7 +8,8 @@ broker's already converted object. A document that has a plan here (one subscrip
 one root field of ours, arguments coerced as graphql-core does, output fields that read their own
 attributes: the shapes api/fastpath.py plans) runs the same resolver (so authorization and the
 scope are checked as before, and the broker's stream is the same) and completes each event with
-fastpath's completion; the result is shared by every subscriber of the event with the same plan.
+its plan's compiled completion (api/completion.py); the result, encoded as JSON once, is shared
+by every subscriber of the event with the same plan (api/frames.py puts each one's id around it).
 
 What the plan does not cover stays Strawberry's, always before anything was sent: a document
 without a plan, variables that do not coerce, and a resolver that refuses at once (FORBIDDEN, a
@@ -26,9 +27,12 @@ from typing import Any, cast
 
 from graphql import GraphQLError, OperationType
 from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import NextMessagePayload
 from strawberry.types.base import StrawberryObjectDefinition
 
-from hedge.api.fastpath import FastMutations, Output, Prepared, _complete, _Info, _Null, remembered
+from hedge.api import frames
+from hedge.api.completion import Completion
+from hedge.api.fastpath import FastMutations, Prepared, _Info, remembered
 
 _KEPT_PLANS = 64
 _KEPT_RESULTS = 64  # (event, plan) results: a fan-out uses its entry within a loop turn or two
@@ -39,7 +43,23 @@ class SubscriptionPlan(Prepared):
     """A prepared subscription: its resolver's arguments and what each event answers."""
 
     arguments: tuple[tuple[str, str], ...]  # graphql name, python name
-    output: Output
+    finish: Completion  # each event's value into its data, compiled once
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event's `next` payload, as Strawberry's send_next makes it, and its JSON text."""
+
+    payload: NextMessagePayload
+    text: str
+
+    @staticmethod
+    def of(body: dict[str, Any]) -> Event:
+        """The payload of a response body ({"data": ..., "errors": [...]?})."""
+        payload: NextMessagePayload = {"data": body.get("data")}
+        if body.get("errors"):
+            payload["errors"] = body["errors"]
+        return Event(payload, frames.encoded(payload))
 
 
 class PreparedSubscriptions:
@@ -47,7 +67,7 @@ class PreparedSubscriptions:
         self._fast = fast
         self._schema = fast._schema
         self._plans: OrderedDict[str, SubscriptionPlan | None] = OrderedDict()
-        self._results: OrderedDict[tuple[int, int], tuple[object, object, dict[str, Any]]] = OrderedDict()
+        self._results: OrderedDict[tuple[int, int], tuple[object, object, Event]] = OrderedDict()
         self._subscription = cast(StrawberryObjectDefinition, self._schema.get_type_by_name("Subscription"))
 
     def plan(self, text: str) -> SubscriptionPlan | None:
@@ -74,7 +94,7 @@ class PreparedSubscriptions:
             return None
         key = root.alias.value if root.alias else root.name.value
         call = cast(Callable[..., Any], resolver.wrapped_func)
-        return SubscriptionPlan(operation, root, root_def, key, call, arguments, output)
+        return SubscriptionPlan(operation, root, root_def, key, call, arguments, Completion(output))
 
     def prepare(self, plan: SubscriptionPlan, variables: Any) -> dict[str, Any] | None:
         """The resolver's keyword arguments, or None when the variables do not coerce."""
@@ -96,28 +116,24 @@ class PreparedSubscriptions:
         stream: AsyncIterator[Any] = await plan.resolver(info=_Info(context), **kwargs)
         return stream
 
-    def event(self, plan: SubscriptionPlan, value: Any) -> dict[str, Any]:
-        """The `next` payload of one event, shared by every subscriber with the same plan."""
+    def event(self, plan: SubscriptionPlan, value: Any) -> Event:
+        """The `next` payload of one event, completed and encoded once for every subscriber with
+        the same plan (each has had `value` from its own stream, filtered by its own scope)."""
         key = (id(value), id(plan))
         kept = self._results.get(key)
         # the value and the plan are kept with the result: their ids cannot be reused meanwhile
         if kept is not None and kept[0] is value and kept[1] is plan:
             return kept[2]
-        path: list[str | int] = [plan.key]
-        errors: list[GraphQLError] = []
-        try:
-            data: dict[str, Any] | None = {plan.key: _complete(value, plan.output, path, errors)}
-        except _Null:
-            data = None
-        payload = self._fast._failed(errors, data) if errors else {"data": data}
-        self._results[key] = (value, plan, payload)
+        data, errors = plan.finish.complete(value)
+        event = Event.of(self._fast._failed(errors, data) if errors else {"data": data})
+        self._results[key] = (value, plan, event)
         if len(self._results) > _KEPT_RESULTS:
             self._results.popitem(last=False)
-        return payload
+        return event
 
-    def failed(self, error: Exception) -> dict[str, Any]:
+    def failed(self, error: Exception) -> Event:
         """The payload of an error the stream raised (Strawberry's: data null, the coded error)."""
         graphql_error = (
             error if isinstance(error, GraphQLError) else GraphQLError(str(error), original_error=error)
         )
-        return self._fast._failed([graphql_error])
+        return Event.of(self._fast._failed([graphql_error]))

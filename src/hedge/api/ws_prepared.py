@@ -5,7 +5,9 @@ The agents send their mutations (updatePosition OPENING, triggerActions, ...) ov
 their subscriptions use, so the plans the HTTP endpoint keeps for these fixed documents are used
 here too: a `subscribe` message whose document has a plan and whose variables coerce runs the
 plan (the same resolver: authorization, the rate limit, the store's transaction and every error
-stay what they are) and answers with the same `next` and `complete` messages Strawberry sends.
+stay what they are) and answers with the same `next` and `complete` messages Strawberry sends,
+written as text frames of their own (api/frames.py: the same JSON text, a subscription event's
+payload encoded once).
 A subscription document with a plan streams its events the same way. Everything else, including
 an operationName or a document without a plan, is Strawberry's as before, with nothing run.
 """
@@ -15,18 +17,25 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, cast
 
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.base import BaseView
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     CompleteMessage,
+    Message,
     NextMessage,
     NextMessagePayload,
 )
 from strawberry.utils.aio import aclosing
 
+from hedge.api import frames
 from hedge.api.context import Context
+from hedge.api.sub_prepared import Event
 
 if TYPE_CHECKING:
     from hedge.api.fastpath import FastMutations
@@ -56,8 +65,9 @@ class PreparedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         if plan is None or call is None or fast is None:
             return False
         body: dict[str, Any] = await fast.run(plan, call, self.context)
-        await self._next(operation, body)
-        await operation.send_operation_message(CompleteMessage(id=operation.id, type="complete"))
+        event = Event.of(body)
+        await self._send(operation, event.payload, frames.next_frame(operation.id, event.text))
+        await self._complete(operation)
         return True
 
     async def _subscription(self, operation: Operation[Context, None]) -> bool:
@@ -79,15 +89,40 @@ class PreparedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 except StopAsyncIteration:
                     break
                 except Exception as error:  # raised by the stream (RESYNC_REQUIRED): as Strawberry
-                    await self._next(operation, subs.failed(error))
+                    failed = subs.failed(error)
+                    await self._send(operation, failed.payload, frames.next_frame(operation.id, failed.text))
                     break
-                await self._next(operation, subs.event(plan, value))
-        await operation.send_operation_message(CompleteMessage(id=operation.id, type="complete"))
+                event = subs.event(plan, value)
+                await self._send(operation, event.payload, frames.next_frame(operation.id, event.text))
+        await self._complete(operation)
         return True
 
-    @staticmethod
-    async def _next(operation: Operation[Context, None], body: dict[str, Any]) -> None:
-        payload: NextMessagePayload = {"data": body.get("data")}
-        if body.get("errors"):
-            payload["errors"] = body["errors"]
-        await operation.send_operation_message(NextMessage(id=operation.id, type="next", payload=payload))
+    async def _send(
+        self, operation: Operation[Context, None], payload: NextMessagePayload, text: str
+    ) -> None:
+        """A `next` (`text`, its frame) as Operation.send_operation_message sends it: nothing once
+        the operation has completed."""
+        if operation.completed:
+            return
+        await self._text(text, NextMessage(id=operation.id, type="next", payload=payload))
+
+    async def _complete(self, operation: Operation[Context, None]) -> None:
+        if operation.completed:
+            return
+        operation.completed = True
+        self.forget_id(operation.id)  # as Strawberry: forgotten before the final message is sent
+        await self._text(
+            frames.complete_frame(operation.id), CompleteMessage(id=operation.id, type="complete")
+        )
+
+    async def _text(self, text: str, message: Message) -> None:
+        """`text` as one text frame, where the socket is Starlette's and the view encodes as
+        Strawberry does (the text is then that encoding); else `message` the view's way."""
+        socket = self.websocket
+        if isinstance(socket, ASGIWebSocketAdapter) and type(self.view).encode_json is BaseView.encode_json:
+            try:
+                await socket.ws.send_text(text)
+            except WebSocketDisconnect as exc:
+                raise WebSocketDisconnected from exc
+            return
+        await self.send_message(message)

@@ -9,6 +9,7 @@ the WebSocket, or UNAUTHENTICATED; trying again will not help).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import ssl
@@ -91,13 +92,13 @@ class GraphQLClient:
         """The whole JSON response (data and errors), whatever the HTTP status.
 
         ServerAnswerError when the body is not a JSON object (a proxy's error page)."""
-        response = await self._http.post("/graphql", json={"query": query, "variables": variables or {}})
+        response = await self._post(query, variables)
         return _json_object(response)
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """The `data` of a successful response; GraphQLClientError when it carries errors,
         ServerAnswerError on a 5xx or an answer without data."""
-        response = await self._http.post("/graphql", json={"query": query, "variables": variables or {}})
+        response = await self._post(query, variables)
         body = _json_object(response)
         if response.status_code >= 500:
             raise ServerAnswerError(response.status_code, response.text)
@@ -107,6 +108,10 @@ class GraphQLClient:
             raise ServerAnswerError(response.status_code, response.text)
         data: dict[str, Any] = body["data"]
         return data
+
+    async def _post(self, query: str, variables: dict[str, Any] | None) -> httpx.Response:
+        body = f'{{"query":{_document(query)},"variables":{_http_json(variables or {})}}}'
+        return await self._http.post("/graphql", content=body.encode(), headers=_JSON_BODY)
 
     def ws_url(self) -> str:
         return self.base_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/graphql"
@@ -151,27 +156,37 @@ class SubscriptionConnection:
     ) -> str:
         """Send a `subscribe` (a subscription, or a query or mutation answered by one `next`)."""
         op_id = op_id or self.new_id()
-        message = {
-            "id": op_id,
-            "type": "subscribe",
-            "payload": {"query": query, "variables": variables or {}},
-        }
-        await self.ws.send(json.dumps(message))
+        payload = f'{{"query":{_document(query)},"variables":{_json(variables or {})}}}'
+        await self.ws.send(f'{{"id":{_json(op_id)},"type":"subscribe","payload":{payload}}}')
         return op_id
 
     async def stop(self, op_id: str) -> None:
-        await self.ws.send(json.dumps({"id": op_id, "type": "complete"}))
+        await self.ws.send(f'{{"id":{_json(op_id)},"type":"complete"}}')
 
     async def next_message(self) -> dict[str, Any]:
         """The next message that is not a ping (pings are answered)."""
         while True:
             message = _frame(await self.ws.recv())
             if message.get("type") == "ping":
-                await self.ws.send(json.dumps({"type": "pong"}))
+                await self.ws.send(_PONG)
                 continue
             if message.get("type") == "pong":
                 continue
             return message
+
+
+_json = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps's, compact
+# httpx's `json=` encoding (no NaN: a ValueError before anything is sent, as httpx raises)
+_http_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_JSON_BODY = {"content-type": "application/json"}
+_PONG = _json({"type": "pong"})
+
+
+@functools.lru_cache(maxsize=256)
+def _document(query: str) -> str:
+    """A document as JSON text, encoded once: the agents send a handful of fixed documents
+    (their mutations and subscriptions) over and over, and only the variables change."""
+    return _json(query)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
