@@ -19,8 +19,10 @@ Per tick-rate step (`--rates 1000,2000,4000` steps it up, to see what saturates 
 line: ticks/s measured, hedge p50/p99 and their ratio to the floor measured in the same run (the
 bare-relay floor of bench/hedge_latency.py; goal p99 <= 10x), CPU (% of one core) and resident
 memory per role sampled every second, and lost/doubled hedges (goal 0: every triggered hedge
-opened exactly once at its terminal). A last line checks the whole books: every position the
-server has OPEN is held at its terminal, and the other way round.
+opened exactly once at its terminal). A hedge its terminal does not hold at the end is told apart
+by the server's rows (`missing_hedge`): not triggered, failed loudly, still pending, or lost. A
+last line checks the whole books: every position the server has OPEN is held at its terminal, and
+the other way round.
 
 Run: `uv run python bench/scale.py [--users 100] [--positions 10000] [--seconds 60]
 [--rates 1000] [--engines sqlite,postgres]`.
@@ -84,6 +86,18 @@ class Party:
     ea: ScaleEA
 
 
+@dataclass(frozen=True)
+class Hedge:
+    """One triggered hedge: user i's trigger position, user j's hedge action and position B."""
+
+    i: int
+    j: int
+    trigger_id: str
+    action_id: str
+    b_id: str
+    ea_online: bool  # EA i was connected to its agent when the bench lifted its price
+
+
 @dataclass
 class Run:
     """One engine's system and what the run saw."""
@@ -96,8 +110,9 @@ class Run:
     watch: Watch = field(default_factory=Watch)
     seeded: int = 0
     seed_rate: float = 0.0  # background positions written per second
-    hedges: list[tuple[int, int, str]] = field(default_factory=list)  # (user i, user j, position B)
+    hedges: list[Hedge] = field(default_factory=list)
     late: int = 0  # OPENs not at their EA within the wait (checked again at the end)
+    late_ids: set[str] = field(default_factory=set)  # their positions B
     stalled: int = 0  # trigger positions not OPEN within a minute (no PRICE sent for them)
 
     def start(self, role: str, argv: list[str], env: dict[str, str]) -> None:
@@ -292,12 +307,14 @@ async def hedge_once(run: Run, i: int, j: int) -> float | None:
         run.stalled += 1
         return None
     arrival = other.ea.expect_open(b_id)
+    online = one.ea.online.is_set()
     sent = one.ea.bump()
-    run.hedges.append((i, j, b_id))
+    run.hedges.append(Hedge(i, j, trigger["position"]["id"], hedge["action"]["id"], b_id, online))
     try:
         arrived: int = await asyncio.wait_for(arrival, 30)
     except TimeoutError:
         run.late += 1
+        run.late_ids.add(b_id)
         return None
     if run.args.hops:
         traced.append((sent, arrived, trigger["position"]["id"], hedge["action"]["id"], b_id))
@@ -370,27 +387,66 @@ async def measure(run: Run, rate: int, floor: list[float], sampler: Sampler) -> 
     return line
 
 
+HEDGE_ROWS = """query($t: ID!, $a: ID!, $b: ID!) {
+  trigger: getPosition(id: $t) { status trailTriggeredAt triggerReason }
+  action: getAction(id: $a) { status errorMessage retryCount }
+  hedge: getPosition(id: $b) { status mtTicket }
+}"""
+
+
+async def missing_hedge(admin: GraphQLClient, hedge: Hedge) -> dict[str, Any]:
+    """Why a triggered hedge is not held at its terminal, from the server's rows:
+    not_triggered (the server never recorded the trigger position's trail: the bump's PRICE found
+    no acting agent, e.g. EA i offline, `ea_online`, or the agent fired and did not record it),
+    failed_loudly (the hedge action FAILED or was CANCELED, with its error for the user to see),
+    pending (the action still EXECUTING or the position OPENING: the system still owes it),
+    lost (the hedge position says OPEN, or the action EXECUTED, and the terminal holds nothing)."""
+    rows = await call(admin, HEDGE_ROWS, {"t": hedge.trigger_id, "a": hedge.action_id, "b": hedge.b_id})
+    trigger, action, position = rows["trigger"], rows["action"], rows["hedge"]
+    if action["status"] in ("FAILED", "CANCELED"):
+        kind = "failed_loudly"
+    elif action["status"] == "PENDING" and trigger["trailTriggeredAt"] is None:
+        kind = "not_triggered"
+    elif action["status"] == "EXECUTED" or position["status"] == "OPEN":
+        kind = "lost"
+    else:
+        kind = "pending"
+    return {"kind": kind, "users": [hedge.i, hedge.j], "trigger": trigger, "action": action,
+            "position": position, "b_id": hedge.b_id, "action_id": hedge.action_id,
+            "ea_online": hedge.ea_online}  # fmt: skip
+
+
 async def books(run: Run) -> dict[str, Any]:
     """Every triggered hedge opened exactly once; the server's OPEN positions = the terminals'."""
     assert run.admin is not None
     for _ in range(100):  # hedges late in the run: give them up to 10 s more
-        if all(run.parties[j].ea.held_for(b) for _, j, b in run.hedges):
+        if all(run.parties[h.j].ea.held_for(h.b_id) for h in run.hedges):
             break
         await asyncio.sleep(0.1)
-    held = [run.parties[j].ea.held_for(b) for _, j, b in run.hedges]
+    held = [run.parties[h.j].ea.held_for(h.b_id) for h in run.hedges]
     at_terminals = sum(len(p.ea.terminal.books.held) for p in run.parties)
     for _ in range(100):  # the agents record the last fills at the server: up to 10 s more
         server_open = await call(run.admin, OPEN_POSITIONS, {})
         if len(server_open["listPositions"]) == at_terminals:
             break
         await asyncio.sleep(0.1)
-    repeated = sum(max(0, p.ea.opens.get(b, 0) - 1) for _, j, b in run.hedges for p in [run.parties[j]])
+    repeated = sum(max(0, run.parties[h.j].ea.opens.get(h.b_id, 0) - 1) for h in run.hedges)
+    missing = [await missing_hedge(run.admin, h) for h, n in zip(run.hedges, held, strict=True) if n == 0]
+    kinds = [m["kind"] for m in missing]
     return {
         "bench": "scale",
         "engine": run.args.engine_now,
         "check": "books",
         "hedges": len(run.hedges),
-        "lost": sum(1 for h in held if h == 0),
+        "late_then_held": sum(
+            1 for h, n in zip(run.hedges, held, strict=True) if n and h.b_id in run.late_ids
+        ),
+        "not_held": len(missing),
+        "not_triggered": kinds.count("not_triggered"),
+        "failed_loudly": kinds.count("failed_loudly"),
+        "pending": kinds.count("pending"),
+        "lost": kinds.count("lost"),
+        "missing": missing,
         "doubled": sum(1 for h in held if h > 1),
         "open_frames_repeated": repeated,
         "server_open": len(server_open["listPositions"]),
