@@ -54,19 +54,22 @@ from bench.hedge_latency import CREATE, UPDATE_ACTION, UPDATE_POSITION, Watch, _
 from bench.hedge_latency_floor import run_floor
 from bench.hedge_latency_hops import hop_report, traced
 from bench.report import percentile
+from bench.scale_books import Hedge, call, missing_hedge
 from bench.scale_parts import (
     BALANCE,
     JITTERED,
     TRIGGER,
     Sampler,
     ScaleEA,
+    busy_pct,
+    machine_cpu,
     plan,
     run_agent_host,
     saturation,
     seed_store,
 )
 
-from hedge.client.graphql import GraphQLClient, GraphQLClientError
+from hedge.client.graphql import GraphQLClient
 from hedge.ea.paper_config import PaperConfig
 from hedge.localservices import free_port, free_ports
 
@@ -84,18 +87,6 @@ class Party:
     client: GraphQLClient
     account_id: str
     ea: ScaleEA
-
-
-@dataclass(frozen=True)
-class Hedge:
-    """One triggered hedge: user i's trigger position, user j's hedge action and position B."""
-
-    i: int
-    j: int
-    trigger_id: str
-    action_id: str
-    b_id: str
-    ea_online: bool  # EA i was connected to its agent when the bench lifted its price
 
 
 @dataclass
@@ -240,23 +231,6 @@ def tick_interval_ms(rate: int, users: int) -> int:
     return max(1, round(1000 * len(JITTERED) * users / rate))
 
 
-async def call(client: GraphQLClient, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """A request, sent again when the connection broke (a keep-alive connection the server closed
-    while this client was idle); the documents sent here are safe to repeat (a create carries a
-    clientRequestId, a move to EXECUTING already made is answered INVALID_TRANSITION, settled)."""
-    for attempt in range(3):
-        try:
-            return await client.execute(document, variables)
-        except httpx.TransportError:
-            if attempt == 2:
-                raise
-        except GraphQLClientError as exc:
-            if attempt == 0 or exc.code != "INVALID_TRANSITION":
-                raise
-            return {}
-    raise AssertionError("unreachable")
-
-
 async def entry(
     party: Party, symbol: str, side: str, trail: tuple[float, str] | None = None
 ) -> dict[str, Any]:
@@ -332,6 +306,7 @@ async def measure(run: Run, rate: int, floor: list[float], sampler: Sampler) -> 
     pipelines = max(1, min(4, args.users // 2))
     period = pipelines / args.trigger_rate
     prices_before = sum(p.ea.prices_sent for p in run.parties)
+    machine_before = machine_cpu()
     sampler.cpu.clear()
     sampler.rss.clear()
     started = time.monotonic()
@@ -381,39 +356,11 @@ async def measure(run: Run, rate: int, floor: list[float], sampler: Sampler) -> 
         line["hops"] = hop_report(args.hops)
         traced.clear()
     line["processes"] = sampler.report()
+    line["machine_cpu_busy_pct"] = busy_pct(machine_before, machine_cpu())  # of all cores
     line["loadavg_1m"] = round(os.getloadavg()[0], 2)
     line["cpus"] = os.cpu_count()
     line["saturates_first"] = saturation(line, P99_GOAL)
     return line
-
-
-HEDGE_ROWS = """query($t: ID!, $a: ID!, $b: ID!) {
-  trigger: getPosition(id: $t) { status trailTriggeredAt triggerReason }
-  action: getAction(id: $a) { status errorMessage retryCount }
-  hedge: getPosition(id: $b) { status mtTicket }
-}"""
-
-
-async def missing_hedge(admin: GraphQLClient, hedge: Hedge) -> dict[str, Any]:
-    """Why a triggered hedge is not held at its terminal, from the server's rows:
-    not_triggered (the server never recorded the trigger position's trail: the bump's PRICE found
-    no acting agent, e.g. EA i offline, `ea_online`, or the agent fired and did not record it),
-    failed_loudly (the hedge action FAILED or was CANCELED, with its error for the user to see),
-    pending (the action still EXECUTING or the position OPENING: the system still owes it),
-    lost (the hedge position says OPEN, or the action EXECUTED, and the terminal holds nothing)."""
-    rows = await call(admin, HEDGE_ROWS, {"t": hedge.trigger_id, "a": hedge.action_id, "b": hedge.b_id})
-    trigger, action, position = rows["trigger"], rows["action"], rows["hedge"]
-    if action["status"] in ("FAILED", "CANCELED"):
-        kind = "failed_loudly"
-    elif action["status"] == "PENDING" and trigger["trailTriggeredAt"] is None:
-        kind = "not_triggered"
-    elif action["status"] == "EXECUTED" or position["status"] == "OPEN":
-        kind = "lost"
-    else:
-        kind = "pending"
-    return {"kind": kind, "users": [hedge.i, hedge.j], "trigger": trigger, "action": action,
-            "position": position, "b_id": hedge.b_id, "action_id": hedge.action_id,
-            "ea_online": hedge.ea_online}  # fmt: skip
 
 
 async def books(run: Run) -> dict[str, Any]:
