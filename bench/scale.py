@@ -19,8 +19,10 @@ Per tick-rate step (`--rates 1000,2000,4000` steps it up, to see what saturates 
 line: ticks/s measured, hedge p50/p99 and their ratio to the floor measured in the same run (the
 bare-relay floor of bench/hedge_latency.py; goal p99 <= 10x), CPU (% of one core) and resident
 memory per role sampled every second, and lost/doubled hedges (goal 0: every triggered hedge
-opened exactly once at its terminal). A last line checks the whole books: every position the
-server has OPEN is held at its terminal, and the other way round.
+opened exactly once at its terminal). A hedge its terminal does not hold at the end is told apart
+by the server's rows (`missing_hedge`): not triggered, failed loudly, still pending, or lost. A
+last line checks the whole books: every position the server has OPEN is held at its terminal, and
+the other way round.
 
 Run: `uv run python bench/scale.py [--users 100] [--positions 10000] [--seconds 60]
 [--rates 1000] [--engines sqlite,postgres]`.
@@ -52,19 +54,22 @@ from bench.hedge_latency import CREATE, UPDATE_ACTION, UPDATE_POSITION, Watch, _
 from bench.hedge_latency_floor import run_floor
 from bench.hedge_latency_hops import hop_report, traced
 from bench.report import percentile
+from bench.scale_books import Hedge, call, missing_hedge
 from bench.scale_parts import (
     BALANCE,
     JITTERED,
     TRIGGER,
     Sampler,
     ScaleEA,
+    busy_pct,
+    machine_cpu,
     plan,
     run_agent_host,
     saturation,
     seed_store,
 )
 
-from hedge.client.graphql import GraphQLClient, GraphQLClientError
+from hedge.client.graphql import GraphQLClient
 from hedge.ea.paper_config import PaperConfig
 from hedge.localservices import free_port, free_ports
 
@@ -96,8 +101,9 @@ class Run:
     watch: Watch = field(default_factory=Watch)
     seeded: int = 0
     seed_rate: float = 0.0  # background positions written per second
-    hedges: list[tuple[int, int, str]] = field(default_factory=list)  # (user i, user j, position B)
+    hedges: list[Hedge] = field(default_factory=list)
     late: int = 0  # OPENs not at their EA within the wait (checked again at the end)
+    late_ids: set[str] = field(default_factory=set)  # their positions B
     stalled: int = 0  # trigger positions not OPEN within a minute (no PRICE sent for them)
 
     def start(self, role: str, argv: list[str], env: dict[str, str]) -> None:
@@ -225,23 +231,6 @@ def tick_interval_ms(rate: int, users: int) -> int:
     return max(1, round(1000 * len(JITTERED) * users / rate))
 
 
-async def call(client: GraphQLClient, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """A request, sent again when the connection broke (a keep-alive connection the server closed
-    while this client was idle); the documents sent here are safe to repeat (a create carries a
-    clientRequestId, a move to EXECUTING already made is answered INVALID_TRANSITION, settled)."""
-    for attempt in range(3):
-        try:
-            return await client.execute(document, variables)
-        except httpx.TransportError:
-            if attempt == 2:
-                raise
-        except GraphQLClientError as exc:
-            if attempt == 0 or exc.code != "INVALID_TRANSITION":
-                raise
-            return {}
-    raise AssertionError("unreachable")
-
-
 async def entry(
     party: Party, symbol: str, side: str, trail: tuple[float, str] | None = None
 ) -> dict[str, Any]:
@@ -292,12 +281,14 @@ async def hedge_once(run: Run, i: int, j: int) -> float | None:
         run.stalled += 1
         return None
     arrival = other.ea.expect_open(b_id)
+    online = one.ea.online.is_set()
     sent = one.ea.bump()
-    run.hedges.append((i, j, b_id))
+    run.hedges.append(Hedge(i, j, trigger["position"]["id"], hedge["action"]["id"], b_id, online))
     try:
         arrived: int = await asyncio.wait_for(arrival, 30)
     except TimeoutError:
         run.late += 1
+        run.late_ids.add(b_id)
         return None
     if run.args.hops:
         traced.append((sent, arrived, trigger["position"]["id"], hedge["action"]["id"], b_id))
@@ -315,6 +306,7 @@ async def measure(run: Run, rate: int, floor: list[float], sampler: Sampler) -> 
     pipelines = max(1, min(4, args.users // 2))
     period = pipelines / args.trigger_rate
     prices_before = sum(p.ea.prices_sent for p in run.parties)
+    machine_before = machine_cpu()
     sampler.cpu.clear()
     sampler.rss.clear()
     started = time.monotonic()
@@ -364,6 +356,7 @@ async def measure(run: Run, rate: int, floor: list[float], sampler: Sampler) -> 
         line["hops"] = hop_report(args.hops)
         traced.clear()
     line["processes"] = sampler.report()
+    line["machine_cpu_busy_pct"] = busy_pct(machine_before, machine_cpu())  # of all cores
     line["loadavg_1m"] = round(os.getloadavg()[0], 2)
     line["cpus"] = os.cpu_count()
     line["saturates_first"] = saturation(line, P99_GOAL)
@@ -374,23 +367,33 @@ async def books(run: Run) -> dict[str, Any]:
     """Every triggered hedge opened exactly once; the server's OPEN positions = the terminals'."""
     assert run.admin is not None
     for _ in range(100):  # hedges late in the run: give them up to 10 s more
-        if all(run.parties[j].ea.held_for(b) for _, j, b in run.hedges):
+        if all(run.parties[h.j].ea.held_for(h.b_id) for h in run.hedges):
             break
         await asyncio.sleep(0.1)
-    held = [run.parties[j].ea.held_for(b) for _, j, b in run.hedges]
+    held = [run.parties[h.j].ea.held_for(h.b_id) for h in run.hedges]
     at_terminals = sum(len(p.ea.terminal.books.held) for p in run.parties)
     for _ in range(100):  # the agents record the last fills at the server: up to 10 s more
         server_open = await call(run.admin, OPEN_POSITIONS, {})
         if len(server_open["listPositions"]) == at_terminals:
             break
         await asyncio.sleep(0.1)
-    repeated = sum(max(0, p.ea.opens.get(b, 0) - 1) for _, j, b in run.hedges for p in [run.parties[j]])
+    repeated = sum(max(0, run.parties[h.j].ea.opens.get(h.b_id, 0) - 1) for h in run.hedges)
+    missing = [await missing_hedge(run.admin, h) for h, n in zip(run.hedges, held, strict=True) if n == 0]
+    kinds = [m["kind"] for m in missing]
     return {
         "bench": "scale",
         "engine": run.args.engine_now,
         "check": "books",
         "hedges": len(run.hedges),
-        "lost": sum(1 for h in held if h == 0),
+        "late_then_held": sum(
+            1 for h, n in zip(run.hedges, held, strict=True) if n and h.b_id in run.late_ids
+        ),
+        "not_held": len(missing),
+        "not_triggered": kinds.count("not_triggered"),
+        "failed_loudly": kinds.count("failed_loudly"),
+        "pending": kinds.count("pending"),
+        "lost": kinds.count("lost"),
+        "missing": missing,
         "doubled": sum(1 for h in held if h > 1),
         "open_frames_repeated": repeated,
         "server_open": len(server_open["listPositions"]),

@@ -312,6 +312,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
+def machine_cpu() -> tuple[int, int]:
+    """All cores' (busy, total) jiffies since boot, from /proc/stat (idle and iowait are not busy)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_pct(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of all cores busy between two `machine_cpu` readings, in % (100 = every core)."""
+    total = after[1] - before[1]
+    return round(100 * (after[0] - before[0]) / total, 1) if total else 0.0
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -372,7 +385,7 @@ BUSY_PCT = 90.0
 
 def saturation(line: dict[str, Any], p99_goal: float) -> dict[str, Any]:
     """What gave way first at this step, read from its figures, in the order a load reaches
-    them: the machine (more runnable processes than cores), the tick source, a process at a
+    them: the machine (its cores busy over the step), the tick source, a process at a
     whole core, the agents' liveness (trigger positions not OPEN in time, OPENs late), the hedge
     latency against its goal; and each role's share of a core beside it."""
     processes = line.get("processes", {})
@@ -381,11 +394,14 @@ def saturation(line: dict[str, Any], p99_goal: float) -> dict[str, Any]:
         for role, figures in processes.items()
     }
     busiest = max(per_process, key=lambda role: per_process[role], default=None)
-    load, cpus = line.get("loadavg_1m", 0.0), line.get("cpus") or 1
+    cpus = line.get("cpus") or 1
     target, ticks = line.get("target_ticks_per_s", 0), line.get("ticks_per_s", 0.0)
     found: list[str] = []
-    if load > cpus:
-        found.append(f"the machine: load average {load} on {cpus} cores (every process waits for a core)")
+    # the cores' busy share over the step itself: the 1-minute load average also counts the
+    # minute before the step and threads waiting on I/O, so it is reported beside, not judged
+    busy = line.get("machine_cpu_busy_pct", 0.0)
+    if busy >= BUSY_PCT:
+        found.append(f"the machine: {busy}% of its {cpus} cores busy over the step")
     if target and ticks < 0.9 * target:
         found.append(f"the tick source: {ticks} of {target} ticks/s streamed")
     if busiest is not None and per_process[busiest] >= BUSY_PCT:

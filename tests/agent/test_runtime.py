@@ -6,17 +6,23 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest_asyncio
+from tests.agent.core_rows import ACCOUNT as CORE_ACCOUNT
+from tests.agent.core_rows import account, position
 from tests.agent.test_gateway import ACCOUNT, authed
 from websockets.exceptions import ConnectionClosed
 
+from hedge.agent.intents import TriggerActions
 from hedge.agent.runtime import AgentRuntime
 from hedge.config import AgentSettings
+from hedge.domain.enums import PositionStatus
 from hedge.domain.orders import OrderTracker, OrderTrigger
 from hedge.domain.rows import to_image
 from hedge.ea.protocol import AGENT_NOT_READY, CLOSE_AUTH_FAILED
+from hedge.ea.protocol_messages import Price
 from hedge.localservices import free_port
 
 
@@ -92,6 +98,23 @@ async def test_a_new_lease_grant_keeps_the_commands_the_old_core_may_have_sent(
     runtime._fresh_core()  # the lease was lost and granted again
 
     assert runtime.core.journal == {"pos-A": ("OPEN", "c-1")}
+
+
+async def test_a_new_lease_grant_sends_again_a_trigger_the_old_core_fired_and_the_server_never_recorded(
+    offline_agent: tuple[AgentRuntime, Path],
+) -> None:
+    runtime, _ = offline_agent
+    opened = position(PositionStatus.OPEN, version=3, entry_price=Decimal("150"), mt_ticket="7",
+                      trail_width=Decimal("0"))  # fmt: skip
+    runtime.core.apply_row(account())
+    runtime.core.apply_row(opened)
+    fired = runtime.core.on_price(CORE_ACCOUNT, Price("USDJPY", Decimal("150"), Decimal("150.01"), 1))
+    assert len(fired) == 1  # its mutation is cancelled with the lease: the server never heard it
+
+    runtime._fresh_core()  # the lease was lost and granted again; the rows are loaded again
+    runtime.core.apply_row(opened)
+
+    assert [i for i in runtime.core.decide(1.0) if isinstance(i, TriggerActions)] == fired
 
 
 async def test_orders_file_written_before_a_command_and_read_back_at_start(

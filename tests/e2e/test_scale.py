@@ -43,8 +43,9 @@ def test_short_scale_run_opens_every_triggered_hedge_once_and_books_agree(engine
     saturation = step["saturates_first"]
     assert isinstance(saturation, dict) and isinstance(saturation["first"], str)
     assert set(saturation["cpu_pct_of_one_core_per_process"]) == set(processes)
+    assert 0 < float(str(step["machine_cpu_busy_pct"])) <= 100  # the cores' share over the step
     assert books["hedges"] == step["hedges"]
-    assert books["lost"] == 0
+    assert books["not_held"] == 0, books["missing"]
     assert books["doubled"] == 0
     assert books["open_frames_repeated"] == 0
     assert books["trigger_positions_stalled"] == 0

@@ -200,9 +200,11 @@ class AgentRuntime:
         accounts = list(self.core.state.accounts.values())
         saved = self.core.saved_state()  # but a command it sent may be at a terminal: kept as such
         controls = self.core.controls
+        fired = dict(self.core.triggers)  # trails met, not recorded yet: decisions, not beliefs
         self.core = AgentCore(self.settings, self._specs)
         self.core.restore(saved)
         self.core.controls.restore(controls)  # the kill switch as last heard, until read again
+        self.core.triggers.update(fired)  # sent until recorded (INVALID_TRANSITION: it was)
         for account in accounts:
             self.core.state.apply(account)
 
