@@ -50,12 +50,14 @@ def test_demo_removes_its_folder_and_prints_no_token(tmp_path: Path) -> None:
     assert "hs_" not in done.stdout + done.stderr
     assert "market moves: USDJPY bid 150.110 at user 1's broker, 150.113 at user 2's" in done.stdout
     # the hedge SELL fills at user 2's bid in the one market both brokers quote: the bid printed last
-    # before the fill, or a tick or two on if the market moved between the trigger and the fill
+    # before the fill, or one step either side of it: the market may move again between the trigger
+    # and the fill, and the hedge can reach user 2's terminal (a few ms after the trigger) before that
+    # terminal has read the move that met the trail (its paper market is polled from a file)
     market = r"USDJPY bid [\d.]+ at user 1's broker, ([\d.]+) at user 2's"
     quoted = re.findall(market + r"|position B: SELL 0\.1 USDJPY OPEN at ([\d.]+)", done.stdout)
     bids = [Decimal(bid) for bid, _ in quoted[: next(i for i, (_, fill) in enumerate(quoted) if fill)]]
     filled = Decimal(next(fill for _, fill in quoted if fill))
-    assert bids and Decimal(0) <= filled - bids[-1] <= Decimal("0.03"), (filled, bids)
+    assert bids and abs(filled - bids[-1]) <= Decimal("0.03"), (filled, bids)
 
 
 def test_demo_keeps_tokens_in_a_file_only_its_user_reads_and_prints_where(
