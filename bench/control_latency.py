@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from hedge.localservices import free_port
+from hedge.localservices import free_ports
 
 ADMIN = "bench-admin-token-for-control-latency"
 GOAL_MS = 1000.0
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--flips", type=int, default=20)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-control-"))
-    port, agent_port = free_port(), free_port()
+    port, agent_port = free_ports(2)  # distinct, chosen at once
     env = {**os.environ, "HEDGE_ADMIN_TOKEN": ADMIN}
     procs: list[subprocess.Popen[bytes]] = []
     log = (work / "procs.log").open("wb")

@@ -49,7 +49,7 @@ from bench.hedge_latency_hops import PROCESS_NAMES, hop_report, traced
 from bench.report import against_floor, percentile
 
 from hedge.client.graphql import GraphQLClient
-from hedge.localservices import free_port
+from hedge.localservices import free_ports
 
 
 @dataclass
@@ -136,7 +136,9 @@ async def system(
     if HOPS_FILE:
         procs.trace = {"HEDGE_TRACE_HOPS": "1", "HEDGE_TRACE_HOPS_FILE": HOPS_FILE[0]}
     admin_token = "hs_" + secrets.token_urlsafe(24)
-    ports = [free_port() for _ in range(servers)]  # agent 1 on the first, agent 2 on the last
+    # distinct, chosen at once (a port closed right after it was chosen can come back from the next
+    # bind): the servers' (agent 1 on the first, agent 2 on the last), then the two agents' EA ports
+    *ports, ea_port1, ea_port2 = free_ports(servers + 2)
     url = f"http://127.0.0.1:{ports[0]}"
     server_env = {
         "HEDGE_ADMIN_TOKEN": admin_token,
@@ -185,7 +187,7 @@ async def system(
                         },
                     )
                 )["createAccount"]["id"]
-                ea_port, ea_token = free_port(), secrets.token_urlsafe(12)
+                ea_port, ea_token = (ea_port1, ea_port2)[index - 1], secrets.token_urlsafe(12)
                 procs.start(
                     f"agent{index}",
                     [

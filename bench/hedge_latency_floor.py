@@ -16,7 +16,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from hedge.localservices import free_port
+from hedge.localservices import free_ports
 
 HEDGE_LATENCY = str(Path(__file__).with_name("hedge_latency.py"))  # the relays run as its --floor-relay
 
@@ -98,7 +98,7 @@ async def relay_agent(port: int, server_port: int, role: str) -> None:
 async def run_floor(triggers: int) -> list[float]:
     """Per trigger: EA 1 sends a frame, EA 2 stamps the OPEN that comes of it; ms each."""
     workdir = Path(tempfile.mkdtemp(prefix="hedge-latency-floor-"))
-    server_port, port1, port2 = free_port(), free_port(), free_port()
+    server_port, port1, port2 = free_ports(3)  # distinct, chosen at once
     roles = [
         ["--floor-relay", "server", str(server_port), str(workdir / "floor.db")],
         ["--floor-relay", "agent2", str(port2), str(server_port)],
