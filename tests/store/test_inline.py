@@ -12,6 +12,7 @@ import pytest
 
 from hedge.domain.errors import Conflict
 from hedge.domain.models import Position
+from hedge.store.checkpoint import restarts_wal
 from hedge.store.inline import WriterBusy, is_short_write
 from hedge.store.repository import Store
 
@@ -21,6 +22,8 @@ from .conftest import World, row_counts, seed
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     opened = Store(f"sqlite:///{tmp_path / 'hedge.db'}")
+    assert opened.checkpointer is not None
+    opened.checkpointer.stop()  # checkpoints run when a test makes one, not every second
     yield opened
     opened.close()
 
@@ -130,3 +133,35 @@ def test_hedge_path_writes_are_marked_short_and_reads_are_not(sqlite_store: Stor
         assert is_short_write(write), write.__name__
     assert not is_short_write(sqlite_store.list_positions)
     assert not is_short_write(sqlite_store.get_position)
+
+
+def test_a_checkpoint_that_copied_every_frame_back_means_the_next_write_starts_the_wal_over() -> None:
+    assert restarts_wal(busy=0, log_frames=12, checkpointed=12)
+    assert not restarts_wal(busy=0, log_frames=12, checkpointed=5)  # readers held some back
+    assert not restarts_wal(busy=1, log_frames=12, checkpointed=12)
+    assert not restarts_wal(busy=0, log_frames=0, checkpointed=0)  # nothing written since
+
+
+def test_the_write_that_starts_the_wal_over_is_left_to_a_worker_thread_with_nothing_written(
+    inline_world: World,
+) -> None:
+    store = inline_world.store
+    assert store.checkpointer is not None
+    position, changes = _opening(inline_world)
+    store.checkpointer.checkpoint()  # the WAL copied back whole: the next write syncs a new header
+    assert store.checkpointer.wal_restart_due
+    before = row_counts(store)
+
+    with pytest.raises(WriterBusy):
+        store.run_inline(store.update_position, inline_world.agent(position), position.id, changes)
+    assert row_counts(store) == before
+
+    # the same call where it waits (a worker thread) starts the WAL over; the next runs inline again
+    assert store.update_position(inline_world.agent(position), position.id, changes).status.value == "OPENING"
+    assert not store.checkpointer.wal_restart_due
+    other, _ = _opening(inline_world)
+    threads: list[int] = []
+    store.add_commit_hook(lambda _events: threads.append(threading.get_ident()))
+    moved = store.run_inline(store.update_position, inline_world.agent(other), other.id, changes)
+    assert moved.status.value == "OPENING"
+    assert threads == [threading.get_ident()]

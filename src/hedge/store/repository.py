@@ -93,9 +93,9 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
         self._listener = PgListener(dsn, self.signal) if dsn else None
         if self._listener is not None:
             self._listener.start()
-        self._checkpointer = None if self.postgres else Checkpointer(self.engine)
-        if self._checkpointer is not None:
-            self._checkpointer.start()
+        self.checkpointer = None if self.postgres else Checkpointer(self.engine)
+        if self.checkpointer is not None:
+            self.checkpointer.start()
 
     def close(self) -> None:
         with self._writer_lock:
@@ -104,8 +104,8 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
                 self._writer = None
         if self._listener is not None:
             self._listener.stop()
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
     def now(self) -> datetime:
@@ -149,6 +149,8 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
             unit.flush_events()
         if self._inline.active:
             self._inline.committed = True
+        if self.checkpointer is not None:
+            self.checkpointer.wrote()
         if unit.last_seq:
             # the hooks first: the broker's applies its own commit before the signal wakes its tail
             # thread, which then has nothing to read back (api/broker.py)
@@ -168,6 +170,8 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
         waiting; otherwise raise WriterBusy with nothing written (hedge.store.inline)."""
         if not self.inline_writes:
             raise WriterBusy("inline writes need SQLite with the raw write path")
+        if self.checkpointer is not None and self.checkpointer.wal_restart_due:
+            raise WriterBusy("this write starts the WAL over and syncs its header: not on the loop")
         state = self._inline
         state.active, state.committed = True, False
         try:
