@@ -71,6 +71,23 @@ def _lease(
     return lease, moves
 
 
+def _virtual_sleep(
+    monkeypatch: pytest.MonkeyPatch, clock: Clock, stop: Callable[[list[float]], bool]
+) -> list[float]:
+    """The lease's sleeps, on `clock`: each moves it on at once and is recorded; the run is
+    cancelled once `stop(sleeps)` says so."""
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.now += seconds
+        if stop(sleeps):
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
+    return sleeps
+
+
 async def test_claim_granted_holds_the_lease_and_sends_its_id_and_ttl() -> None:
     server = Server(_grant(True, "pc-1"))
     lease, moves = _lease(server)
@@ -186,15 +203,7 @@ async def test_run_with_answers_slower_than_a_third_of_the_ttl_renews_before_eve
 
     server = Server(slow_grant)
     lease, moves = _lease(server, ttl_s=15.0, clock=clock)
-    sleeps: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        clock.now += seconds
-        if len(sleeps) == 6:
-            raise asyncio.CancelledError
-
-    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
+    sleeps = _virtual_sleep(monkeypatch, clock, lambda sleeps: len(sleeps) == 6)
 
     with pytest.raises(asyncio.CancelledError):
         await lease.run()
@@ -217,12 +226,7 @@ async def test_run_with_quick_answers_sends_a_claim_every_third_of_the_ttl(
 
     lease, _ = _lease(Server(grant_in_two_seconds), ttl_s=15.0, clock=clock)
 
-    async def fake_sleep(seconds: float) -> None:
-        clock.now += seconds
-        if len(sent_at) == 4:
-            raise asyncio.CancelledError
-
-    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
+    _virtual_sleep(monkeypatch, clock, lambda _: len(sent_at) == 4)
 
     with pytest.raises(asyncio.CancelledError):
         await lease.run()
@@ -243,15 +247,7 @@ async def test_run_while_the_server_is_unreachable_claims_again_within_one_secon
     lease.client._http = httpx.AsyncClient(
         base_url="http://server.invalid", transport=httpx.MockTransport(unreachable)
     )
-    sleeps: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        clock.now += seconds
-        if len(sleeps) == 3:
-            raise asyncio.CancelledError
-
-    monkeypatch.setattr("hedge.agent.lease.asyncio.sleep", fake_sleep)
+    sleeps = _virtual_sleep(monkeypatch, clock, lambda sleeps: len(sleeps) == 3)
 
     with pytest.raises(asyncio.CancelledError):
         await lease.run()

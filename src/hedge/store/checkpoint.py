@@ -45,7 +45,8 @@ class Checkpointer:
 
     def wrote(self) -> None:
         """A write committed: the WAL, if it was due to start over, has."""
-        self._restart_due.clear()
+        if self._restart_due.is_set():  # every commit calls this: no lock taken when not due
+            self._restart_due.clear()
 
     def checkpoint(self, mode: str = "PASSIVE") -> None:
         try:
