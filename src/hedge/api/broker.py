@@ -196,6 +196,9 @@ class ChangeBroker:
             applied = events[0].seq == self.cursor + 1
             if applied:
                 self._apply(events)
+                if hops.ON:  # the memory copies and Redis refreshed (committed -> applied)
+                    for event in events:
+                        hops.stamp("s.applied", event.entity_id)
             # handed to the loop under the lock, so that the loop sees the tail thread's batches
             # and this one in the order they were applied; committed on the loop's own thread
             # (an inline write, store/inline.py), delivered at once, before the mutation answers,
