@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, Select, Table, TextClause, bindparam, insert, select, text, update
+from sqlalchemy.sql.elements import BindParameter
 
 from hedge.domain.errors import Conflict, NotFound
 from hedge.domain.models import Account, Action, Alert, Position, TradingControl, User
@@ -63,6 +64,20 @@ _VERSION_OF = {
     cls: select(table.c.version).where(table.c.id == bindparam("by_id")) for cls, table in TABLES.items()
 }
 _APPEND = insert(changes).returning(changes.c.seq)
+
+
+@functools.cache
+def _with_own_symbol(count: int, lock: bool) -> Select[Any]:
+    """`count` actions by id (binds `id_<i>`), in id order, each with its own position's symbol
+    (`own_symbol`, the last column); `lock`: the actions FOR UPDATE (not the positions)."""
+    binds: list[BindParameter[Any]] = [bindparam(f"id_{i}") for i in range(count)]
+    query = (
+        select(actions, positions.c.symbol.label("own_symbol"))
+        .select_from(actions.outerjoin(positions, positions.c.id == actions.c.position_id))
+        .where(actions.c.id.in_(binds))
+        .order_by(actions.c.id)
+    )
+    return query.with_for_update(of=actions) if lock else query
 
 
 def select_by_id(cls: type[Any]) -> Select[Any]:
@@ -120,6 +135,24 @@ class Unit:
         if self.postgres:
             query = query.with_for_update()
         return {row["id"]: from_mapping(cls, row) for row in self.conn.execute(query).mappings()}
+
+    def actions_with_own_symbol(self, ids: Sequence[str]) -> dict[str, tuple[Action, str | None]]:
+        """Actions by id, locked in id order as get_many locks them, each with the symbol of its
+        own position (not locked; None when that position is gone): one statement, not one
+        more per action."""
+        if not ids:
+            return {}
+        wanted = sorted(set(ids))
+        query = _with_own_symbol(len(wanted), self.postgres)
+        params = {f"id_{i}": entity_id for i, entity_id in enumerate(wanted)}
+        if self.raw is not None:
+            reader = self.raw.reader(actions, query)
+            rows = self._raw(reader.compiled, params).fetchall()
+            return {row[0]: (reader.entity(Action, row), row[-1]) for row in rows}
+        return {
+            row["id"]: (from_mapping(Action, row), row["own_symbol"])
+            for row in self.conn.execute(query, params).mappings()
+        }
 
     def actions_of(self, position_id: str) -> list[Action]:
         """The actions whose positionId is `position_id`, locked in id order."""
