@@ -22,6 +22,8 @@ HOPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("a1.mutation_sent", [("a1.mutation_sent", "A")]),  # triggerActions handed to the link
     ("s.received", [("s.received", "A")]),  # the resolver started (Strawberry parsed, validated)
     ("s.committed", [("s.committed", "H")]),  # the trigger committed (commit hook, worker thread)
+    ("s.locked", [("s.locked", "H")]),  # the commit hook holds the apply lock
+    ("s.applied", [("s.applied", "H")]),  # the commit hook applied it (memory copies, Redis)
     ("s.dispatched", [("s.dispatched", "H")]),  # on the subscribers' queues (event loop)
     ("s.sub_yield", [("s.sub_yield", "H")]),  # the first subscription generator yielded it
     ("a2.rx", [("a2.rx", "H")]),  # agent 2's link read the subscription message

@@ -4,6 +4,7 @@ the commit hook of this process, or the feed read (other processes' commits)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any, cast
@@ -15,6 +16,7 @@ from hedge.api.broker import ChangeBroker
 from hedge.api.cache import EntityCache
 from hedge.api.metrics import Metrics
 from hedge.domain.creation import EntryRequest
+from hedge.store.feed import ChangeEvent
 from hedge.store.repository import Store
 
 from .broker_reads import count_feed_reads
@@ -91,6 +93,36 @@ async def test_own_commits_are_announced_by_the_hook_and_not_read_back(
         assert len(delivered) == 5
         assert made.cursor == store.signal.head
         assert reads == []  # the tail thread read none of them back
+    finally:
+        made.stop()
+        store.close()
+
+
+async def test_own_commits_whose_notify_comes_before_the_hook_are_not_read_back(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(sqlite_url)
+    reads = count_feed_reads(store, monkeypatch)
+
+    def notify_first(events: list[ChangeEvent]) -> None:
+        # what PostgreSQL's NOTIFY does: the listener advances the signal as soon as the commit
+        # is made, before this process's commit hook has applied it, and the tail may run
+        store.signal.advance(events[-1].seq)
+        time.sleep(0.05)
+
+    store.add_commit_hook(notify_first)  # ahead of the broker's own hook
+    metrics = Metrics()
+    made = ChangeBroker(store, EntityCache(store, metrics), metrics)
+    made.start()
+    try:
+        async with made.subscribe("User", "INSERT", None) as sub:
+            for n in range(3):
+                await asyncio.to_thread(store.create_user, f"early{n}@b.io", "Early", "CLIENT")
+            delivered = cast(list[tuple[int, Any]], await _drain(sub.queue))
+        assert len(delivered) == 3
+        assert [seq for seq, _ in delivered] == sorted(seq for seq, _ in delivered)
+        assert made.cursor == store.signal.head
+        assert reads == []  # claimed before the commit: the tail thread did not wake to read them
     finally:
         made.stop()
         store.close()

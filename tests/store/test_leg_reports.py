@@ -25,6 +25,20 @@ def test_trigger_gives_each_started_action_the_triggering_price(store_url: str) 
         assert stored is not None and stored.trigger_price == Decimal("150.2")
 
 
+def test_trigger_reads_its_actions_with_their_positions_symbol_in_one_statement(store_url: str) -> None:
+    with record_world(store_url, ManualClock()) as world:
+        head, _, _ = hedge(world)
+        sent: list[str] = []
+        assert world.store.raw is not None
+        world.store.raw.listen(lambda sql, _params: sent.append(sql))
+        world.store.trigger_actions(head.id, "TRAIL", "150.2")
+        reads = [sql for sql in sent if sql.startswith("SELECT")]
+        # the position, then the hedge action joined to its own position (no read per action)
+        assert len(reads) == 2 and "JOIN positions" in reads[1]
+        # the feed and the history: one statement on PostgreSQL, two on SQLite
+        assert len(sent) == (5 if world.store.raw.postgres else 6)
+
+
 def test_trigger_on_another_symbol_gives_no_triggering_price(store_url: str) -> None:
     with record_world(store_url, ManualClock()) as world:
         _, head = entry(world, world.account_id)

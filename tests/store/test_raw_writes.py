@@ -186,9 +186,13 @@ def test_raw_writes_send_the_hot_statements_past_sqlalchemy(store: Store) -> Non
     _, position = world.entry()
     sent.clear()
     store.update_position(world.client, position.id, {"memo": "m"}, expected_version=1)
-    assert len(sent) == 4
     assert sent[0].startswith("SELECT positions.id,") and sent[1].startswith("UPDATE positions SET")
-    assert "INSERT INTO changes" in sent[2] and sent[3].startswith("INSERT INTO row_history")
+    if store.raw.postgres:  # the feed and the history in one statement (one round trip)
+        assert len(sent) == 3
+        assert "INSERT INTO changes" in sent[2] and "INSERT INTO row_history" in sent[2]
+    else:
+        assert len(sent) == 4
+        assert "INSERT INTO changes" in sent[2] and sent[3].startswith("INSERT INTO row_history")
 
 
 def test_raw_insert_of_a_taken_key_raises_sqlalchemys_integrity_error_and_writes_nothing(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -95,6 +96,9 @@ class ChangeBroker:
         self.delivered = store.signal.head  # handed to subscriptions up to here (loop thread only)
         # own commits announced before what comes ahead of them was delivered, by first seq
         self._held: dict[int, list[ChangeEvent]] = {}
+        # up to here a commit hook is applying its own commit, which followed the cursor: the
+        # tail thread need not wake for it (its NOTIFY often comes while the hook is applying)
+        self._claimed = 0
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -103,6 +107,7 @@ class ChangeBroker:
             hop_probes.start(self._loop)
         self.cursor = self.delivered = self._store.signal.head
         self._store.add_commit_hook(self._committed_here)
+        self._store.add_claim_hook(self._claim)
         self._thread = threading.Thread(target=self._tail, name="change-broker", daemon=True)
         self._thread.start()
 
@@ -117,9 +122,10 @@ class ChangeBroker:
         read when every commit it heard of was applied by its hook already."""
         signal = self._store.signal
         while not self._stop.is_set():
-            # the cursor as a callable: a commit the hooks applied already wakes nobody
-            woken = signal.wait_beyond(lambda: self.cursor, IDLE_WAIT_S)
-            if woken and signal.head <= self.cursor:
+            # the cursor as a callable: a commit the hooks applied already, or are applying,
+            # wakes nobody (a timeout reads from the cursor whatever was claimed)
+            woken = signal.wait_beyond(self._seen, IDLE_WAIT_S)
+            if woken and signal.head <= self._seen():
                 continue  # announced by the commit hooks, nothing to read back
             try:
                 events = self._store.read_changes(self.cursor)
@@ -139,13 +145,31 @@ class ChangeBroker:
                 continue
             with self._apply_lock:  # a commit hook may have applied some of them meanwhile
                 events = [event for event in events if event.seq > self.cursor]
+                if hops.ON and not events:  # a read for nothing: a hook applied them meanwhile
+                    hops.stamp("p.tail_empty", f"{os.getpid()}/{self.cursor}")
                 handed = True
                 if events:
+                    if hops.ON:  # a batch the tail thread applies (another process's, or own ones it won)
+                        hops.stamp("p.tail_apply", f"{os.getpid()}/{len(events)}")
                     self._apply(events)
                     # handed to the loop under the lock: its callbacks come in the order of the applies
                     handed = self._call_in_loop(self._dispatch, events)
             if not handed:
                 return  # the loop closed: the server is shutting down
+
+    def _claim(self, first_seq: int, last_seq: int) -> None:
+        """A transaction of this process took feed numbers first..last and is about to commit:
+        when nothing is missing before them, the tail thread need not wake for them (their
+        NOTIFY often comes before this process's commit hook has applied them), as the hook
+        will apply them. Read without the lock: the cursor only grows. Should the commit fail,
+        nothing is lost: numbers after `last_seq` still wake the tail, which reads from its
+        cursor, and so does its idle timeout."""
+        if first_seq == self.cursor + 1:
+            self._claimed = last_seq
+
+    def _seen(self) -> int:
+        """Applied, or being applied by a commit hook, up to here (the tail's wake-up cursor)."""
+        return max(self.cursor, self._claimed)
 
     def _apply(self, events: list[ChangeEvent]) -> None:
         """Invalidate the cache for `events` and move the cursor past them (under _apply_lock)."""
@@ -194,8 +218,16 @@ class ChangeBroker:
             return
         with self._apply_lock:
             applied = events[0].seq == self.cursor + 1
+            if hops.ON:  # committed -> locked: the wait for the apply lock (the tail thread's turn)
+                for event in events:
+                    hops.stamp("s.locked", event.entity_id)
+                if not applied:  # the tail thread read and applied them first (its NOTIFY won)
+                    hops.stamp("p.hook_late", f"{os.getpid()}/{events[0].seq}")
             if applied:
                 self._apply(events)
+                if hops.ON:  # locked -> applied: the memory copies and Redis refreshed
+                    for event in events:
+                        hops.stamp("s.applied", event.entity_id)
             # handed to the loop under the lock, so that the loop sees the tail thread's batches
             # and this one in the order they were applied; committed on the loop's own thread
             # (an inline write, store/inline.py), delivered at once, before the mutation answers,

@@ -156,12 +156,12 @@ def start_trigger_actions(
     """Move the position's PENDING trigger actions to EXECUTING, with their deadline and the
     trigger's correlation id."""
     started: list[Action] = []
-    found = unit.get_many(Action, list(position.trigger_action_ids))
+    found = unit.actions_with_own_symbol(list(position.trigger_action_ids))
     price = "" if position.trigger_price is None else f" at {position.trigger_price}"
     why = position.trigger_reason.value if position.trigger_reason else "trigger"
     cause = unit.cause.rule(f"triggered by position {position.id} ({why}{price})")
     for action_id in position.trigger_action_ids:
-        action = found.get(action_id)
+        action, own_symbol = found.get(action_id, (None, None))
         moved = (
             None
             if action is None
@@ -169,7 +169,7 @@ def start_trigger_actions(
                 action,
                 unit.now,
                 unit.now + rules.action_ttl,
-                _price_for(unit, action, position),
+                _price_for(own_symbol, position),
                 correlation_id,
             )
         )
@@ -178,13 +178,12 @@ def start_trigger_actions(
     return started
 
 
-def _price_for(unit: Unit, action: Action, trigger: Position) -> Decimal | None:
-    """The trigger's price as the action's triggering price, when both are of one symbol (a
-    price of another symbol says nothing about this one's slippage)."""
+def _price_for(own_symbol: str | None, trigger: Position) -> Decimal | None:
+    """The trigger's price as the action's triggering price, when the action's own position is
+    of the trigger's symbol (a price of another symbol says nothing about this one's slippage)."""
     if trigger.trigger_price is None:
         return None
-    own = unit.get(Position, action.position_id, lock=False)
-    return trigger.trigger_price if own is not None and own.symbol == trigger.symbol else None
+    return trigger.trigger_price if own_symbol == trigger.symbol else None
 
 
 def link_trigger_actions(unit: Unit, actor: Actor, before: Position, after: Position) -> None:

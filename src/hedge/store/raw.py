@@ -187,6 +187,12 @@ class RawStatements:
         return row_reader(table, query.with_for_update() if lock else query, self.dialect)
 
     @functools.cache  # noqa: B019
+    def reader(self, table: Table, statement: Any) -> RowReader:
+        """A prebuilt SELECT whose first columns are `table`'s (extra ones follow, unprocessed);
+        `statement` must be built once and kept by the caller (it is cached by identity)."""
+        return row_reader(table, statement, self.dialect)
+
+    @functools.cache  # noqa: B019
     def by_column(self, table: Table, column: str, lock: bool) -> RowReader:
         query = select(table).where(table.c[column] == bindparam("by_value")).order_by(table.c.id)
         return row_reader(table, query.with_for_update() if lock else query, self.dialect)

@@ -90,6 +90,7 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
         self.signal.advance(head_seq(self.engine))
         dsn = listener_dsn(self.engine)
         self._commit_hooks: list[Callable[[list[ChangeEvent]], None]] = []
+        self._claim_hooks: list[Callable[[int, int], None]] = []
         self._listener = PgListener(dsn, self.signal) if dsn else None
         if self._listener is not None:
             self._listener.start()
@@ -147,6 +148,9 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
                 unit.cause = cause
             yield unit
             unit.flush_events()
+            if unit.last_seq:
+                for claim in self._claim_hooks:
+                    claim(unit.appended[0].seq, unit.last_seq)
         if self._inline.active:
             self._inline.committed = True
         if self.checkpointer is not None:
@@ -193,6 +197,12 @@ class Store(TradeRecord, AlertStore, LeaseStore, AccountStore, PresenceStore):
         can deliver them without reading them back; other processes' commits still arrive
         through the feed)."""
         self._commit_hooks.append(hook)
+
+    def add_claim_hook(self, hook: Callable[[int, int], None]) -> None:
+        """Call `hook(first_seq, last_seq)` with the feed numbers a transaction took, before its
+        COMMIT is sent: this process's commit hooks will announce them (unless the commit
+        fails), so a reader may skip waking for them when their NOTIFY comes first."""
+        self._claim_hooks.append(hook)
 
     # ---------------------------------------------------------------- reads
 

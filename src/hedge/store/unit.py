@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, Select, Table, TextClause, bindparam, insert, select, text, update
+from sqlalchemy.sql.elements import BindParameter
 
 from hedge.domain.errors import Conflict, NotFound
 from hedge.domain.models import Account, Action, Alert, Position, TradingControl, User
@@ -63,6 +64,20 @@ _VERSION_OF = {
     cls: select(table.c.version).where(table.c.id == bindparam("by_id")) for cls, table in TABLES.items()
 }
 _APPEND = insert(changes).returning(changes.c.seq)
+
+
+@functools.cache
+def _with_own_symbol(count: int, lock: bool) -> Select[Any]:
+    """`count` actions by id (binds `id_<i>`), in id order, each with its own position's symbol
+    (`own_symbol`, the last column); `lock`: the actions FOR UPDATE (not the positions)."""
+    binds: list[BindParameter[Any]] = [bindparam(f"id_{i}") for i in range(count)]
+    query = (
+        select(actions, positions.c.symbol.label("own_symbol"))
+        .select_from(actions.outerjoin(positions, positions.c.id == actions.c.position_id))
+        .where(actions.c.id.in_(binds))
+        .order_by(actions.c.id)
+    )
+    return query.with_for_update(of=actions) if lock else query
 
 
 def select_by_id(cls: type[Any]) -> Select[Any]:
@@ -120,6 +135,24 @@ class Unit:
         if self.postgres:
             query = query.with_for_update()
         return {row["id"]: from_mapping(cls, row) for row in self.conn.execute(query).mappings()}
+
+    def actions_with_own_symbol(self, ids: Sequence[str]) -> dict[str, tuple[Action, str | None]]:
+        """Actions by id, locked in id order as get_many locks them, each with the symbol of its
+        own position (not locked; None when that position is gone): one statement, not one
+        more per action."""
+        if not ids:
+            return {}
+        wanted = sorted(set(ids))
+        query = _with_own_symbol(len(wanted), self.postgres)
+        params = {f"id_{i}": entity_id for i, entity_id in enumerate(wanted)}
+        if self.raw is not None:
+            reader = self.raw.reader(actions, query)
+            rows = self._raw(reader.compiled, params).fetchall()
+            return {row[0]: (reader.entity(Action, row), row[-1]) for row in rows}
+        return {
+            row["id"]: (from_mapping(Action, row), row["own_symbol"])
+            for row in self.conn.execute(query, params).mappings()
+        }
 
     def actions_of(self, position_id: str) -> list[Action]:
         """The actions whose positionId is `position_id`, locked in id order."""
@@ -206,6 +239,9 @@ class Unit:
         the feed row and the history row alike (the same text the JSON type would write)."""
         feed = [_feed_fields(entity, op) for entity, op in self.events]
         texts = [dump_json(item[5]) for item in feed]
+        if self.postgres and self.history and len(feed) <= MAX_ROWS_PER_INSERT:
+            self._flush_pg_together(raw, feed, texts)
+            return
         numbers: list[int] = []
         for start in range(0, len(feed), MAX_ROWS_PER_INSERT):
             chunk = feed[start : start + MAX_ROWS_PER_INSERT]
@@ -243,6 +279,39 @@ class Unit:
                 }
                 self._raw(statement, params)
 
+    def _flush_pg_together(
+        self, raw: RawStatements, feed: list[tuple[str, str, str, str, int, dict[str, Any]]], texts: list[str]
+    ) -> None:
+        """_flush_raw's feed and history rows in one statement on PostgreSQL (one round trip,
+        not two): the history rows take nothing from the feed's answer (not its sequence
+        numbers), so both can be sent at once, and both come after the feed lock."""
+        events = [
+            ChangeEvent(0, name, op, entity_id, user_id, version, image, self.now)
+            for name, op, entity_id, user_id, version, image in feed
+        ]
+        params: dict[str, Any] = {}
+        for i, (name, op, entity_id, user_id, version, _) in enumerate(feed):
+            params[f"entity_{i}"] = name
+            params[f"op_{i}"] = op
+            params[f"entity_id_{i}"] = entity_id
+            params[f"user_id_{i}"] = user_id
+            params[f"version_{i}"] = version
+            params[f"image_{i}"] = texts[i]
+            params[f"committed_at_{i}"] = self.now
+        rows = history_rows(self.history, events)
+        for i, (row, (index, _, _)) in enumerate(zip(rows, self.history, strict=True)):
+            row["image"] = texts[index]
+            row["fields"] = dump_json(row["fields"])
+            for name in _HISTORY_COLUMNS:
+                params[f"h_{name}_{i}"] = row[name]
+        statement = raw.statement(
+            _pg_append(len(feed), len(rows)), _pg_raw_json(len(feed)) | _pg_history_raw_json(len(rows))
+        )
+        # one transaction's events get consecutive numbers (appends are serialised), in row order
+        numbers = sorted(int(row[0]) for row in self._raw(statement, params).fetchall())
+        self.last_seq = numbers[-1]
+        self.appended = [replace(event, seq=seq) for seq, event in zip(numbers, events, strict=True)]
+
 
 def _feed_fields(entity: Entity, op: str) -> tuple[str, str, str, str, int, dict[str, Any]]:
     """A feed row's fields that come from the entity: name, op, id, owner, version, image."""
@@ -253,6 +322,17 @@ def _feed_fields(entity: Entity, op: str) -> tuple[str, str, str, str, int, dict
 _HISTORY_COLUMNS = ("entity", "entity_id", "version", "at", "by_user", "source", "fields", "reason", "image")
 _FEED_COLUMNS = ("entity", "op", "entity_id", "user_id", "version", "image", "committed_at")
 _PG_TYPES = ("varchar", "varchar", "varchar", "varchar", "integer", "json", "timestamptz")
+_PG_HISTORY_TYPES = (
+    "varchar",
+    "varchar",
+    "integer",
+    "timestamptz",
+    "varchar",
+    "varchar",
+    "json",
+    "text",
+    "json",
+)
 
 
 @functools.cache
@@ -261,26 +341,48 @@ def _pg_raw_json(count: int) -> frozenset[str]:
 
 
 @functools.cache
-def _pg_append(count: int) -> TextClause:
-    """Lock the feed, insert `count` events and notify listeners: one round trip on PostgreSQL.
+def _pg_history_raw_json(count: int) -> frozenset[str]:
+    return frozenset(f"h_{name}_{i}" for name in ("fields", "image") for i in range(count))
+
+
+def _pg_values(columns: Sequence[tuple[str, str]], count: int, prefix: str = "") -> str:
+    return ", ".join(
+        "(" + ", ".join(f"CAST(:{prefix}{name}_{i} AS {kind})" for name, kind in columns) + ")"
+        for i in range(count)
+    )
+
+
+@functools.cache
+def _pg_append(count: int, history: int = 0) -> TextClause:
+    """Lock the feed, insert `count` events and notify listeners, and insert `history` row
+    history rows (binds `h_<column>_<i>`): one round trip on PostgreSQL.
 
     The advisory lock is held until commit, and PostgreSQL makes a commit visible before it lets
     go, so sequence numbers are taken in commit order: a reader never sees N+1 before N. The lock
     comes from a MATERIALIZED CTE joined to the rows, so it is taken before the first row (and
-    its nextval) is produced.
+    its nextval) is produced; the history rows are joined to it too, so their own sequence
+    numbers are taken in commit order as well (as when they were a statement after the feed's).
+    A data-modifying CTE runs to completion whether or not its rows are read.
     """
-    typed_columns = list(zip(_FEED_COLUMNS, _PG_TYPES, strict=True))
-    values = ", ".join(
-        "(" + ", ".join(f"CAST(:{name}_{i} AS {kind})" for name, kind in typed_columns) + ")"
-        for i in range(count)
-    )
+    values = _pg_values(list(zip(_FEED_COLUMNS, _PG_TYPES, strict=True)), count)
     columns = ", ".join(_FEED_COLUMNS)
-    sql = (
-        f"WITH feed_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})) "
+    typed = [bindparam(f"image_{i}", type_=JSON) for i in range(count)]
+    typed += [bindparam(f"committed_at_{i}", type_=UtcDateTime) for i in range(count)]
+    lock = f"WITH feed_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})) "
+    append = (
         f"INSERT INTO changes ({columns}) SELECT v.* "
         f"FROM feed_lock CROSS JOIN (VALUES {values}) AS v({columns}) "
         f"RETURNING seq, pg_notify('{NOTIFY_CHANNEL}', seq::text)"
     )
-    typed = [bindparam(f"image_{i}", type_=JSON) for i in range(count)]
-    typed += [bindparam(f"committed_at_{i}", type_=UtcDateTime) for i in range(count)]
+    if not history:
+        return text(lock + append).bindparams(*typed)
+    kept = list(zip(_HISTORY_COLUMNS, _PG_HISTORY_TYPES, strict=True))
+    history_columns = ", ".join(_HISTORY_COLUMNS)
+    sql = (
+        f"{lock}, feed AS ({append} AS notified), "
+        f"kept AS (INSERT INTO {row_history.name} ({history_columns}) SELECT h.* "
+        f"FROM feed_lock CROSS JOIN (VALUES {_pg_values(kept, history, 'h_')}) AS h({history_columns})) "
+        "SELECT seq, notified FROM feed"
+    )
+    typed += [bindparam(f"h_at_{i}", type_=UtcDateTime) for i in range(history)]
     return text(sql).bindparams(*typed)
