@@ -58,6 +58,9 @@ class ServerSettings:
     mutation_rate_per_s: float = 200.0
     mutation_burst: int = 400
     request_timeout_s: float = 15.0
+    # glibc malloc arenas of the server (hedge.heap.limit_malloc_arenas); 0: glibc's default of 8
+    # per core; MALLOC_ARENA_MAX in the environment, when set, wins
+    malloc_arena_max: int = 2
     presence_grace_s: float = 3.0
     alert_escalate_s: float = 900.0  # an open, unacknowledged alert rises one severity step after this
     symbol_specs: str = ""  # JSON, or a path to a JSON file: {"XAUUSD": {"pipSize": "0.01"}}

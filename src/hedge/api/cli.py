@@ -49,6 +49,7 @@ def run_server(args: argparse.Namespace) -> int:
         settings = ServerSettings.from_env(**flag_values(args, ServerSettings))
         settings = replace(settings, database_url=absolute_url(settings.database_url))
         log.info("starting server: %s", settings.describe())
+        heap.limit_malloc_arenas(settings.malloc_arena_max)  # before the worker threads exist
         check_tls_files(settings)
         exposed = plain_http_warning(settings)
         if exposed:
