@@ -99,6 +99,12 @@ class Api:
             found = conn.execute(select(changes.c.entity_id).where(changes.c.seq > head))
             return {str(entity_id) for (entity_id,) in found}
 
+    def kinds_written_since(self, head: int) -> set[str]:
+        """The entity kinds ("Position", "Action", ...) the change feed shows written after `head`."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(changes.c.entity).where(changes.c.seq > head))
+            return {str(kind) for (kind,) in found}
+
     async def new_user(self, role: str = "CLIENT") -> Person:
         email = f"user{next(_numbers)}@example.com"
         made = (await self.admin.execute(CREATE_USER, {"email": email, "role": role}))["createUser"]

@@ -8,7 +8,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -244,6 +245,32 @@ async def test_running_notifier_sends_a_critical_alert_on_the_feed_signal_not_a_
     finally:
         await notifier.stop()
         store.close()
+
+
+async def test_a_stopping_notifier_releases_its_thread_waiting_on_the_feed_signal(
+    sqlite_url: str, receiver: Receiver
+) -> None:
+    # before, the thread kept waiting out the idle poll (600 s here), and the event loop's
+    # executor (the server's shutdown, this test's teardown) waited for it
+    store = Store(sqlite_url)
+    seed(store)
+    notifier = Notifier(store, [Channel("hook", receiver.url)], SECRET, idle_s=600.0, lease_s=1800.0)
+    notifier.start()
+    try:
+        assert await _eventually(lambda: store.signal.waiters == 1)
+    finally:
+        await notifier.stop()
+    assert await _eventually(lambda: store.signal.waiters == 0)
+    store.close()
+
+
+async def _eventually(condition: Callable[[], bool], within_s: float = 20.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
 
 
 # ------------------------------------------------------------------ across a server restart

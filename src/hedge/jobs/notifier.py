@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -79,6 +79,7 @@ class Notifier:
         self.lease_s = lease_s
         self.process_id = process_id or default_process_id()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False  # read by the loop's thread while it waits on the feed signal
         self._cursor: int | None = None
         self._cursor_saved = 0.0
 
@@ -152,10 +153,15 @@ class Notifier:
 
     def start(self) -> None:
         if self.channels:
+            self._stopping = False
             self._task = asyncio.create_task(self._run_forever(), name="notify")
 
     async def stop(self) -> None:
         if self._task is not None:
+            # the loop's thread may be waiting on the feed signal for up to idle_s: release it, or
+            # the event loop's executor (and so the server's shutdown) waits that long for it
+            self._stopping = True
+            self.store.signal.wake()
             await cancel_and_wait(self._task)
             await asyncio.to_thread(job_rows.release_lease, self.store.engine, LEASE, self.process_id)
 
@@ -174,12 +180,16 @@ class Notifier:
                 seen = self.store.signal.head
                 await asyncio.to_thread(self.round)
                 wait_s = await asyncio.to_thread(self._until_next_attempt)
-                await asyncio.to_thread(self.store.signal.wait_beyond, seen, wait_s)
+                await asyncio.to_thread(self.store.signal.wait_beyond, self._until_stopped(seen), wait_s)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("alert delivery round failed; trying again in %.0f s", self.idle_s)
                 await asyncio.sleep(self.idle_s)
+
+    def _until_stopped(self, seen: int) -> Callable[[], int]:
+        """The feed cursor to wait beyond: `seen`, or one that lets the wait end once stopping."""
+        return lambda: -1 if self._stopping else seen
 
     def _until_next_attempt(self) -> float:
         due = outbox.next_attempt(self.store.engine)

@@ -84,6 +84,11 @@ class FeedSignal:
                 if any(cursor() < seq for cursor in self._cursors):
                     self._condition.notify_all()
 
+    def wake(self) -> None:
+        """Wake every blocked reader to read its cursor again (a stopping reader's cursor says so)."""
+        with self._condition:
+            self._condition.notify_all()
+
     def wait_beyond(self, cursor: int | Callable[[], int], timeout_s: float) -> bool:
         """Wait until something after `cursor` is known, or the timeout; True if it is.
 
