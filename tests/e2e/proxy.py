@@ -111,6 +111,12 @@ class CutProxy:
 
     async def _shutdown(self) -> None:
         await self._cut("refuse")
+        # the connections' pipes, their sockets aborted, end here rather than as "Task was
+        # destroyed but it is pending" at close (not cancelled: 3.11's streams then log the
+        # CancelledError of a connection's task as an exception in its callback)
+        pipes = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        if pipes:
+            await asyncio.wait(pipes, timeout=2)
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         if self._state != "open":
