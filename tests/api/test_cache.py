@@ -114,7 +114,7 @@ def test_a_commits_redis_refreshes_go_in_one_round_trip_and_never_put_an_older_r
     from hedge.store.repository import Store
 
     sends: list[int] = []
-    original = redis.connection.AbstractConnection.send_packed_command
+    original: Any = redis.connection.AbstractConnection.send_packed_command
 
     def counting(self: Any, command: Any, check_health: bool = True) -> None:
         sends.append(1)

@@ -36,9 +36,12 @@ _its_actions = (
     .lateral("a")
 )
 # one row per action (one row with NULL actions when it has none); the lateral subquery runs
-# after the position's row is locked, so the locks are taken in the order of the separate reads
-POSITION_WITH_ACTIONS = select(*_locked_position.c, *_its_actions.c).select_from(
-    _locked_position.outerjoin(_its_actions, true())
+# after the position's row is locked, so the locks are taken in the order of the separate reads;
+# the rows in the order actions_of gives (the database's order of ids, its collation's)
+POSITION_WITH_ACTIONS = (
+    select(*_locked_position.c, *_its_actions.c)
+    .select_from(_locked_position.outerjoin(_its_actions, true()))
+    .order_by(_its_actions.c.id)
 )
 
 _paired = positions.alias("paired")
