@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import redis
 from tests.api.conftest import GET_POSITION, UPDATE_POSITION, build_world, settings_for, start_api
 
 from hedge.localservices import RedisServer, ServiceUnavailable, start_redis
+from hedge.store.feed import ChangeEvent
 
 pytestmark = pytest.mark.redis
 
@@ -90,3 +94,51 @@ async def test_a_write_refreshes_redis_in_the_committing_thread_not_on_the_event
         assert loop_calls == []  # the mutation itself waited on no Redis round trip
         cached = redis.Redis.from_url(url).get(key)  # refreshed before the mutation answered
         assert cached is not None and f'"version": {version}'.encode() in cached
+
+
+def _event(entity: str, entity_id: str, version: int) -> ChangeEvent:
+    image = {"id": entity_id, "version": version}
+    return ChangeEvent(version, entity, "UPDATE", entity_id, "u1", version, image, datetime.now(UTC))
+
+
+def _cached_version(client: redis.Redis, key: str) -> int | None:
+    raw = client.get(key)
+    return None if raw is None else int(json.loads(cast(bytes, raw))["version"])
+
+
+def test_a_commits_redis_refreshes_go_in_one_round_trip_and_never_put_an_older_row_back(
+    tmp_path: Path, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hedge.api.cache import PREFIX, EntityCache
+    from hedge.api.metrics import Metrics
+    from hedge.store.repository import Store
+
+    sends: list[int] = []
+    original: Any = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self: Any, command: Any, check_health: bool = True) -> None:
+        sends.append(1)
+        original(self, command, check_health)
+
+    store = Store(f"sqlite:///{tmp_path / 'h.db'}")
+    cache = EntityCache(store, Metrics(), redis_server.url)
+    shared = redis.Redis.from_url(redis_server.url)
+    try:
+        cache.invalidate_many([_event("Position", "p1", 1)])  # the script known to Redis
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+        cache.invalidate_many([_event("Position", "p1", 3), _event("Action", "a1", 2)])
+        assert len(sends) == 1  # both refreshes, one round trip (no SCRIPT EXISTS before them)
+        assert _cached_version(shared, PREFIX + "Position:p1") == 3
+        assert _cached_version(shared, PREFIX + "Action:a1") == 2
+        cache.invalidate_many([_event("Position", "p1", 2)])  # late: an older version
+        assert _cached_version(shared, PREFIX + "Position:p1") == 3
+
+        shared.script_flush()  # Redis restarted, its scripts gone: refreshed one by one instead
+        cache.invalidate_many([_event("Position", "p1", 4), _event("Action", "a1", 3)])
+        assert _cached_version(shared, PREFIX + "Position:p1") == 4
+        assert _cached_version(shared, PREFIX + "Action:a1") == 3
+        assert cache.redis_up
+    finally:
+        shared.close()
+        cache.close()
+        store.close()

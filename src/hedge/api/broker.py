@@ -173,8 +173,7 @@ class ChangeBroker:
 
     def _apply(self, events: list[ChangeEvent]) -> None:
         """Invalidate the cache for `events` and move the cursor past them (under _apply_lock)."""
-        for event in events:
-            self._cache.invalidate(event.entity, event.entity_id, event.user_id, event.version, event.image)
+        self._cache.invalidate_many(events)  # memory copies, then Redis in one round trip
         self.cursor = events[-1].seq
         self._cache.applied_seq = self.cursor
         self._metrics.feed_lag_events.set(max(0, self._store.signal.head - self.cursor))
@@ -242,9 +241,7 @@ class ChangeBroker:
                 with contextlib.suppress(RuntimeError):  # the loop closed: shutting down
                     self._loop.call_soon_threadsafe(self._deliver_if_next, events)
         if not applied and self._cache.shared:  # after a gap: Redis now, the tail applies later
-            cache = self._cache
-            for event in events:
-                cache.invalidate(event.entity, event.entity_id, event.user_id, event.version, event.image)
+            self._cache.invalidate_many(events)
 
     def _deliver_here(self, events: list[ChangeEvent]) -> None:
         """_deliver_if_next, called by a commit hook on the loop: the commit stands whatever

@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -23,7 +23,7 @@ from cachetools import TTLCache
 from hedge.api.metrics import Metrics
 from hedge.domain.models import Account, Action, Alert, Position, User
 from hedge.domain.rows import ENTITY_NAMES, from_mapping, to_image
-from hedge.store.feed import head_seq
+from hedge.store.feed import ChangeEvent, head_seq
 from hedge.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,38 @@ class EntityCache:
         if entity == "Account":
             self._redis_call(lambda r: r.incr(self._gen_key(user_id)))
             self._redis_call(lambda r: r.delete(PREFIX + f"AccountsOf:{user_id}"))
+
+    def invalidate_many(self, events: Sequence[ChangeEvent]) -> None:
+        """`invalidate` for each of one commit's (or one feed read's) events, in order, with
+        their Redis writes in one round trip: a pipeline of the same commands. The set-if-newer
+        script goes by its hash (EVALSHA) without redis-py's pipeline script check, which would
+        cost a SCRIPT EXISTS round trip per pipeline; should Redis not know the script (it was
+        restarted or flushed), the events are refreshed one by one, which loads it."""
+        for event in events:
+            self._forget(event.entity, event.entity_id, event.user_id, event.version)
+        if self._redis is None or not events:
+            return
+        script = self._set_if_newer
+        assert script is not None
+
+        def refresh(client: redis.Redis) -> bool:
+            pipe = client.pipeline(transaction=False)
+            for event in events:
+                payload = json.dumps({"version": event.version, "image": event.image})
+                key = PREFIX + f"{event.entity}:{event.entity_id}"
+                pipe.evalsha(script.sha, 1, key, payload, event.version, self._l2_ttl)
+                if event.entity == "Account":
+                    pipe.incr(self._gen_key(event.user_id))
+                    pipe.delete(PREFIX + f"AccountsOf:{event.user_id}")
+            try:
+                pipe.execute()
+            except redis.exceptions.NoScriptError:
+                return False
+            return True
+
+        if self._redis_call(refresh) is False:
+            for event in events:
+                self.invalidate(event.entity, event.entity_id, event.user_id, event.version, event.image)
 
     def _forget(self, entity: str, entity_id: str, user_id: str, version: int) -> None:
         """Drop this process's memory copies of a changed row and remember its version."""

@@ -24,11 +24,16 @@ def control_id(scope: TradingScope, target_id: str | None) -> str:
 
 
 def control_ids(account: Account) -> tuple[str, str, str]:
-    """The ids of the three controls that govern an account."""
+    """The ids of the three controls that govern an account, broadest scope first."""
+    return governing_ids(account.user_id, account.id)
+
+
+def governing_ids(user_id: str, account_id: str) -> tuple[str, str, str]:
+    """The ids of the three controls that govern account `account_id` of user `user_id`."""
     return (
         control_id(TradingScope.GLOBAL, None),
-        control_id(TradingScope.USER, account.user_id),
-        control_id(TradingScope.ACCOUNT, account.id),
+        control_id(TradingScope.USER, user_id),
+        control_id(TradingScope.ACCOUNT, account_id),
     )
 
 

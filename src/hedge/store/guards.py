@@ -17,13 +17,14 @@ from sqlalchemy import select
 from hedge.domain.account_specs import spec_for
 from hedge.domain.enums import ActionStatus, ActionType, PositionStatus
 from hedge.domain.errors import DomainError, Refused
-from hedge.domain.models import Account, Action, Position, TradingControl
+from hedge.domain.models import Action, Position
 from hedge.domain.pretrade import AccountLimits, TradeLimits, check_limits, margin_check
 from hedge.domain.rows import from_mapping
 from hedge.domain.symbols import SymbolCatalog
-from hedge.domain.trading import Effective, check_close, check_open, control_ids, effective
+from hedge.domain.trading import check_close, check_open
 from hedge.domain.values import iso_ms
-from hedge.store.tables import positions, trading_controls
+from hedge.store.guard_reads import guard_rows
+from hedge.store.tables import positions
 from hedge.store.unit import Unit
 
 log = logging.getLogger(__name__)
@@ -49,18 +50,6 @@ class GuardRefused(Exception):
         self.error = error
         self.action = action
         self.kind = kind  # the alert kind to raise for the failed action
-
-
-def trading_state(unit: Unit, account: Account) -> Effective:
-    """The account's effective trading state (the most restrictive of its three controls)."""
-    ids = control_ids(account)
-    if unit.raw is not None and not unit.postgres:  # SQLite: the prepared by-ids read (no row
-        found = unit.get_many(TradingControl, ids)  # locks there: the write lock is held already)
-        return effective(found[i] for i in ids if i in found)  # broadest scope first
-    query = select(trading_controls).where(trading_controls.c.id.in_(ids))
-    if unit.postgres:
-        query = query.with_for_update(read=True)  # a concurrent setTradingState waits, or we do
-    return effective(from_mapping(TradingControl, row) for row in unit.conn.execute(query).mappings())
 
 
 def _taken_up(actions: Sequence[Action], kind: ActionType) -> Action | None:
@@ -89,12 +78,10 @@ def check_opening(unit: Unit, rules: Rules, position: Position, actions: Sequenc
     action = _taken_up(actions, ActionType.ENTRY)
     triggered = action if action is not None and action.trigger_position_id is not None else None
     _check_deadline(unit, position, action, PositionStatus.OPENING)
-    account = unit.require(Account, position.account_id, lock=False)
-    paired = None
-    if triggered is not None and triggered.trigger_position_id is not None:
-        paired = unit.get(Position, triggered.trigger_position_id, lock=False)
+    read = guard_rows(unit, position, None if triggered is None else triggered.trigger_position_id)
+    account = read.account
     try:
-        check_open(trading_state(unit, account), position, paired)
+        check_open(read.trading, position, read.paired)
     except Refused as refused:
         raise GuardRefused(refused, triggered, "HEDGE_LEG_FAILED") from None
     try:
@@ -119,9 +106,8 @@ def check_closing(unit: Unit, position: Position, actions: Sequence[Action]) -> 
     """Raise GuardRefused unless `position` may move to CLOSING now."""
     action = _taken_up(actions, ActionType.CLOSE)
     _check_deadline(unit, position, action, PositionStatus.CLOSING)
-    account = unit.require(Account, position.account_id, lock=False)
     try:
-        check_close(trading_state(unit, account), position)
+        check_close(guard_rows(unit, position, None).trading, position)
     except Refused as refused:
         triggered = action if action is not None and action.trigger_position_id is not None else None
         raise GuardRefused(refused, triggered, "HEDGE_LEG_FAILED") from None

@@ -29,6 +29,7 @@ from hedge.domain.models import Account, Action, Position, TradingControl, User
 from hedge.domain.values import iso_ms
 from hedge.domain.writes import source_of
 from hedge.store import admin_audit, audit
+from hedge.store.guard_reads import names_guarded_move, position_with_actions
 from hedge.store.guards import GuardRefused, Rules, check_closing, check_opening
 from hedge.store.history import Cause
 from hedge.store.legs import hedge_legs, leg_failed
@@ -68,14 +69,21 @@ def _stop_out_fires(before: Position, after: Position) -> bool:
 def update_position(
     unit: Unit, rules: Rules, actor: Actor, position_id: str, changes: Mapping[str, Any], expected: int | None
 ) -> Position:
-    position = expect(owned_by(actor, unit.require(Position, position_id)), expected)
+    # a guarded move reads its position's actions with it (PostgreSQL: one statement, not two)
+    read, read_actions = (
+        position_with_actions(unit, position_id)
+        if names_guarded_move(changes)
+        else (unit.require(Position, position_id), None)
+    )
+    position = expect(owned_by(actor, read), expected)
     after = updates.default_exit_reason(
         updates.apply_position_update(position, changes, unit.now, source_of(actor))
     )
     if after.trigger_action_ids != position.trigger_action_ids:
         link_trigger_actions(unit, actor, position, after)
+        read_actions = None  # the link may have written one of them: read them as they are now
     moved = after.status is not position.status
-    actions = unit.actions_of(position.id) if moved else []
+    actions = (unit.actions_of(position.id) if read_actions is None else read_actions) if moved else []
     unknown = None
     if moved and after.status is P.OPENING:
         unknown = check_opening(unit, rules, position, actions)

@@ -143,6 +143,36 @@ def row_reader(table: Table, statement: Any, dialect: Dialect) -> RowReader:
     return RowReader(compiled, tuple(column.name for column in table.c), processors)
 
 
+class JoinedReader:
+    """A SELECT whose rows hold several tables' whole rows side by side (an outer join), each
+    read by its own RowReader over its slice of the row; a part whose id is NULL found no row."""
+
+    __slots__ = ("compiled", "parts")
+
+    def __init__(self, compiled: Compiled, parts: tuple[tuple[int, RowReader], ...]) -> None:
+        self.compiled = compiled
+        self.parts = parts  # per table: where its columns start in the row, and their reader
+
+    def part(self, index: int, cls: type[T], row: Sequence[Any]) -> T | None:
+        start, reader = self.parts[index]
+        piece = row[start : start + len(reader.columns)]
+        return None if piece[0] is None else reader.entity(cls, piece)
+
+
+def joined_reader(tables: Sequence[Table], statement: Any, dialect: Dialect) -> JoinedReader:
+    compiled = compile_statement(statement, dialect)
+    parts: list[tuple[int, RowReader]] = []
+    start = 0
+    for table in tables:
+        assert table.c[0].name == "id", table.name  # the part's first column tells a row from none
+        processors = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in table.c
+        )
+        parts.append((start, RowReader(compiled, tuple(column.name for column in table.c), processors)))
+        start += len(table.c)
+    return JoinedReader(compiled, tuple(parts))
+
+
 class RawStatements:
     """The prepared hot statements of one dialect (one per Store), built lazily and kept."""
 
@@ -191,6 +221,12 @@ class RawStatements:
         """A prebuilt SELECT whose first columns are `table`'s (extra ones follow, unprocessed);
         `statement` must be built once and kept by the caller (it is cached by identity)."""
         return row_reader(table, statement, self.dialect)
+
+    @functools.cache  # noqa: B019
+    def joined(self, tables: tuple[Table, ...], statement: Any) -> JoinedReader:
+        """A prebuilt SELECT of `tables`' whole rows side by side, in that order; `statement`
+        must be built once and kept by the caller (it is cached by identity)."""
+        return joined_reader(tables, statement, self.dialect)
 
     @functools.cache  # noqa: B019
     def by_column(self, table: Table, column: str, lock: bool) -> RowReader:
