@@ -4,9 +4,10 @@ the sweep fails what was not taken up; a late agent cannot take it up."""
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import pytest
-from tests.store.record_helpers import agent, alerts_logged, fired_hedge, hedge, open_, record_world
+from tests.store.record_helpers import agent, alerts_logged, entry, fired_hedge, hedge, open_, record_world
 
 from hedge.domain.clock import ManualClock
 from hedge.domain.enums import ActionStatus, PositionStatus
@@ -119,3 +120,24 @@ def test_leg_left_open_after_the_other_leg_closed_is_alerted_once_after_the_ttl(
         alone = [a for a in world.store.list_alerts(open_only=True) if a.kind.value == "HEDGE_LEG_FAILED"]
         assert {a.user_id for a in alone} == {world.client.user_id, world.other.user_id}
         assert all(a.count == 1 and set(a.related_position_ids) == {head.id, leg.id} for a in alone)
+
+
+def test_the_leg_check_reads_only_the_hedges_and_finds_the_unpaired_legs_the_whole_exposure_finds(
+    store_url: str,
+) -> None:
+    clock = ManualClock()
+    with record_world(store_url, clock) as world:
+        head, _, leg = fired_hedge(world)
+        open_(world, leg)
+        paired_head, _, paired_leg = fired_hedge(world)
+        open_(world, paired_leg)  # a second hedge, both legs OPEN: paired
+        loners = [open_(world, entry(world, world.account_id, side=side)[1]) for side in ("BUY", "SELL", "BUY")]
+        world.store.update_position(world.client, head.id, {"status": "CLOSING"})
+        world.store.update_position(agent(head.user_id), head.id, {"status": "CLOSED", "exit_price": "150.3"})
+        whole, hedges = world.store.exposure(None), world.store.hedge_exposure()
+        assert [p.id for p in hedges.unpaired_legs] == [p.id for p in whole.unpaired_legs] == [leg.id]
+        assert hedges.by_hedge == whole.by_hedge and len(hedges.by_hedge) == 2
+        counted = {line.symbol: line for line in hedges.overall}
+        assert counted["USDJPY"].long_lots + counted["USDJPY"].short_lots == 3 * Decimal("0.1")  # 3 legs live
+        assert not {p.id for p in loners} & {i for h in hedges.by_hedge for i in h.position_ids}
+        assert not {paired_head.id, paired_leg.id} & {p.id for p in hedges.unpaired_legs}

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, Select, and_, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
 from hedge.domain import creation
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     from hedge.domain.symbols import SymbolCatalog
 
 log = logging.getLogger(__name__)
+
+# an ENTRY action started by another position's trigger: its position is a leg of that hedge
+_HEDGE_LEG = and_(actions.c.type == ActionType.ENTRY.value, actions.c.trigger_position_id.is_not(None))
 W = TypeVar("W")
 SWEEP_BATCH = 200
 FINAL = (PositionStatus.CLOSED.value, PositionStatus.STOPPED.value, PositionStatus.CANCELED.value)
@@ -255,7 +258,7 @@ class TradeRecord:
     def check_unpaired_legs(self) -> list[str]:
         """HEDGE_LEG_FAILED (once while open) for each live leg of a fired hedge whose other leg
         has been final for longer than HEDGE_ACTION_TTL_S; returns the legs alerted."""
-        found = self.exposure(None)
+        found = self.hedge_exposure()
         if not found.unpaired_legs:
             return []
         alerted: list[str] = []
@@ -301,18 +304,31 @@ class TradeRecord:
     def exposure(self, actor: Actor | None) -> Exposure:
         """Net lots per symbol per user, per hedge and overall, with the unpaired legs (an actor
         of None: the server's own view of everyone's)."""
+        query = select(positions).where(positions.c.status.in_(LIVE))
+        if actor is not None and not actor.is_admin:
+            query = query.where(positions.c.user_id == actor.user_id)
+        return self._exposure_of(query)
+
+    def hedge_exposure(self) -> Exposure:
+        """The server's view of the live positions that belong to a hedge (its head or a leg):
+        the same unpaired legs and hedges as `exposure(None)`, without reading (and converting)
+        every other live position, which the leg check on its timer did: ~315 ms of CPU, the GIL
+        held, every 5 s with 10,000 open positions."""
+        legs = select(actions.c.position_id).where(_HEDGE_LEG)
+        heads = select(actions.c.trigger_position_id).where(_HEDGE_LEG)
+        return self._exposure_of(
+            select(positions).where(positions.c.status.in_(LIVE), positions.c.id.in_(union(legs, heads)))
+        )
+
+    def _exposure_of(self, query: Select[Any]) -> Exposure:
+        """The exposure of the live positions `query` reads (and of the hedges they are in)."""
         with self.engine.connect() as conn:
-            query = select(positions).where(positions.c.status.in_(LIVE))
-            if actor is not None and not actor.is_admin:
-                query = query.where(positions.c.user_id == actor.user_id)
             live = [from_mapping(Position, row) for row in conn.execute(query).mappings()]
             ids = [p.id for p in live]
             hedges: dict[str, set[str]] = {}
             if ids:
                 edges = select(actions.c.position_id, actions.c.trigger_position_id).where(
-                    actions.c.type == ActionType.ENTRY.value,
-                    actions.c.trigger_position_id.is_not(None),
-                    or_(actions.c.position_id.in_(ids), actions.c.trigger_position_id.in_(ids)),
+                    _HEDGE_LEG, or_(actions.c.position_id.in_(ids), actions.c.trigger_position_id.in_(ids))
                 )
                 heads = {str(head) for _, head in conn.execute(edges).all()}
                 if heads:  # every leg of those hedges, live or not
