@@ -1,5 +1,6 @@
 """A prepared path for the fixed mutation documents clients send over and over over HTTP
-(the agents' updatePosition, updateAction, triggerActions).
+(the agents' updatePosition, updateAction, triggerActions, updateAccount and
+reportPositionFigures).
 
 Each document text is parsed and validated once (with the request limits and a superset of the
 rules Strawberry applies) and, when its shape allows (one mutation operation, one root field of
@@ -22,7 +23,7 @@ import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from graphql import (
@@ -41,7 +42,6 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.schema.schema import validate_document
-from strawberry.types.arguments import _is_leaf_type
 from strawberry.types.base import StrawberryList, StrawberryObjectDefinition, StrawberryOptional
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
@@ -49,12 +49,16 @@ from strawberry.types.fields.resolver import StrawberryResolver
 from hedge.api.completion import Completion, Output
 from hedge.api.context import Context
 from hedge.api.errors import ErrorCodes
+from hedge.api.fastinput import InputShape, shape_of
 from hedge.api.fastvars import Coercion, plan_coercion
 
 log = logging.getLogger(__name__)
 
 # updateAccount: the agents' figure pushes (hedge.api.coalesce), a hundred a second and more
-FAST_FIELDS = frozenset({"updatePosition", "updateAction", "triggerActions", "updateAccount"})
+# reportPositionFigures: every agent's figures of its OPEN positions, every 30 s, a list of inputs
+FAST_FIELDS = frozenset(
+    {"updatePosition", "updateAction", "triggerActions", "updateAccount", "reportPositionFigures"}
+)
 _KEPT_PLANS = 256  # distinct document texts kept (clients send a handful)
 
 P = TypeVar("P")
@@ -96,12 +100,9 @@ class Plan(Prepared):
     """A prepared mutation: its root field's resolver, how to make its input, what to answer."""
 
     argument: str  # the resolver's input argument (python name)
-    input_type: type[Any]
-    input_fields: tuple[tuple[str, str, bool], ...]  # graphql name, python name, is a list
-    required: tuple[str, ...]  # input fields without a default (None until the value is set)
+    shape: InputShape  # how its input is built from the coerced variables (api/fastinput.py)
     finish: Completion  # the resolver's value into the answer's data, compiled once
     coercion: Coercion | None  # the variables into the input, planned (None: graphql-core's path)
-    nested: frozenset[str] = frozenset()  # input fields of input objects: given, Strawberry runs it
 
 
 class _Info:
@@ -158,26 +159,13 @@ class FastMutations:
         arguments = field.arguments
         if len(arguments) != 1:
             return None
-        input_type = _unwrap(arguments[0].type)
-        definition = getattr(input_type, "__strawberry_definition__", None)
-        if not isinstance(definition, StrawberryObjectDefinition) or definition.from_input is not None:
+        shape = shape_of(
+            _unwrap(arguments[0].type),
+            self._schema.config.name_converter,
+            self._schema.schema_converter.scalar_registry,
+        )
+        if shape is None:
             return None
-        names = self._schema.config.name_converter
-        input_fields = []
-        nested = set()
-        for input_field in definition.fields:
-            kind = input_field.type
-            if isinstance(kind, StrawberryOptional):
-                kind = kind.of_type
-            if isinstance(kind, StrawberryList):
-                kind = kind.of_type
-                listed = True
-            else:
-                listed = False
-            if not _leaf(kind, self._schema.schema_converter.scalar_registry):
-                nested.add(names.from_field(input_field))  # a request giving it goes to Strawberry
-                continue
-            input_fields.append((names.from_field(input_field), input_field.python_name, listed))
         output = self._output(root, root_def.type, "Mutation")
         if output is None:
             return None
@@ -188,18 +176,11 @@ class FastMutations:
             root.alias.value if root.alias else root.name.value,
             cast(Callable[..., Any], resolver.wrapped_func),
             arguments[0].python_name,
-            cast(type, input_type),
-            tuple(input_fields),
-            tuple(
-                f.python_name
-                for f in definition.fields
-                if f.default_value is MISSING and f.default_factory is MISSING
-            ),
+            shape,
             Completion(output),
             plan_coercion(
                 self._schema._schema, operation, (root.arguments or ())[0], root_def.args["input"].type
             ),
-            frozenset(nested),
         )
 
     def single_field(
@@ -293,15 +274,9 @@ class FastMutations:
             raw = self.coerced_input(plan, variables or {})
             if raw is None:
                 return None
-        if any(raw.get(name) is not None for name in plan.nested):
-            return None  # Strawberry converts nested input objects: its path, nothing having run
-        # as strawberry.types.arguments.convert_argument builds an input of leaf fields
-        kwargs: dict[str, Any] = dict.fromkeys(plan.required, None)
-        for graphql_name, python_name, listed in plan.input_fields:
-            if graphql_name in raw:
-                value = raw[graphql_name]
-                kwargs[python_name] = list(value) if listed and value is not None else value
-        return plan.input_type(**kwargs)
+        if not plan.shape.takes(raw):
+            return None  # a field the shape does not build: Strawberry's path, nothing having run
+        return plan.shape.build(raw)
 
     def coerced_input(self, plan: Plan, variables: dict[str, Any]) -> dict[str, Any] | None:
         """The root field's input as graphql-core coerces the variables into it (None: they do
@@ -338,8 +313,3 @@ def _unwrap(kind: Any) -> Any:
     while isinstance(kind, StrawberryOptional | StrawberryList):
         kind = kind.of_type
     return kind
-
-
-def _leaf(kind: Any, scalars: Any) -> bool:
-    """An input field type Strawberry passes on as graphql-core coerced it (its own predicate)."""
-    return bool(_is_leaf_type(kind, scalars))
