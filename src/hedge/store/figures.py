@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy import Engine, Insert, and_, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -29,7 +30,6 @@ def record(engine: Engine, actor: Actor, report: Sequence[PositionFigures], now:
     written then); figures of the caller's positions that no longer exist are dropped."""
     check_report(report, now)
     ids = [f.position_id for f in report]
-    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     with writing(engine) as conn:
         owners = dict(
             conn.execute(select(positions.c.id, positions.c.user_id).where(positions.c.id.in_(ids))).all()
@@ -41,9 +41,8 @@ def record(engine: Engine, actor: Actor, report: Sequence[PositionFigures], now:
                 raise Forbidden(
                     f"position {position_id!r} is not yours: its figures come from its owner's agent"
                 )
-        taken = 0
-        for f in report:
-            values = {
+        rows = [
+            {
                 "position_id": f.position_id,
                 "user_id": actor.user_id,
                 "price": f.price,
@@ -53,18 +52,32 @@ def record(engine: Engine, actor: Actor, report: Sequence[PositionFigures], now:
                 "at": f.at,
                 "received_at": now,
             }
-            statement = dialect_insert(figs).values(**values)
-            statement = statement.on_conflict_do_update(
-                index_elements=[figs.c.position_id],
-                set_={k: statement.excluded[k] for k in values if k != "position_id"},
-                where=figs.c.at < statement.excluded.at,
-            )
-            taken += conn.execute(statement).rowcount
+            for f in report
+        ]
+        # all rows in one statement (SQLAlchemy's "insertmanyvalues"); it returns the rows
+        # inserted or replaced, not those that held newer figures (an executemany's rowcount
+        # would say the same on SQLite, -1 on psycopg)
+        taken = len(conn.execute(_upsert(engine.dialect.name), rows).all())
         mine = select(positions.c.id).where(positions.c.user_id == actor.user_id)
         conn.execute(
             delete(figs).where(and_(figs.c.user_id == actor.user_id, figs.c.position_id.not_in(mine)))
         )
     return taken
+
+
+_COLUMNS = ("user_id", "price", "unrealized_pl", "currency", "trail_distance_pips", "at", "received_at")
+
+
+@cache
+def _upsert(dialect: str) -> Insert:
+    """Insert a position's figures, or replace them when the stored ones are older: built once
+    per dialect (building it per row, its `excluded` columns with it, cost ~0.45 ms a row)."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(figs)
+    return statement.on_conflict_do_update(
+        index_elements=[figs.c.position_id],
+        set_={k: statement.excluded[k] for k in _COLUMNS},
+        where=figs.c.at < statement.excluded.at,
+    ).returning(figs.c.position_id)
 
 
 def read(engine: Engine, position_ids: Iterable[str]) -> dict[str, PositionFigures]:
