@@ -71,4 +71,5 @@ def test_update_account_plan_builds_its_nested_inputs() -> None:
     built = fast.prepare(plan, {"i": {"id": "a", "symbolMap": [{"brokerSymbol": "A.m", "symbol": "A"}]}})
     assert built is not None and built.symbol_map == [SymbolMappingInput(broker_symbol="A.m", symbol="A")]
     assert fast.prepare(plan, {"i": {"id": "a", "symbolMap": [{"from": "A", "to": "B"}]}}) is None
-    assert fast.prepare(plan, {"i": {"id": "a", "symbolMap": None}}).symbol_map is None
+    cleared = fast.prepare(plan, {"i": {"id": "a", "symbolMap": None}})
+    assert cleared is not None and cleared.symbol_map is None
