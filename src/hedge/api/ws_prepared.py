@@ -10,14 +10,18 @@ written as text frames of their own (api/frames.py: the same JSON text, a subscr
 payload encoded once).
 A subscription document with a plan streams its events the same way. Everything else, including
 an operationName or a document without a plan, is Strawberry's as before, with nothing run.
+A client that leaves before its answer is sent (an agent restarting, a link cut) ends the
+operation with one INFO line, not Strawberry's ERROR with a traceback: what the mutation
+committed stays, and the client reads it again on its next connect.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, cast
 
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.base import BaseView
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -42,6 +46,9 @@ if TYPE_CHECKING:
     from hedge.api.sub_prepared import PreparedSubscriptions
 
 
+log = logging.getLogger(__name__)
+
+
 class PreparedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         try:
@@ -49,6 +56,11 @@ class PreparedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 await self._mutation(operation) or await self._subscription(operation)
             ):
                 return
+        except WebSocketDisconnected:  # the client left: what the operation committed stays
+            log.info("operation %s ended: its client left before the answer was sent", operation.id)
+            operation.completed = True
+            self.operations.pop(operation.id, None)
+            return
         except Exception as error:  # as Strawberry's run_operation: logged, completed, forgotten
             await self.handle_task_exception(error)
             with suppress(Exception):
@@ -120,8 +132,11 @@ class PreparedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         Strawberry does (the text is then that encoding); else `message` the view's way."""
         socket = self.websocket
         if isinstance(socket, ASGIWebSocketAdapter) and type(self.view).encode_json is BaseView.encode_json:
+            ws = socket.ws
+            if WebSocketState.DISCONNECTED in (ws.application_state, ws.client_state):
+                raise WebSocketDisconnected  # Starlette would raise a RuntimeError: closed already
             try:
-                await socket.ws.send_text(text)
+                await ws.send_text(text)
             except WebSocketDisconnect as exc:
                 raise WebSocketDisconnected from exc
             return
