@@ -1,6 +1,6 @@
 """A prepared path for the fixed mutation documents clients send over and over over HTTP
-(the agents' updatePosition, updateAction, triggerActions, updateAccount and
-reportPositionFigures).
+(the agents' updatePosition, updateAction, triggerActions, updateAccount, reportPositionFigures
+and claimAgent).
 
 Each document text is parsed and validated once (with the request limits and a superset of the
 rules Strawberry applies) and, when its shape allows (one mutation operation, one root field of
@@ -55,9 +55,17 @@ from hedge.api.fastvars import Coercion, plan_coercion
 log = logging.getLogger(__name__)
 
 # updateAccount: the agents' figure pushes (hedge.api.coalesce), a hundred a second and more
-# reportPositionFigures: every agent's figures of its OPEN positions, every 30 s, a list of inputs
+# reportPositionFigures: every agent's figures of its OPEN positions, every 30 s, a list of inputs;
+# claimAgent: every agent's lease renewal, every ttl/3 (5 s), over HTTP
 FAST_FIELDS = frozenset(
-    {"updatePosition", "updateAction", "triggerActions", "updateAccount", "reportPositionFigures"}
+    {
+        "updatePosition",
+        "updateAction",
+        "triggerActions",
+        "updateAccount",
+        "reportPositionFigures",
+        "claimAgent",
+    }
 )
 _KEPT_PLANS = 256  # distinct document texts kept (clients send a handful)
 
