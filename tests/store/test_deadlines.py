@@ -131,7 +131,9 @@ def test_the_leg_check_reads_only_the_hedges_and_finds_the_unpaired_legs_the_who
         open_(world, leg)
         paired_head, _, paired_leg = fired_hedge(world)
         open_(world, paired_leg)  # a second hedge, both legs OPEN: paired
-        loners = [open_(world, entry(world, world.account_id, side=side)[1]) for side in ("BUY", "SELL", "BUY")]
+        loners = [
+            open_(world, entry(world, world.account_id, side=side)[1]) for side in ("BUY", "SELL", "BUY")
+        ]
         world.store.update_position(world.client, head.id, {"status": "CLOSING"})
         world.store.update_position(agent(head.user_id), head.id, {"status": "CLOSED", "exit_price": "150.3"})
         whole, hedges = world.store.exposure(None), world.store.hedge_exposure()
