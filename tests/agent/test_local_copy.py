@@ -171,3 +171,15 @@ def test_a_failed_journal_write_is_logged_and_the_trigger_still_goes_out(
 
     assert core.triggers == {"pos-A": fired}
     assert "trigger of position pos-A not journaled" in caplog.text
+
+
+def test_trigger_journaled_after_orders_file_saved_its_best_leaves_no_best_to_trail_from(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "orders.json").write_text(json.dumps({"sent": {}, "trailBest": {"pos-A": "150.3"}}))
+    _, fired = _fired(LocalCopy(str(tmp_path)))  # fired after that save; killed before the next
+
+    restored = _core()
+    LocalCopy(str(tmp_path)).restore_orders(restored)
+
+    assert restored.triggers == {"pos-A": fired} and restored.saved_bests == {}
