@@ -1,23 +1,28 @@
 """What the agent keeps on its PC (hedge.agent.local_copy): accounts and orders written by an
-atomic replace and read back by a fresh core; an unreadable file is ignored with a warning, not
-a crash; without a state folder nothing is written."""
+atomic replace and read back by a fresh core, with the journal's lines (commands sent, triggers
+decided) written since; an unreadable file or line is ignored with a warning, not a crash;
+without a state folder nothing is written."""
 
 from __future__ import annotations
 
 import json
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.agent.core_rows import ACCOUNT, open_row
 
 from hedge.agent.core import AgentCore
+from hedge.agent.intents import TriggerActions
 from hedge.agent.local_copy import LocalCopy
 from hedge.config import AgentSettings
 from hedge.domain.enums import BrokerType, ConnectionStatus
 from hedge.domain.ids import AccountId, UserId
 from hedge.domain.models import Account
 from hedge.domain.orders import OrderTracker, OrderTrigger
+from hedge.ea.protocol_messages import Price
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -98,3 +103,83 @@ def test_without_a_state_folder_nothing_is_written_or_read(
     copy.restore_orders(core)
     assert list(tmp_path.iterdir()) == [] and copy.orders_saved_at > 0
     assert core.journal == {}
+
+
+def _fired(copy: LocalCopy) -> tuple[AgentCore, TriggerActions]:
+    """A core whose trail (entry 150, 0 pips) fires at 150.000, telling `copy` as it decides."""
+    core = AgentCore(AgentSettings(token="t", ea_token="e", state_dir=""), on_fired=copy.fired)
+    core.apply_row(_account(ACCOUNT, "1001"))
+    core.apply_row(open_row(trail_width=Decimal(0)))
+    fired = core.on_price(ACCOUNT, Price("USDJPY", Decimal("150.000"), Decimal("150.010"), 5_000))
+    assert isinstance(fired[0], TriggerActions)
+    return core, fired[0]
+
+
+def test_trigger_journaled_as_it_fires_is_restored_after_a_crash(tmp_path: Path) -> None:
+    _, fired = _fired(LocalCopy(str(tmp_path)))  # the agent dies before orders.json is written
+
+    restored = _core()
+    LocalCopy(str(tmp_path)).restore_orders(restored)
+
+    assert restored.triggers == {"pos-A": fired}
+    assert restored.triggers["pos-A"].correlation_id == fired.correlation_id == "trg-pos-A-5000"
+    assert not (tmp_path / "orders.json").exists()
+
+
+def test_orders_file_holds_the_fired_trigger_once_the_journal_is_emptied(tmp_path: Path) -> None:
+    copy = LocalCopy(str(tmp_path))
+    core, fired = _fired(copy)
+    copy.save_orders(core)
+
+    assert (tmp_path / "orders.journal").read_text() == ""
+    restored = _core()
+    LocalCopy(str(tmp_path)).restore_orders(restored)
+    assert restored.triggers == {"pos-A": fired}
+    assert restored.triggers["pos-A"].correlation_id == fired.correlation_id
+
+
+def test_unreadable_trigger_line_is_skipped_with_a_warning_and_the_rest_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    copy = LocalCopy(str(tmp_path))
+    copy.sent("OPEN", "pos-B", "c-1")
+    with (tmp_path / "orders.journal").open("a") as journal:
+        journal.write('{"positionId": "pos-C", "kind": "TRIGGER", "reason": "TRAIL", "price": "x"}\n')
+        journal.write('{"positionId": "pos-D", "kind": "TRIG\n')  # torn by the crash
+    _, fired = _fired(copy)
+
+    restored = _core()
+    with caplog.at_level(logging.WARNING):
+        LocalCopy(str(tmp_path)).restore_orders(restored)
+
+    assert restored.triggers == {"pos-A": fired} and restored.journal == {"pos-B": ("OPEN", "c-1")}
+    assert "unreadable saved trigger of position pos-C" in caplog.text
+    assert "unreadable line of" in caplog.text and "pos-D" in caplog.text
+
+
+def test_a_failed_journal_write_is_logged_and_the_trigger_still_goes_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = LocalCopy(str(tmp_path))
+
+    def full_disk(fd: int, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("hedge.agent.local_copy.os.write", full_disk)
+    with caplog.at_level(logging.WARNING, logger="hedge.agent.runtime"):
+        core, fired = _fired(copy)
+
+    assert core.triggers == {"pos-A": fired}
+    assert "trigger of position pos-A not journaled" in caplog.text
+
+
+def test_trigger_journaled_after_orders_file_saved_its_best_leaves_no_best_to_trail_from(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "orders.json").write_text(json.dumps({"sent": {}, "trailBest": {"pos-A": "150.3"}}))
+    _, fired = _fired(LocalCopy(str(tmp_path)))  # fired after that save; killed before the next
+
+    restored = _core()
+    LocalCopy(str(tmp_path)).restore_orders(restored)
+
+    assert restored.triggers == {"pos-A": fired} and restored.saved_bests == {}

@@ -108,13 +108,35 @@ async def test_a_new_lease_grant_sends_again_a_trigger_the_old_core_fired_and_th
                       trail_width=Decimal("0"))  # fmt: skip
     runtime.core.apply_row(account())
     runtime.core.apply_row(opened)
-    fired = runtime.core.on_price(CORE_ACCOUNT, Price("USDJPY", Decimal("150"), Decimal("150.01"), 1))
+    fired = [i for i in runtime.core.on_price(CORE_ACCOUNT, Price("USDJPY", Decimal("150"),
+             Decimal("150.01"), 1)) if isinstance(i, TriggerActions)]  # fmt: skip
     assert len(fired) == 1  # its mutation is cancelled with the lease: the server never heard it
 
     runtime._fresh_core()  # the lease was lost and granted again; the rows are loaded again
     runtime.core.apply_row(opened)
 
-    assert [i for i in runtime.core.decide(1.0) if isinstance(i, TriggerActions)] == fired
+    again = [i for i in runtime.core.decide(1.0) if isinstance(i, TriggerActions)]
+    assert again == fired and again[0].correlation_id == fired[0].correlation_id
+    fired_again = runtime.core.on_price(CORE_ACCOUNT, Price("USDJPY", Decimal("150"), Decimal("150.01"), 2))
+    assert fired_again == []  # the new core does not watch its trail again
+
+
+async def test_a_trigger_the_core_decides_is_journaled_and_asked_again_by_the_next_agent(
+    offline_agent: tuple[AgentRuntime, Path],
+) -> None:
+    runtime, state_dir = offline_agent
+    runtime.core.apply_row(account())
+    runtime.core.apply_row(position(PositionStatus.OPEN, version=3, entry_price=Decimal("150"),
+                                    mt_ticket="7", trail_width=Decimal("0")))  # fmt: skip
+    fired = [i for i in runtime.core.on_price(CORE_ACCOUNT, Price("USDJPY", Decimal("150"),
+             Decimal("150.01"), 9)) if isinstance(i, TriggerActions)]  # fmt: skip
+    assert (state_dir / "orders.journal").read_text().count('"kind": "TRIGGER"') == 1
+    # the agent is killed here: orders.json was never written
+
+    again = AgentRuntime(runtime.settings)
+    again._local.restore_orders(again.core)
+    asked = [i for i in again.core.decide(1.0) if isinstance(i, TriggerActions)]
+    assert asked == fired and asked[0].correlation_id == fired[0].correlation_id == "trg-pos-A-9"
 
 
 async def test_orders_file_written_before_a_command_and_read_back_at_start(

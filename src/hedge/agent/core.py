@@ -14,10 +14,11 @@ import itertools
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from hedge.agent import answers, reconcile, views
+from hedge.agent import answers, reconcile, saved_trigger, views
 from hedge.agent.alerts import AlertBook
 from hedge.agent.controls import ControlBook
 from hedge.agent.decide import decide
@@ -44,9 +45,14 @@ S = OrderState
 
 class AgentCore:
     def __init__(
-        self, settings: AgentSettings, catalog: SymbolCatalog | None = None, clock: Clock | None = None
+        self,
+        settings: AgentSettings,
+        catalog: SymbolCatalog | None = None,
+        clock: Clock | None = None,
+        on_fired: Callable[[TriggerActions], None] | None = None,
     ) -> None:
         self.settings = settings
+        self.on_fired = on_fired  # told each trigger as it is decided (the shell journals it)
         self.clock: Clock = clock or SystemClock()  # wall time, for the actions' deadlines
         self.catalog = catalog or SymbolCatalog()
         self.state = LocalState()
@@ -137,7 +143,8 @@ class AgentCore:
         return list(self._tracker_accounts)
 
     def saved_state(self) -> dict[str, Any]:
-        """What must survive a restart of the agent: commands that may be at a terminal, trail bests."""
+        """What must survive a restart of the agent: commands that may be at a terminal, trail
+        bests, and triggers decided that the server has not recorded yet."""
         sent = {}
         for pid, t in self.orders.items():
             if t.command_id and t.state in (S.OPEN_SENT, S.OPEN_UNKNOWN, S.OPEN_SEARCHING):
@@ -151,13 +158,29 @@ class AgentCore:
             best = self.book.best_price(pos.id)
             if best is not None:
                 bests[pos.id] = best
-        return {"sent": sent, "trailBest": {pid: str(price) for pid, price in bests.items()}}
+        return {
+            "sent": sent,
+            "trailBest": {pid: str(price) for pid, price in bests.items()},
+            "fired": {pid: saved_trigger.image(intent) for pid, intent in self.triggers.items()},
+        }
 
     def restore(self, saved: dict[str, Any]) -> None:
         for pid, item in dict(saved.get("sent") or {}).items():
             self.journal[str(pid)] = (str(item["kind"]), str(item["commandId"]))
         for pid, price in dict(saved.get("trailBest") or {}).items():
             self.saved_bests[str(pid)] = Decimal(str(price))
+        for pid, item in dict(saved.get("fired") or {}).items():
+            self.trigger_restored(str(pid), item)
+
+    def trigger_restored(self, position_id: str, item: Any) -> None:
+        """A trigger an earlier run decided (its saved image): asked again, as it was, until the
+        server records it; the trail is not watched again. An unreadable one is skipped, saying so."""
+        try:
+            self.triggers[position_id] = saved_trigger.from_image(position_id, item)
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            log.warning("ignoring an unreadable saved trigger of position %s: %s", position_id, exc)
+            return
+        self.saved_bests.pop(position_id, None)  # the trail is over: it fired (not watched again)
 
     # ------------------------------------------------------------------ rows from the server
 
@@ -214,6 +237,8 @@ class AgentCore:
         intent = TriggerActions(position_id, TriggerReason.TRAIL, price, time_ms, correlation_id=cid)
         self.triggers[position_id] = intent
         self.saved_bests.pop(position_id, None)
+        if self.on_fired is not None:
+            self.on_fired(intent)  # on disk before the server is asked: a restart asks it again
         log.info("trail condition met for position %s at %s", position_id, price,
                  extra={"correlation_id": cid})  # fmt: skip
         return intent

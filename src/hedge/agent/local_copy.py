@@ -1,10 +1,13 @@
 """What the agent keeps on its PC in HEDGE_STATE_DIR, each file written by an atomic replace:
 
 - `accounts.json`: its user's accounts, so an EA can authenticate while the server is away;
-- `orders.json`: the commands that may be at a terminal and the TRAILING_STOP best prices
-  (`AgentCore.saved_state`), so a restart neither forgets an order in doubt nor a trail;
+- `orders.json`: the commands that may be at a terminal, the TRAILING_STOP best prices and the
+  triggers decided (a trail met) that the server has not recorded yet (`AgentCore.saved_state`),
+  so a restart forgets neither an order in doubt, nor a trail, nor a decision to hedge;
 - `orders.journal`: one JSON line per OPEN/CLOSE appended just before it goes to the EA (`sent`),
-  read after orders.json at start. Appending a line costs a few µs where rewriting orders.json
+  and one per trigger as the core decides it, before triggerActions goes out (`fired`); read
+  after orders.json at start (a restored trigger is asked again with the same price, price time
+  and correlation id). Appending a line costs a few µs where rewriting orders.json
   (every trail's best with it) cost ~0.5 ms on the hedge path; each rewrite of orders.json (on the
   agent's 1 s timer) holds everything the journal said and empties it. Both are written without
   fsync: they survive the agent's process dying (what they are for), as the atomic replace did.
@@ -18,11 +21,14 @@ import os
 import time
 from pathlib import Path
 
+from hedge.agent import saved_trigger
 from hedge.agent.core import AgentCore
+from hedge.agent.intents import TriggerActions
 from hedge.domain.models import Account
 from hedge.domain.rows import from_mapping, to_image
 
 log = logging.getLogger("hedge.agent.runtime")  # the runtime's log lines, as before the split
+TRIGGER = "TRIGGER"  # a journal line's kind for a trigger decided (OPEN/CLOSE: a command sent)
 
 
 class LocalCopy:
@@ -72,6 +78,20 @@ class LocalCopy:
         os.write(self._journal(), (line + "\n").encode())
         self._journaled = True
 
+    def fired(self, intent: TriggerActions) -> None:
+        """A trigger was just decided: on disk before the server is asked, so that a restart asks
+        it again (`restore_orders`). A failed write is logged, not raised: the decision in memory
+        still goes out, and the next orders.json holds it."""
+        if self.journal_file is None:
+            return
+        line = json.dumps({"positionId": intent.position_id, "kind": TRIGGER, **saved_trigger.image(intent)})
+        try:
+            os.write(self._journal(), (line + "\n").encode())
+        except OSError as exc:
+            log.warning("trigger of position %s not journaled (%s)", intent.position_id, exc)
+            return
+        self._journaled = True
+
     def _journal(self) -> int:
         if self._journal_fd is None:
             assert self.journal_file is not None
@@ -86,22 +106,28 @@ class LocalCopy:
             except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
                 log.warning("ignoring unreadable %s: %s", self.orders_file, exc)
         self._restore_journal(core)
-        if core.journal or core.saved_bests:
+        if core.journal or core.saved_bests or core.triggers:
             log.info(
-                "restored %d commands that may be at a terminal and %d trail best prices from %s",
+                "restored %d commands that may be at a terminal, %d trail best prices and %d"
+                " triggers not recorded yet from %s",
                 len(core.journal),
                 len(core.saved_bests),
+                len(core.triggers),
                 self.orders_file,
             )
 
     def _restore_journal(self, core: AgentCore) -> None:
-        """The OPEN/CLOSEs sent after orders.json was last written (a later line wins)."""
+        """The OPEN/CLOSEs sent and the triggers decided after orders.json was last written (a
+        later line wins)."""
         if self.journal_file is None or not self.journal_file.exists():
             return
         for line in self.journal_file.read_text().splitlines():
             self._journaled = True  # emptied by the next save of orders.json, which then holds it
             try:
                 item = json.loads(line)
+                if item["kind"] == TRIGGER:
+                    core.trigger_restored(str(item["positionId"]), item)
+                    continue
                 core.journal[str(item["positionId"])] = (str(item["kind"]), str(item["commandId"]))
             except (ValueError, KeyError, TypeError):
                 log.warning("ignoring an unreadable line of %s: %.80s", self.journal_file, line)

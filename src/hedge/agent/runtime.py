@@ -66,6 +66,7 @@ log = logging.getLogger(__name__)
 REFETCH = {"Position": doc.GET_POSITION, "Action": doc.GET_ACTION}
 STOP_TIMEOUT_S = 2.0  # how long a stop waits for each of its steps
 CONTROLS_REFRESH_S = 15.0  # the trading controls are read again this often (besides the subscription)
+TRIGGER_SETTLED = ("INVALID_TRANSITION", "NOT_FOUND", "FORBIDDEN")  # triggerActions refused for good
 CLOSE_STANDBY = 1013  # "try again later": another agent of this user acts now
 
 
@@ -73,7 +74,8 @@ class AgentRuntime:
     def __init__(self, settings: AgentSettings) -> None:
         self.settings = settings
         self._specs = load_symbol_specs(settings.symbol_specs)
-        self.core = AgentCore(settings, self._specs)
+        self._local = LocalCopy(settings.state_dir)
+        self.core = AgentCore(settings, self._specs, on_fired=self._local.fired)  # journals each trigger
         self.client = GraphQLClient(settings.server_url, settings.token, ca_file=settings.ca_file or None)
         self.link = ServerLink(
             self.client, self._on_rows, self._on_link_state, settings.reconnect_max_s, self._on_controls
@@ -96,7 +98,6 @@ class AgentRuntime:
         self._acting: asyncio.Task[None] | None = None
         self._core_used = False  # the core has acted: a new grant starts from a fresh one
         self._fatal: asyncio.Future[None] | None = None
-        self._local = LocalCopy(settings.state_dir)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -198,13 +199,13 @@ class AgentRuntime:
     def _fresh_core(self) -> None:
         """A new core for a new grant: what the old one believed in flight may be stale by now."""
         accounts = list(self.core.state.accounts.values())
-        saved = self.core.saved_state()  # but a command it sent may be at a terminal: kept as such
+        # but a command it sent may be at a terminal (kept as such), and a trigger it decided
+        # and the server has not recorded is a decision, not a belief: asked again, as it was
+        saved = self.core.saved_state()  # (the same state orders.json keeps across a restart)
         controls = self.core.controls
-        fired = dict(self.core.triggers)  # trails met, not recorded yet: decisions, not beliefs
-        self.core = AgentCore(self.settings, self._specs)
+        self.core = AgentCore(self.settings, self._specs, on_fired=self._local.fired)
         self.core.restore(saved)
         self.core.controls.restore(controls)  # the kill switch as last heard, until read again
-        self.core.triggers.update(fired)  # sent until recorded (INVALID_TRANSITION: it was)
         for account in accounts:
             self.core.state.apply(account)
 
@@ -373,11 +374,7 @@ class AgentRuntime:
         ):  # a pre-trade check refused it: nothing was sent, the ENTRY fails saying why
             self.core.opening_refused(intent.position_id, exc.message, time.monotonic())
             return 0.0
-        if isinstance(intent, TriggerActions) and exc.code in (
-            "INVALID_TRANSITION",
-            "NOT_FOUND",
-            "FORBIDDEN",
-        ):
+        if isinstance(intent, TriggerActions) and exc.code in TRIGGER_SETTLED:
             self.core.trigger_settled(intent.position_id)
             return 0.0
         entity, _, entity_id = key.partition(":")
