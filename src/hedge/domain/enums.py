@@ -106,6 +106,7 @@ class AlertKind(StrEnum):
     STOPPED_OUT = "STOPPED_OUT"
     MARGIN_LOW = "MARGIN_LOW"
     ORDER_FAILED = "ORDER_FAILED"
+    LATE_TRIGGER = "LATE_TRIGGER"  # a trigger's actions started long after its price (a hedge opened late)
 
 
 class AlertSeverity(StrEnum):

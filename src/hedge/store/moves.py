@@ -25,6 +25,7 @@ from hedge.domain.enums import (
 )
 from hedge.domain.errors import Conflict, NotFound, ValidationError
 from hedge.domain.ids import PositionId
+from hedge.domain.late_trigger import late_trigger_drafts
 from hedge.domain.models import Account, Action, Position, TradingControl, User
 from hedge.domain.values import iso_ms
 from hedge.domain.writes import source_of
@@ -183,6 +184,8 @@ def start_trigger_actions(
         )
         if action is not None and moved is not None:
             started.append(unit.update(action, moved, cause=cause))
+    for draft in late_trigger_drafts(position, started, unit.now, rules.action_ttl):
+        record_alert(unit, draft)  # started all the same: the plan stands, a person is told
     return started
 
 
