@@ -41,7 +41,10 @@ class InputShape:
     unshaped: frozenset[str]  # graphql names of the fields a request must not give (Strawberry's)
 
     def build(self, raw: Mapping[str, Any]) -> Any:
-        """The input object of a coerced value that gives none of the unshaped fields."""
+        """The input object of a coerced value, in one walk; Unshaped when the value gives an
+        unshaped field at any depth (nothing is built then: Strawberry's path)."""
+        if any(raw.get(name) is not None for name in self.unshaped):
+            raise Unshaped
         kwargs: dict[str, Any] = dict.fromkeys(self.required, None)
         for field in self.fields:
             if field.graphql_name not in raw:
@@ -57,19 +60,9 @@ class InputShape:
             kwargs[field.python_name] = value
         return self.input_type(**kwargs)
 
-    def takes(self, raw: Mapping[str, Any]) -> bool:
-        """Whether `build` makes this value's input as Strawberry would (no unshaped field given,
-        at any depth)."""
-        if any(raw.get(name) is not None for name in self.unshaped):
-            return False
-        for field in self.fields:
-            value = raw.get(field.graphql_name)
-            if field.shape is None or value is None:
-                continue
-            items = value if field.listed else (value,)
-            if not all(item is None or field.shape.takes(item) for item in items):
-                return False
-        return True
+
+class Unshaped(Exception):
+    """A value gives a field its shape does not build."""
 
 
 def shape_of(input_type: Any, names: Any, scalars: Any, depth: int = 0) -> InputShape | None:
@@ -83,14 +76,10 @@ def shape_of(input_type: Any, names: Any, scalars: Any, depth: int = 0) -> Input
     unshaped: set[str] = set()
     for input_field in definition.fields:
         graphql_name = names.from_field(input_field)
-        kind = input_field.type
-        if isinstance(kind, StrawberryOptional):
-            kind = kind.of_type
+        kind = _required_type(input_field.type)
         listed = isinstance(kind, StrawberryList)
-        if isinstance(kind, StrawberryList):
-            kind = kind.of_type
-            if isinstance(kind, StrawberryOptional):
-                kind = kind.of_type
+        if listed:
+            kind = _required_type(kind.of_type)
         if _is_leaf_type(kind, scalars):
             fields.append(Field(graphql_name, input_field.python_name, listed, None))
             continue
@@ -101,6 +90,10 @@ def shape_of(input_type: Any, names: Any, scalars: Any, depth: int = 0) -> Input
             fields.append(Field(graphql_name, input_field.python_name, listed, nested))
     required = tuple(f.python_name for f in definition.fields if _required(f))
     return InputShape(input_type, tuple(fields), required, frozenset(unshaped))
+
+
+def _required_type(kind: Any) -> Any:
+    return kind.of_type if isinstance(kind, StrawberryOptional) else kind
 
 
 def _required(field: Any) -> bool:

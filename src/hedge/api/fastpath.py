@@ -49,7 +49,7 @@ from strawberry.types.fields.resolver import StrawberryResolver
 from hedge.api.completion import Completion, Output
 from hedge.api.context import Context
 from hedge.api.errors import ErrorCodes
-from hedge.api.fastinput import InputShape, shape_of
+from hedge.api.fastinput import InputShape, Unshaped, shape_of
 from hedge.api.fastvars import Coercion, plan_coercion
 
 log = logging.getLogger(__name__)
@@ -282,9 +282,10 @@ class FastMutations:
             raw = self.coerced_input(plan, variables or {})
             if raw is None:
                 return None
-        if not plan.shape.takes(raw):
+        try:
+            return plan.shape.build(raw)
+        except Unshaped:
             return None  # a field the shape does not build: Strawberry's path, nothing having run
-        return plan.shape.build(raw)
 
     def coerced_input(self, plan: Plan, variables: dict[str, Any]) -> dict[str, Any] | None:
         """The root field's input as graphql-core coerces the variables into it (None: they do
